@@ -1,0 +1,223 @@
+// Package restauth serves the /api/auth/ routes of InvenTree's REST API (version 291) —
+// dj-rest-auth and django-allauth behaviour — for any Go web application: registration,
+// login, logout, user details, password change and reset, e-mail addresses, API tokens and
+// social accounts, wire-compatible with clients written for InvenTree.
+//
+// Create a Service with New, mount Service.Handler under /api/auth/ and
+// Service.UserHandler under /api/user/, and wrap the application's own routes in
+// Service.Middleware; UserFromContext then tells who is calling. Every operation is also a
+// Service method, usable without HTTP.
+package restauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+)
+
+// EmailVerification says how registration treats an unverified e-mail address.
+type EmailVerification string
+
+const (
+	// VerificationOptional sends a confirmation mail but lets the user log in meanwhile (the default).
+	VerificationOptional EmailVerification = "optional"
+	// VerificationNone sends no confirmation mail at registration.
+	VerificationNone EmailVerification = "none"
+	// VerificationMandatory refuses login until an address is verified.
+	VerificationMandatory EmailVerification = "mandatory"
+)
+
+// Config configures a Service. Store, Secret and SiteURL are required; every other field
+// has a safe default, applied by New.
+type Config struct {
+	// Store persists accounts. Required (memstore.New() in tests).
+	Store Store
+	// Secret keys every HMAC the Service computes (password-reset tokens, confirmation keys,
+	// session auth hashes). At least 32 bytes of randomness; keep it stable across restarts
+	// and identical on every instance.
+	Secret []byte
+	// SiteURL is the absolute URL of the site (e.g. "https://example.com"). Links in e-mails
+	// are built from it only, never from a request's Host header.
+	SiteURL string
+
+	// Prefix is the path Handler is mounted under. Default "/api/auth/".
+	Prefix string
+	// UserPrefix is the path UserHandler is mounted under. Default "/api/user/".
+	UserPrefix string
+
+	// DisableRegistration refuses POST registration/ with 400.
+	DisableRegistration bool
+	// EmailVerification is the registration verification mode. Default VerificationOptional.
+	EmailVerification EmailVerification
+	// AllowPasswordChangeWithoutOld lets password/change/ omit old_password, as the
+	// reference does. Default false: the old password is required.
+	AllowPasswordChangeWithoutOld bool
+	// DisablePasswordReset is reported as password_forgotten_enabled=false by providers/.
+	DisablePasswordReset bool
+
+	// Passwords configures hashing and validation.
+	Passwords PasswordConfig
+
+	// TokenPrefix starts every API token key. Default "inv-".
+	TokenPrefix string
+	// TokenLifetime is how long a new API token is valid. Default 365 days.
+	TokenLifetime time.Duration
+
+	// PasswordResetTimeout is how long a reset link is valid. Default 3 days.
+	PasswordResetTimeout time.Duration
+	// EmailConfirmationExpiry is how long a confirmation key is valid. Default 3 days.
+	EmailConfirmationExpiry time.Duration
+	// PasswordResetPath is appended to SiteURL to build reset links; {uid} and {token} are
+	// replaced. Default "/platform/set-password?uid={uid}&token={token}".
+	PasswordResetPath string
+	// EmailConfirmPath is appended to SiteURL to build confirmation links; {key} is
+	// replaced. Default "/platform/verify-email?key={key}".
+	EmailConfirmPath string
+	// Mailer sends e-mail. Default: a mailer that logs a one-line summary without secrets.
+	Mailer Mailer
+	// MailSubjectPrefix starts every subject. Default "[restauth] ".
+	MailSubjectPrefix string
+
+	// SSOEnabled, SSORegistration, MFAEnabled and MFARequired are reported by providers/.
+	SSOEnabled      bool
+	SSORegistration bool
+	MFAEnabled      bool
+	MFARequired     bool
+
+	// Sessions keeps login sessions. Default: an in-memory scs store with cookie "sessionid",
+	// HttpOnly, SameSite=Lax, Secure when SiteURL is https, 2 weeks lifetime.
+	Sessions *scs.SessionManager
+	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
+	// session-authenticated unsafe requests; SiteURL's origin is always trusted.
+	TrustedOrigins []string
+
+	// MaxBodyBytes bounds request bodies; larger ones get 413. Default 1 MiB.
+	MaxBodyBytes int64
+	// Logger receives operational logs; never passwords, tokens, keys or session ids.
+	// Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Service implements every operation; it is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	store    Store
+	site     *url.URL
+	hasher   *passwordHasher
+	sessions *scs.SessionManager
+	log      *slog.Logger
+	now      func() time.Time
+	origins  []string
+}
+
+// ErrConfig is wrapped by every error New returns.
+var ErrConfig = errors.New("restauth: invalid config")
+
+// New validates cfg, fills in defaults and returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
+	}
+	if len(cfg.Secret) < 32 {
+		return nil, fmt.Errorf("%w: Secret must be at least 32 bytes", ErrConfig)
+	}
+	site, err := url.Parse(cfg.SiteURL)
+	if err != nil || (site.Scheme != "http" && site.Scheme != "https") || site.Host == "" {
+		return nil, fmt.Errorf("%w: SiteURL must be an absolute http(s) URL", ErrConfig)
+	}
+	site.Path = strings.TrimSuffix(site.Path, "/")
+	site.RawQuery, site.Fragment = "", ""
+	cfg.SiteURL = site.String()
+
+	defaultString(&cfg.Prefix, "/api/auth/")
+	defaultString(&cfg.UserPrefix, "/api/user/")
+	for _, p := range []string{cfg.Prefix, cfg.UserPrefix} {
+		if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
+			return nil, fmt.Errorf("%w: prefix %q must start and end with /", ErrConfig, p)
+		}
+	}
+	switch cfg.EmailVerification {
+	case "":
+		cfg.EmailVerification = VerificationOptional
+	case VerificationOptional, VerificationNone, VerificationMandatory:
+	default:
+		return nil, fmt.Errorf("%w: unknown EmailVerification %q", ErrConfig, cfg.EmailVerification)
+	}
+	defaultString(&cfg.TokenPrefix, "inv-")
+	defaultDuration(&cfg.TokenLifetime, 365*24*time.Hour)
+	defaultDuration(&cfg.PasswordResetTimeout, 3*24*time.Hour)
+	defaultDuration(&cfg.EmailConfirmationExpiry, 3*24*time.Hour)
+	defaultString(&cfg.PasswordResetPath, "/platform/set-password?uid={uid}&token={token}")
+	defaultString(&cfg.EmailConfirmPath, "/platform/verify-email?key={key}")
+	defaultString(&cfg.MailSubjectPrefix, "[restauth] ")
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Mailer == nil {
+		cfg.Mailer = NewLogMailer(cfg.Logger)
+	}
+	hasher, err := newPasswordHasher(cfg.Passwords)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if cfg.Sessions == nil {
+		sm := scs.New()
+		sm.Store = memstore.New()
+		sm.Lifetime = 14 * 24 * time.Hour
+		sm.Cookie.Secure = site.Scheme == "https"
+		cfg.Sessions = sm
+	}
+	// Django's cookie name, which InvenTree clients look for.
+	cfg.Sessions.Cookie.Name = "sessionid"
+	cfg.Sessions.Cookie.HttpOnly = true
+
+	origins := []string{site.Scheme + "://" + site.Host}
+	for _, o := range cfg.TrustedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("%w: trusted origin %q is not scheme://host", ErrConfig, o)
+		}
+		origins = append(origins, u.Scheme+"://"+u.Host)
+	}
+
+	return &Service{
+		cfg:      cfg,
+		store:    cfg.Store,
+		site:     site,
+		hasher:   hasher,
+		sessions: cfg.Sessions,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		origins:  origins,
+	}, nil
+}
+
+func defaultString(s *string, def string) {
+	if *s == "" {
+		*s = def
+	}
+}
+
+func defaultDuration(d *time.Duration, def time.Duration) {
+	if *d <= 0 {
+		*d = def
+	}
+}
+
+// Sessions returns the session manager, for a host app that wants to read or store its own
+// values in the same session.
+func (s *Service) Sessions() *scs.SessionManager { return s.sessions }
