@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -20,6 +21,12 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
 )
+
+// Version is the library's version, reported by the example server's /api/.
+const Version = "0.1.0"
+
+// APIVersion is the InvenTree API version whose /api/auth/ surface restauth serves.
+const APIVersion = 291
 
 // EmailVerification says how registration treats an unverified e-mail address.
 type EmailVerification string
@@ -83,6 +90,11 @@ type Config struct {
 	Mailer Mailer
 	// MailSubjectPrefix starts every subject. Default "[restauth] ".
 	MailSubjectPrefix string
+	// MailTemplates replaces the built-in templates (DefaultMailTemplates) of the kinds it
+	// holds; each needs Subject, Text and HTML and must render sample data, else New fails.
+	MailTemplates map[MailKind]*MailTemplate
+	// SiteName is the site's display name in e-mails. Default: SiteURL's host.
+	SiteName string
 
 	// SSOEnabled, SSORegistration, MFAEnabled and MFARequired are reported by providers/.
 	SSOEnabled      bool
@@ -108,14 +120,18 @@ type Config struct {
 
 // Service implements every operation; it is safe for concurrent use.
 type Service struct {
-	cfg      Config
-	store    Store
-	site     *url.URL
-	hasher   *passwordHasher
-	sessions *scs.SessionManager
-	log      *slog.Logger
-	now      func() time.Time
-	origins  []string
+	cfg       Config
+	store     Store
+	site      *url.URL
+	hasher    *passwordHasher
+	validator *passwordValidator
+	sessions  *scs.SessionManager
+	log       *slog.Logger
+	now       func() time.Time
+	// mail holds the e-mail templates: the defaults merged with Config.MailTemplates.
+	mail map[MailKind]*MailTemplate
+	// cop refuses browsers' cross-origin unsafe requests on session-authenticated routes.
+	cop *http.CrossOriginProtection
 }
 
 // ErrConfig is wrapped by every error New returns.
@@ -158,6 +174,16 @@ func New(cfg Config) (*Service, error) {
 	defaultString(&cfg.PasswordResetPath, "/platform/set-password?uid={uid}&token={token}")
 	defaultString(&cfg.EmailConfirmPath, "/platform/verify-email?key={key}")
 	defaultString(&cfg.MailSubjectPrefix, "[restauth] ")
+	if err := checkLinkTemplate("PasswordResetPath", cfg.PasswordResetPath, "{uid}", "{token}"); err != nil {
+		return nil, err
+	}
+	if err := checkLinkTemplate("EmailConfirmPath", cfg.EmailConfirmPath, "{key}"); err != nil {
+		return nil, err
+	}
+	mailTemplates, err := mergeMailTemplates(cfg.MailTemplates)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
@@ -185,24 +211,24 @@ func New(cfg Config) (*Service, error) {
 	cfg.Sessions.Cookie.Name = "sessionid"
 	cfg.Sessions.Cookie.HttpOnly = true
 
-	origins := []string{site.Scheme + "://" + site.Host}
-	for _, o := range cfg.TrustedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("%w: trusted origin %q is not scheme://host", ErrConfig, o)
+	cop := http.NewCrossOriginProtection()
+	for _, o := range append([]string{site.Scheme + "://" + site.Host}, cfg.TrustedOrigins...) {
+		if err := cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("%w: trusted origin %q: %v", ErrConfig, o, err)
 		}
-		origins = append(origins, u.Scheme+"://"+u.Host)
 	}
 
 	return &Service{
-		cfg:      cfg,
-		store:    cfg.Store,
-		site:     site,
-		hasher:   hasher,
-		sessions: cfg.Sessions,
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		origins:  origins,
+		cfg:       cfg,
+		store:     cfg.Store,
+		site:      site,
+		hasher:    hasher,
+		validator: newPasswordValidator(cfg.Passwords),
+		sessions:  cfg.Sessions,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		mail:      mailTemplates,
+		cop:       cop,
 	}, nil
 }
 

@@ -19,7 +19,8 @@ var (
 // Field names the rule so the Service can answer with the right message.
 type ConflictError struct {
 	// Field is one of "username", "email" (a verified address owned by another user),
-	// "user_email" (the same address twice for one user) or "token".
+	// "user_email" (the same address twice for one user), "token" (a key hash) or
+	// "social" (a provider and uid already linked).
 	Field string
 }
 
@@ -28,7 +29,9 @@ func (e *ConflictError) Error() string { return "restauth: conflict on " + e.Fie
 // Unwrap lets errors.Is(err, ErrConflict) match.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
-// User is an account. Email mirrors the user's primary EmailAddress ("" when none).
+// User is an account. Email mirrors the user's primary EmailAddress ("" when none) for
+// accounts the Service manages; an imported user may hold an Email with no address row,
+// and UsersByEmail finds it by either.
 type User struct {
 	ID        int64
 	Username  string
@@ -113,21 +116,30 @@ type SocialAccount struct {
 //   - a user has at most one primary address;
 //   - token key hashes are unique; (provider, uid) of social accounts are unique.
 //
-// Lookups of a missing record return an error matching ErrNotFound. Writes that would break
-// a uniqueness rule return a *ConflictError (matching ErrConflict). Records returned are
-// copies: changing them changes nothing in the store. Lists are ordered by ID ascending.
-// Every method is safe for concurrent use.
+// "Case-insensitively" is guaranteed for ASCII letters; memstore folds as strings.EqualFold,
+// while the SQL stores fold ASCII only (their lower() functions differ beyond it), so the
+// conformance suite checks ASCII only. When a write breaks two rules at once (a user
+// re-adding, verified, an address they already hold), "user_email" wins over "email".
+//
+// Lookups of a missing record, writes naming a missing id, and creating a record for a
+// missing user return an error matching ErrNotFound. Writes that would break a uniqueness
+// rule return a *ConflictError (matching ErrConflict). Lists for a user without records
+// (or an unknown user) are empty, not an error. Records returned are copies: changing them
+// changes nothing in the store. Lists are ordered by ID ascending. Every method is safe
+// for concurrent use.
 type Store interface {
 	// CreateUser stores u (its ID, assigned by the store, is written back) and, if email is
-	// not nil, that address for the new user in the same atomic step; when email.Primary is
-	// true, u.Email is set to it. Either both are stored or neither.
+	// not nil, that address for the new user in the same atomic step (its ID and UserID are
+	// written back); when email.Primary is true, u.Email is set to it. Either both are
+	// stored or neither.
 	CreateUser(ctx context.Context, u *User, email *EmailAddress) error
 	// UserByID returns the user with that id.
 	UserByID(ctx context.Context, id int64) (*User, error)
 	// UserByUsername returns the user whose username equals username case-insensitively.
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	// UsersByEmail returns the users (ordered by ID) that hold the address as an
-	// EmailAddress or as User.Email, compared case-insensitively; an empty list if none.
+	// EmailAddress or as User.Email, compared case-insensitively; an empty list if none
+	// (always for "").
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	// UpdateUser applies upd to the user and returns the user as stored afterwards.
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
@@ -141,8 +153,8 @@ type Store interface {
 	// AddEmailAddress stores e (assigning e.ID). If e.Primary, the user's other addresses
 	// stop being primary and User.Email becomes e.Email, atomically.
 	AddEmailAddress(ctx context.Context, e *EmailAddress) error
-	// VerifyEmailAddress marks the address verified and returns it; a *ConflictError with
-	// Field "email" if another user already holds it verified. When makePrimaryIfNone is set
+	// VerifyEmailAddress marks the address verified (verifying it again is no error) and
+	// returns it; a *ConflictError with Field "email" if another user already holds it verified. When makePrimaryIfNone is set
 	// and the user has no primary address, the address also becomes primary (and User.Email).
 	VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*EmailAddress, error)
 	// SetPrimaryEmailAddress makes the address the user's only primary one and sets User.Email.
@@ -152,8 +164,8 @@ type Store interface {
 
 	// CreateToken stores t (assigning t.ID).
 	CreateToken(ctx context.Context, t *APIToken) error
-	// TokenByHash returns the token whose key hashes to hash. It is on every token-
-	// authenticated request's path, so it must be cheap.
+	// TokenByHash returns the token whose key hashes to hash, revoked or not. It is on
+	// every token-authenticated request's path, so it must be cheap.
 	TokenByHash(ctx context.Context, hash [32]byte) (*APIToken, error)
 	// TokenByID returns one token.
 	TokenByID(ctx context.Context, id int64) (*APIToken, error)
@@ -166,7 +178,7 @@ type Store interface {
 
 	// CreateSocialAccount stores a (assigning a.ID).
 	CreateSocialAccount(ctx context.Context, a *SocialAccount) error
-	// SocialAccountByUID returns the account of that provider and uid.
+	// SocialAccountByUID returns the account of that provider and uid (compared exactly).
 	SocialAccountByUID(ctx context.Context, provider, uid string) (*SocialAccount, error)
 	// SocialAccounts returns the user's social accounts.
 	SocialAccounts(ctx context.Context, userID int64) ([]SocialAccount, error)

@@ -1,0 +1,187 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// ProfileUpdate changes the non-nil fields of a user's profile.
+type ProfileUpdate struct {
+	Username  *string
+	FirstName *string
+	LastName  *string
+}
+
+// UpdateProfile changes a user's username and names. The user's own current username is
+// accepted (the reference refuses it, dj-rest-auth #187); uniqueness is case-insensitive
+// against other users.
+func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUpdate) (*User, error) {
+	if upd.Username != nil {
+		if !validUsername(*upd.Username) {
+			return nil, fieldError("username", msgInvalidUsername)
+		}
+		taken, err := s.usernameTaken(ctx, *upd.Username, userID)
+		if err != nil {
+			return nil, err
+		}
+		if taken {
+			return nil, fieldError("username", msgUsernameTaken)
+		}
+	}
+	u, err := s.store.UpdateUser(ctx, userID, UserUpdate{Username: upd.Username, FirstName: upd.FirstName, LastName: upd.LastName})
+	if errors.Is(err, ErrConflict) {
+		return nil, fieldError("username", msgUsernameTaken)
+	}
+	return u, err
+}
+
+// PasswordChange is a password change by its owner. Old is checked unless
+// Config.AllowPasswordChangeWithoutOld is set.
+type PasswordChange struct {
+	Old  string
+	New1 string
+	New2 string
+}
+
+// ChangePassword sets a new password after checking the old one, the confirmation and the
+// validators. Sessions opened with the old password stop working; API tokens stay valid.
+func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange) (*User, error) {
+	if !s.cfg.AllowPasswordChangeWithoutOld {
+		ok, _, err := s.hasher.Check(ctx, pc.Old, u.PasswordHash)
+		if err != nil {
+			return nil, err
+		}
+		if !ok || len(pc.Old) > maxPasswordBytes {
+			return nil, fieldError("old_password", msgOldPasswordWrong)
+		}
+	}
+	return s.setPassword(ctx, u, pc.New1, pc.New2)
+}
+
+// setPassword runs Django's SetPasswordForm checks (errors on new_password2) and stores
+// the new hash.
+func (s *Service) setPassword(ctx context.Context, u *User, new1, new2 string) (*User, error) {
+	if new1 != new2 {
+		return nil, fieldError("new_password2", msgPasswordMismatchForm)
+	}
+	attrs := passwordAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
+	if msgs := s.validator.Validate(new1, attrs); len(msgs) > 0 {
+		return nil, fieldError("new_password2", msgs...)
+	}
+	encoded, err := s.hasher.Hash(ctx, new1)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: &encoded})
+}
+
+// userDetailsJSON is dj-rest-auth's UserDetailsSerializer output.
+type userDetailsJSON struct {
+	PK        int64  `json:"pk"`
+	Username  string `json:"username"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+func userDetails(u *User) userDetailsJSON {
+	return userDetailsJSON{PK: u.ID, Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
+}
+
+// readProfile decodes the writable profile fields; username is read only when withUsername.
+func (s *Service) readProfile(w http.ResponseWriter, r *http.Request, withUsername bool) (ProfileUpdate, error) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		return ProfileUpdate{}, err
+	}
+	put := r.Method == http.MethodPut
+	var errs ValidationError
+	var upd ProfileUpdate
+	if withUsername {
+		if v, ok := f.char(&errs, charField{name: "username", required: put, maxLen: maxUsernameLength}); ok {
+			upd.Username = &v
+		}
+	}
+	if v, ok := f.char(&errs, charField{name: "first_name", allowBlank: true, maxLen: maxNameLength}); ok {
+		upd.FirstName = &v
+	}
+	if v, ok := f.char(&errs, charField{name: "last_name", allowBlank: true, maxLen: maxNameLength}); ok {
+		upd.LastName = &v
+	}
+	return upd, errs.orNil()
+}
+
+func (s *Service) handleUserDetails(w http.ResponseWriter, r *http.Request, c *call) {
+	u := c.auth.user
+	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		upd, err := s.readProfile(w, r, true)
+		if err == nil {
+			u, err = s.UpdateProfile(r.Context(), u.ID, upd)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, userDetails(u))
+}
+
+// meJSON is InvenTree's MeUserSerializer output.
+type meJSON struct {
+	PK          int64    `json:"pk"`
+	Username    string   `json:"username"`
+	FirstName   string   `json:"first_name"`
+	LastName    string   `json:"last_name"`
+	Email       string   `json:"email"`
+	Groups      []string `json:"groups"`
+	IsStaff     bool     `json:"is_staff"`
+	IsSuperuser bool     `json:"is_superuser"`
+	IsActive    bool     `json:"is_active"`
+}
+
+// handleMe serves /api/user/me/; username and e-mail are read-only there.
+func (s *Service) handleMe(w http.ResponseWriter, r *http.Request, c *call) {
+	u := c.auth.user
+	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		upd, err := s.readProfile(w, r, false)
+		if err == nil {
+			u, err = s.UpdateProfile(r.Context(), u.ID, upd)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, meJSON{
+		PK: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		Groups: []string{}, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, IsActive: u.IsActive,
+	})
+}
+
+func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs ValidationError
+	old, _ := f.char(&errs, charField{name: "old_password", required: !s.cfg.AllowPasswordChangeWithoutOld, maxLen: maxPasswordLength})
+	new1, _ := f.char(&errs, charField{name: "new_password1", required: true, maxLen: maxPasswordLength})
+	new2, _ := f.char(&errs, charField{name: "new_password2", required: true, maxLen: maxPasswordLength})
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.ChangePassword(r.Context(), c.auth.user, PasswordChange{Old: old, New1: new1, New2: new2})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.refreshSessionHash(r.Context(), u)
+	writeDetail(w, http.StatusOK, "New password has been saved.")
+}
+
+// equalFoldEmail compares addresses case-insensitively, as the stores do.
+func equalFoldEmail(a, b string) bool { return strings.EqualFold(a, b) }

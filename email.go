@@ -1,0 +1,479 @@
+package restauth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file serves the e-mail address routes (InvenTree's views over allauth's
+// EmailAddress) and the registration verification routes (dj-rest-auth's VerifyEmailView
+// and ResendEmailVerificationView), with the fixes DECISIONS.md lists: the caller can only
+// act on their own addresses, verified and primary cannot be set by the client, an
+// unverified address cannot displace a verified primary, and the primary cannot be removed
+// while other addresses exist.
+
+// Messages of the e-mail address routes. The first is Django's unique_together message;
+// the others answer checks the reference does not make.
+const (
+	msgEmailNotUnique       = "The fields user, email must make a unique set."
+	msgEmailOtherUser       = "You can only add e-mail addresses to your own account."
+	msgPrimaryNeedsVerified = "An unverified e-mail address cannot replace a verified primary address. Verify it first."
+	msgCannotRemovePrimary  = "You cannot remove your primary e-mail address while you have other addresses. Make another address primary first."
+)
+
+// EmailAddresses returns the user's e-mail addresses, ordered by id.
+func (s *Service) EmailAddresses(ctx context.Context, userID int64) ([]EmailAddress, error) {
+	return s.store.EmailAddresses(ctx, userID)
+}
+
+// cleanNewEmail cleans an address a user submits for their account the way InvenTree's
+// CleanMixin and the EmailAddress serializer do: HTML tags are stripped, surrounding
+// space trimmed, then the address must be non-blank, at most 254 characters and valid. msg
+// is the field error, "" when the address is acceptable.
+func cleanNewEmail(raw string) (clean, msg string) {
+	clean = strings.TrimSpace(stripTags(raw))
+	switch {
+	case clean == "":
+		return "", msgBlank
+	case utf8.RuneCountInString(clean) > maxEmailLength:
+		return "", fmt.Sprintf("Ensure this field has no more than %d characters.", maxEmailLength)
+	case !validEmail(clean):
+		return "", msgInvalidEmail
+	}
+	return clean, ""
+}
+
+// AddEmailAddress adds an unverified, non-primary address to the user's account and mails
+// a confirmation link for it. email is cleaned first (HTML tags stripped, trimmed) and
+// must be a valid address of at most 254 characters; the same address twice for one user
+// (case-insensitively) is a *ValidationError on non_field_errors.
+//
+// The new address never becomes primary here, even when the user has none: like allauth,
+// an address becomes primary when it is verified and the user has no primary address yet
+// (or when the user asks for it with SetPrimaryEmail). So User.Email never names an
+// address nobody has confirmed unless the user chose it.
+//
+// An address someone else holds verified can still be added (refusing it would tell the
+// caller that the address has an account), but no confirmation is mailed for it: it could
+// never be verified, and the mail would go to the other account's owner.
+func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
+	clean, msg := cleanNewEmail(email)
+	if msg != "" {
+		return nil, fieldError("email", msg)
+	}
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	addr := &EmailAddress{UserID: u.ID, Email: clean}
+	if err := s.store.AddEmailAddress(ctx, addr); err != nil {
+		var conflict *ConflictError
+		if errors.As(err, &conflict) && conflict.Field == "user_email" {
+			return nil, fieldError(nonFieldErrors, msgEmailNotUnique)
+		}
+		return nil, err
+	}
+	taken, err := s.emailTakenVerified(ctx, clean)
+	switch {
+	case err != nil:
+		// The address is stored; the user can ask for the mail again with verify/.
+		s.log.ErrorContext(ctx, "restauth: could not check an added e-mail address", "user_id", u.ID, "email_address_id", addr.ID, "error", err)
+	case taken:
+		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an address another user holds verified", "user_id", u.ID, "email_address_id", addr.ID)
+	default:
+		s.sendConfirmation(ctx, u, addr)
+	}
+	return addr, nil
+}
+
+// ownEmailAddress returns the address id if the user holds it, else an error matching
+// ErrNotFound, so that another user's address looks exactly like a missing one.
+func (s *Service) ownEmailAddress(ctx context.Context, userID, id int64) (*EmailAddress, error) {
+	addr, err := s.store.EmailAddressByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if addr.UserID != userID {
+		return nil, fmt.Errorf("restauth: e-mail address %d of another user: %w", id, ErrNotFound)
+	}
+	return addr, nil
+}
+
+// SetPrimaryEmail makes one of the user's addresses primary; User.Email follows. An
+// unverified address can become primary only while the current primary (if any) is
+// unverified too, so a verified primary is never replaced by an address nobody confirmed.
+// Another user's or an unknown id gives an error matching ErrNotFound.
+func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*EmailAddress, error) {
+	addr, err := s.ownEmailAddress(ctx, userID, id)
+	if err != nil || addr.Primary {
+		return addr, err
+	}
+	if !addr.Verified {
+		addrs, err := s.store.EmailAddresses(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range addrs {
+			if a.Primary && a.Verified {
+				return nil, fieldError(nonFieldErrors, msgPrimaryNeedsVerified)
+			}
+		}
+	}
+	return s.store.SetPrimaryEmailAddress(ctx, id)
+}
+
+// RequestVerification mails a new confirmation link for one of the user's addresses,
+// unless it is verified already. Another user's or an unknown id gives an error matching
+// ErrNotFound. A failed send is logged, not returned.
+func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (*EmailAddress, error) {
+	addr, err := s.ownEmailAddress(ctx, userID, id)
+	if err != nil || addr.Verified {
+		return addr, err
+	}
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	s.sendConfirmation(ctx, u, addr)
+	return addr, nil
+}
+
+// RemoveEmailAddress deletes one of the user's addresses and returns it as it was. The
+// primary address cannot be removed while the user has other addresses (make another one
+// primary first); the last address can, and User.Email becomes "". Another user's or an
+// unknown id gives an error matching ErrNotFound.
+func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*EmailAddress, error) {
+	addr, err := s.ownEmailAddress(ctx, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	if addr.Primary {
+		addrs, err := s.store.EmailAddresses(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if len(addrs) > 1 {
+			return nil, fieldError(nonFieldErrors, msgCannotRemovePrimary)
+		}
+	}
+	if err := s.store.DeleteEmailAddress(ctx, id); err != nil {
+		return nil, err
+	}
+	return addr, nil
+}
+
+// VerifyEmail confirms the address a confirmation key was mailed for and makes it primary
+// if its user has none. A malformed, tampered or expired key, a key for an address that no
+// longer exists, and a key for an address already verified (a used key) all give an error
+// matching ErrNotFound. If another user holds the address verified meanwhile, nothing
+// changes: the address is returned unchanged with a *ConflictError (Field "email"), and
+// the HTTP route still answers 200, as the reference does.
+func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, error) {
+	id, err := parseConfirmationKey(s.cfg.Secret, key, s.cfg.EmailConfirmationExpiry, s.now())
+	if err != nil {
+		return nil, fmt.Errorf("restauth: confirmation key refused (%w): %w", err, ErrNotFound)
+	}
+	addr, err := s.store.EmailAddressByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if addr.Verified {
+		return nil, fmt.Errorf("restauth: e-mail address %d is verified already: %w", id, ErrNotFound)
+	}
+	verified, err := s.store.VerifyEmailAddress(ctx, id, true)
+	if errors.Is(err, ErrConflict) {
+		return addr, err
+	}
+	return verified, err
+}
+
+// ResendVerification mails a new confirmation link for every unverified address that
+// equals email case-insensitively (one per account holding it). An empty email sends
+// nothing. Nothing in the result tells whether an address matched; send failures are
+// logged.
+func (s *Service) ResendVerification(ctx context.Context, email string) error {
+	if email == "" {
+		return nil
+	}
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		addrs, err := s.store.EmailAddresses(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for i := range addrs {
+			if a := &addrs[i]; !a.Verified && equalFoldEmail(a.Email, email) {
+				s.sendConfirmation(ctx, u, a)
+			}
+		}
+	}
+	return nil
+}
+
+// sendConfirmation mails a confirmation link for addr and reports whether it was sent.
+// Send failures are logged, never returned: they must not change any answer. The key is
+// allauth's HMAC key (a signed address id, valid Config.EmailConfirmationExpiry), put into
+// Config.EmailConfirmPath after SiteURL; neither it nor the link is ever logged.
+func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
+	key := makeConfirmationKey(s.cfg.Secret, addr.ID, s.now())
+	link := s.siteLink(s.cfg.EmailConfirmPath, map[string]string{"key": key})
+	return s.sendMail(ctx, MailEmailConfirmation, u, addr.Email, link, "email_address_id", addr.ID)
+}
+
+// sendMail renders one kind of mail for u, addressed to to, and sends it. Failures are
+// logged (with logArgs, never with the link or the body) and reported as false.
+func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, to, link string, logArgs ...any) bool {
+	args := append([]any{"kind", string(kind), "user_id", u.ID}, logArgs...)
+	msg, err := renderMail(s.mail[kind], s.cfg.MailSubjectPrefix, to, MailData{
+		SiteURL:  s.cfg.SiteURL,
+		SiteName: s.cfg.SiteName,
+		Username: u.Username,
+		Email:    to,
+		Link:     link,
+	})
+	if err == nil {
+		err = s.cfg.Mailer.Send(ctx, msg)
+	}
+	if err != nil {
+		s.log.ErrorContext(ctx, "restauth: could not send mail", append(args, "error", err)...)
+		return false
+	}
+	return true
+}
+
+// checkLinkTemplate checks a Config link template: it must be a path starting with "/"
+// (SiteURL is put before it) and hold each placeholder.
+func checkLinkTemplate(field, tmpl string, placeholders ...string) error {
+	if !strings.HasPrefix(tmpl, "/") {
+		return fmt.Errorf("%w: %s must start with /", ErrConfig, field)
+	}
+	for _, p := range placeholders {
+		if !strings.Contains(tmpl, p) {
+			return fmt.Errorf("%w: %s must contain %s", ErrConfig, field, p)
+		}
+	}
+	return nil
+}
+
+// siteLink builds an absolute link for an e-mail: Config.SiteURL followed by tmpl with
+// each {name} of values replaced — escaped as a path segment before any "?" or "#", and as
+// a query value after it. Links are never built from a request's Host header, which an
+// attacker controls (reset poisoning).
+func (s *Service) siteLink(tmpl string, values map[string]string) string {
+	var b strings.Builder
+	b.WriteString(s.cfg.SiteURL)
+	inQuery := false
+	for i := 0; i < len(tmpl); {
+		c := tmpl[i]
+		if c == '{' {
+			if j := strings.IndexByte(tmpl[i:], '}'); j > 0 {
+				if v, ok := values[tmpl[i+1:i+j]]; ok {
+					if inQuery {
+						b.WriteString(queryValueEscape(v))
+					} else {
+						b.WriteString(url.PathEscape(v))
+					}
+					i += j + 1
+					continue
+				}
+			}
+		}
+		if c == '?' || c == '#' {
+			inQuery = true
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String()
+}
+
+// queryValueEscape is url.QueryEscape, except that ":" and "@" stay as they are (RFC 3986
+// allows them in a query), so a confirmation key "<b64>:<ts>:<sig>" reads the same in the
+// link as in the mail's text.
+func queryValueEscape(v string) string {
+	return strings.NewReplacer("%3A", ":", "%40", "@").Replace(url.QueryEscape(v))
+}
+
+// emailAddressJSON is InvenTree's EmailAddressSerializer output; ID is null in the answer
+// of remove/.
+type emailAddressJSON struct {
+	ID       *int64 `json:"id"`
+	Email    string `json:"email"`
+	Verified bool   `json:"verified"`
+	Primary  bool   `json:"primary"`
+	User     int64  `json:"user"`
+}
+
+func emailAddressOut(a *EmailAddress) emailAddressJSON {
+	id := a.ID
+	return emailAddressJSON{ID: &id, Email: a.Email, Verified: a.Verified, Primary: a.Primary, User: a.UserID}
+}
+
+func (s *Service) handleEmails(w http.ResponseWriter, r *http.Request, c *call) {
+	if r.Method == http.MethodPost {
+		s.handleAddEmail(w, r, c)
+		return
+	}
+	addrs, err := s.EmailAddresses(r.Context(), c.auth.user.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]emailAddressJSON, len(addrs))
+	for i := range addrs {
+		out[i] = emailAddressOut(&addrs[i])
+	}
+	writeList(w, r, out)
+}
+
+// handleAddEmail serves POST emails/. verified and primary in the body are ignored
+// (read-only); user may be omitted and otherwise must be the caller.
+func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	caller := c.auth.user
+	var errs ValidationError
+	// Tags are stripped before the field checks (InvenTree's CleanMixin cleans the data
+	// before the serializer sees it), so "<b></b>" is blank.
+	email, present := f.char(&errs, charField{name: "email", required: true, allowBlank: true})
+	if present && errs.Fields["email"] == nil {
+		if _, msg := cleanNewEmail(email); msg != "" {
+			errs.add("email", msg)
+		}
+	}
+	if err := s.checkOwnUserField(ctx, f, caller, &errs); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	addr, err := s.AddEmailAddress(ctx, caller.ID, email)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, emailAddressOut(addr))
+}
+
+// checkOwnUserField reads the optional "user" field of POST emails/ as DRF's
+// PrimaryKeyRelatedField does (same messages for a wrong type, null and an unknown pk)
+// and, unlike the reference, accepts only the caller's own pk.
+func (s *Service) checkOwnUserField(ctx context.Context, f *formData, caller *User, errs *ValidationError) error {
+	const field = "user"
+	value, present, bad := f.raw(field)
+	if !present {
+		return nil
+	}
+	kind := "str"
+	if f.json != nil {
+		raw := bytes.TrimSpace(f.json[field])
+		kind = jsonKind(raw)
+		if len(raw) > 0 && raw[0] == '{' {
+			kind = "dict"
+		}
+	}
+	switch {
+	case bad == msgNull || (bad == "" && kind == "str" && value == ""):
+		// DRF's RelatedField turns "" into None before the null check.
+		errs.add(field, msgNull)
+		return nil
+	case bad != "" || (kind != "str" && kind != "int"):
+		errs.add(field, "Incorrect type. Expected pk value, received "+kind+".")
+		return nil
+	}
+	pk, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+	if err != nil {
+		errs.add(field, "Incorrect type. Expected pk value, received "+kind+".")
+		return nil
+	}
+	if pk == caller.ID {
+		return nil
+	}
+	_, err = s.store.UserByID(ctx, pk)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		errs.add(field, `Invalid pk "`+value+`" - object does not exist.`)
+	case err != nil:
+		return err
+	default:
+		errs.add(field, msgEmailOtherUser)
+	}
+	return nil
+}
+
+// handleEmailAction serves POST emails/{id}/primary|verify|remove/; the body is ignored.
+func (s *Service) handleEmailAction(action func(ctx context.Context, userID, id int64) (*EmailAddress, error), removed bool) func(http.ResponseWriter, *http.Request, *call) {
+	return func(w http.ResponseWriter, r *http.Request, c *call) {
+		addr, err := action(r.Context(), c.auth.user.ID, c.id)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := emailAddressOut(addr)
+		if removed {
+			out.ID = nil // Django clears the pk of a deleted instance.
+		}
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+func (s *Service) handleVerifyEmail(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs ValidationError
+	key, _ := f.char(&errs, charField{name: "key", required: true})
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	addr, err := s.VerifyEmail(ctx, key)
+	var conflict *ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		// The reference answers "ok" and leaves the address unverified.
+		s.log.InfoContext(ctx, "restauth: address not verified: another user holds it verified", "email_address_id", addr.ID)
+	case err != nil:
+		s.writeError(w, r, err)
+		return
+	}
+	writeDetail(w, http.StatusOK, "ok")
+}
+
+func (s *Service) handleResendEmail(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs ValidationError
+	email, _ := f.char(&errs, charField{name: "email", email: true})
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.ResendVerification(r.Context(), email); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeDetail(w, http.StatusOK, "ok")
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/memstore"
+)
+
+// app is an opened store and the Service built on it.
+type app struct {
+	svc       *restauth.Service
+	store     restauth.Store
+	storeName string
+	siteURL   string
+	// sessionStore is set by stores that can keep scs sessions in their own database, so
+	// that several server instances on one database share sessions.
+	sessionStore scs.Store
+	closers      []func()
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// storeOpener opens one kind of store; it may register closers on the app.
+type storeOpener func(ctx context.Context, o *options, a *app) (restauth.Store, error)
+
+var storeOpeners = map[string]storeOpener{
+	"memory": func(context.Context, *options, *app) (restauth.Store, error) { return memstore.New(), nil },
+}
+
+const defaultStore = "sqlite"
+
+func storeNames() []string {
+	names := make([]string, 0, len(storeOpeners))
+	for n := range storeOpeners {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(string) string) (*app, error) {
+	a := &app{storeName: o.store, siteURL: o.siteURL}
+	open, ok := storeOpeners[o.store]
+	if !ok {
+		return nil, fmt.Errorf("unknown -store %q (want one of %v)", o.store, storeNames())
+	}
+	store, err := open(ctx, o, a)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("open %s store: %w", o.store, err)
+	}
+	a.store = store
+	secret, err := loadSecret(getenv, logger)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	mailer, err := newMailer(o, logger, getenv)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	sessions, err := newSessions(ctx, o, a)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	svc, err := restauth.New(restauth.Config{
+		Store:               store,
+		Secret:              secret,
+		SiteURL:             o.siteURL,
+		DisableRegistration: !o.registration,
+		EmailVerification:   restauth.EmailVerification(o.verification),
+		Mailer:              mailer,
+		Sessions:            sessions,
+		Logger:              logger,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.svc = svc
+	return a, nil
+}
+
+// loadSecret reads RESTAUTH_SECRET. Without it the server still runs, with a random secret
+// that dies with the process: reset links and sessions then do not survive a restart.
+func loadSecret(getenv func(string) string, logger *slog.Logger) ([]byte, error) {
+	if s := getenv("RESTAUTH_SECRET"); s != "" {
+		if len(s) < 32 {
+			return nil, fmt.Errorf("RESTAUTH_SECRET must be at least 32 characters")
+		}
+		return []byte(s), nil
+	}
+	logger.Warn("RESTAUTH_SECRET is not set: using a random secret for this run only")
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	return secret, nil
+}

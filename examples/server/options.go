@@ -1,0 +1,59 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// options are the server's flags.
+type options struct {
+	addr         string
+	store        string
+	dbPath       string
+	dsn          string
+	pgSchema     string
+	siteURL      string
+	registration bool
+	verification string
+	mailDir      string
+	smtpAddr     string
+	smtpUser     string
+	smtpFrom     string
+	smtpTLS      string
+	sessions     string
+	redisAddr    string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8000", "listen address")
+	fs.StringVar(&o.store, "store", defaultStore, "account store: "+strings.Join(storeNames(), ", "))
+	fs.StringVar(&o.dbPath, "db", "restauth.db", "SQLite database file (-store sqlite)")
+	fs.StringVar(&o.dsn, "dsn", "", "PostgreSQL connection string (-store postgres)")
+	fs.StringVar(&o.pgSchema, "pg-schema", "restauth", "PostgreSQL schema holding restauth's tables (-store postgres)")
+	fs.StringVar(&o.siteURL, "site-url", "", "public URL of the site, used in e-mailed links (default http://<addr>)")
+	fs.BoolVar(&o.registration, "registration", true, "allow POST /api/auth/registration/")
+	fs.StringVar(&o.verification, "verification", "optional", "e-mail verification at registration: none, optional or mandatory")
+	fs.StringVar(&o.mailDir, "mail-dir", "", "write each outgoing message as an .eml file in this directory")
+	fs.StringVar(&o.smtpAddr, "smtp", "", "send mail through this SMTP server (host:port); password from $RESTAUTH_SMTP_PASSWORD")
+	fs.StringVar(&o.smtpUser, "smtp-user", "", "SMTP user name")
+	fs.StringVar(&o.smtpFrom, "smtp-from", "restauth@localhost", "From address of outgoing mail")
+	fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "SMTP TLS policy: starttls, opportunistic, tls or none")
+	fs.StringVar(&o.sessions, "sessions", "", "where sessions live: memory, store (the account database) or redis (default: store when it is a database)")
+	fs.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "Redis address (-sessions redis)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: server [flags] [serve | createuser -username U [-email E] | token USER [-name N]]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if o.siteURL == "" {
+		o.siteURL = "http://" + o.addr
+	}
+	return o, fs.Args(), nil
+}

@@ -1,0 +1,222 @@
+package restauth
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// route is one endpoint below a handler's prefix.
+type route struct {
+	// pattern is the path below the prefix, e.g. "emails/{id}/primary/"; {id} matches a
+	// decimal integer and {name} any non-empty segment.
+	pattern string
+	// methods lists the allowed methods in DRF's order (HEAD is implied by GET).
+	methods []string
+	// public routes allow anonymous callers; a bad credential is still refused.
+	public bool
+	// basicOnly routes authenticate by Basic only: the login route ignores tokens and
+	// sessions and never checks CSRF, like the reference.
+	basicOnly bool
+	// name is reported by OPTIONS.
+	name   string
+	handle func(w http.ResponseWriter, r *http.Request, c *call)
+
+	segments []string
+	allow    string
+}
+
+// call carries what the router learnt about a request to the route's handler.
+type call struct {
+	auth  requestAuth
+	id    int64
+	param string
+}
+
+// router dispatches requests below one prefix. Matching, authentication, permission and
+// method checks run in DRF's order: authentication (and CSRF) first, so that a bad
+// credential is 401 even on an unknown path, then 404, then 401 for anonymous callers of
+// protected routes, then 405.
+type router struct {
+	svc    *Service
+	prefix string
+	static map[string]*route
+	params []*route
+}
+
+func newRouter(s *Service, prefix string, routes []*route) *router {
+	rt := &router{svc: s, prefix: prefix, static: make(map[string]*route)}
+	for _, r := range routes {
+		methods := append([]string(nil), r.methods...)
+		for _, m := range r.methods {
+			if m == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
+		}
+		r.allow = strings.Join(append(methods, http.MethodOptions), ", ")
+		if strings.Contains(r.pattern, "{") {
+			r.segments = strings.Split(r.pattern, "/")
+			rt.params = append(rt.params, r)
+		} else {
+			rt.static[r.pattern] = r
+		}
+	}
+	return rt
+}
+
+// match finds the route for a path below the prefix.
+func (rt *router) match(rel string, c *call) *route {
+	if r, ok := rt.static[rel]; ok {
+		return r
+	}
+	if !strings.HasSuffix(rel, "/") {
+		return nil
+	}
+	segs := strings.Split(rel, "/")
+outer:
+	for _, r := range rt.params {
+		if len(r.segments) != len(segs) {
+			continue
+		}
+		var id int64
+		var param string
+		for i, want := range r.segments {
+			got := segs[i]
+			switch want {
+			case "{id}":
+				n, err := strconv.ParseInt(got, 10, 64)
+				if err != nil || n <= 0 || got[0] == '+' {
+					continue outer
+				}
+				id = n
+			case "{name}":
+				if got == "" {
+					continue outer
+				}
+				param = got
+			default:
+				if got != want {
+					continue outer
+				}
+			}
+		}
+		c.id, c.param = id, param
+		return r
+	}
+	return nil
+}
+
+func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s := rt.svc
+	rel, ok := strings.CutPrefix(r.URL.Path, rt.prefix)
+	if !ok {
+		// Mounted behind http.StripPrefix: the path is already relative.
+		rel = strings.TrimPrefix(r.URL.Path, "/")
+	}
+	c := &call{}
+	rte := rt.match(rel, c)
+
+	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c.auth = auth
+	if rte == nil {
+		writeJSON(w, http.StatusNotFound, struct {
+			Detail string `json:"detail"`
+			URL    string `json:"url"`
+		}{"API endpoint not found", absoluteURL(r).String()})
+		return
+	}
+	if !rte.public && auth.user == nil {
+		w.Header().Set("WWW-Authenticate", "Token")
+		writeDetail(w, http.StatusUnauthorized, msgNotAuthenticated)
+		return
+	}
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	if method == http.MethodOptions {
+		writeJSON(w, http.StatusOK, routeMetadata{
+			Name:    rte.name,
+			Renders: []string{"application/json"},
+			Parses:  []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data"},
+		})
+		return
+	}
+	for _, m := range rte.methods {
+		if m == method {
+			rte.handle(w, r, c)
+			return
+		}
+	}
+	w.Header().Set("Allow", rte.allow)
+	writeDetail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+}
+
+// routeMetadata is DRF's SimpleMetadata answer to OPTIONS.
+type routeMetadata struct {
+	Name    string   `json:"name"`
+	Renders []string `json:"renders"`
+	Parses  []string `json:"parses"`
+}
+
+// absoluteURL is the URL the client asked for, as Django's build_absolute_uri sees it. It
+// is used for 404 bodies and pagination links only — never for links sent by e-mail.
+func absoluteURL(r *http.Request) *url.URL {
+	u, err := url.ParseRequestURI(r.RequestURI)
+	if r.RequestURI == "" || err != nil {
+		copied := *r.URL
+		u = &copied
+	}
+	u.Scheme = "http"
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	u.Host = r.Host
+	return u
+}
+
+// Handler returns the http.Handler for the /api/auth/ routes, to be mounted at
+// Config.Prefix (or behind http.StripPrefix). It loads and saves sessions itself.
+func (s *Service) Handler() http.Handler {
+	return s.sessions.LoadAndSave(newRouter(s, s.cfg.Prefix, s.authRoutes()))
+}
+
+// UserHandler returns the http.Handler for the companion /api/user/ routes InvenTree's
+// clients call (me/, token/, tokens/), to be mounted at Config.UserPrefix.
+func (s *Service) UserHandler() http.Handler {
+	return s.sessions.LoadAndSave(newRouter(s, s.cfg.UserPrefix, s.userRoutes()))
+}
+
+func (s *Service) authRoutes() []*route {
+	post := []string{http.MethodPost}
+	return []*route{
+		{pattern: "login/", methods: post, public: true, basicOnly: true, name: "Login", handle: s.handleLogin},
+		{pattern: "logout/", methods: post, public: true, name: "Logout", handle: s.handleLogout},
+		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: s.handleUserDetails},
+		{pattern: "password/change/", methods: post, name: "Password Change", handle: s.handlePasswordChange},
+		{pattern: "registration/", methods: post, public: true, name: "Register", handle: s.handleRegister},
+		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: s.handleProviders},
+		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: s.handlePasswordReset},
+		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: s.handlePasswordResetConfirm},
+		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: s.handleVerifyEmail},
+		{pattern: "registration/resend-email/", methods: post, public: true, name: "Resend Email Verification", handle: s.handleResendEmail},
+		{pattern: "emails/", methods: []string{http.MethodGet, http.MethodPost}, name: "Email List", handle: s.handleEmails},
+		{pattern: "emails/{id}/primary/", methods: post, name: "Email Primary", handle: s.handleEmailAction(s.SetPrimaryEmail, false)},
+		{pattern: "emails/{id}/verify/", methods: post, name: "Email Verify", handle: s.handleEmailAction(s.RequestVerification, false)},
+		{pattern: "emails/{id}/remove/", methods: post, name: "Email Remove", handle: s.handleEmailAction(s.RemoveEmailAddress, true)},
+	}
+}
+
+func (s *Service) userRoutes() []*route {
+	return []*route{
+		{pattern: "me/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "Me", handle: s.handleMe},
+		{pattern: "token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: s.handleUserToken},
+		{pattern: "tokens/", methods: []string{http.MethodGet}, name: "Api Token List", handle: s.handleTokenList},
+		{pattern: "tokens/{id}/", methods: []string{http.MethodGet, http.MethodDelete}, name: "Api Token Detail", handle: s.handleTokenDetail},
+	}
+}

@@ -1,0 +1,180 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// maxPasswordBytes bounds what is hashed: longer input is refused without hashing, so a
+// megabyte "password" cannot buy a megabyte of hashing work.
+const maxPasswordBytes = 4096
+
+// LoginRequest is a login attempt. Username is matched case-insensitively.
+type LoginRequest struct {
+	Username string
+	Email    string
+	Password string
+}
+
+// LoginResult is a successful login: the user and the token issued for this login.
+type LoginResult struct {
+	User  *User
+	Token *IssuedToken
+}
+
+func invalidCredentials() error {
+	return &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgInvalidCredentials}}, cause: ErrInvalidCredentials}
+}
+
+// checkCredentials verifies a username and password. An unknown user, a user without a
+// usable password and an inactive user all cost one password hash and fail the same way,
+// so neither the answer nor its timing tells whether the account exists.
+func (s *Service) checkCredentials(ctx context.Context, username, password string) (*User, error) {
+	if username == "" || len(password) > maxPasswordBytes {
+		s.hasher.DummyCheck(ctx, password[:min(len(password), maxPasswordBytes)])
+		return nil, invalidCredentials()
+	}
+	u, err := s.store.UserByUsername(ctx, username)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if u == nil || !u.HasUsablePassword() {
+		s.hasher.DummyCheck(ctx, password)
+		return nil, invalidCredentials()
+	}
+	ok, rehash, err := s.hasher.Check(ctx, password, u.PasswordHash)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || !u.IsActive {
+		return nil, invalidCredentials()
+	}
+	if rehash {
+		s.upgradePasswordHash(ctx, u, password)
+	}
+	return u, nil
+}
+
+// upgradePasswordHash re-hashes a password stored with an older algorithm or weaker
+// parameters. A failure only postpones the upgrade to the next login.
+func (s *Service) upgradePasswordHash(ctx context.Context, u *User, password string) {
+	encoded, err := s.hasher.Hash(ctx, password)
+	if err == nil {
+		var updated *User
+		updated, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: &encoded})
+		if err == nil {
+			*u = *updated
+			return
+		}
+	}
+	s.log.WarnContext(ctx, "restauth: could not upgrade password hash", "user_id", u.ID, "error", err)
+}
+
+// Login checks credentials and issues a new API token for this login. Every login gets a
+// token of its own, so logging out one client never logs out another.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+	if req.Username == "" {
+		return nil, fieldError(nonFieldErrors, msgMustInclude)
+	}
+	u, err := s.checkCredentials(ctx, req.Username, req.Password)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.EmailVerification == VerificationMandatory {
+		verified, err := s.hasVerifiedPrimary(ctx, u)
+		if err != nil {
+			return nil, err
+		}
+		if !verified {
+			return nil, fieldError(nonFieldErrors, msgEmailNotVerified)
+		}
+	}
+	if s.cfg.MFAEnabled && s.cfg.MFARequired {
+		return nil, &PermissionError{Detail: msgMFARequired, cause: ErrMFARequired}
+	}
+	// Recording the login also invalidates password-reset links issued before it.
+	now := s.now().UTC()
+	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
+		return nil, err
+	}
+	issued, err := s.IssueToken(ctx, u.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{User: u, Token: issued}, nil
+}
+
+// hasVerifiedPrimary reports whether the user's primary address is verified.
+func (s *Service) hasVerifiedPrimary(ctx context.Context, u *User) (bool, error) {
+	addrs, err := s.store.EmailAddresses(ctx, u.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range addrs {
+		if a.Primary && a.Verified {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs ValidationError
+	username, _ := f.char(&errs, charField{name: "username", allowBlank: true})
+	email, _ := f.char(&errs, charField{name: "email", allowBlank: true, email: true})
+	password, _ := f.char(&errs, charField{name: "password", required: true})
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.loginSession(w, r, res.User); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Key string `json:"key"`
+	}{res.Token.Key})
+}
+
+// Logout revokes the token the request was authenticated with, if any. Other tokens of
+// the user stay valid.
+func (s *Service) Logout(ctx context.Context, presented *APIToken) error {
+	if presented == nil {
+		return nil
+	}
+	return s.store.RevokeToken(ctx, presented.ID)
+}
+
+func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request, c *call) {
+	ctx := r.Context()
+	presented := c.auth.token
+	if presented == nil && c.auth.user != nil {
+		// The reference also accepts "Bearer <key>" here, for the key's owner only.
+		if scheme, key, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "bearer") && key != "" {
+			if t, err := s.store.TokenByHash(ctx, hashTokenKey(strings.ToLower(key))); err == nil && t.UserID == c.auth.user.ID {
+				presented = t
+			}
+		}
+	}
+	if err := s.Logout(ctx, presented); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.sessions.Destroy(ctx); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeDetail(w, http.StatusOK, "Successfully logged out.")
+}

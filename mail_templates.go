@@ -1,0 +1,135 @@
+package restauth
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+)
+
+// MailKind names one of the e-mails the Service sends. The values are the names of
+// django-allauth's templates (account/email/<kind>_message.txt), which InvenTree uses.
+type MailKind string
+
+const (
+	// MailPasswordReset carries the password-reset link (password/reset/).
+	MailPasswordReset MailKind = "password_reset_key"
+	// MailEmailConfirmation carries the link confirming an address (registration,
+	// resend-email/, adding an address).
+	MailEmailConfirmation MailKind = "email_confirmation"
+	// MailAccountExists goes to the owner of an address when someone tries to register
+	// with it while enumeration prevention is on, instead of an error that would reveal
+	// the account to the person registering.
+	MailAccountExists MailKind = "account_already_exists"
+)
+
+// mailKinds lists every kind, in a fixed order for validation and tests.
+var mailKinds = []MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists}
+
+// MailData is what the templates see as ".". Every field but SiteURL may come from a user
+// (a username, an address someone typed): the HTML template escapes them, the text and
+// subject templates print them verbatim, which is right for text/plain.
+type MailData struct {
+	// SiteURL is the site's absolute URL, e.g. "https://example.com".
+	SiteURL string
+	// SiteName is the site's display name; renderMail uses SiteURL's host when it is empty.
+	SiteName string
+	// Username is the account's username.
+	Username string
+	// Email is the recipient address.
+	Email string
+	// Link is the password-reset or confirmation URL; for MailAccountExists it is the
+	// password-reset page, or empty.
+	Link string
+}
+
+// MailTemplate renders one kind of e-mail. All three parts are required. Subject is
+// rendered as text and collapsed to one line; Text is the text/plain part and HTML the
+// text/html alternative.
+type MailTemplate struct {
+	Subject *texttemplate.Template
+	Text    *texttemplate.Template
+	HTML    *htmltemplate.Template
+}
+
+//go:embed templates/mail/*.txt templates/mail/*.html
+var mailTemplateFS embed.FS
+
+// DefaultMailTemplates returns freshly parsed copies of the built-in English templates,
+// which follow django-allauth's wording. The result belongs to the caller.
+func DefaultMailTemplates() map[MailKind]*MailTemplate {
+	out := make(map[MailKind]*MailTemplate, len(mailKinds))
+	for _, k := range mailKinds {
+		base := "templates/mail/" + string(k)
+		// The files are embedded and covered by tests: a parse error is a build defect.
+		out[k] = &MailTemplate{
+			Subject: texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, base+"_subject.txt")),
+			Text:    texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, base+".txt")),
+			HTML:    htmltemplate.Must(htmltemplate.ParseFS(mailTemplateFS, base+".html")),
+		}
+	}
+	return out
+}
+
+// mergeMailTemplates returns the defaults with the kinds in custom replaced. Each custom
+// template must have all three parts and must render sample data, so that a broken
+// template fails New instead of the first password reset. Unknown kinds are rejected as
+// likely typos. Errors wrap ErrConfig.
+func mergeMailTemplates(custom map[MailKind]*MailTemplate) (map[MailKind]*MailTemplate, error) {
+	out := DefaultMailTemplates()
+	sample := MailData{
+		SiteURL:  "https://example.com",
+		SiteName: "Example",
+		Username: "sample",
+		Email:    "sample@example.com",
+		Link:     "https://example.com/link?uid=MQ&token=sample",
+	}
+	for k, t := range custom {
+		if _, ok := out[k]; !ok {
+			return nil, fmt.Errorf("%w: unknown mail template kind %q", ErrConfig, k)
+		}
+		if t == nil || t.Subject == nil || t.Text == nil || t.HTML == nil {
+			return nil, fmt.Errorf("%w: mail template %q needs Subject, Text and HTML", ErrConfig, k)
+		}
+		if _, err := renderMail(t, "", sample.Email, sample); err != nil {
+			return nil, fmt.Errorf("%w: mail template %q: %v", ErrConfig, k, err)
+		}
+		out[k] = t
+	}
+	return out, nil
+}
+
+// renderMail renders t for one recipient. The subject is subjectPrefix followed by the
+// rendered subject, collapsed to a single line (as allauth does) because it becomes a
+// header. Errors come from text/template and html/template, which report template
+// positions rather than the data (which holds the link).
+func renderMail(t *MailTemplate, subjectPrefix string, to string, data MailData) (*Message, error) {
+	if t == nil || t.Subject == nil || t.Text == nil || t.HTML == nil {
+		return nil, errors.New("restauth: mail template is incomplete")
+	}
+	if data.SiteName == "" {
+		if u, err := url.Parse(data.SiteURL); err == nil && u.Host != "" {
+			data.SiteName = u.Host
+		}
+	}
+	var subject, text, html bytes.Buffer
+	if err := t.Subject.Execute(&subject, data); err != nil {
+		return nil, fmt.Errorf("restauth: rendering mail subject: %w", err)
+	}
+	if err := t.Text.Execute(&text, data); err != nil {
+		return nil, fmt.Errorf("restauth: rendering mail text: %w", err)
+	}
+	if err := t.HTML.Execute(&html, data); err != nil {
+		return nil, fmt.Errorf("restauth: rendering mail HTML: %w", err)
+	}
+	return &Message{
+		To:      []string{to},
+		Subject: strings.Join(strings.Fields(subjectPrefix+subject.String()), " "),
+		Text:    text.String(),
+		HTML:    html.String(),
+	}, nil
+}

@@ -1,0 +1,62 @@
+package restauth_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/restauth/restauth"
+)
+
+// A directory mailer is handy during development: every reset or confirmation mail lands
+// as an .eml file that any mail client opens.
+func ExampleNewDirMailer() {
+	dir, err := os.MkdirTemp("", "restauth-mail-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	m, err := restauth.NewDirMailer(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = m.Send(context.Background(), &restauth.Message{
+		To:      []string{"alice@example.org"},
+		Subject: "[restauth] Password Reset E-mail",
+		Text:    "Click the link below to reset your password.\n\nhttps://example.com/platform/set-password?uid=MQ&token=abc\n",
+		HTML:    `<p>Click the link below to reset your password.</p><p><a href="https://example.com/platform/set-password?uid=MQ&amp;token=abc">Reset</a></p>`,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(files))
+	// Output: 1
+}
+
+// A typical submission-port configuration: STARTTLS is required (the default policy) and
+// the credentials come from the environment, never from source code.
+func ExampleNewSMTPMailer() {
+	m, err := restauth.NewSMTPMailer(restauth.SMTPConfig{
+		Host:     "smtp.example.com",
+		Port:     587,
+		Username: "inventree@example.com",
+		Password: os.Getenv("SMTP_PASSWORD"),
+		TLS:      restauth.SMTPStartTLS,
+		Timeout:  20 * time.Second,
+		From:     "InvenTree <noreply@example.com>",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Pass m as Config.Mailer to restauth.New.
+	_ = m
+}

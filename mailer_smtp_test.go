@@ -1,0 +1,640 @@
+package restauth
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"io"
+	"log"
+	"math/big"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testSMTPServer is a real SMTP server (github.com/emersion/go-smtp) running inside the
+// test process on 127.0.0.1, for any test of this package that needs mail actually
+// delivered — the SMTP mailer's own tests and the HTTP password-reset and e-mail
+// confirmation flows. Set the exported fields, then call start; the zero value offers
+// STARTTLS (with a self-signed certificate generated per server) and accepts mail without
+// authentication.
+//
+//	srv := &testSMTPServer{Username: "mailer", Password: "secret"}
+//	srv.start(t)
+//	m, err := NewSMTPMailer(srv.config("noreply@example.com"))
+//	// … trigger a mail …
+//	msgs := srv.messages()
+//	hdr, text, html := msgs[0].parts(t)
+type testSMTPServer struct {
+	// Username and Password, when Username is set, make AUTH mandatory before MAIL FROM.
+	Username, Password string
+	// Mechanisms are the AUTH mechanisms offered: "PLAIN" (the default) and/or "LOGIN".
+	Mechanisms []string
+	// NoTLS disables STARTTLS and allows AUTH in plain text.
+	NoTLS bool
+	// ImplicitTLS speaks TLS from the first byte (port-465 style) instead of STARTTLS.
+	ImplicitTLS bool
+
+	addr      string
+	clientTLS *tls.Config
+
+	mu   sync.Mutex
+	msgs []testSMTPMessage
+}
+
+// testSMTPMessage is one message the testSMTPServer accepted.
+type testSMTPMessage struct {
+	From     string   // envelope sender (MAIL FROM)
+	To       []string // envelope recipients (RCPT TO)
+	Data     []byte   // the message as transferred, headers and body
+	TLS      bool     // the session was encrypted
+	AuthUser string   // the authenticated user, "" without AUTH
+	AuthMech string   // the mechanism used, "" without AUTH
+}
+
+// start listens on 127.0.0.1:0 and serves until the test ends. It returns the address
+// ("127.0.0.1:port") and a client TLS config that trusts the server's certificate.
+func (s *testSMTPServer) start(t testing.TB) (addr string, clientTLS *tls.Config) {
+	t.Helper()
+	cert, roots := testSelfSignedCert(t)
+	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &testSMTPSession{srv: s, conn: c}, nil
+	}))
+	srv.Domain = "localhost"
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	srv.MaxMessageBytes = 1 << 20
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	srv.AllowInsecureAuth = s.NoTLS
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	switch {
+	case s.ImplicitTLS:
+		l = tls.NewListener(l, serverTLS)
+	case !s.NoTLS:
+		srv.TLSConfig = serverTLS
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+
+	s.addr = l.Addr().String()
+	s.clientTLS = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return s.addr, s.clientTLS.Clone()
+}
+
+// config returns an SMTPConfig for this (started) server: its host and port, a TLS policy
+// matching NoTLS/ImplicitTLS, the trusted root, its credentials and a short timeout.
+func (s *testSMTPServer) config(from string) SMTPConfig {
+	host, portStr, _ := net.SplitHostPort(s.addr)
+	port, _ := strconv.Atoi(portStr)
+	policy := SMTPStartTLS
+	switch {
+	case s.NoTLS:
+		policy = SMTPNoTLS
+	case s.ImplicitTLS:
+		policy = SMTPImplicitTLS
+	}
+	return SMTPConfig{
+		Host: host, Port: port, TLS: policy, TLSConfig: s.clientTLS.Clone(),
+		Username: s.Username, Password: s.Password,
+		From: from, HELO: "client.test", Timeout: 5 * time.Second,
+	}
+}
+
+// messages returns a copy of the messages accepted so far, oldest first. Delivery is
+// synchronous: a message is stored before the server acknowledges DATA, so it is here as
+// soon as Mailer.Send has returned.
+func (s *testSMTPServer) messages() []testSMTPMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.msgs)
+}
+
+func (s *testSMTPServer) mechanisms() []string {
+	if len(s.Mechanisms) == 0 {
+		return []string{sasl.Plain}
+	}
+	return s.Mechanisms
+}
+
+type testSMTPSession struct {
+	srv      *testSMTPServer
+	conn     *smtp.Conn
+	authUser string
+	authMech string
+	from     string
+	to       []string
+}
+
+func (x *testSMTPSession) AuthMechanisms() []string { return x.srv.mechanisms() }
+
+func (x *testSMTPSession) Auth(mech string) (sasl.Server, error) {
+	check := func(username, password string) error {
+		if username != x.srv.Username || password != x.srv.Password {
+			return smtp.ErrAuthFailed
+		}
+		x.authUser, x.authMech = username, mech
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(_, username, password string) error { return check(username, password) }), nil
+	case sasl.Login:
+		return &testLoginServer{check: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (x *testSMTPSession) Mail(from string, _ *smtp.MailOptions) error {
+	if x.srv.Username != "" && x.authUser == "" {
+		return smtp.ErrAuthRequired
+	}
+	x.from = from
+	return nil
+}
+
+func (x *testSMTPSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.to = append(x.to, to)
+	return nil
+}
+
+func (x *testSMTPSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	_, isTLS := x.conn.TLSConnectionState()
+	x.srv.mu.Lock()
+	defer x.srv.mu.Unlock()
+	x.srv.msgs = append(x.srv.msgs, testSMTPMessage{
+		From: x.from, To: slices.Clone(x.to), Data: b, TLS: isTLS,
+		AuthUser: x.authUser, AuthMech: x.authMech,
+	})
+	return nil
+}
+
+func (x *testSMTPSession) Reset()        { x.from, x.to = "", nil }
+func (x *testSMTPSession) Logout() error { return nil }
+
+// testLoginServer is the server side of the (obsolete but still common) LOGIN mechanism,
+// which go-sasl only implements for clients.
+type testLoginServer struct {
+	check    func(username, password string) error
+	username string
+	step     int
+}
+
+func (l *testLoginServer) Next(response []byte) (challenge []byte, done bool, err error) {
+	switch l.step {
+	case 0:
+		l.step++
+		if len(response) > 0 { // initial response carries the username
+			l.username = string(response)
+			l.step++
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 1:
+		l.step++
+		l.username = string(response)
+		return []byte("Password:"), false, nil
+	default:
+		return nil, true, l.check(l.username, string(response))
+	}
+}
+
+// testSelfSignedCert returns a certificate valid for 127.0.0.1, ::1 and localhost, and a
+// pool holding it as the only root.
+func testSelfSignedCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "restauth test SMTP server"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	leaf, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
+}
+
+// parts parses the message as a mail client would and returns its header and the decoded
+// text/plain and text/html bodies ("" when a part is missing), with "\n" line ends. It fails the test unless
+// the body is a single part or multipart/alternative.
+func (m testSMTPMessage) parts(t testing.TB) (hdr mail.Header, text, html string) {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	require.NoError(t, err)
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	store := func(ct string, body string) {
+		switch ct {
+		case "text/plain":
+			text = body
+		case "text/html":
+			html = body
+		default:
+			t.Fatalf("unexpected part type %q", ct)
+		}
+	}
+	if !strings.HasPrefix(mediaType, "multipart/") {
+		store(mediaType, testDecodeBody(t, msg.Header.Get("Content-Transfer-Encoding"), msg.Body))
+		return msg.Header, text, html
+	}
+	require.Equal(t, "multipart/alternative", mediaType)
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextRawPart() // raw: decode quoted-printable explicitly below
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		ct, _, err := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		require.NoError(t, err)
+		store(ct, testDecodeBody(t, p.Header.Get("Content-Transfer-Encoding"), p))
+	}
+	return msg.Header, text, html
+}
+
+func testDecodeBody(t testing.TB, cte string, r io.Reader) string {
+	t.Helper()
+	switch strings.ToLower(cte) {
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "", "7bit", "8bit":
+	default:
+		t.Fatalf("unexpected Content-Transfer-Encoding %q", cte)
+	}
+	b, err := io.ReadAll(r)
+	require.NoError(t, err)
+	// MIME text travels with CRLF line ends; tests compare with Go strings using "\n".
+	return strings.ReplaceAll(string(b), "\r\n", "\n")
+}
+
+// testResetLink is a link shaped like the Service's password-reset links: its query has
+// two parameters joined by "&", which quoted-printable and HTML escaping must preserve.
+const testResetLink = "https://inventree.example.com/platform/set-password?uid=MTIz&token=c3x9qm-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+
+var testURLPattern = regexp.MustCompile(`https://\S+`)
+
+func TestSMTPMailerDeliversPasswordReset(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		srv      *testSMTPServer
+		wantTLS  bool
+		wantMech string
+	}{
+		{"starttls+plain", &testSMTPServer{Username: "mailer", Password: "s3cret-pw"}, true, "PLAIN"},
+		{"starttls+login", &testSMTPServer{Username: "mailer", Password: "s3cret-pw", Mechanisms: []string{"LOGIN"}}, true, "LOGIN"},
+		{"implicit tls+plain", &testSMTPServer{Username: "mailer", Password: "s3cret-pw", ImplicitTLS: true}, true, "PLAIN"},
+		{"starttls without auth", &testSMTPServer{}, true, ""},
+		{"no tls on loopback+plain", &testSMTPServer{Username: "mailer", Password: "s3cret-pw", NoTLS: true}, false, "PLAIN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.srv.start(t)
+			m, err := NewSMTPMailer(tc.srv.config("InvenTree <noreply@example.com>"))
+			require.NoError(t, err)
+
+			msg, err := renderMail(DefaultMailTemplates()[MailPasswordReset], "[InvenTree] ", "alice@example.org",
+				MailData{SiteURL: "https://inventree.example.com", SiteName: "InvenTree", Username: "alice", Email: "alice@example.org", Link: testResetLink})
+			require.NoError(t, err)
+			require.NoError(t, m.Send(context.Background(), msg))
+
+			got := tc.srv.messages()
+			require.Len(t, got, 1)
+			rcv := got[0]
+			assert.Equal(t, "noreply@example.com", rcv.From)
+			assert.Equal(t, []string{"alice@example.org"}, rcv.To)
+			assert.Equal(t, tc.wantTLS, rcv.TLS)
+			assert.Equal(t, tc.wantMech, rcv.AuthMech)
+
+			hdr, text, html := rcv.parts(t)
+			mediaType, _, err := mime.ParseMediaType(hdr.Get("Content-Type"))
+			require.NoError(t, err)
+			assert.Equal(t, "multipart/alternative", mediaType)
+			assert.Equal(t, "[InvenTree] Password Reset E-mail", testDecodeHeader(t, hdr.Get("Subject")))
+			assert.Equal(t, `"InvenTree" <noreply@example.com>`, hdr.Get("From"))
+			assert.Equal(t, "<alice@example.org>", hdr.Get("To"))
+			assert.Equal(t, "auto-generated", hdr.Get("Auto-Submitted"))
+			assert.True(t, strings.HasSuffix(hdr.Get("Message-Id"), "@example.com>"), hdr.Get("Message-Id"))
+			_, err = hdr.Date()
+			assert.NoError(t, err)
+
+			// The link must survive quoted-printable soft line breaks and "=" escaping.
+			assert.Contains(t, text, "Click the link below to reset your password.")
+			link := testURLPattern.FindString(text)
+			require.Equal(t, testResetLink, link)
+			u, err := url.Parse(link)
+			require.NoError(t, err)
+			assert.Equal(t, "MTIz", u.Query().Get("uid"))
+			assert.Equal(t, "c3x9qm-0f1e2d3c4b5a69788796a5b4c3d2e1f0", u.Query().Get("token"))
+			assert.Contains(t, html, `href="`+htmlAttrEscape(testResetLink)+`"`)
+		})
+	}
+}
+
+// htmlAttrEscape is how html/template writes a URL that needs no percent-encoding into an
+// attribute: only "&" changes.
+func htmlAttrEscape(s string) string { return strings.ReplaceAll(s, "&", "&amp;") }
+
+func testDecodeHeader(t testing.TB, v string) string {
+	t.Helper()
+	s, err := new(mime.WordDecoder).DecodeHeader(v)
+	require.NoError(t, err)
+	return s
+}
+
+func TestSMTPMailerErrors(t *testing.T) {
+	t.Parallel()
+	const password = "correct-horse-battery-staple"
+	msg := &Message{To: []string{"bob@example.org"}, Subject: "s", Text: "reset " + testResetLink, HTML: "<p>x</p>"}
+	from := "noreply@example.com"
+
+	// send describes one attempt: the mailer config, the context for Send and, optionally,
+	// the address to connect to regardless of cfg.Host.
+	type send struct {
+		cfg      SMTPConfig
+		ctx      context.Context
+		dialAddr string
+	}
+	tests := []struct {
+		name     string
+		setup    func(t *testing.T) send
+		wantIs   error
+		wantText string
+		maxTime  time.Duration
+	}{
+		{
+			name: "wrong password",
+			setup: func(t *testing.T) send {
+				srv := &testSMTPServer{Username: "mailer", Password: "something-else"}
+				srv.start(t)
+				cfg := srv.config(from)
+				cfg.Password = password
+				return send{cfg: cfg, ctx: context.Background()}
+			},
+			wantText: "AUTH",
+		},
+		{
+			name: "starttls required but not offered",
+			setup: func(t *testing.T) send {
+				srv := &testSMTPServer{NoTLS: true}
+				srv.start(t)
+				cfg := srv.config(from)
+				cfg.TLS = SMTPStartTLS
+				return send{cfg: cfg, ctx: context.Background()}
+			},
+			wantText: "STARTTLS",
+		},
+		{
+			name: "untrusted certificate",
+			setup: func(t *testing.T) send {
+				srv := &testSMTPServer{}
+				srv.start(t)
+				cfg := srv.config(from)
+				cfg.TLSConfig = nil // the system roots do not know the test CA
+				return send{cfg: cfg, ctx: context.Background()}
+			},
+			wantText: "certificate",
+		},
+		{
+			name: "no credentials in plain text when STARTTLS is missing (opportunistic)",
+			setup: func(t *testing.T) send {
+				// The server is local, but the client believes it talks to the remote
+				// "mail.invalid", as after a STARTTLS-stripping attack.
+				srv := &testSMTPServer{Username: "mailer", Password: password, NoTLS: true}
+				srv.start(t)
+				cfg := srv.config(from)
+				cfg.TLS = SMTPStartTLSOpportunistic
+				cfg.Host = "mail.invalid"
+				cfg.TLSConfig = nil
+				return send{cfg: cfg, ctx: context.Background(), dialAddr: srv.addr}
+			},
+			wantText: "unencrypted",
+		},
+		{
+			name: "server down",
+			setup: func(t *testing.T) send {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				require.NoError(t, err)
+				port := l.Addr().(*net.TCPAddr).Port
+				require.NoError(t, l.Close())
+				return send{cfg: SMTPConfig{Host: "127.0.0.1", Port: port, From: from, Timeout: time.Second}, ctx: context.Background()}
+			},
+			maxTime: time.Second,
+		},
+		{
+			name: "server never greets",
+			setup: func(t *testing.T) send {
+				port := testSilentServer(t)
+				return send{cfg: SMTPConfig{Host: "127.0.0.1", Port: port, From: from, Timeout: 300 * time.Millisecond}, ctx: context.Background()}
+			},
+			wantIs:   context.DeadlineExceeded,
+			wantText: "SMTP Timeout of 300ms exceeded",
+			maxTime:  300 * time.Millisecond,
+		},
+		{
+			name: "context cancelled before send",
+			setup: func(t *testing.T) send {
+				srv := &testSMTPServer{}
+				srv.start(t)
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return send{cfg: srv.config(from), ctx: ctx}
+			},
+			wantIs: context.Canceled,
+		},
+		{
+			name: "context cancelled while waiting for the server",
+			setup: func(t *testing.T) send {
+				port := testSilentServer(t)
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(100*time.Millisecond, cancel)
+				t.Cleanup(cancel)
+				return send{cfg: SMTPConfig{Host: "127.0.0.1", Port: port, From: from, Timeout: time.Minute}, ctx: ctx}
+			},
+			wantIs:  context.Canceled,
+			maxTime: 100 * time.Millisecond,
+		},
+		{
+			name: "context deadline shorter than Timeout",
+			setup: func(t *testing.T) send {
+				port := testSilentServer(t)
+				ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+				t.Cleanup(cancel)
+				return send{cfg: SMTPConfig{Host: "127.0.0.1", Port: port, From: from, Timeout: time.Minute}, ctx: ctx}
+			},
+			wantIs:  context.DeadlineExceeded,
+			maxTime: 100 * time.Millisecond,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := tc.setup(t)
+			if s.cfg.Username == "" {
+				// Every case carries credentials, so every error text is checked for them.
+				s.cfg.Username, s.cfg.Password = "mailer", password
+			}
+			m, err := NewSMTPMailer(s.cfg)
+			require.NoError(t, err)
+			m.dialAddr = s.dialAddr
+
+			start := time.Now()
+			err = m.Send(s.ctx, msg)
+			elapsed := time.Since(start)
+
+			require.Error(t, err)
+			assert.NotContains(t, err.Error(), password)
+			assert.NotContains(t, err.Error(), testResetLink)
+			assert.Contains(t, err.Error(), "restauth: smtp")
+			if tc.wantIs != nil {
+				assert.ErrorIs(t, err, tc.wantIs)
+			}
+			if tc.wantText != "" {
+				assert.Contains(t, err.Error(), tc.wantText)
+			}
+			if tc.maxTime > 0 {
+				// Generous slack for -race and loaded CI machines; the point is "bounded
+				// by Timeout or ctx", not go-mail's 15 s default or forever.
+				assert.Less(t, elapsed, tc.maxTime+2*time.Second)
+			}
+		})
+	}
+}
+
+// testSilentServer accepts connections and never says anything, like a black-holed or
+// overloaded server. It returns the port.
+func testSilentServer(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestNewSMTPMailerValidation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		cfg      SMTPConfig
+		wantErr  string
+		wantPort int
+	}{
+		{"minimal: starttls on 587", SMTPConfig{Host: "smtp.example.com", From: "a@example.com"}, "", 587},
+		{"opportunistic on 587", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: SMTPStartTLSOpportunistic}, "", 587},
+		{"implicit tls on 465", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: SMTPImplicitTLS}, "", 465},
+		{"no tls on 25", SMTPConfig{Host: "127.0.0.1", From: "a@example.com", TLS: SMTPNoTLS}, "", 25},
+		{"explicit port", SMTPConfig{Host: "smtp.example.com", Port: 2525, From: "Site <a@example.com>"}, "", 2525},
+		{"no tls with credentials on loopback", SMTPConfig{Host: "localhost", Port: 1025, From: "a@example.com", TLS: SMTPNoTLS, Username: "u", Password: "pw-secret"}, "", 1025},
+		{"missing host", SMTPConfig{From: "a@example.com"}, "Host is required", 0},
+		{"unix socket", SMTPConfig{Host: "unix:///run/smtp", From: "a@example.com"}, "not a host name", 0},
+		{"missing from", SMTPConfig{Host: "smtp.example.com"}, "From is required", 0},
+		{"bad from", SMTPConfig{Host: "smtp.example.com", From: "not an address"}, "not an e-mail address", 0},
+		{"bad port", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", Port: 70000}, "out of range", 0},
+		{"bad policy", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: 42}, "unknown SMTP TLS policy", 0},
+		{"negative timeout", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", Timeout: -1}, "Timeout", 0},
+		{"bad helo", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", HELO: "a b"}, "HELO", 0},
+		{"plain-text credentials to remote host", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: SMTPNoTLS, Username: "u", Password: "pw-secret"}, "need TLS", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := NewSMTPMailer(tc.cfg)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.ErrorIs(t, err, ErrConfig)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				assert.NotContains(t, err.Error(), "pw-secret")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantPort, m.port)
+			assert.Equal(t, 30*time.Second, m.timeout)
+			assert.Equal(t, tc.cfg.Host, m.tlsConfig.ServerName)
+			assert.Equal(t, uint16(tls.VersionTLS12), m.tlsConfig.MinVersion)
+		})
+	}
+}
+
+func TestSMTPConfigAndMailerDoNotPrintPassword(t *testing.T) {
+	t.Parallel()
+	cfg := SMTPConfig{Host: "smtp.example.com", From: "a@example.com", Username: "u", Password: "pw-secret"}
+	m, err := NewSMTPMailer(cfg)
+	require.NoError(t, err)
+	for _, s := range []string{
+		cfg.String(), cfg.GoString(), cfg.LogValue().String(),
+		m.String(), m.GoString(),
+	} {
+		assert.NotContains(t, s, "pw-secret")
+	}
+	assert.Contains(t, cfg.String(), "[redacted]")
+}
+
+func TestSMTPMailerDoesNotShareTLSConfig(t *testing.T) {
+	t.Parallel()
+	own := &tls.Config{}
+	m, err := NewSMTPMailer(SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLSConfig: own})
+	require.NoError(t, err)
+	assert.Empty(t, own.ServerName, "caller's config must not be modified")
+	assert.NotSame(t, own, m.tlsConfig)
+}

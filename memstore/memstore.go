@@ -1,0 +1,691 @@
+// Package memstore is an in-memory restauth.Store, for tests, examples and single-instance
+// deployments that can afford to lose every account on restart.
+//
+// All data lives behind one sync.RWMutex: uniqueness checks and the writes they guard happen
+// under the same lock, so concurrent requests cannot create duplicates, and reads (above all
+// TokenByHash, on every token-authenticated request) share the lock.
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/restauth/restauth"
+)
+
+// Store is an in-memory restauth.Store. The zero value is not usable; create one with New.
+// It is safe for concurrent use.
+type Store struct {
+	mu sync.RWMutex
+
+	lastUserID, lastEmailID, lastTokenID, lastSocialID int64
+
+	users  map[int64]*userRecord
+	emails map[int64]*restauth.EmailAddress
+	tokens map[int64]*restauth.APIToken
+	social map[int64]*restauth.SocialAccount
+
+	// Indexes; the values are the same pointers as in the maps above, so an update in
+	// place is seen through both.
+	byUsername map[string]*userRecord                // folded username
+	verified   map[string]*restauth.EmailAddress     // folded address → its verified row
+	byEmail    map[string]map[int64]int              // folded address → user ID → references
+	byHash     map[[32]byte]*restauth.APIToken       // key hash
+	byUID      map[socialKey]*restauth.SocialAccount // (provider, uid)
+}
+
+// userRecord is a user with its owned rows, each list in ID order (IDs only grow and rows
+// are appended, so appending keeps them sorted).
+type userRecord struct {
+	user   restauth.User
+	emails []*restauth.EmailAddress
+	tokens []*restauth.APIToken
+	social []*restauth.SocialAccount
+}
+
+type socialKey struct{ provider, uid string }
+
+// Compile-time check that Store implements restauth.Store.
+var _ restauth.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		users:      make(map[int64]*userRecord),
+		emails:     make(map[int64]*restauth.EmailAddress),
+		tokens:     make(map[int64]*restauth.APIToken),
+		social:     make(map[int64]*restauth.SocialAccount),
+		byUsername: make(map[string]*userRecord),
+		verified:   make(map[string]*restauth.EmailAddress),
+		byEmail:    make(map[string]map[int64]int),
+		byHash:     make(map[[32]byte]*restauth.APIToken),
+		byUID:      make(map[socialKey]*restauth.SocialAccount),
+	}
+}
+
+func notFound(kind string, id any) error {
+	return fmt.Errorf("memstore: %s %v: %w", kind, id, restauth.ErrNotFound)
+}
+
+func conflict(field string) error { return &restauth.ConflictError{Field: field} }
+
+// fold returns a key that is equal for two strings exactly when strings.EqualFold reports
+// them equal, so that every case-insensitive rule of the store (usernames, addresses) uses
+// one notion of "same letters" and agrees with the standard library.
+func fold(s string) string {
+	// Fast path: ASCII without capitals is its own key, so the common all-lower-case
+	// username or address costs no allocation.
+	i := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
+			break
+		}
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
+		b.WriteRune(foldRune(r))
+	}
+	return b.String()
+}
+
+// foldRune maps every rune of a unicode.SimpleFold orbit (e.g. 'K', 'k' and the Kelvin
+// sign) to one member of it: the lower case of the orbit's smallest rune, which for ASCII
+// is the ordinary lower-case letter, keeping fold's fast path consistent.
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	}
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		least = min(least, f)
+	}
+	return unicode.ToLower(least)
+}
+
+// refEmail counts one more (delta 1) or one less (delta -1) reason for UsersByEmail to
+// find user uid under address addr: an EmailAddress row or the User.Email field.
+func (s *Store) refEmail(addr string, uid int64, delta int) {
+	if addr == "" {
+		return
+	}
+	k := fold(addr)
+	m := s.byEmail[k]
+	if m == nil {
+		m = make(map[int64]int)
+		s.byEmail[k] = m
+	}
+	if m[uid] += delta; m[uid] <= 0 {
+		delete(m, uid)
+		if len(m) == 0 {
+			delete(s.byEmail, k)
+		}
+	}
+}
+
+// setUserEmail changes User.Email, keeping the UsersByEmail index in step.
+func (s *Store) setUserEmail(r *userRecord, addr string) {
+	s.refEmail(r.user.Email, r.user.ID, -1)
+	r.user.Email = addr
+	s.refEmail(addr, r.user.ID, 1)
+}
+
+// makePrimary makes e the only primary address of its user and mirrors it in User.Email.
+func (s *Store) makePrimary(r *userRecord, e *restauth.EmailAddress) {
+	for _, o := range r.emails {
+		o.Primary = false
+	}
+	e.Primary = true
+	s.setUserEmail(r, e.Email)
+}
+
+// holds reports whether the user already has the address, case-insensitively.
+func (r *userRecord) holds(addr string) bool {
+	for _, e := range r.emails {
+		if strings.EqualFold(e.Email, addr) {
+			return true
+		}
+	}
+	return false
+}
+
+func copyUser(u *restauth.User) *restauth.User {
+	c := *u
+	return &c
+}
+
+func copySocial(a *restauth.SocialAccount) restauth.SocialAccount {
+	c := *a
+	c.ExtraData = bytes.Clone(a.ExtraData)
+	return c
+}
+
+// CreateUser implements restauth.Store. The ID of u (and, if given, of email, whose UserID
+// is also set) is written back only when the user was stored.
+func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restauth.EmailAddress) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	// Check every rule before changing anything, so that a conflict leaves no trace.
+	nameKey := fold(u.Username)
+	if _, taken := s.byUsername[nameKey]; taken {
+		return conflict("username")
+	}
+	if email != nil && email.Verified {
+		if _, taken := s.verified[fold(email.Email)]; taken {
+			return conflict("email")
+		}
+	}
+
+	s.lastUserID++
+	r := &userRecord{user: *u}
+	r.user.ID = s.lastUserID
+	r.user.Email = ""
+	s.users[r.user.ID] = r
+	s.byUsername[nameKey] = r
+	s.setUserEmail(r, u.Email)
+	if email != nil {
+		e := s.insertEmail(r, *email)
+		if e.Primary {
+			s.setUserEmail(r, e.Email)
+		}
+		email.ID, email.UserID = e.ID, e.UserID
+	}
+	u.ID, u.Email = r.user.ID, r.user.Email
+	return nil
+}
+
+// insertEmail stores a copy of e for the user, after the caller has checked the rules.
+func (s *Store) insertEmail(r *userRecord, e restauth.EmailAddress) *restauth.EmailAddress {
+	s.lastEmailID++
+	e.ID, e.UserID = s.lastEmailID, r.user.ID
+	p := &e
+	s.emails[p.ID] = p
+	r.emails = append(r.emails, p)
+	s.refEmail(p.Email, r.user.ID, 1)
+	if p.Verified {
+		s.verified[fold(p.Email)] = p
+	}
+	return p
+}
+
+// UserByID implements restauth.Store.
+func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.users[id]
+	if !ok {
+		return nil, notFound("user", id)
+	}
+	return copyUser(&r.user), nil
+}
+
+// UserByUsername implements restauth.Store.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	k := fold(username)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.byUsername[k]
+	if !ok {
+		return nil, notFound("user", fmt.Sprintf("%q", username))
+	}
+	return copyUser(&r.user), nil
+}
+
+// UsersByEmail implements restauth.Store.
+func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	k := fold(email)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	refs := s.byEmail[k]
+	out := make([]*restauth.User, 0, len(refs))
+	for uid := range refs {
+		out = append(out, copyUser(&s.users[uid].user))
+	}
+	slices.SortFunc(out, func(a, b *restauth.User) int { return cmpID(a.ID, b.ID) })
+	return out, nil
+}
+
+func cmpID(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// UpdateUser implements restauth.Store.
+func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdate) (*restauth.User, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	if !ok {
+		return nil, notFound("user", id)
+	}
+	if upd.Username != nil {
+		oldKey, newKey := fold(r.user.Username), fold(*upd.Username)
+		// A user may change the case of their own name; only someone else's name conflicts.
+		if o, taken := s.byUsername[newKey]; taken && o != r {
+			return nil, conflict("username")
+		}
+		delete(s.byUsername, oldKey)
+		s.byUsername[newKey] = r
+		r.user.Username = *upd.Username
+	}
+	u := &r.user
+	setIf(&u.FirstName, upd.FirstName)
+	setIf(&u.LastName, upd.LastName)
+	setIf(&u.PasswordHash, upd.PasswordHash)
+	setIf(&u.LastLogin, upd.LastLogin)
+	setIf(&u.IsActive, upd.IsActive)
+	setIf(&u.IsStaff, upd.IsStaff)
+	setIf(&u.IsSuperuser, upd.IsSuperuser)
+	return copyUser(u), nil
+}
+
+func setIf[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+// DeleteUser implements restauth.Store.
+func (s *Store) DeleteUser(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[id]
+	if !ok {
+		return notFound("user", id)
+	}
+	for _, e := range r.emails {
+		s.dropEmail(e)
+	}
+	for _, t := range r.tokens {
+		delete(s.tokens, t.ID)
+		delete(s.byHash, t.KeyHash)
+	}
+	for _, a := range r.social {
+		delete(s.social, a.ID)
+		delete(s.byUID, socialKey{a.Provider, a.UID})
+	}
+	s.setUserEmail(r, "")
+	delete(s.byUsername, fold(r.user.Username))
+	delete(s.users, id)
+	return nil
+}
+
+// dropEmail removes e from the global maps and indexes (not from its user's list).
+func (s *Store) dropEmail(e *restauth.EmailAddress) {
+	delete(s.emails, e.ID)
+	s.refEmail(e.Email, e.UserID, -1)
+	if e.Verified {
+		delete(s.verified, fold(e.Email))
+	}
+}
+
+// EmailAddresses implements restauth.Store. An unknown user has no addresses.
+func (s *Store) EmailAddresses(ctx context.Context, userID int64) ([]restauth.EmailAddress, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var rows []*restauth.EmailAddress
+	if r, ok := s.users[userID]; ok {
+		rows = r.emails
+	}
+	out := make([]restauth.EmailAddress, len(rows))
+	for i, e := range rows {
+		out[i] = *e
+	}
+	return out, nil
+}
+
+// EmailAddressByID implements restauth.Store.
+func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e, ok := s.emails[id]
+	if !ok {
+		return nil, notFound("email address", id)
+	}
+	c := *e
+	return &c, nil
+}
+
+// AddEmailAddress implements restauth.Store. It returns an error matching
+// restauth.ErrNotFound when e.UserID names no user.
+func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[e.UserID]
+	if !ok {
+		return notFound("user", e.UserID)
+	}
+	if r.holds(e.Email) {
+		return conflict("user_email")
+	}
+	if e.Verified {
+		if _, taken := s.verified[fold(e.Email)]; taken {
+			return conflict("email")
+		}
+	}
+	p := s.insertEmail(r, *e)
+	if p.Primary {
+		s.makePrimary(r, p)
+	}
+	e.ID = p.ID
+	return nil
+}
+
+// VerifyEmailAddress implements restauth.Store. Verifying a verified address is not an error.
+func (s *Store) VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*restauth.EmailAddress, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.emails[id]
+	if !ok {
+		return nil, notFound("email address", id)
+	}
+	k := fold(e.Email)
+	// The owner of a verified address is the only holder of its row, so any other row in
+	// the index belongs to another user.
+	if o, taken := s.verified[k]; taken && o != e {
+		return nil, conflict("email")
+	}
+	e.Verified = true
+	s.verified[k] = e
+	r := s.users[e.UserID]
+	if makePrimaryIfNone && !slices.ContainsFunc(r.emails, func(o *restauth.EmailAddress) bool { return o.Primary }) {
+		s.makePrimary(r, e)
+	}
+	c := *e
+	return &c, nil
+}
+
+// SetPrimaryEmailAddress implements restauth.Store.
+func (s *Store) SetPrimaryEmailAddress(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.emails[id]
+	if !ok {
+		return nil, notFound("email address", id)
+	}
+	s.makePrimary(s.users[e.UserID], e)
+	c := *e
+	return &c, nil
+}
+
+// DeleteEmailAddress implements restauth.Store.
+func (s *Store) DeleteEmailAddress(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.emails[id]
+	if !ok {
+		return notFound("email address", id)
+	}
+	r := s.users[e.UserID]
+	s.dropEmail(e)
+	r.emails = slices.DeleteFunc(r.emails, func(o *restauth.EmailAddress) bool { return o == e })
+	if e.Primary {
+		s.setUserEmail(r, "")
+	}
+	return nil
+}
+
+// CreateToken implements restauth.Store. It returns an error matching restauth.ErrNotFound
+// when t.UserID names no user.
+func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[t.UserID]
+	if !ok {
+		return notFound("user", t.UserID)
+	}
+	if _, taken := s.byHash[t.KeyHash]; taken {
+		return conflict("token")
+	}
+	s.lastTokenID++
+	p := new(restauth.APIToken)
+	*p = *t
+	p.ID = s.lastTokenID
+	s.tokens[p.ID] = p
+	s.byHash[p.KeyHash] = p
+	r.tokens = append(r.tokens, p)
+	t.ID = p.ID
+	return nil
+}
+
+// errTokenNotFound is preallocated so that a lookup of an unknown key, which anyone can
+// provoke by sending made-up tokens, allocates nothing.
+var errTokenNotFound = fmt.Errorf("memstore: token: %w", restauth.ErrNotFound)
+
+// TokenByHash implements restauth.Store. It takes only the read lock and allocates only
+// the returned copy.
+func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APIToken, error) {
+	// ctx.Err is an atomic load at most; cheap enough to keep even here.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	t, ok := s.byHash[hash]
+	if !ok {
+		s.mu.RUnlock()
+		return nil, errTokenNotFound
+	}
+	c := new(restauth.APIToken)
+	*c = *t
+	s.mu.RUnlock()
+	return c, nil
+}
+
+// TokenByID implements restauth.Store.
+func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return nil, notFound("token", id)
+	}
+	c := *t
+	return &c, nil
+}
+
+// Tokens implements restauth.Store. An unknown user has no tokens.
+func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var rows []*restauth.APIToken
+	if r, ok := s.users[userID]; ok {
+		rows = r.tokens
+	}
+	out := make([]restauth.APIToken, len(rows))
+	for i, t := range rows {
+		out[i] = *t
+	}
+	return out, nil
+}
+
+// RevokeToken implements restauth.Store.
+func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return notFound("token", id)
+	}
+	t.Revoked = true
+	return nil
+}
+
+// TouchToken implements restauth.Store.
+func (s *Store) TouchToken(ctx context.Context, id int64, day time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[id]
+	if !ok {
+		return notFound("token", id)
+	}
+	t.LastSeen = day
+	return nil
+}
+
+// CreateSocialAccount implements restauth.Store. A taken (provider, uid) is a
+// *restauth.ConflictError with Field "social"; an unknown a.UserID matches
+// restauth.ErrNotFound.
+func (s *Store) CreateSocialAccount(ctx context.Context, a *restauth.SocialAccount) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.users[a.UserID]
+	if !ok {
+		return notFound("user", a.UserID)
+	}
+	k := socialKey{a.Provider, a.UID}
+	if _, taken := s.byUID[k]; taken {
+		return conflict("social")
+	}
+	s.lastSocialID++
+	c := copySocial(a)
+	c.ID = s.lastSocialID
+	p := &c
+	s.social[p.ID] = p
+	s.byUID[k] = p
+	r.social = append(r.social, p)
+	a.ID = p.ID
+	return nil
+}
+
+// SocialAccountByUID implements restauth.Store.
+func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*restauth.SocialAccount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.byUID[socialKey{provider, uid}]
+	if !ok {
+		return nil, notFound("social account", provider+"/"+uid)
+	}
+	c := copySocial(a)
+	return &c, nil
+}
+
+// SocialAccounts implements restauth.Store. An unknown user has no social accounts.
+func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.SocialAccount, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var rows []*restauth.SocialAccount
+	if r, ok := s.users[userID]; ok {
+		rows = r.social
+	}
+	out := make([]restauth.SocialAccount, len(rows))
+	for i, a := range rows {
+		out[i] = copySocial(a)
+	}
+	return out, nil
+}
+
+// UpdateSocialAccountLogin implements restauth.Store.
+func (s *Store) UpdateSocialAccountLogin(ctx context.Context, id int64, at time.Time, extra []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Copy outside the lock: the caller keeps its slice and may change it later.
+	extra = bytes.Clone(extra)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.social[id]
+	if !ok {
+		return notFound("social account", id)
+	}
+	a.LastLogin, a.ExtraData = at, extra
+	return nil
+}
+
+// DeleteSocialAccount implements restauth.Store.
+func (s *Store) DeleteSocialAccount(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.social[id]
+	if !ok {
+		return notFound("social account", id)
+	}
+	delete(s.social, id)
+	delete(s.byUID, socialKey{a.Provider, a.UID})
+	if r, ok := s.users[a.UserID]; ok {
+		r.social = slices.DeleteFunc(r.social, func(o *restauth.SocialAccount) bool { return o == a })
+	}
+	return nil
+}

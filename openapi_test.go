@@ -1,0 +1,133 @@
+package restauth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pb33f/libopenapi"
+	"github.com/pb33f/libopenapi/orderedmap"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/internal/oatest"
+)
+
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	t.Parallel()
+	doc, err := libopenapi.NewDocument(restauth.OpenAPI())
+	require.NoError(t, err)
+	assert.Equal(t, "3.0.3", doc.GetVersion())
+	model, err := doc.BuildV3Model()
+	require.NoError(t, err, "libopenapi must build the model without errors")
+	require.NotNil(t, model)
+
+	// oatest.New also validates the document against the OpenAPI 3.0 meta-schema.
+	_, err = oatest.New(restauth.OpenAPI())
+	require.NoError(t, err)
+}
+
+func TestOpenAPIPathsAndOperations(t *testing.T) {
+	t.Parallel()
+	doc, err := libopenapi.NewDocument(restauth.OpenAPI())
+	require.NoError(t, err)
+	model, err := doc.BuildV3Model()
+	require.NoError(t, err)
+
+	// The error answers every operation documents, and those only body-taking ones add.
+	common := []string{"400", "401", "403", "404", "429"}
+	withBody := []string{"413", "415"}
+
+	operationIDs := map[string]string{}
+	var paths []string
+	for path, item := range model.Model.Paths.PathItems.FromOldest() {
+		paths = append(paths, path)
+		assert.True(t, strings.HasPrefix(path, "/api/"), "path %s must start with /api/", path)
+		assert.True(t, strings.HasSuffix(path, "/"), "path %s must end with /", path)
+
+		for method, op := range item.GetOperations().FromOldest() {
+			where := strings.ToUpper(method) + " " + path
+			require.NotEmpty(t, op.OperationId, where)
+			if prev, dup := operationIDs[op.OperationId]; dup {
+				t.Errorf("operationId %s used by %s and %s", op.OperationId, prev, where)
+			}
+			operationIDs[op.OperationId] = where
+			assert.NotEmpty(t, op.Description, where)
+			assert.NotEmpty(t, op.Security, "%s must state its security", where)
+			assert.Nil(t, op.Responses.Default, "%s: a default response would hide undocumented statuses", where)
+
+			var codes []string
+			for code, res := range op.Responses.Codes.FromOldest() {
+				codes = append(codes, code)
+				status, err := strconv.Atoi(code)
+				require.NoError(t, err, "%s: status %s", where, code)
+				if status == http.StatusNoContent || status == http.StatusFound {
+					assert.Zero(t, orderedmap.Len(res.Content), "%s %d must have no body", where, status)
+					continue
+				}
+				require.Equal(t, 1, orderedmap.Len(res.Content), "%s %d: one media type", where, status)
+				_, ok := res.Content.Get("application/json")
+				assert.True(t, ok, "%s %d must be application/json", where, status)
+			}
+			for _, code := range common {
+				assert.Contains(t, codes, code, where)
+			}
+			if op.RequestBody != nil || method == "post" {
+				for _, code := range withBody {
+					assert.Contains(t, codes, code, where)
+				}
+			}
+		}
+	}
+
+	for _, want := range []string{
+		"/api/",
+		"/api/auth/login/", "/api/auth/logout/", "/api/auth/user/",
+		"/api/auth/password/change/", "/api/auth/password/reset/", "/api/auth/password/reset/confirm/",
+		"/api/auth/registration/", "/api/auth/registration/verify-email/", "/api/auth/registration/resend-email/",
+		"/api/auth/providers/", "/api/auth/emails/",
+		"/api/auth/emails/{id}/primary/", "/api/auth/emails/{id}/verify/", "/api/auth/emails/{id}/remove/",
+		"/api/auth/social/", "/api/auth/social/{id}/disconnect/",
+		"/api/auth/social/{provider}/login/", "/api/auth/social/{provider}/connect/",
+		"/api/auth/social/{provider}/callback/",
+		"/api/user/me/", "/api/user/token/", "/api/user/tokens/", "/api/user/tokens/{id}/",
+	} {
+		assert.True(t, slices.Contains(paths, want), "the document must list %s", want)
+	}
+	assert.Nil(t, model.Model.Paths.PathItems.GetOrZero("/api/auth/logout/").Get, "GET logout is not served (405)")
+}
+
+func TestOpenAPIReturnsACopy(t *testing.T) {
+	t.Parallel()
+	a := restauth.OpenAPI()
+	require.NotEmpty(t, a)
+	a[0] = 'X'
+	assert.NotEqual(t, a[0], restauth.OpenAPI()[0])
+}
+
+// TestOpenAPIHarnessCatchesMismatch shows the contract check that handler tests use:
+// a correct answer passes, and a login answer without "key" is reported.
+func TestOpenAPIHarnessCatchesMismatch(t *testing.T) {
+	t.Parallel()
+	contract, err := oatest.New(restauth.OpenAPI())
+	require.NoError(t, err)
+
+	answer := func(body string) *http.Response {
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Content-Type", "application/json")
+		rec.WriteHeader(http.StatusOK)
+		_, _ = rec.WriteString(body)
+		return rec.Result()
+	}
+	req := httptest.NewRequest(http.MethodPost, "/api/auth/login/", nil)
+
+	contract.Check(t, req, answer(`{"key":"inv-0123456789abcdef0123456789abcdef01234567-20241130"}`))
+
+	problems := contract.Problems(req, answer(`{"token":"inv-0123456789abcdef0123456789abcdef01234567-20241130"}`))
+	require.NotEmpty(t, problems)
+	assert.Contains(t, strings.Join(problems, "\n"), "missing property 'key'")
+}

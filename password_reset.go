@@ -1,0 +1,176 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// This file serves dj-rest-auth's PasswordResetView and PasswordResetConfirmView with
+// allauth's reset form behind them: the reset link carries the user's pk in base36 and a
+// stateless PasswordResetTokenGenerator token (resettoken.go), and is built from
+// Config.SiteURL and Config.PasswordResetPath only.
+
+// Messages of the password reset routes, word for word as the reference sends them.
+const (
+	msgResetSent    = "Password reset e-mail has been sent."
+	msgResetDone    = "Password has been reset with the new password."
+	msgInvalidValue = "Invalid value" // no trailing period
+)
+
+// resetTokens returns the token generator for the configured secret and timeout.
+func (s *Service) resetTokens() resetTokens {
+	return resetTokens{secret: s.cfg.Secret, timeout: s.cfg.PasswordResetTimeout}
+}
+
+// emailList returns the addresses of the user's EmailAddress records, which allauth's
+// token generator puts into the HMAC so that a token dies when an address changes.
+func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error) {
+	addrs, err := s.store.EmailAddresses(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(addrs))
+	for i, a := range addrs {
+		out[i] = a.Email
+	}
+	return out, nil
+}
+
+// RequestPasswordReset mails a password-reset link, to the address as submitted, for each
+// active user holding it (as an EmailAddress or as User.Email, case-insensitively); when
+// some of them hold it verified, only those. email must be a valid address. The result
+// never tells whether a mail was sent: an unknown address, an inactive user and a failed
+// send (logged) all return nil.
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	if !validEmail(email) {
+		return fieldError("email", msgInvalidEmail)
+	}
+	users, err := s.resetCandidates(ctx, email)
+	if err != nil {
+		return err
+	}
+	tokens := s.resetTokens()
+	for _, c := range users {
+		token := tokens.make(c.user, c.emails, s.now())
+		link := s.siteLink(s.cfg.PasswordResetPath, map[string]string{"uid": encodeBase36(c.user.ID), "token": token})
+		s.sendMail(ctx, MailPasswordReset, c.user, email, link)
+	}
+	return nil
+}
+
+// resetCandidate is a user a reset mail goes to, with the addresses its token covers.
+type resetCandidate struct {
+	user   *User
+	emails []string
+}
+
+// resetCandidates is allauth's filter_users_by_email(email, is_active=True,
+// prefer_verified=True).
+func (s *Service) resetCandidates(ctx context.Context, email string) ([]resetCandidate, error) {
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	var all, verified []resetCandidate
+	for _, u := range users {
+		if !u.IsActive {
+			continue
+		}
+		addrs, err := s.store.EmailAddresses(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		c := resetCandidate{user: u, emails: make([]string, len(addrs))}
+		holdsVerified := false
+		for i, a := range addrs {
+			c.emails[i] = a.Email
+			if a.Verified && equalFoldEmail(a.Email, email) {
+				holdsVerified = true
+			}
+		}
+		all = append(all, c)
+		if holdsVerified {
+			verified = append(verified, c)
+		}
+	}
+	if len(verified) > 0 {
+		return verified, nil
+	}
+	return all, nil
+}
+
+// ConfirmPasswordReset sets a new password with the uid and token of a reset link. A uid
+// naming no user gives a *ValidationError {"uid": ["Invalid value"]}; a token that is
+// malformed, tampered, expired, or made before the user's password, last login or
+// addresses changed gives {"token": ["Invalid value"]}; then the new passwords are checked
+// as in a password change (errors on new_password2). The user is not logged in; sessions
+// opened before stop working because the password hash changed, API tokens stay valid.
+func (s *Service) ConfirmPasswordReset(ctx context.Context, uid, token, new1, new2 string) (*User, error) {
+	u, err := s.resetUser(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	emails, err := s.emailList(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !s.resetTokens().check(u, emails, token, s.now()) {
+		return nil, fieldError("token", msgInvalidValue)
+	}
+	return s.setPassword(ctx, u, new1, new2)
+}
+
+// resetUser loads the user a reset link's uid names.
+func (s *Service) resetUser(ctx context.Context, uid string) (*User, error) {
+	id, err := decodeBase36(uid)
+	if err != nil { // also more than 13 characters, as Django's base36_to_int
+		return nil, fieldError("uid", msgInvalidValue)
+	}
+	u, err := s.store.UserByID(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fieldError("uid", msgInvalidValue)
+	}
+	return u, err
+}
+
+func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs ValidationError
+	email, _ := f.char(&errs, charField{name: "email", required: true, email: true})
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.RequestPasswordReset(r.Context(), email); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeDetail(w, http.StatusOK, msgResetSent)
+}
+
+func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs ValidationError
+	new1, _ := f.char(&errs, charField{name: "new_password1", required: true, maxLen: maxPasswordLength})
+	new2, _ := f.char(&errs, charField{name: "new_password2", required: true, maxLen: maxPasswordLength})
+	uid, _ := f.char(&errs, charField{name: "uid", required: true})
+	token, _ := f.char(&errs, charField{name: "token", required: true})
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.ConfirmPasswordReset(r.Context(), uid, token, new1, new2); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeDetail(w, http.StatusOK, msgResetDone)
+}

@@ -1,0 +1,49 @@
+// Package pgstore is a restauth.Store on PostgreSQL, through a github.com/jackc/pgx/v5
+// connection pool, for deployments that run one or many instances against one database.
+//
+// It lives in a Go module of its own (github.com/restauth/restauth/pgstore), so that
+// programs that do not use PostgreSQL do not depend on a driver.
+//
+// # Opening
+//
+// Open connects and owns its pool; New uses a pool the application already has. Both bring
+// the schema up to date before returning: the SQL files embedded from migrations/ are
+// applied in order, each version recorded in a schema_migrations table, all in one
+// transaction that holds a PostgreSQL advisory lock, so that several instances starting at
+// once apply each migration exactly once. Migrations only ever get added; a binary older
+// than the database ignores versions it does not know.
+//
+// The tables live in the schema "restauth" (created if missing) unless WithSchema names
+// another; table names are schema-qualified in every statement, so the pool's search_path
+// does not matter and several stores (or test runs) can share one database.
+//
+// # Correctness under concurrency
+//
+// Every uniqueness rule of the restauth.Store contract is a unique index: lower(username);
+// (user_id, lower(email)); lower(email) WHERE verified; user_id WHERE is_primary; the token
+// hash; (provider, uid). A violation, including one caused by a concurrent transaction on
+// another instance, comes back as a *restauth.ConflictError whose Field is named after the
+// index, and a write naming a missing user (a foreign-key violation) as an error matching
+// restauth.ErrNotFound. CreateUser stores the user and its address with one statement,
+// atomic by itself. The other operations that write several rows (adding a primary
+// address, verifying with makePrimaryIfNone, setting the primary, deleting an address) run
+// in one READ COMMITTED transaction that first locks the user's row (FOR NO KEY UPDATE,
+// which leaves foreign-key checks of concurrent inserts free), so that changes of a user's
+// primary address are serialized and users.email keeps mirroring it; every transaction
+// takes the user's lock before any address row, so they cannot deadlock. No operation
+// needs SERIALIZABLE.
+//
+// "Case-insensitive" means as PostgreSQL's lower() under the database's collation, which
+// agrees with strings.EqualFold for ASCII but may differ beyond it.
+//
+// # Times
+//
+// Times are stored as timestamptz at microsecond precision and returned in UTC; the zero
+// time is stored as NULL and NULL is returned as the zero time. Token expiry and last use
+// are dates (the UTC day of the time given).
+//
+// # Sessions
+//
+// SessionStore returns a store for github.com/alexedwards/scs/v2 sessions kept in the
+// same schema, so that a session started on one instance is valid on all of them.
+package pgstore

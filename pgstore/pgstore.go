@@ -1,0 +1,325 @@
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/restauth/restauth"
+)
+
+// DefaultSchema is the schema the tables live in unless WithSchema names another.
+const DefaultSchema = "restauth"
+
+// DefaultSessionCleanupInterval is how often expired sessions are deleted unless
+// WithSessionCleanupInterval says otherwise.
+const DefaultSessionCleanupInterval = 5 * time.Minute
+
+// Option configures New and Open.
+type Option func(*options)
+
+type options struct {
+	schema          string
+	cleanupInterval time.Duration
+}
+
+// WithSchema keeps the tables in the named schema (created if missing) instead of
+// DefaultSchema, so that several stores, or test runs, can share one database without
+// seeing each other's data. An empty name means no schema at all: names are left
+// unqualified and resolve through the connection's search_path (the tables are created in
+// its first schema).
+func WithSchema(name string) Option {
+	return func(o *options) { o.schema = name }
+}
+
+// WithSessionCleanupInterval sets how often the store started by SessionStore deletes
+// expired sessions; zero or less disables the cleanup (Find ignores expired sessions
+// anyway, so they only take space).
+func WithSessionCleanupInterval(d time.Duration) Option {
+	return func(o *options) { o.cleanupInterval = d }
+}
+
+// Store is a restauth.Store on PostgreSQL. Create it with New or Open; it is safe for
+// concurrent use, and any number of Store values, in one process or many, may share a
+// schema.
+type Store struct {
+	pool     *pgxpool.Pool
+	ownsPool bool
+	opts     options
+	q        queries
+	// fastTokens is set when the pool prepares statements (pgx's default mode) and
+	// traces nothing, so that TokenByHash may use a prepared statement directly.
+	fastTokens bool
+
+	mu          sync.Mutex
+	closed      bool
+	cleanupStop chan struct{} // closed by Close when the cleanup goroutine runs
+	cleanupDone chan struct{} // closed by the cleanup goroutine when it ends
+}
+
+// Compile-time check that Store implements restauth.Store.
+var _ restauth.Store = (*Store)(nil)
+
+// New returns a Store on pool, after bringing the schema up to date (see the package
+// documentation). The pool stays the caller's: Close does not close it.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	if pool == nil {
+		return nil, errors.New("pgstore: nil pool")
+	}
+	o := options{schema: DefaultSchema, cleanupInterval: DefaultSessionCleanupInterval}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := migrate(ctx, pool, o.schema); err != nil {
+		return nil, err
+	}
+	prefix := ""
+	if o.schema != "" {
+		prefix = pgx.Identifier{o.schema}.Sanitize() + "."
+	}
+	cc := pool.Config().ConnConfig
+	fast := cc.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement && cc.StatementCacheCapacity > 0 && cc.Tracer == nil
+	return &Store{pool: pool, opts: o, q: newQueries(prefix), fastTokens: fast}, nil
+}
+
+// Open connects to the database at dsn (a URL or key=value string, as pgxpool.ParseConfig
+// takes it) and returns a Store that owns the pool: Close closes it.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s, err := New(ctx, pool, opts...)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.ownsPool = true
+	return s, nil
+}
+
+// Pool returns the connection pool the store uses.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Schema returns the schema the tables live in ("" when names are unqualified).
+func (s *Store) Schema() string { return s.opts.schema }
+
+// Close stops the session cleanup and, if the store was made by Open, closes the pool,
+// waiting for connections in use to be released. Closing twice is harmless.
+func (s *Store) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	stop, done := s.cleanupStop, s.cleanupDone
+	s.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	if s.ownsPool {
+		s.pool.Close()
+	}
+}
+
+// Migrations
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+type migration struct {
+	version int64
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations ordered by version, the number their file
+// name starts with ("0001_init.sql" is version 1).
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := path.Base(name)
+		digits, _, _ := strings.Cut(base, "_")
+		v, err := strconv.ParseInt(digits, 10, 64)
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("pgstore: migration %s: name must start with a positive version number", base)
+		}
+		b, err := migrationFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return cmpInt(a.version, b.version) })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("pgstore: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// migrationLockClass is the first key of the advisory lock taken while migrating (the
+// second is a hash of the schema name): "rAUT".
+const migrationLockClass = 0x72415554
+
+// migrate applies the migrations the schema lacks, in one transaction under a
+// transaction-scoped advisory lock, so that concurrent callers wait for each other and
+// then find the work done.
+func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx,
+			"SELECT pg_advisory_xact_lock($1, hashtext(coalesce(nullif($2, ''), current_schema(), '')))",
+			int32(migrationLockClass), schema); err != nil {
+			return err
+		}
+		if schema != "" {
+			// Creating an existing schema needs the CREATE privilege on the database even
+			// with IF NOT EXISTS, so look first: a role that may not create schemas can use
+			// one made for it.
+			var exists bool
+			if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema).Scan(&exists); err != nil {
+				return err
+			}
+			ident := pgx.Identifier{schema}.Sanitize()
+			if !exists {
+				if _, err := tx.Exec(ctx, "CREATE SCHEMA "+ident); err != nil {
+					return err
+				}
+			}
+			// The migration files use unqualified names; for this transaction, they mean
+			// the store's schema.
+			if _, err := tx.Exec(ctx, "SET LOCAL search_path TO "+ident); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    bigint PRIMARY KEY,
+	applied_at timestamptz NOT NULL DEFAULT now()
+)`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return err
+		}
+		applied, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if slices.Contains(applied, m.version) {
+				continue
+			}
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.version); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrating schema %q: %w", schema, err)
+	}
+	return nil
+}
+
+// Errors
+
+// conflictFields maps the unique indexes of the migrations to ConflictError fields.
+var conflictFields = map[string]string{
+	"users_username_key":               "username",
+	"email_addresses_user_email_key":   "user_email",
+	"email_addresses_verified_key":     "email",
+	"api_tokens_key_hash_key":          "token",
+	"social_accounts_provider_uid_key": "social",
+}
+
+func notFound(kind string, id any) error {
+	return fmt.Errorf("pgstore: %s %v: %w", kind, id, restauth.ErrNotFound)
+}
+
+// storeErr turns a database error into the contract's: a unique violation of a named index
+// into a *restauth.ConflictError, a foreign-key violation into a missing user, no rows into
+// a missing kind/id. Other errors are wrapped as they are.
+func storeErr(err error, kind string, id any) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505": // unique_violation
+			if f, ok := conflictFields[pe.ConstraintName]; ok {
+				return &restauth.ConflictError{Field: f}
+			}
+		case "23503": // foreign_key_violation: the only foreign keys name users
+			return fmt.Errorf("pgstore: user of %s: %w", kind, restauth.ErrNotFound)
+		}
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return notFound(kind, id)
+	}
+	var ce *restauth.ConflictError
+	if errors.As(err, &ce) || errors.Is(err, restauth.ErrNotFound) {
+		return err // made by this package already
+	}
+	return fmt.Errorf("pgstore: %s %v: %w", kind, id, err)
+}
+
+// retryable reports a serialization failure or a deadlock, after which a transaction can
+// simply run again. Neither happens with the locking this package does; a host application
+// that changes the tables itself, or a server default of SERIALIZABLE, could cause them.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// inTx runs fn in a READ COMMITTED transaction, again (up to three times in all) if it
+// fails in a way that a new attempt may not.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+		if err == nil || attempt == 3 || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+}

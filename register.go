@@ -1,0 +1,212 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// RegisterRequest is a registration. Email is optional.
+type RegisterRequest struct {
+	Username  string
+	Email     string
+	Password1 string
+	Password2 string
+}
+
+// RegisterResult is a new account. Token is nil when mandatory verification holds the
+// account back until its address is confirmed.
+type RegisterResult struct {
+	User  *User
+	Token *IssuedToken
+	// VerificationSent tells whether a confirmation e-mail went out.
+	VerificationSent bool
+}
+
+// Register creates an account. Every check — the password's similarity to the username
+// and address included — runs before anything is written, so a refused registration
+// leaves nothing behind; the store's uniqueness rules settle races between registrations.
+func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterResult, error) {
+	if s.cfg.DisableRegistration {
+		return nil, &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgRegistrationDisabled}}, cause: ErrRegistrationClosed}
+	}
+	if err := s.checkNewAccount(ctx, req.Username, req.Email, req.Password1, "password1"); err != nil {
+		return nil, err
+	}
+	if req.Password1 != req.Password2 {
+		return nil, fieldError(nonFieldErrors, msgPasswordMismatch)
+	}
+	if msgs := s.validator.Validate(req.Password1, passwordAttributes{Username: req.Username, Email: req.Email}); len(msgs) > 0 {
+		return nil, fieldError(nonFieldErrors, msgs...)
+	}
+	u, addr, err := s.createAccount(ctx, NewUser{Username: req.Username, Email: req.Email, Password: req.Password1})
+	if err != nil {
+		return nil, err
+	}
+	res := &RegisterResult{User: u}
+	if addr != nil && s.cfg.EmailVerification != VerificationNone {
+		res.VerificationSent = s.sendConfirmation(ctx, u, addr)
+	}
+	if s.cfg.EmailVerification != VerificationMandatory {
+		if res.Token, err = s.IssueToken(ctx, u.ID, ""); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// NewUser is an account an administrator creates (see CreateUser).
+type NewUser struct {
+	Username      string
+	Email         string
+	Password      string
+	EmailVerified bool
+	IsStaff       bool
+	IsSuperuser   bool
+}
+
+// CreateUser creates an account for an administrator, like Django's createsuperuser: the
+// same username, address and password rules as registration apply, but it works while
+// registration is disabled, sends no mail and issues no token.
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+	if err := s.checkNewAccount(ctx, nu.Username, nu.Email, nu.Password, "password"); err != nil {
+		return nil, err
+	}
+	if msgs := s.validator.Validate(nu.Password, passwordAttributes{Username: nu.Username, Email: nu.Email}); len(msgs) > 0 {
+		return nil, fieldError("password", msgs...)
+	}
+	u, _, err := s.createAccount(ctx, nu)
+	return u, err
+}
+
+// checkNewAccount runs the per-field checks of a new account, reporting password problems
+// under passwordField.
+func (s *Service) checkNewAccount(ctx context.Context, username, email, password, passwordField string) error {
+	var errs ValidationError
+	switch {
+	case !validUsername(username):
+		errs.add("username", msgInvalidUsername)
+	case len([]rune(username)) > maxUsernameLength:
+		errs.add("username", "Ensure this field has no more than 150 characters.")
+	default:
+		if taken, err := s.usernameTaken(ctx, username, 0); err != nil {
+			return err
+		} else if taken {
+			errs.add("username", msgUsernameTaken)
+		}
+	}
+	if email != "" {
+		if !validEmail(email) || len(email) > maxEmailLength {
+			errs.add("email", msgInvalidEmail)
+		} else if taken, err := s.emailTakenVerified(ctx, email); err != nil {
+			return err
+		} else if taken {
+			errs.add("email", msgEmailTaken)
+		}
+	}
+	if len(password) > maxPasswordBytes {
+		errs.add(passwordField, "Ensure this field has no more than 4096 characters.")
+	} else if msgs := s.validator.Validate(password, passwordAttributes{}); len(msgs) > 0 {
+		errs.add(passwordField, msgs...)
+	}
+	return errs.orNil()
+}
+
+// createAccount hashes the password and stores the user with its primary address.
+func (s *Service) createAccount(ctx context.Context, nu NewUser) (*User, *EmailAddress, error) {
+	encoded, err := s.hasher.Hash(ctx, nu.Password)
+	if err != nil {
+		return nil, nil, err
+	}
+	u := &User{Username: nu.Username, PasswordHash: encoded, IsActive: true, IsStaff: nu.IsStaff,
+		IsSuperuser: nu.IsSuperuser, DateJoined: s.now().UTC()}
+	var addr *EmailAddress
+	if nu.Email != "" {
+		addr = &EmailAddress{Email: nu.Email, Primary: true, Verified: nu.EmailVerified}
+	}
+	if err := s.store.CreateUser(ctx, u, addr); err != nil {
+		var conflict *ConflictError
+		if errors.As(err, &conflict) {
+			switch conflict.Field {
+			case "username":
+				return nil, nil, fieldError("username", msgUsernameTaken)
+			case "email", "user_email":
+				return nil, nil, fieldError("email", msgEmailTaken)
+			}
+		}
+		return nil, nil, err
+	}
+	return u, addr, nil
+}
+
+// usernameTaken reports whether another user (not exceptID) holds the username,
+// compared case-insensitively.
+func (s *Service) usernameTaken(ctx context.Context, username string, exceptID int64) (bool, error) {
+	u, err := s.store.UserByUsername(ctx, username)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return u.ID != exceptID, nil
+}
+
+// emailTakenVerified reports whether any user holds the address verified.
+func (s *Service) emailTakenVerified(ctx context.Context, email string) (bool, error) {
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range users {
+		addrs, err := s.store.EmailAddresses(ctx, u.ID)
+		if err != nil {
+			return false, err
+		}
+		for _, a := range addrs {
+			if a.Verified && equalFoldEmail(a.Email, email) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var errs ValidationError
+	if s.cfg.DisableRegistration {
+		errs.add(nonFieldErrors, msgRegistrationDisabled)
+		s.writeError(w, r, &errs)
+		return
+	}
+	username, _ := f.char(&errs, charField{name: "username", required: true, maxLen: maxUsernameLength})
+	email, _ := f.char(&errs, charField{name: "email", email: true})
+	password1, _ := f.char(&errs, charField{name: "password1", required: true})
+	password2, _ := f.char(&errs, charField{name: "password2", required: true})
+	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if res.Token == nil {
+		writeDetail(w, http.StatusCreated, "Verification e-mail sent.")
+		return
+	}
+	// allauth's complete_signup logs the new user in.
+	if err := s.loginSession(w, r, res.User); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		Key string `json:"key"`
+	}{res.Token.Key})
+}

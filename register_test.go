@@ -1,0 +1,177 @@
+package restauth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth"
+)
+
+func registration(username, email, p1, p2 string) map[string]any {
+	body := map[string]any{"username": username, "password1": p1, "password2": p2}
+	if email != "-" {
+		body["email"] = email
+	}
+	return body
+}
+
+func TestRegistrationErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	owner, _ := e.register("taken", goodPassword, "verified@example.com")
+	addrs, err := e.store.EmailAddresses(context.Background(), owner.ID)
+	require.NoError(t, err)
+	_, err = e.store.VerifyEmailAddress(context.Background(), addrs[0].ID, true)
+	require.NoError(t, err)
+	e.register("other", goodPassword, "unverified@example.com")
+
+	tests := []struct {
+		name string
+		body any
+		want map[string]any
+	}{
+		{"missing fields", map[string]any{}, map[string]any{
+			"username": []any{"This field is required."}, "password1": []any{"This field is required."}, "password2": []any{"This field is required."}}},
+		{"bad username", registration("bad name!", "-", goodPassword, goodPassword), map[string]any{
+			"username": []any{"Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."}}},
+		{"long username", registration(strings.Repeat("a", 151), "-", goodPassword, goodPassword), map[string]any{
+			"username": []any{"Ensure this field has no more than 150 characters."}}},
+		{"taken username, other case", registration("TAKEN", "-", goodPassword, goodPassword), map[string]any{
+			"username": []any{"A user with that username already exists."}}},
+		{"blank email", registration("newbie", "", goodPassword, goodPassword), map[string]any{
+			"email": []any{"This field may not be blank."}}},
+		{"invalid email", registration("newbie", "not-an-address", goodPassword, goodPassword), map[string]any{
+			"email": []any{"Enter a valid email address."}}},
+		{"verified email of another user", registration("newbie", "Verified@Example.com", goodPassword, goodPassword), map[string]any{
+			"email": []any{"A user is already registered with this e-mail address."}}},
+		{"short password", registration("newbie", "-", "Zq8#v", "Zq8#v"), map[string]any{
+			"password1": []any{"This password is too short. It must contain at least 8 characters."}}},
+		{"common password", registration("newbie", "-", "password", "password"), map[string]any{
+			"password1": []any{"This password is too common."}}},
+		{"numeric password", registration("newbie", "-", "3141592653589", "3141592653589"), map[string]any{
+			"password1": []any{"This password is entirely numeric."}}},
+		{"mismatch", registration("newbie", "-", goodPassword, goodPassword+"x"), map[string]any{
+			"non_field_errors": []any{"The two password fields didn't match."}}},
+		{"similar to username", registration("sebastian99", "-", "sebastian99!", "sebastian99!"), map[string]any{
+			"non_field_errors": []any{"The password is too similar to the username."}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.do(http.MethodPost, "/api/auth/registration/", tc.body, withHeader("Authorization", ""))
+			require.Equal(t, http.StatusBadRequest, res.Code, res.Body.String())
+			assert.Equal(t, tc.want, res.JSON(t))
+		})
+	}
+	t.Run("a refused registration leaves no user behind", func(t *testing.T) {
+		_, err := e.store.UserByUsername(context.Background(), "sebastian99")
+		assert.ErrorIs(t, err, restauth.ErrNotFound)
+		_, err = e.store.UserByUsername(context.Background(), "newbie")
+		assert.ErrorIs(t, err, restauth.ErrNotFound)
+	})
+}
+
+func TestRegistrationSuccess(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res := e.do(http.MethodPost, "/api/auth/registration/", registration("paula", "Paula@Example.com", goodPassword, goodPassword))
+	require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
+	key := res.JSON(t)["key"].(string)
+	assert.Contains(t, strings.Join(res.Header().Values("Set-Cookie"), ";"), "sessionid=", "the new user is logged in")
+
+	me := e.do(http.MethodGet, "/api/auth/user/", nil, withToken(key))
+	require.Equal(t, http.StatusOK, me.Code)
+	assert.Equal(t, "Paula@Example.com", me.JSON(t)["email"], "stored as sent")
+
+	u, err := e.store.UserByUsername(context.Background(), "paula")
+	require.NoError(t, err)
+	addrs, err := e.store.EmailAddresses(context.Background(), u.ID)
+	require.NoError(t, err)
+	require.Len(t, addrs, 1)
+	assert.True(t, addrs[0].Primary)
+	assert.False(t, addrs[0].Verified)
+
+	t.Run("unverified address may be registered twice", func(t *testing.T) {
+		res := e.do(http.MethodPost, "/api/auth/registration/", registration("paula2", "paula@example.com", goodPassword, goodPassword))
+		assert.Equal(t, http.StatusCreated, res.Code, res.Body.String())
+	})
+	t.Run("without email", func(t *testing.T) {
+		res := e.do(http.MethodPost, "/api/auth/registration/", registration("quinn", "-", goodPassword, goodPassword))
+		assert.Equal(t, http.StatusCreated, res.Code, res.Body.String())
+	})
+}
+
+func TestRegistrationModes(t *testing.T) {
+	t.Parallel()
+	t.Run("disabled", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, func(c *restauth.Config) { c.DisableRegistration = true })
+		res := e.do(http.MethodPost, "/api/auth/registration/", registration("rita", "-", goodPassword, goodPassword))
+		assert.Equal(t, http.StatusBadRequest, res.Code)
+		assert.Equal(t, map[string]any{"non_field_errors": []any{"Registration is disabled."}}, res.JSON(t))
+		_, err := e.svc.Register(context.Background(), restauth.RegisterRequest{Username: "rita", Password1: goodPassword, Password2: goodPassword})
+		assert.ErrorIs(t, err, restauth.ErrRegistrationClosed)
+		prov := e.do(http.MethodGet, "/api/auth/providers/", nil)
+		assert.Equal(t, false, prov.JSON(t)["registration_enabled"])
+	})
+	t.Run("mandatory verification", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, func(c *restauth.Config) { c.EmailVerification = restauth.VerificationMandatory })
+		res := e.do(http.MethodPost, "/api/auth/registration/", registration("sam", "sam@example.com", goodPassword, goodPassword))
+		require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
+		assert.Equal(t, map[string]any{"detail": "Verification e-mail sent."}, res.JSON(t))
+		assert.Empty(t, res.Header().Values("Set-Cookie"), "no session before verification")
+	})
+}
+
+func TestConcurrentRegistrationsOfOneUsername(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const n = 50
+	var wg sync.WaitGroup
+	statuses := make([]int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := "Racer"
+			if i%2 == 1 {
+				name = "racer"
+			}
+			res := e.do(http.MethodPost, "/api/auth/registration/", registration(name, fmt.Sprintf("r%d@example.com", i), goodPassword, goodPassword))
+			statuses[i] = res.Code
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, s := range statuses {
+		switch s {
+		case http.StatusCreated:
+			created++
+		default:
+			assert.Equal(t, http.StatusBadRequest, s)
+		}
+	}
+	assert.Equal(t, 1, created)
+	u, err := e.store.UserByUsername(context.Background(), "RACER")
+	require.NoError(t, err)
+	users, err := e.store.UsersByEmail(context.Background(), u.Email)
+	require.NoError(t, err)
+	assert.Len(t, users, 1)
+}
+
+func TestRegisterServiceErrorsAreTyped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, err := e.svc.Register(context.Background(), restauth.RegisterRequest{Username: "x y", Password1: goodPassword, Password2: goodPassword})
+	var verr *restauth.ValidationError
+	require.True(t, errors.As(err, &verr))
+	assert.Contains(t, verr.Fields, "username")
+}

@@ -1,0 +1,248 @@
+package restauth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// requestError is a problem with the request as a whole, answered with its status and
+// {"detail": …}.
+type requestError struct {
+	status int
+	detail string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+// formData is a decoded request body: JSON object members, or form values. DRF reads JSON,
+// url-encoded and multipart bodies alike, so the handlers read fields through it.
+type formData struct {
+	json   map[string]json.RawMessage
+	values url.Values
+}
+
+// maxMultipartMemory bounds what a multipart body may hold in memory; the body itself is
+// already bounded by Config.MaxBodyBytes.
+const maxMultipartMemory = 1 << 20
+
+// decodeBody reads r's body according to its Content-Type. An empty body is an empty form,
+// as in DRF.
+func (s *Service) decodeBody(w http.ResponseWriter, r *http.Request) (*formData, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, &requestError{http.StatusRequestEntityTooLarge, "Request body is too large."}
+		}
+		return nil, &requestError{http.StatusBadRequest, "Could not read the request body."}
+	}
+	ct := r.Header.Get("Content-Type")
+	if len(bytes.TrimSpace(body)) == 0 && !strings.HasPrefix(ct, "multipart/") {
+		return &formData{}, nil
+	}
+	mediaType, params, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil {
+		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct)}
+	}
+	switch {
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
+		return decodeJSONObject(body)
+	case mediaType == "application/x-www-form-urlencoded":
+		if !utf8.Valid(body) {
+			return nil, &requestError{http.StatusBadRequest, "Form parse error - the body is not valid UTF-8."}
+		}
+		values, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, &requestError{http.StatusBadRequest, "Form parse error - " + err.Error()}
+		}
+		return &formData{values: values}, nil
+	case mediaType == "multipart/form-data":
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Header.Set("Content-Type", mime.FormatMediaType(mediaType, params))
+		if err := r.ParseMultipartForm(maxMultipartMemory); err != nil {
+			return nil, &requestError{http.StatusBadRequest, "Multipart form parse error - " + err.Error()}
+		}
+		return &formData{values: url.Values(r.MultipartForm.Value)}, nil
+	default:
+		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct)}
+	}
+}
+
+// decodeJSONObject parses a JSON body. Anything but an object is refused the way DRF
+// refuses it; when a key repeats, the last value wins, as in Python's json module.
+func decodeJSONObject(body []byte) (*formData, error) {
+	if !utf8.Valid(body) {
+		return nil, &requestError{http.StatusBadRequest, "JSON parse error - the body is not valid UTF-8."}
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, &requestError{http.StatusBadRequest, "JSON parse error - " + jsonErrorText(err)}
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fieldError(nonFieldErrors, "Invalid data. Expected a dictionary, but got "+jsonKind(trimmed)+".")
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &obj); err != nil {
+		return nil, &requestError{http.StatusBadRequest, "JSON parse error - " + jsonErrorText(err)}
+	}
+	return &formData{json: obj}, nil
+}
+
+func jsonErrorText(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("%s (char %d)", syn.Error(), syn.Offset)
+	}
+	return err.Error()
+}
+
+// jsonKind names a JSON value's type the way DRF names the Python type it became.
+func jsonKind(v []byte) string {
+	if len(v) == 0 {
+		return "NoneType"
+	}
+	switch v[0] {
+	case '[':
+		return "list"
+	case '"':
+		return "str"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "NoneType"
+	default:
+		if bytes.ContainsAny(v, ".eE") {
+			return "float"
+		}
+		return "int"
+	}
+}
+
+// charField describes a DRF CharField (or EmailField) as the serializers declare it.
+type charField struct {
+	name       string
+	required   bool
+	allowBlank bool
+	maxLen     int  // in characters; 0 means unlimited
+	noTrim     bool // DRF trims whitespace unless trim_whitespace=False
+	email      bool
+}
+
+// char reads a field with DRF's CharField rules and records any error in errs. It returns
+// the cleaned value and whether the field was present.
+func (f *formData) char(errs *ValidationError, spec charField) (string, bool) {
+	value, present, bad := f.raw(spec.name)
+	switch {
+	case !present:
+		if spec.required {
+			errs.add(spec.name, msgRequired)
+		}
+		return "", false
+	case bad != "":
+		errs.add(spec.name, bad)
+		return "", true
+	}
+	if !spec.noTrim {
+		value = strings.TrimSpace(value)
+	}
+	if strings.ContainsRune(value, 0) {
+		errs.add(spec.name, "Null characters are not allowed.")
+		return "", true
+	}
+	if value == "" {
+		if !spec.allowBlank {
+			errs.add(spec.name, msgBlank)
+		}
+		return "", true
+	}
+	if spec.maxLen > 0 && utf8.RuneCountInString(value) > spec.maxLen {
+		errs.add(spec.name, fmt.Sprintf("Ensure this field has no more than %d characters.", spec.maxLen))
+		return "", true
+	}
+	if spec.email && !validEmail(value) {
+		errs.add(spec.name, msgInvalidEmail)
+		return "", true
+	}
+	return value, true
+}
+
+// raw returns a field as text. bad is DRF's message when the JSON value is of a type a
+// CharField refuses (null, booleans, objects, arrays); numbers become their text, as in DRF.
+func (f *formData) raw(name string) (value string, present bool, bad string) {
+	if f.values != nil {
+		vs, ok := f.values[name]
+		if !ok || len(vs) == 0 {
+			return "", false, ""
+		}
+		return vs[len(vs)-1], true, ""
+	}
+	msg, ok := f.json[name]
+	if !ok {
+		return "", false, ""
+	}
+	msg = bytes.TrimSpace(msg)
+	if len(msg) == 0 {
+		return "", false, ""
+	}
+	switch msg[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(msg, &s); err != nil {
+			return "", true, msgNotString
+		}
+		return s, true, ""
+	case 'n':
+		return "", true, msgNull
+	case 't', 'f', '{', '[':
+		return "", true, msgNotString
+	default:
+		return string(msg), true, ""
+	}
+}
+
+// integer reads an optional integer field (DRF IntegerField / PrimaryKeyRelatedField).
+func (f *formData) integer(errs *ValidationError, name string) (int64, bool) {
+	value, present, bad := f.raw(name)
+	if !present {
+		return 0, false
+	}
+	if bad == msgNotString { // booleans, objects and arrays are not integers either
+		bad = "A valid integer is required."
+	}
+	if bad != "" {
+		errs.add(name, bad)
+		return 0, true
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+	if err != nil {
+		errs.add(name, "A valid integer is required.")
+		return 0, true
+	}
+	return n, true
+}
+
+// boolean reads a DRF BooleanField leniently: true, 1, "true", "on", "yes" are true.
+func (f *formData) boolean(name string) bool {
+	if f.json != nil {
+		msg := bytes.TrimSpace(f.json[name])
+		if len(msg) > 0 && msg[0] != '"' {
+			return string(msg) == "true" || string(msg) == "1"
+		}
+	}
+	value, _, _ := f.raw(name)
+	switch strings.ToLower(strings.TrimSpace(value)) {
+	case "true", "1", "on", "yes", "y", "t":
+		return true
+	}
+	return false
+}

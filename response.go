@@ -1,0 +1,162 @@
+package restauth
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// detailBody is DRF's {"detail": …}.
+type detailBody struct {
+	Detail string `json:"detail"`
+}
+
+// writeJSON answers with v as JSON and a Content-Type of exactly "application/json":
+// InvenTree's Python client refuses any parameter after it.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		// Only our own response types reach here; a marshal failure is a programming error.
+		status, body = http.StatusInternalServerError, []byte(`{"detail":"Internal server error."}`)
+	}
+	writeRawJSON(w, status, body)
+}
+
+func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeDetail(w http.ResponseWriter, status int, detail string) {
+	writeJSON(w, status, detailBody{detail})
+}
+
+// writeError maps a Service error to its DRF answer. Errors it does not know are logged
+// and answered with a bare 500, never with their text.
+func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var (
+		verr  *ValidationError
+		aerr  *AuthError
+		perr  *PermissionError
+		terr  *ThrottledError
+		rerr  *requestError
+		cerr  *ConflictError
+		mbErr *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &verr):
+		writeJSON(w, http.StatusBadRequest, verr.Fields)
+	case errors.As(err, &rerr):
+		writeDetail(w, rerr.status, rerr.detail)
+	case errors.As(err, &aerr):
+		w.Header().Set("WWW-Authenticate", aerr.Challenge)
+		writeDetail(w, http.StatusUnauthorized, aerr.Detail)
+	case errors.As(err, &perr):
+		writeDetail(w, http.StatusForbidden, perr.Detail)
+	case errors.As(err, &terr):
+		w.Header().Set("Retry-After", strconv.Itoa(terr.RetryAfterSeconds))
+		writeDetail(w, http.StatusTooManyRequests,
+			"Request was throttled. Expected available in "+strconv.Itoa(terr.RetryAfterSeconds)+" seconds.")
+	case errors.Is(err, ErrNotFound):
+		writeDetail(w, http.StatusNotFound, msgNotFound)
+	case errors.As(err, &cerr):
+		// A conflict the Service did not turn into a field message: a race it lost.
+		writeJSON(w, http.StatusBadRequest, map[string][]string{nonFieldErrors: {"The request conflicts with the current state. Please try again."}})
+	case errors.As(err, &mbErr):
+		writeDetail(w, http.StatusRequestEntityTooLarge, "Request body is too large.")
+	default:
+		s.log.ErrorContext(r.Context(), "restauth: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		writeDetail(w, http.StatusInternalServerError, "Internal server error.")
+	}
+}
+
+// page is DRF's LimitOffsetPagination envelope.
+type page[T any] struct {
+	Count    int     `json:"count"`
+	Next     *string `json:"next"`
+	Previous *string `json:"previous"`
+	Results  []T     `json:"results"`
+}
+
+// writeList answers a list the way DRF's LimitOffsetPagination does with PAGE_SIZE unset:
+// a bare array unless a positive limit is given, then {count,next,previous,results} with
+// absolute next/previous URLs.
+func writeList[T any](w http.ResponseWriter, r *http.Request, items []T) {
+	if items == nil {
+		items = []T{}
+	}
+	q := r.URL.Query()
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if err != nil || limit <= 0 {
+		writeJSON(w, http.StatusOK, items)
+		return
+	}
+	offset, err := strconv.Atoi(q.Get("offset"))
+	if err != nil || offset < 0 {
+		offset = 0
+	}
+	count := len(items)
+	p := page[T]{Count: count, Results: []T{}}
+	if offset < count {
+		end := count
+		if limit < count-offset { // compared this way round so a huge limit cannot overflow
+			end = offset + limit
+		}
+		p.Results = items[offset:end]
+	}
+	if offset < count && limit < count-offset {
+		next := pageURL(r, limit, offset+limit, true)
+		p.Next = &next
+	}
+	if offset > 0 {
+		prevOffset := offset - limit
+		prev := pageURL(r, limit, max(prevOffset, 0), prevOffset > 0)
+		p.Previous = &prev
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// pageURL is the request's absolute URL with limit and offset replaced; DRF removes offset
+// from the link to the first page.
+func pageURL(r *http.Request, limit, offset int, withOffset bool) string {
+	u := absoluteURL(r)
+	q := u.Query()
+	q.Set("limit", strconv.Itoa(limit))
+	if withOffset {
+		q.Set("offset", strconv.Itoa(offset))
+	} else {
+		q.Del("offset")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// jsonTime renders a time as RFC 3339 in UTC with milliseconds, e.g. 2024-11-30T15:30:00.000Z.
+type jsonTime time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t jsonTime) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 26)
+	b = append(b, '"')
+	b = time.Time(t).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	return append(b, '"'), nil
+}
+
+// jsonDate renders a date as YYYY-MM-DD; the zero time is null.
+type jsonDate time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (d jsonDate) MarshalJSON() ([]byte, error) {
+	if time.Time(d).IsZero() {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, 12)
+	b = append(b, '"')
+	b = time.Time(d).UTC().AppendFormat(b, "2006-01-02")
+	return append(b, '"'), nil
+}

@@ -1,0 +1,296 @@
+package restauth
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testSigningSecret is the SECRET_KEY the Django vectors below were made with.
+var testSigningSecret = []byte("restauth-test-secret-0123456789")
+
+// djangoSigningVectors were produced with Django 4.2.21:
+//
+//	time.time = lambda: unix + 0.75
+//	signing.dumps(obj, salt=salt)   # key=None -> SECRET_KEY
+var djangoSigningVectors = []struct {
+	obj  int64
+	salt string
+	unix int64
+	key  string
+}{
+	{42, "account", 1732980600, "NDI:1tHPQ0:CBKOQ9bDcnIR3FftsiSGa9DVl-tc5duZdTLNrGoZI_Q"},
+	{1, "account", 0, "MQ:0:LgEMmChWnl78MuR-gvEi6cD__c3VpHq25AmILKpnmPY"},
+	{9007199254740993, "account", 1700000000, "OTAwNzE5OTI1NDc0MDk5Mw:1r31eq:9mxhIrYwh4UoEQMA6z2YrF_o0wQDQOLQT5COdxrqr10"},
+	{42, "other", 1732980600, "NDI:1tHPQ0:ehjOSRJIEuDGEhY8QRoIi_Vm_yHboCuxIhxyVIOK-SA"},
+	{-7, "account", 1234567890, "LTc:1LY7VK:OhfY3vMJZ0rfluW-QKd9NOuXnrdvbaS9PG3HKw4u0rw"},
+	{123456, "account", 4102444800, "MTIzNDU2:4TdRIW:2yEA1sgATyjLNDuL0aoXjrNim3Avw0RYK_QwQrOU_PI"},
+}
+
+func TestSaltedHMACDjangoVector(t *testing.T) {
+	t.Parallel()
+	// salted_hmac("accountsigner", "NDI:1tHPQ0", SECRET_KEY, algorithm="sha256").hexdigest()
+	got := hex.EncodeToString(saltedHMAC("accountsigner", testSigningSecret, "NDI:1tHPQ0"))
+	assert.Equal(t, "08128e43d6c3727211dc57edb224866bd0d597eb5ce5db997532cdac6a1923f4", got)
+}
+
+func TestSignValueDjangoVectors(t *testing.T) {
+	t.Parallel()
+	for _, tt := range djangoSigningVectors {
+		t.Run(tt.key, func(t *testing.T) {
+			t.Parallel()
+			at := time.Unix(tt.unix, 750_000_000)
+			value := jsonInt(tt.obj)
+			assert.Equal(t, tt.key, signValue(testSigningSecret, tt.salt, value, at))
+
+			got, err := unsignValue(testSigningSecret, tt.salt, tt.key, 72*time.Hour, at)
+			require.NoError(t, err)
+			assert.Equal(t, value, got)
+
+			if tt.salt == confirmationSalt {
+				assert.Equal(t, tt.key, makeConfirmationKey(testSigningSecret, tt.obj, at))
+				id, err := parseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
+				require.NoError(t, err)
+				assert.Equal(t, tt.obj, id)
+			} else {
+				_, err := parseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
+				assert.ErrorIs(t, err, errBadSignature, "signed with another salt")
+			}
+		})
+	}
+}
+
+// jsonInt is json.dumps of a Python int.
+func jsonInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestUnsignValueExpiry(t *testing.T) {
+	t.Parallel()
+	// Boundaries checked against Django 4.2.21's signing.loads(max_age=259200) with a
+	// patched time.time (a key signed at 1732980600.5): valid at +0, +259200 and -5
+	// seconds; SignatureExpired at +259200.000001, +259200.5 and +259201.
+	const signedAt = 1732980600
+	key := makeConfirmationKey(testSigningSecret, 42, time.Unix(signedAt, 500_000_000))
+	require.Equal(t, "NDI:1tHPQ0:CBKOQ9bDcnIR3FftsiSGa9DVl-tc5duZdTLNrGoZI_Q", key)
+	const maxAge = 259200 * time.Second
+	at := func(sec int64, frac time.Duration) time.Time { return time.Unix(signedAt+sec, 0).Add(frac) }
+
+	tests := []struct {
+		name    string
+		maxAge  time.Duration
+		now     time.Time
+		expired bool
+	}{
+		{"at signing", maxAge, at(0, 0), false},
+		{"exactly max age", maxAge, at(259200, 0), false},
+		{"a microsecond past max age", maxAge, at(259200, time.Microsecond), true},
+		{"a nanosecond past max age", maxAge, at(259200, time.Nanosecond), true},
+		{"half a second past", maxAge, at(259200, 500*time.Millisecond), true},
+		{"a second past", maxAge, at(259201, 0), true},
+		{"signed in the future", maxAge, at(-5, 0), false},
+		{"fractional max age, inside", maxAge + 500*time.Millisecond, at(259200, 500*time.Millisecond), false},
+		{"fractional max age, outside", maxAge + 500*time.Millisecond, at(259200, 500*time.Millisecond+1), true},
+		{"zero max age, same second", 0, at(0, 0), false},
+		{"zero max age, later in the second", 0, at(0, time.Millisecond), true},
+		{"no limit (negative), years later", -1, at(10*365*86400, 0), false},
+		{"earliest clock", maxAge, time.Unix(math.MinInt64, 0), false},
+		{"latest clock", maxAge, time.Unix(math.MaxInt64-62135596800, 999999999), true},
+	}
+	for _, tt := range tests {
+		id, err := parseConfirmationKey(testSigningSecret, key, tt.maxAge, tt.now)
+		if tt.expired {
+			assert.ErrorIs(t, err, errSignatureExpired, tt.name)
+			assert.NotErrorIs(t, err, errBadSignature, tt.name)
+		} else {
+			require.NoError(t, err, tt.name)
+			assert.Equal(t, int64(42), id, tt.name)
+		}
+	}
+}
+
+func TestSignatureExpiredExtremeTimestamps(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1732980600, 0)
+	assert.True(t, signatureExpired(math.MinInt64, time.Hour, now), "age overflows int64")
+	assert.True(t, signatureExpired(math.MinInt64, math.MaxInt64, now))
+	assert.False(t, signatureExpired(math.MaxInt64, time.Hour, now), "future")
+	assert.False(t, signatureExpired(0, math.MaxInt64, now))
+	assert.True(t, signatureExpired(0, time.Hour, now))
+}
+
+// signRaw signs an arbitrary already-encoded value the way Signer.sign does, to build
+// keys that carry a genuine signature over content dumps never produces.
+func signRaw(secret []byte, salt, v string) string {
+	return v + signSep + signature(secret, salt, v)
+}
+
+func TestUnsignValueErrors(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1732980600, 0)
+	const maxAge = 72 * time.Hour
+	good := makeConfirmationKey(testSigningSecret, 42, now)
+	require.Equal(t, "NDI:1tHPQ0:CBKOQ9bDcnIR3FftsiSGa9DVl-tc5duZdTLNrGoZI_Q", good)
+	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	ts := b62Encode(1732980600)
+
+	tests := []struct {
+		name   string
+		secret []byte
+		key    string
+		want   error
+	}{
+		{"empty", testSigningSecret, "", errSignatureMalformed},
+		{"no separator", testSigningSecret, "NDI", errSignatureMalformed},
+		{"one separator, no signature match", testSigningSecret, "NDI:1tHPQ0", errBadSignature},
+		{"payload changed (43)", testSigningSecret, strings.Replace(good, "NDI", "NDM", 1), errBadSignature},
+		{"timestamp changed", testSigningSecret, strings.Replace(good, "1tHPQ0", "1tHPQ1", 1), errBadSignature},
+		{"timestamp removed", testSigningSecret, "NDI:" + good[strings.LastIndex(good, ":")+1:], errBadSignature},
+		{"signature changed", testSigningSecret, good[:len(good)-1] + "R", errBadSignature},
+		{"signature truncated", testSigningSecret, good[:len(good)-1], errBadSignature},
+		{"signature with padding", testSigningSecret, good + "=", errBadSignature},
+		{"signature empty", testSigningSecret, good[:strings.LastIndex(good, ":")+1], errBadSignature},
+		{"wrong secret", []byte("another-secret"), good, errBadSignature},
+		{"empty secret", nil, good, errBadSignature},
+		{"signed with another salt", testSigningSecret, djangoSigningVectors[3].key, errBadSignature},
+		{"trailing newline", testSigningSecret, good + "\n", errBadSignature},
+		{"leading space", testSigningSecret, " " + good, errBadSignature},
+		// Genuine signatures over values dumps never makes.
+		{"signed, no timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI"), errSignatureMalformed},
+		{"signed, empty timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:"), errSignatureMalformed},
+		{"signed, bad timestamp digit", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:1t*PQ0"), errSignatureMalformed},
+		{"signed, timestamp overflows", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:zzzzzzzzzzz"), errSignatureMalformed},
+		{"signed, payload not base64", testSigningSecret, signRaw(testSigningSecret, "account", "N@I:"+ts), errSignatureMalformed},
+		{"signed, padded payload", testSigningSecret, signRaw(testSigningSecret, "account", "NDI=:"+ts), errSignatureMalformed},
+		{"signed, compressed payload", testSigningSecret, signRaw(testSigningSecret, "account", ".eJwzMQIAAJwAZw:"+ts), errSignatureMalformed},
+		{"signed, JSON string", testSigningSecret, signRaw(testSigningSecret, "account", b64(`"42"`)+":"+ts), errSignatureMalformed},
+		{"signed, JSON float", testSigningSecret, signRaw(testSigningSecret, "account", b64(`42.0`)+":"+ts), errSignatureMalformed},
+		{"signed, leading zero", testSigningSecret, signRaw(testSigningSecret, "account", b64(`042`)+":"+ts), errSignatureMalformed},
+		{"signed, plus sign", testSigningSecret, signRaw(testSigningSecret, "account", b64(`+42`)+":"+ts), errSignatureMalformed},
+		{"signed, spaces", testSigningSecret, signRaw(testSigningSecret, "account", b64(` 42`)+":"+ts), errSignatureMalformed},
+		{"signed, true", testSigningSecret, signRaw(testSigningSecret, "account", b64(`true`)+":"+ts), errSignatureMalformed},
+		{"signed, beyond int64", testSigningSecret, signRaw(testSigningSecret, "account", b64(`9223372036854775808`)+":"+ts), errSignatureMalformed},
+		{"signed, empty payload", testSigningSecret, signRaw(testSigningSecret, "account", ":"+ts), errSignatureMalformed},
+	}
+	for _, tt := range tests {
+		id, err := parseConfirmationKey(tt.secret, tt.key, maxAge, now)
+		assert.ErrorIs(t, err, tt.want, tt.name)
+		assert.Zero(t, id, tt.name)
+		for _, other := range []error{errBadSignature, errSignatureExpired, errSignatureMalformed} {
+			if other != tt.want {
+				assert.NotErrorIs(t, err, other, tt.name)
+			}
+		}
+	}
+
+	// Leading zeros in the timestamp are accepted, as b62_decode does.
+	id, err := parseConfirmationKey(testSigningSecret, signRaw(testSigningSecret, "account", "NDI:00"+ts), maxAge, now)
+	require.NoError(t, err)
+	assert.Equal(t, int64(42), id)
+	// Negative and extreme ids survive the round trip.
+	for _, n := range []int64{0, -1, math.MaxInt64, math.MinInt64} {
+		id, err := parseConfirmationKey(testSigningSecret, makeConfirmationKey(testSigningSecret, n, now), maxAge, now)
+		require.NoError(t, err)
+		assert.Equal(t, n, id)
+	}
+}
+
+func TestUnsignValueArbitraryJSON(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1732980600, 0)
+	for _, v := range []string{`"hello"`, `{"a":[1,2]}`, `null`, ``, "\x00\xff"} {
+		signed := signValue(testSigningSecret, "some.salt", v, now)
+		got, err := unsignValue(testSigningSecret, "some.salt", signed, -1, now)
+		require.NoError(t, err)
+		assert.Equal(t, v, got)
+		_, err = unsignValue(testSigningSecret, "some.salt2", signed, -1, now)
+		assert.ErrorIs(t, err, errBadSignature)
+	}
+	// signing.dumps("hello", salt="some.salt") starts with urlsafe_b64 of '"hello"'.
+	assert.True(t, strings.HasPrefix(signValue(testSigningSecret, "s", `"hello"`, now), "ImhlbGxvIg:"))
+}
+
+func TestBase62(t *testing.T) {
+	t.Parallel()
+	// Outputs of django.core.signing.b62_encode (Django 4.2.21).
+	tests := []struct {
+		n int64
+		s string
+	}{
+		{0, "0"},
+		{1, "1"},
+		{61, "z"},
+		{62, "10"},
+		{-1, "-1"},
+		{-62, "-10"},
+		{1732980600, "1tHPQ0"},
+		{4102444800, "4TdRIW"},
+		{math.MaxInt64, "AzL8n0Y58m7"},
+		{math.MinInt64, "-AzL8n0Y58m8"},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.s, b62Encode(tt.n), "b62Encode(%d)", tt.n)
+		got, err := b62Decode(tt.s)
+		require.NoError(t, err, tt.s)
+		assert.Equal(t, tt.n, got, "b62Decode(%q)", tt.s)
+	}
+
+	// b62_decode accepts leading zeros (and "-0").
+	for s, want := range map[string]int64{"0000001": 1, "-0": 0, "00": 0, "-01": -1} {
+		got, err := b62Decode(s)
+		require.NoError(t, err, s)
+		assert.Equal(t, want, got, s)
+	}
+
+	for _, s := range []string{"", "-", "--1", "+1", " 1", "1 ", "!", "1.0", "é", "AzL8n0Y58m8", "-AzL8n0Y58m9", "zzzzzzzzzzz", "000000000001", strings.Repeat("1", 1000)} {
+		_, err := b62Decode(s)
+		assert.ErrorIs(t, err, errSignatureMalformed, "b62Decode(%q)", s)
+	}
+
+	for _, n := range []int64{2, 3843, 3844, 1 << 40, -(1 << 40), math.MaxInt64 - 1, math.MinInt64 + 1} {
+		got, err := b62Decode(b62Encode(n))
+		require.NoError(t, err)
+		assert.Equal(t, n, got)
+	}
+}
+
+func TestUnixSeconds(t *testing.T) {
+	t.Parallel()
+	// int(time.time()) truncates toward zero.
+	assert.Equal(t, int64(1732980600), unixSeconds(time.Unix(1732980600, 999_999_999)))
+	assert.Equal(t, int64(0), unixSeconds(time.Unix(0, -1)))
+	assert.Equal(t, int64(-1), unixSeconds(time.Unix(-1, 0)))
+	assert.Equal(t, int64(-1), unixSeconds(time.Unix(-2, 1)))
+}
+
+func FuzzParseConfirmationKey(f *testing.F) {
+	now := time.Unix(1732980600, 0)
+	const maxAge = 72 * time.Hour
+	for _, v := range djangoSigningVectors {
+		f.Add(v.key)
+	}
+	f.Add(makeConfirmationKey(testSigningSecret, 42, now))
+	f.Add(signRaw(testSigningSecret, "account", "NDI"))
+	f.Add(signRaw(testSigningSecret, "account", ".eJwzMQIAAJwAZw:1tHPQ0"))
+	for _, s := range []string{"", ":", "::", ":::", "NDI", "NDI:1tHPQ0", "NDI:1tHPQ0:", "NDI:-:x", "\xff:\xfe:\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		id, err := parseConfirmationKey(testSigningSecret, key, maxAge, now)
+		if err != nil {
+			require.Zero(t, id)
+			require.True(t, err == errBadSignature || err == errSignatureExpired || err == errSignatureMalformed, "unexpected error %v", err)
+			return
+		}
+		// An accepted key carries a genuine signature over the canonical JSON of id.
+		i := strings.LastIndex(key, ":")
+		j := strings.LastIndex(key[:i], ":")
+		require.Equal(t, base64.RawURLEncoding.EncodeToString([]byte(jsonInt(id))), key[:j])
+		require.Equal(t, signature(testSigningSecret, confirmationSalt, key[:i]), key[i+1:])
+	})
+}

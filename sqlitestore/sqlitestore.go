@@ -1,0 +1,364 @@
+// Package sqlitestore is a restauth.Store kept in a SQLite database, through the pure-Go
+// driver modernc.org/sqlite (no cgo). It is its own Go module, so that the restauth module
+// itself pulls in no database driver.
+//
+// Open creates or opens the database file, switches it to WAL mode and applies the
+// embedded migrations (migrations/*.sql) that it has not applied yet, recording each in a
+// schema_migrations table; reopening a database therefore changes nothing.
+//
+// The uniqueness rules of restauth.Store are enforced by the database with unique indexes,
+// so that they hold even for several processes sharing the file:
+//   - users: lower(username);
+//   - email_addresses: (user_id, lower(email)); lower(email) WHERE verified;
+//     user_id WHERE is_primary;
+//   - api_tokens: key_hash (the 32-byte SHA-256, a BLOB);
+//   - social_accounts: (provider, uid), compared exactly.
+//
+// SQLite's lower() folds ASCII letters only, so usernames and addresses are compared
+// case-insensitively for ASCII letters, and exactly beyond them ("É" and "é" are two
+// different usernames here, though strings.EqualFold reports them equal). This is the
+// subset of the restauth.Store contract that its conformance suite checks.
+//
+// Times are stored as INTEGER unix microseconds (UTC), the zero time as NULL; they come
+// back in UTC with microsecond precision.
+//
+// SQLite lets one connection write at a time. The store therefore writes through a pool of
+// exactly one connection, so that concurrent writers queue in Go (honouring their
+// contexts) instead of spinning on SQLITE_BUSY, and reads through a separate pool of
+// several connections that WAL mode lets run alongside the writer. Write transactions
+// begin with BEGIN IMMEDIATE and every connection has a busy timeout, so that other
+// processes using the same file wait for the write lock rather than fail.
+//
+// The store also keeps github.com/alexedwards/scs/v2 sessions: see Store.SessionStore.
+package sqlitestore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/restauth/restauth"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Store is a restauth.Store in a SQLite database. Create one with Open and release it
+// with Close. It is safe for concurrent use.
+type Store struct {
+	wdb *sql.DB // one connection: every write goes through it
+	rdb *sql.DB // readers; the same pool as wdb for an in-memory database
+
+	tokenByHash *sql.Stmt // on rdb: the hot path of token authentication
+	userByID    *sql.Stmt // on rdb: the next query of token authentication
+
+	cleanupInterval time.Duration
+
+	mu          sync.Mutex // guards the fields below
+	closed      bool
+	cleanupStop chan struct{} // non-nil once the session cleanup goroutine runs
+	cleanupDone chan struct{}
+}
+
+// Compile-time check that Store implements restauth.Store.
+var _ restauth.Store = (*Store)(nil)
+
+// config holds what the options set.
+type config struct {
+	busyTimeout     time.Duration
+	maxReadConns    int
+	cleanupInterval time.Duration
+	synchronous     string
+}
+
+// Option changes how Open opens the database.
+type Option func(*config)
+
+// WithBusyTimeout sets how long a connection waits for a lock held by another process
+// (SQLite's busy_timeout) before failing with SQLITE_BUSY. The default is 5 seconds.
+// Writers within one Store never wait on each other this way: they queue for the store's
+// single write connection instead.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(c *config) { c.busyTimeout = d }
+}
+
+// WithMaxReadConns sets the number of connections used for reads; the default is
+// max(4, GOMAXPROCS). It has no effect on an in-memory database, which has one
+// connection for everything.
+func WithMaxReadConns(n int) Option {
+	return func(c *config) { c.maxReadConns = n }
+}
+
+// WithSessionCleanupInterval sets how often the session store deletes expired sessions
+// (see Store.SessionStore); the default is 5 minutes, and 0 disables the cleanup (expired
+// sessions are still never found).
+func WithSessionCleanupInterval(d time.Duration) Option {
+	return func(c *config) { c.cleanupInterval = d }
+}
+
+// WithSynchronousFull makes every commit wait until it is on disk (PRAGMA synchronous =
+// FULL). The default, NORMAL, is the usual choice in WAL mode: a crash of the process
+// loses nothing and the database stays consistent, but a power loss may undo the last
+// commits.
+func WithSynchronousFull() Option {
+	return func(c *config) { c.synchronous = "FULL" }
+}
+
+// Open opens (creating it if needed) the SQLite database at path, a file name or a
+// "file:" URI, and applies the migrations it lacks. The special path ":memory:" gives a
+// private in-memory database that lives until Close, with a single connection for reads
+// and writes; use it for tests that need no concurrency, and a file (for example in
+// t.TempDir()) otherwise.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlitestore: empty database path")
+	}
+	cfg := config{
+		busyTimeout:     5 * time.Second,
+		maxReadConns:    max(4, runtime.GOMAXPROCS(0)),
+		cleanupInterval: 5 * time.Minute,
+		synchronous:     "NORMAL",
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.maxReadConns < 1 {
+		cfg.maxReadConns = 1
+	}
+
+	s := &Store{cleanupInterval: cfg.cleanupInterval}
+	common := []string{
+		"_pragma=busy_timeout(" + strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10) + ")",
+		"_pragma=foreign_keys(1)",
+	}
+	var err error
+	if path == ":memory:" {
+		// Each connection to ":memory:" is a database of its own: keep exactly one, forever.
+		s.wdb, err = sql.Open("sqlite", ":memory:?"+strings.Join(common, "&"))
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: %w", err)
+		}
+		s.wdb.SetMaxOpenConns(1)
+		s.wdb.SetMaxIdleConns(1)
+		s.wdb.SetConnMaxLifetime(0)
+		s.wdb.SetConnMaxIdleTime(0)
+		s.rdb = s.wdb
+	} else {
+		base, sep := fileURI(path)
+		w := append(slices.Clone(common),
+			"_pragma=journal_mode(WAL)",
+			"_pragma=synchronous("+cfg.synchronous+")",
+			"_txlock=immediate")
+		if s.wdb, err = sql.Open("sqlite", base+sep+strings.Join(w, "&")); err != nil {
+			return nil, fmt.Errorf("sqlitestore: %w", err)
+		}
+		s.wdb.SetMaxOpenConns(1)
+		s.wdb.SetMaxIdleConns(1)
+		s.wdb.SetConnMaxIdleTime(0)
+		// Make the file a WAL database before any reader connects.
+		if err := s.wdb.PingContext(ctx); err != nil {
+			s.wdb.Close()
+			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		}
+		r := append(slices.Clone(common), "_pragma=query_only(1)")
+		if s.rdb, err = sql.Open("sqlite", base+sep+strings.Join(r, "&")); err != nil {
+			s.wdb.Close()
+			return nil, fmt.Errorf("sqlitestore: %w", err)
+		}
+		s.rdb.SetMaxOpenConns(cfg.maxReadConns)
+		s.rdb.SetMaxIdleConns(cfg.maxReadConns)
+	}
+
+	if err := s.migrate(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	return s, nil
+}
+
+// fileURI turns path into a "file:" URI for SQLite, returning it with the separator to
+// put before further query parameters.
+func fileURI(path string) (uri, sep string) {
+	if strings.HasPrefix(path, "file:") {
+		if strings.Contains(path, "?") {
+			return path, "&"
+		}
+		return path, "?"
+	}
+	// Escape what a URI would misread, such as '?', '#' and '%'.
+	return "file:" + (&url.URL{Path: path}).EscapedPath(), "?"
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	if s.tokenByHash, err = s.rdb.PrepareContext(ctx, tokenByHashSQL); err != nil {
+		return fmt.Errorf("sqlitestore: prepare: %w", err)
+	}
+	if s.userByID, err = s.rdb.PrepareContext(ctx, userByIDSQL); err != nil {
+		return fmt.Errorf("sqlitestore: prepare: %w", err)
+	}
+	return nil
+}
+
+// DB returns the pool the store writes through, for the host application's own queries
+// and tables in the same database. It has a single connection, which every write of the
+// store (and, for an in-memory database, every read) waits for: keep transactions on it
+// short. Do not close it; Close does.
+func (s *Store) DB() *sql.DB { return s.wdb }
+
+// Close stops the session cleanup and closes the database. The Store, its DB and its
+// session store must not be used afterwards.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	stop, done := s.cleanupStop, s.cleanupDone
+	s.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+	return s.closeDBs()
+}
+
+func (s *Store) closeDBs() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.tokenByHash, s.userByID} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.rdb != nil && s.rdb != s.wdb {
+		errs = append(errs, s.rdb.Close())
+	}
+	errs = append(errs, s.wdb.Close())
+	return errors.Join(errs...)
+}
+
+// migration is one embedded migrations/NNNN_name.sql file.
+type migration struct {
+	version int64
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := strings.TrimPrefix(name, "migrations/")
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("sqlitestore: migration %s: name must start with a positive version and '_'", base)
+		}
+		b, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("sqlitestore: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the migrations the database lacks, all in one IMMEDIATE transaction,
+// so that two processes opening a new database at once apply them once and a failed
+// migration leaves the schema as it was.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	applied_at INTEGER NOT NULL
+) STRICT`); err != nil {
+			return fmt.Errorf("sqlitestore: migrate: %w", err)
+		}
+		applied := map[int64]bool{}
+		rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+		if err != nil {
+			return fmt.Errorf("sqlitestore: migrate: %w", err)
+		}
+		for rows.Next() {
+			var v int64
+			if err := rows.Scan(&v); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlitestore: migrate: %w", err)
+			}
+			applied[v] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return fmt.Errorf("sqlitestore: migrate: %w", err)
+		}
+		known := map[int64]bool{}
+		for _, m := range ms {
+			known[m.version] = true
+		}
+		for v := range applied {
+			if !known[v] {
+				return fmt.Errorf("sqlitestore: the database has migration %d, which this version of sqlitestore does not know: it was written by a newer version", v)
+			}
+		}
+		now := time.Now().UnixMicro()
+		for _, m := range ms {
+			if applied[m.version] {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("sqlitestore: migration %s: %w", m.name, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, now); err != nil {
+				return fmt.Errorf("sqlitestore: migration %s: %w", m.name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE on the write connection) and
+// commits it if fn returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlitestore: commit: %w", err)
+	}
+	return nil
+}

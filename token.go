@@ -1,0 +1,227 @@
+package restauth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"html"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// IssuedToken is a newly issued API token. Key is the only copy of the secret: the store
+// keeps its SHA-256, so the key cannot be shown again.
+type IssuedToken struct {
+	Key   string
+	Token APIToken
+}
+
+// Token key layout: prefix + 40 lowercase hex characters (20 random bytes) + "-YYYYMMDD".
+const (
+	tokenRandomBytes  = 20
+	tokenMaskedPrefix = 8
+	tokenMaskedSuffix = 12
+	maxTokenNameLen   = 100
+)
+
+func hashTokenKey(key string) [32]byte { return sha256.Sum256([]byte(key)) }
+
+// day truncates t to its UTC calendar day.
+func day(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// IssueToken creates a token for the user; name is cleaned as InvenTree cleans it.
+func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (*IssuedToken, error) {
+	var random [tokenRandomBytes]byte
+	if _, err := rand.Read(random[:]); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	key := s.cfg.TokenPrefix + hex.EncodeToString(random[:]) + "-" + now.Format("20060102")
+	t := APIToken{
+		UserID:    userID,
+		KeyHash:   hashTokenKey(key),
+		KeyPrefix: key[:tokenMaskedPrefix],
+		KeySuffix: key[len(key)-tokenMaskedSuffix:],
+		Name:      cleanTokenName(name),
+		Created:   now,
+		Expiry:    day(now.Add(s.cfg.TokenLifetime)),
+	}
+	if err := s.store.CreateToken(ctx, &t); err != nil {
+		return nil, err
+	}
+	return &IssuedToken{Key: key, Token: t}, nil
+}
+
+// cleanTokenName trims the name, drops HTML tags and unprintable characters, turns spaces
+// into dashes and cuts it to 100 characters, as InvenTree does with ?name=.
+func cleanTokenName(name string) string {
+	name = stripTags(name)
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(name) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		}
+	}
+	out := b.String()
+	if utf8.RuneCountInString(out) > maxTokenNameLen {
+		out = string([]rune(out)[:maxTokenNameLen])
+	}
+	return out
+}
+
+// stripTags removes HTML tags and unescapes entities, roughly as Django's strip_tags.
+func stripTags(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return s
+	}
+	var b strings.Builder
+	inTag := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			inTag = true
+		case r == '>' && inTag:
+			inTag = false
+		case !inTag:
+			b.WriteRune(r)
+		}
+	}
+	return html.UnescapeString(b.String())
+}
+
+// AuthenticateToken resolves an API key to its user. Failures are *AuthError values with
+// the reference's messages.
+func (s *Service) AuthenticateToken(ctx context.Context, key string) (*User, *APIToken, error) {
+	t, err := s.store.TokenByHash(ctx, hashTokenKey(key))
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil, tokenAuthError("Invalid token.")
+		}
+		return nil, nil, err
+	}
+	today := day(s.now())
+	switch {
+	case t.Revoked:
+		return nil, nil, tokenAuthError("Token has been revoked")
+	case t.Expiry.Before(today):
+		return nil, nil, tokenAuthError("Token has expired")
+	}
+	u, err := s.store.UserByID(ctx, t.UserID)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil, tokenAuthError("User inactive or deleted.")
+		}
+		return nil, nil, err
+	}
+	if !u.IsActive {
+		return nil, nil, tokenAuthError("User inactive or deleted.")
+	}
+	// last_seen has a resolution of one day, so the store is written at most once a day per token.
+	if !t.LastSeen.Equal(today) {
+		if err := s.store.TouchToken(ctx, t.ID, today); err != nil {
+			s.log.WarnContext(ctx, "restauth: could not record token use", "token_id", t.ID, "error", err)
+		} else {
+			t.LastSeen = today
+		}
+	}
+	return u, t, nil
+}
+
+// Tokens lists the user's tokens, revoked and expired ones included.
+func (s *Service) Tokens(ctx context.Context, userID int64) ([]APIToken, error) {
+	return s.store.Tokens(ctx, userID)
+}
+
+// RevokeToken revokes one of the user's tokens; another user's token is ErrNotFound.
+func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int64) error {
+	t, err := s.store.TokenByID(ctx, tokenID)
+	if err != nil {
+		return err
+	}
+	if t.UserID != userID {
+		return ErrNotFound
+	}
+	return s.store.RevokeToken(ctx, tokenID)
+}
+
+// tokenJSON is InvenTree's ApiToken serializer output; the key is shown masked.
+type tokenJSON struct {
+	Created  jsonTime `json:"created"`
+	Expiry   jsonDate `json:"expiry"`
+	ID       int64    `json:"id"`
+	LastSeen jsonDate `json:"last_seen"`
+	Name     string   `json:"name"`
+	Token    string   `json:"token"`
+	Active   bool     `json:"active"`
+	Revoked  bool     `json:"revoked"`
+	User     int64    `json:"user"`
+	InUse    bool     `json:"in_use"`
+}
+
+func (s *Service) tokenJSON(t *APIToken, current *APIToken) tokenJSON {
+	keyLen := len(s.cfg.TokenPrefix) + 2*tokenRandomBytes + len("-YYYYMMDD")
+	return tokenJSON{
+		Created:  jsonTime(t.Created),
+		Expiry:   jsonDate(t.Expiry),
+		ID:       t.ID,
+		LastSeen: jsonDate(t.LastSeen),
+		Name:     t.Name,
+		Token:    t.KeyPrefix + strings.Repeat("*", max(keyLen-tokenMaskedPrefix-tokenMaskedSuffix, 1)) + t.KeySuffix,
+		Active:   !t.Revoked && !t.Expiry.Before(day(s.now())),
+		Revoked:  t.Revoked,
+		User:     t.UserID,
+		InUse:    current != nil && current.ID == t.ID,
+	}
+}
+
+// handleUserToken is GET /api/user/token/?name=: a new token for the caller. The reference
+// hands back a stored key; keys here are stored hashed, so every call issues a fresh one.
+func (s *Service) handleUserToken(w http.ResponseWriter, r *http.Request, c *call) {
+	issued, err := s.IssueToken(r.Context(), c.auth.user.ID, r.URL.Query().Get("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Token  string   `json:"token"`
+		Name   string   `json:"name"`
+		Expiry jsonDate `json:"expiry"`
+	}{issued.Key, issued.Token.Name, jsonDate(issued.Token.Expiry)})
+}
+
+func (s *Service) handleTokenList(w http.ResponseWriter, r *http.Request, c *call) {
+	tokens, err := s.Tokens(r.Context(), c.auth.user.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := make([]tokenJSON, len(tokens))
+	for i := range tokens {
+		out[i] = s.tokenJSON(&tokens[i], c.auth.token)
+	}
+	writeList(w, r, out)
+}
+
+// handleTokenDetail: DELETE revokes (204); GET answers the list, as the reference does.
+func (s *Service) handleTokenDetail(w http.ResponseWriter, r *http.Request, c *call) {
+	if r.Method != http.MethodDelete {
+		s.handleTokenList(w, r, c)
+		return
+	}
+	if err := s.RevokeToken(r.Context(), c.auth.user.ID, c.id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
