@@ -97,10 +97,36 @@ type Config struct {
 	SiteName string
 
 	// SSOEnabled, SSORegistration, MFAEnabled and MFARequired are reported by providers/.
+	// SSOEnabled also gates the social login/connect flows; SSORegistration lets a social
+	// login create a user for a provider account nobody has linked.
 	SSOEnabled      bool
 	SSORegistration bool
 	MFAEnabled      bool
 	MFARequired     bool
+
+	// SocialProviders are the single-sign-on providers, listed by providers/ in this order
+	// (see SocialProvider and the presets GitHubProvider, GoogleProvider, …). New only
+	// checks them; OpenID Connect discovery happens on first use.
+	SocialProviders []SocialProvider
+	// SocialLinkByVerifiedEmail lets a social login whose provider asserts the e-mail
+	// address verified log into the user who holds that address verified, linking the
+	// provider account. Default false: auto-linking by e-mail hands the local account to
+	// whoever controls the provider account.
+	SocialLinkByVerifiedEmail bool
+	// SocialLoginRedirect is where a successful social login ends. A path ("/…") is put
+	// after SiteURL; an absolute URL must be on SiteURL's origin. Default
+	// "/platform/logged-in/" (InvenTree's page that restores the session).
+	SocialLoginRedirect string
+	// SocialConnectRedirect is where a successful connect ends. Default: SocialLoginRedirect.
+	SocialConnectRedirect string
+	// SocialErrorRedirect is where a failed social flow ends; "{reason}" is replaced by a
+	// machine-readable reason (e.g. "state_mismatch", "access_denied",
+	// "registration_closed"), else "sso_error=<reason>" is added to the query. Same rules
+	// as SocialLoginRedirect. Default "/platform/login?sso_error={reason}".
+	SocialErrorRedirect string
+	// SocialHTTPClient talks to the providers. Default: a client with a 10 s timeout.
+	// Answers are capped at 1 MiB.
+	SocialHTTPClient *http.Client
 
 	// Sessions keeps login sessions. Default: an in-memory scs store with cookie "sessionid",
 	// HttpOnly, SameSite=Lax, Secure when SiteURL is https, 2 weeks lifetime.
@@ -132,6 +158,8 @@ type Service struct {
 	mail map[MailKind]*MailTemplate
 	// cop refuses browsers' cross-origin unsafe requests on session-authenticated routes.
 	cop *http.CrossOriginProtection
+	// social holds the social login providers and flow state.
+	social *socialService
 }
 
 // ErrConfig is wrapped by every error New returns.
@@ -196,6 +224,10 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Mailer == nil {
 		cfg.Mailer = NewLogMailer(cfg.Logger)
 	}
+	social, err := newSocialService(&cfg, site, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
 	hasher, err := newPasswordHasher(cfg.Passwords)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -229,6 +261,7 @@ func New(cfg Config) (*Service, error) {
 		now:       cfg.Now,
 		mail:      mailTemplates,
 		cop:       cop,
+		social:    social,
 	}, nil
 }
 

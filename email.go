@@ -61,8 +61,8 @@ func cleanNewEmail(raw string) (clean, msg string) {
 // address nobody has confirmed unless the user chose it.
 //
 // An address someone else holds verified can still be added (refusing it would tell the
-// caller that the address has an account), but no confirmation is mailed for it: it could
-// never be verified, and the mail would go to the other account's owner.
+// caller that the address has an account), but no confirmation is mailed for it while
+// that lasts: it could not be verified, and the mail would go to the other account's owner.
 func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
 	clean, msg := cleanNewEmail(email)
 	if msg != "" {
@@ -80,16 +80,7 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 		}
 		return nil, err
 	}
-	taken, err := s.emailTakenVerified(ctx, clean)
-	switch {
-	case err != nil:
-		// The address is stored; the user can ask for the mail again with verify/.
-		s.log.ErrorContext(ctx, "restauth: could not check an added e-mail address", "user_id", u.ID, "email_address_id", addr.ID, "error", err)
-	case taken:
-		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an address another user holds verified", "user_id", u.ID, "email_address_id", addr.ID)
-	default:
-		s.sendConfirmation(ctx, u, addr)
-	}
+	s.confirmUnlessTaken(ctx, u, addr)
 	return addr, nil
 }
 
@@ -130,7 +121,7 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 }
 
 // RequestVerification mails a new confirmation link for one of the user's addresses,
-// unless it is verified already. Another user's or an unknown id gives an error matching
+// unless it is verified already (or another user holds it verified). Another user's or an unknown id gives an error matching
 // ErrNotFound. A failed send is logged, not returned.
 func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (*EmailAddress, error) {
 	addr, err := s.ownEmailAddress(ctx, userID, id)
@@ -141,7 +132,7 @@ func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (*E
 	if err != nil {
 		return nil, err
 	}
-	s.sendConfirmation(ctx, u, addr)
+	s.confirmUnlessTaken(ctx, u, addr)
 	return addr, nil
 }
 
@@ -195,7 +186,8 @@ func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, e
 }
 
 // ResendVerification mails a new confirmation link for every unverified address that
-// equals email case-insensitively (one per account holding it). An empty email sends
+// equals email case-insensitively (one per account holding it), unless another user holds
+// the address verified. An empty email sends
 // nothing. Nothing in the result tells whether an address matched; send failures are
 // logged.
 func (s *Service) ResendVerification(ctx context.Context, email string) error {
@@ -213,11 +205,27 @@ func (s *Service) ResendVerification(ctx context.Context, email string) error {
 		}
 		for i := range addrs {
 			if a := &addrs[i]; !a.Verified && equalFoldEmail(a.Email, email) {
-				s.sendConfirmation(ctx, u, a)
+				s.confirmUnlessTaken(ctx, u, a)
 			}
 		}
 	}
 	return nil
+}
+
+// confirmUnlessTaken mails a confirmation for addr unless another user holds the address
+// verified: such a key could never verify it, and the mail would go to that other
+// account's owner. Nothing here reaches the caller, so it reveals nothing either.
+func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAddress) {
+	taken, err := s.emailTakenVerified(ctx, addr.Email)
+	switch {
+	case err != nil:
+		// The address is stored; the user can ask for the mail again with verify/.
+		s.log.ErrorContext(ctx, "restauth: could not check an e-mail address before mailing a confirmation", "user_id", u.ID, "email_address_id", addr.ID, "error", err)
+	case taken:
+		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an address another user holds verified", "user_id", u.ID, "email_address_id", addr.ID)
+	default:
+		s.sendConfirmation(ctx, u, addr)
+	}
 }
 
 // sendConfirmation mails a confirmation link for addr and reports whether it was sent.

@@ -230,14 +230,51 @@ func TestEmailAddressAddVerifiedElsewhere(t *testing.T) {
 	res := e.do(http.MethodPost, "/api/auth/emails/", map[string]any{"email": "GUS@example.com"}, withToken(key))
 	require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
 	assert.Len(t, e.mailer.Messages(), before)
-	res = e.do(http.MethodPost, fmt.Sprintf("/api/auth/emails/%d/verify/", e.addresses(t, u.ID)[0].ID), nil, withToken(key))
+	verifyPath := fmt.Sprintf("/api/auth/emails/%d/verify/", e.addresses(t, u.ID)[0].ID)
+	res = e.do(http.MethodPost, verifyPath, nil, withToken(key))
 	require.Equal(t, http.StatusOK, res.Code)
-	key2 := confirmationKey(t, e.lastMail(t, before+1))
-	res = e.do(http.MethodPost, "/api/auth/registration/verify-email/", map[string]any{"key": key2})
+	res = e.do(http.MethodPost, "/api/auth/registration/resend-email/", map[string]any{"email": "gus@example.com"})
+	require.Equal(t, http.StatusOK, res.Code)
+	assert.Len(t, e.mailer.Messages(), before, "nor on request")
+
+	// A key made while the address was free still cannot take it from its owner.
+	theirs := e.addresses(t, owner.ID)[0].ID
+	u2, key2 := e.register("ivo", goodPassword, "")
+	res = e.do(http.MethodPost, "/api/auth/emails/", map[string]any{"email": "late@example.com"}, withToken(key2))
+	require.Equal(t, http.StatusCreated, res.Code)
+	lateKey := confirmationKey(t, e.lastMail(t, before+1))
+	late, _ := e.register("jan", goodPassword, "late@example.com")
+	e.verify(t, e.addresses(t, late.ID)[0].ID)
+	res = e.do(http.MethodPost, "/api/auth/registration/verify-email/", map[string]any{"key": lateKey})
 	assert.Equal(t, http.StatusOK, res.Code, "the reference answers ok")
 	assert.Equal(t, map[string]any{"detail": "ok"}, res.JSON(t))
-	assert.False(t, e.addresses(t, u.ID)[0].Verified, "but nothing changed")
-	assert.True(t, e.addresses(t, owner.ID)[0].Verified)
+	assert.False(t, e.addresses(t, u2.ID)[0].Verified, "but nothing changed")
+
+	// Once the owner lets the address go, the other user can verify it.
+	ownerKey := e.login(t, "gus")
+	res = e.do(http.MethodPost, "/api/auth/emails/", map[string]any{"email": "gus.new@example.com"}, withToken(ownerKey))
+	require.Equal(t, http.StatusCreated, res.Code)
+	newID := int64(res.JSON(t)["id"].(float64))
+	e.verify(t, newID)
+	res = e.do(http.MethodPost, fmt.Sprintf("/api/auth/emails/%d/primary/", newID), nil, withToken(ownerKey))
+	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+	res = e.do(http.MethodPost, fmt.Sprintf("/api/auth/emails/%d/remove/", theirs), nil, withToken(ownerKey))
+	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+	n := len(e.mailer.Messages())
+	res = e.do(http.MethodPost, verifyPath, nil, withToken(key))
+	require.Equal(t, http.StatusOK, res.Code)
+	res = e.do(http.MethodPost, "/api/auth/registration/verify-email/", map[string]any{"key": confirmationKey(t, e.lastMail(t, n+1))})
+	require.Equal(t, http.StatusOK, res.Code)
+	assert.True(t, e.addresses(t, u.ID)[0].Verified)
+	assert.Equal(t, "GUS@example.com", e.user(t, u.ID).Email, "verified and made primary")
+}
+
+// login logs a user in with goodPassword and returns the token key.
+func (e *testEnv) login(t testing.TB, username string) string {
+	t.Helper()
+	res := e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": username, "password": goodPassword})
+	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+	return res.JSON(t)["key"].(string)
 }
 
 func TestEmailAddressActionsOnOthersAddresses(t *testing.T) {
@@ -672,4 +709,26 @@ func TestConcurrentVerificationOfOneAddress(t *testing.T) {
 	users2, err := e.store.UsersByEmail(context.Background(), shared)
 	require.NoError(t, err)
 	assert.Len(t, users2, 2, "the loser keeps the address, unverified")
+}
+
+// TestEmailAddressesWithSession: the web UI's account page calls the address routes with
+// its session cookie and X-CSRFToken.
+func TestEmailAddressesWithSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u, _ := e.register("ulla", goodPassword, "ulla@example.com")
+	b := e.browser()
+	status, _ := b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "ulla", "password": goodPassword})
+	require.Equal(t, http.StatusOK, status)
+
+	status, body := b.do(http.MethodPost, "/api/auth/emails/", map[string]any{"email": "ulla2@example.com", "user": u.ID})
+	require.Equal(t, http.StatusCreated, status, string(body))
+	status, body = b.do(http.MethodGet, "/api/auth/emails/", nil)
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, string(body), "ulla2@example.com")
+
+	b.sendCSRF = false
+	status, body = b.do(http.MethodPost, fmt.Sprintf("/api/auth/emails/%d/remove/", e.addresses(t, u.ID)[1].ID), map[string]any{})
+	assert.Equal(t, http.StatusForbidden, status, string(body))
+	assert.Len(t, e.addresses(t, u.ID), 2)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -109,6 +110,7 @@ func newEnv(t *testing.T, configure ...func(*restauth.Config)) *testEnv {
 		Passwords: cheapPasswords,
 		Mailer:    e.mailer,
 		Now:       e.clock.Now,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, f := range configure {
 		f(&cfg)

@@ -19,6 +19,10 @@ type route struct {
 	// basicOnly routes authenticate by Basic only: the login route ignores tokens and
 	// sessions and never checks CSRF, like the reference.
 	basicOnly bool
+	// usesSession routes read or write the session even when a token authenticates the
+	// request (login, logout, registration, password change); other routes skip loading
+	// the session for token requests, since a valid token wins over a session cookie.
+	usesSession bool
 	// name is reported by OPTIONS.
 	name   string
 	handle func(w http.ResponseWriter, r *http.Request, c *call)
@@ -43,10 +47,13 @@ type router struct {
 	prefix string
 	static map[string]*route
 	params []*route
+	// withSession is the router wrapped in the session manager's LoadAndSave.
+	withSession http.Handler
 }
 
 func newRouter(s *Service, prefix string, routes []*route) *router {
 	rt := &router{svc: s, prefix: prefix, static: make(map[string]*route)}
+	rt.withSession = s.sessions.LoadAndSave(http.HandlerFunc(rt.serve))
 	for _, r := range routes {
 		methods := append([]string(nil), r.methods...)
 		for _, m := range r.methods {
@@ -107,15 +114,31 @@ outer:
 	return nil
 }
 
+// ServeHTTP loads the session unless the request authenticates by token on a route that
+// does not use the session: the token path is every API client's hot path.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s := rt.svc
+	if scheme, _, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "token") {
+		if rte := rt.match(rt.relative(r), &call{}); rte == nil || !rte.usesSession {
+			rt.serve(w, r)
+			return
+		}
+	}
+	rt.withSession.ServeHTTP(w, r)
+}
+
+func (rt *router) relative(r *http.Request) string {
 	rel, ok := strings.CutPrefix(r.URL.Path, rt.prefix)
 	if !ok {
 		// Mounted behind http.StripPrefix: the path is already relative.
 		rel = strings.TrimPrefix(r.URL.Path, "/")
 	}
+	return rel
+}
+
+func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
+	s := rt.svc
 	c := &call{}
-	rte := rt.match(rel, c)
+	rte := rt.match(rt.relative(r), c)
 
 	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
 	if err != nil {
@@ -183,23 +206,23 @@ func absoluteURL(r *http.Request) *url.URL {
 // Handler returns the http.Handler for the /api/auth/ routes, to be mounted at
 // Config.Prefix (or behind http.StripPrefix). It loads and saves sessions itself.
 func (s *Service) Handler() http.Handler {
-	return s.sessions.LoadAndSave(newRouter(s, s.cfg.Prefix, s.authRoutes()))
+	return newRouter(s, s.cfg.Prefix, s.authRoutes())
 }
 
 // UserHandler returns the http.Handler for the companion /api/user/ routes InvenTree's
 // clients call (me/, token/, tokens/), to be mounted at Config.UserPrefix.
 func (s *Service) UserHandler() http.Handler {
-	return s.sessions.LoadAndSave(newRouter(s, s.cfg.UserPrefix, s.userRoutes()))
+	return newRouter(s, s.cfg.UserPrefix, s.userRoutes())
 }
 
 func (s *Service) authRoutes() []*route {
 	post := []string{http.MethodPost}
 	return []*route{
-		{pattern: "login/", methods: post, public: true, basicOnly: true, name: "Login", handle: s.handleLogin},
-		{pattern: "logout/", methods: post, public: true, name: "Logout", handle: s.handleLogout},
+		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, name: "Login", handle: s.handleLogin},
+		{pattern: "logout/", methods: post, public: true, usesSession: true, name: "Logout", handle: s.handleLogout},
 		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: s.handleUserDetails},
-		{pattern: "password/change/", methods: post, name: "Password Change", handle: s.handlePasswordChange},
-		{pattern: "registration/", methods: post, public: true, name: "Register", handle: s.handleRegister},
+		{pattern: "password/change/", methods: post, usesSession: true, name: "Password Change", handle: s.handlePasswordChange},
+		{pattern: "registration/", methods: post, public: true, usesSession: true, name: "Register", handle: s.handleRegister},
 		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: s.handleProviders},
 		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: s.handlePasswordReset},
 		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: s.handlePasswordResetConfirm},
@@ -209,6 +232,13 @@ func (s *Service) authRoutes() []*route {
 		{pattern: "emails/{id}/primary/", methods: post, name: "Email Primary", handle: s.handleEmailAction(s.SetPrimaryEmail, false)},
 		{pattern: "emails/{id}/verify/", methods: post, name: "Email Verify", handle: s.handleEmailAction(s.RequestVerification, false)},
 		{pattern: "emails/{id}/remove/", methods: post, name: "Email Remove", handle: s.handleEmailAction(s.RemoveEmailAddress, true)},
+		{pattern: "social/", methods: []string{http.MethodGet}, name: "Social Account List", handle: s.handleSocialAccounts},
+		{pattern: "social/{id}/disconnect/", methods: post, name: "Social Account Disconnect", handle: s.handleSocialDisconnect},
+		// The browser flows are public: a failure (connect without a login session
+		// included) is a redirect to the error URL, never a JSON dead end.
+		{pattern: "social/{name}/login/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Login", handle: s.handleSocialLogin},
+		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: s.handleSocialConnect},
+		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: s.handleSocialCallback},
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -33,6 +34,7 @@ import (
 	"github.com/pb33f/libopenapi-validator/config"
 	vErrors "github.com/pb33f/libopenapi-validator/errors"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
+	"github.com/pb33f/libopenapi/datamodel"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 )
@@ -60,7 +62,10 @@ type Validator struct {
 // ({"detail": string}) and NotFoundError ({"detail": string, "url"?: string}).
 // Formats (date-time, date, email, uri) are asserted, not just annotations.
 func New(doc []byte) (*Validator, error) {
-	d, err := libopenapi.NewDocument(doc)
+	cfg := datamodel.NewDocumentConfiguration()
+	// Build problems come back as errors; the default logger would also print them.
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	d, err := libopenapi.NewDocumentWithConfiguration(doc, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("oatest: parse document: %w", err)
 	}
@@ -184,8 +189,8 @@ func (v *Validator) check(req *http.Request, res *http.Response) ([]string, []by
 	vres.Request = vreq
 	vres.Body = io.NopCloser(bytes.NewReader(body))
 
-	// v.mu.Lock()
-	// defer v.mu.Unlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	ok, verrs := v.validator.ValidateHttpResponse(vreq, &vres)
 	if ok {
 		return problems, body

@@ -368,18 +368,28 @@ func TestCheckIsSafeForConcurrentUse(t *testing.T) {
 
 func TestNewRejectsBadDocuments(t *testing.T) {
 	t.Parallel()
-	for name, doc := range map[string]string{
-		"not YAML":       "{{{",
-		"not OpenAPI":    "hello: world\n",
-		"invalid schema": "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /x/:\n    get:\n      responses: 42\n",
-		"no ErrorDetail": "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n",
+	const head = "openapi: 3.0.3\ninfo: {title: x, version: '1'}\n"
+	const errorSchemas = "components:\n  schemas:\n    ErrorDetail: {type: object}\n    NotFoundError: {type: object}\n"
+	for name, tc := range map[string]struct{ doc, want string }{
+		"not YAML":    {"{{{", "parse document"},
+		"not OpenAPI": {"hello: world\n", "parse document"},
+		"wrong type":  {head + "paths:\n  /x/:\n    get:\n      responses: 42\n" + errorSchemas, "invalid OpenAPI document"},
+		"missing $ref": {head + "paths:\n  /x/:\n    get:\n      responses:\n        '200':\n          description: ok\n" +
+			"          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Nope'}\n" +
+			errorSchemas, "does not exist"},
+		"meta-schema":      {"openapi: 3.0.3\ninfo: {version: '1'}\npaths: {}\n" + errorSchemas, "invalid OpenAPI document"},
+		"no ErrorDetail":   {head + "paths: {}\n", "ErrorDetail"},
+		"no NotFoundError": {head + "paths: {}\ncomponents:\n  schemas:\n    ErrorDetail: {type: object}\n", "NotFoundError"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			v, err := oatest.New([]byte(doc))
+			v, err := oatest.New([]byte(tc.doc))
 			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
 			assert.Nil(t, v)
 		})
 	}
+	_, err := oatest.New([]byte(head + "paths: {}\n" + errorSchemas))
+	require.NoError(t, err, "a minimal valid document loads")
 	assert.Panics(t, func() { oatest.MustLoad([]byte("{{{")) })
 }
