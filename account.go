@@ -174,6 +174,11 @@ func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request, c
 		s.writeError(w, r, err)
 		return
 	}
+	// Before the old password is hashed: a stolen session must not buy unlimited guesses.
+	if err := s.throttle(r.Context(), s.cfg.RateLimits.PasswordChangePerUser, userKey(c.auth.user.ID)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	u, err := s.ChangePassword(r.Context(), c.auth.user, PasswordChange{Old: old, New1: new1, New2: new2})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -88,6 +90,10 @@ type Config struct {
 	EmailConfirmPath string
 	// Mailer sends e-mail. Default: a mailer that logs a one-line summary without secrets.
 	Mailer Mailer
+	// SendMailInRequest sends mail before answering the request. By default mail goes out
+	// in the background, so neither the answer's timing nor a slow mail server reveals
+	// whether an address has an account; tests set this to read mail right after a request.
+	SendMailInRequest bool
 	// MailSubjectPrefix starts every subject. Default "[restauth] ".
 	MailSubjectPrefix string
 	// MailTemplates replaces the built-in templates (DefaultMailTemplates) of the kinds it
@@ -135,6 +141,16 @@ type Config struct {
 	// session-authenticated unsafe requests; SiteURL's origin is always trusted.
 	TrustedOrigins []string
 
+	// RateLimits is the table of rate limits (allauth's defaults); a zero rule takes its
+	// default, a rule with Limit -1 is off. Refused requests get 429 with Retry-After.
+	RateLimits RateLimits
+	// Limiter counts events for RateLimits. Default: in memory, per instance; use
+	// redislimit.New for limits shared by many instances.
+	Limiter Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when
+	// finding a client's address for rate limits; by default only RemoteAddr counts.
+	TrustedProxies []netip.Prefix
+
 	// MaxBodyBytes bounds request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 	// Logger receives operational logs; never passwords, tokens, keys or session ids.
@@ -156,6 +172,9 @@ type Service struct {
 	now       func() time.Time
 	// mail holds the e-mail templates: the defaults merged with Config.MailTemplates.
 	mail map[MailKind]*MailTemplate
+	// mailSlots bounds background deliveries; mailWG lets Close wait for them.
+	mailSlots chan struct{}
+	mailWG    sync.WaitGroup
 	// cop refuses browsers' cross-origin unsafe requests on session-authenticated routes.
 	cop *http.CrossOriginProtection
 	// social holds the social login providers and flow state.
@@ -228,6 +247,13 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.RateLimits = cfg.RateLimits.withDefaults()
+	if err := cfg.RateLimits.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewMemoryLimiter(cfg.Now)
+	}
 	hasher, err := newPasswordHasher(cfg.Passwords)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -261,6 +287,7 @@ func New(cfg Config) (*Service, error) {
 		now:       cfg.Now,
 		mail:      mailTemplates,
 		cop:       cop,
+		mailSlots: make(chan struct{}, maxMailsInFlight),
 		social:    social,
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -238,8 +239,8 @@ func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddr
 	return s.sendMail(ctx, MailEmailConfirmation, u, addr.Email, link, "email_address_id", addr.ID)
 }
 
-// sendMail renders one kind of mail for u, addressed to to, and sends it. Failures are
-// logged (with logArgs, never with the link or the body) and reported as false.
+// sendMail renders one kind of mail for u, addressed to to, and hands it to deliver. It
+// reports false when rendering fails; delivery failures are logged by deliver.
 func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, to, link string, logArgs ...any) bool {
 	args := append([]any{"kind", string(kind), "user_id", u.ID}, logArgs...)
 	msg, err := renderMail(s.mail[kind], s.cfg.MailSubjectPrefix, to, MailData{
@@ -249,14 +250,60 @@ func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, to, link
 		Email:    to,
 		Link:     link,
 	})
-	if err == nil {
-		err = s.cfg.Mailer.Send(ctx, msg)
-	}
 	if err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not send mail", append(args, "error", err)...)
+		s.log.ErrorContext(ctx, "restauth: could not render mail", append(args, "error", err)...)
 		return false
 	}
+	return s.deliver(ctx, msg, args)
+}
+
+// maxMailsInFlight bounds concurrent background deliveries; past it a request waits for a
+// slot rather than dropping the mail.
+const maxMailsInFlight = 64
+
+// mailTimeout bounds one background delivery.
+const mailTimeout = 2 * time.Minute
+
+// deliver sends msg. By default it sends in the background, so that the answer's timing
+// does not depend on whether a mail was sent (which would tell who has an account) nor on
+// the mail server's speed; Config.SendMailInRequest sends before answering instead.
+// Failures are logged with args, never with the message, which holds secrets.
+func (s *Service) deliver(ctx context.Context, msg *Message, args []any) bool {
+	if s.cfg.SendMailInRequest {
+		if err := s.cfg.Mailer.Send(ctx, msg); err != nil {
+			s.log.ErrorContext(ctx, "restauth: could not send mail", append(args, "error", err)...)
+			return false
+		}
+		return true
+	}
+	select {
+	case s.mailSlots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	s.mailWG.Add(1)
+	go func() {
+		defer func() { <-s.mailSlots; s.mailWG.Done() }()
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailTimeout)
+		defer cancel()
+		if err := s.cfg.Mailer.Send(sendCtx, msg); err != nil {
+			s.log.ErrorContext(sendCtx, "restauth: could not send mail", append(args, "error", err)...)
+		}
+	}()
 	return true
+}
+
+// Close waits until mails being sent in the background are delivered or ctx ends. Call it
+// when shutting down, after the HTTP server has stopped.
+func (s *Service) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.mailWG.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // checkLinkTemplate checks a Config link template: it must be a path starting with "/"
@@ -478,6 +525,12 @@ func (s *Service) handleResendEmail(w http.ResponseWriter, r *http.Request, c *c
 	if err := errs.orNil(); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if email != "" {
+		if err := s.throttle(r.Context(), s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	if err := s.ResendVerification(r.Context(), email); err != nil {
 		s.writeError(w, r, err)

@@ -732,3 +732,27 @@ func TestEmailAddressesWithSession(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status, string(body))
 	assert.Len(t, e.addresses(t, u.ID), 2)
 }
+
+func TestMailIsSentInTheBackgroundByDefault(t *testing.T) {
+	t.Parallel()
+	delivered := make(chan *restauth.Message, 1)
+	e := newEnv(t, func(c *restauth.Config) {
+		c.SendMailInRequest = false
+		c.Mailer = restauth.MailerFunc(func(ctx context.Context, msg *restauth.Message) error {
+			delivered <- msg
+			return nil
+		})
+	})
+	e.register("async", goodPassword, "async@example.com")
+	res := e.do(http.MethodPost, "/api/auth/password/reset/", map[string]any{"email": "async@example.com"})
+	require.Equal(t, http.StatusOK, res.Code)
+	require.NoError(t, e.svc.Close(context.Background()), "Close waits for background deliveries")
+	var reset *restauth.Message
+	for reset == nil {
+		msg := <-delivered
+		if strings.Contains(msg.Text, "uid=") {
+			reset = msg
+		}
+	}
+	assert.Equal(t, []string{"async@example.com"}, reset.To)
+}

@@ -111,6 +111,10 @@ func newEnv(t *testing.T, configure ...func(*restauth.Config)) *testEnv {
 		Mailer:    e.mailer,
 		Now:       e.clock.Now,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Read mail right after the request; the background path has its own test.
+		SendMailInRequest: true,
+		// Many tests log in repeatedly from one address; the limits have their own tests.
+		RateLimits: noRateLimits(),
 	}
 	for _, f := range configure {
 		f(&cfg)
@@ -274,3 +278,10 @@ func (b *browser) do(method, path string, body any, opts ...reqOpt) (int, []byte
 }
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// noRateLimits turns every rate rule off.
+func noRateLimits() restauth.RateLimits {
+	off := restauth.RateRule{Limit: -1}
+	return restauth.RateLimits{LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off,
+		ResetPerEmail: off, SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off}
+}

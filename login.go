@@ -134,11 +134,16 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.throttleLogin(r, username); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.loginSucceeded(r.Context(), username)
 	if err := s.loginSession(w, r, res.User); err != nil {
 		s.writeError(w, r, err)
 		return

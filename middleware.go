@@ -110,7 +110,7 @@ func (s *Service) authenticate(r *http.Request, basicOnly bool) (requestAuth, er
 	case !basicOnly && strings.EqualFold(scheme, "token"):
 		return s.authenticateTokenHeader(ctx, cred, extra)
 	case strings.EqualFold(scheme, "basic"):
-		return s.authenticateBasicHeader(ctx, cred, extra)
+		return s.authenticateBasicHeader(r, cred, extra)
 	}
 	if basicOnly {
 		return requestAuth{}, nil
@@ -140,7 +140,11 @@ func basicAuthError(detail string) error {
 	return &AuthError{Detail: detail, Challenge: `Basic realm="api"`}
 }
 
-func (s *Service) authenticateBasicHeader(ctx context.Context, cred string, extra bool) (requestAuth, error) {
+// authenticateBasicHeader checks Basic credentials. Clients that send Basic on every
+// request are normal (InvenTree's Python client can), so only failures count towards the
+// failed-login limits; once an account or address is over them, its failures answer 429.
+func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bool) (requestAuth, error) {
+	ctx := r.Context()
 	switch {
 	case cred == "":
 		return requestAuth{}, basicAuthError("Invalid basic header. No credentials provided.")
@@ -155,6 +159,9 @@ func (s *Service) authenticateBasicHeader(ctx context.Context, cred string, extr
 	u, err := s.checkCredentials(ctx, username, password)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCredentials) {
+			if throttled := s.throttleLogin(r, username); throttled != nil {
+				return requestAuth{}, throttled
+			}
 			return requestAuth{}, basicAuthError("Invalid username/password.")
 		}
 		return requestAuth{}, err

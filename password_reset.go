@@ -140,9 +140,18 @@ func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request, c 
 		s.writeError(w, r, err)
 		return
 	}
+	if err := s.throttle(r.Context(), s.cfg.RateLimits.ResetPerIP, s.ipKey(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var errs ValidationError
 	email, _ := f.char(&errs, charField{name: "email", required: true, email: true})
 	if err := errs.orNil(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Known and unknown addresses count alike, so the 429 reveals nothing either.
+	if err := s.throttle(r.Context(), s.cfg.RateLimits.ResetPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

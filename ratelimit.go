@@ -428,7 +428,7 @@ func (l *memoryLimiter) Allow(_ context.Context, key string, rule RateRule) (boo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := l.clock()
-	// s.maintain(now)
+	s.maintain(now)
 	e := s.m[k]
 	if e == nil {
 		if len(s.m) >= l.maxPerShard {

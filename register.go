@@ -184,6 +184,11 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 		s.writeError(w, r, &errs)
 		return
 	}
+	// Before validation, so the route cannot be used to probe which names are taken faster.
+	if err := s.throttle(r.Context(), s.cfg.RateLimits.SignupPerIP, s.ipKey(r)); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	username, _ := f.char(&errs, charField{name: "username", required: true, maxLen: maxUsernameLength})
 	email, _ := f.char(&errs, charField{name: "email", email: true})
 	password1, _ := f.char(&errs, charField{name: "password1", required: true})

@@ -69,6 +69,10 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		writeJSON(w, http.StatusBadRequest, map[string][]string{nonFieldErrors: {"The request conflicts with the current state. Please try again."}})
 	case errors.As(err, &mbErr):
 		writeDetail(w, http.StatusRequestEntityTooLarge, "Request body is too large.")
+	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
+		// The client went away (e.g. while waiting for a hashing slot): nobody reads this.
+		s.log.DebugContext(r.Context(), "restauth: request cancelled", "method", r.Method, "path", r.URL.Path)
+		writeDetail(w, http.StatusServiceUnavailable, "Request cancelled.")
 	default:
 		s.log.ErrorContext(r.Context(), "restauth: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		writeDetail(w, http.StatusInternalServerError, "Internal server error.")

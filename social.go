@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 // SocialProvider configures one single-sign-on provider: OpenID Connect when Issuer is
@@ -395,4 +396,203 @@ func (s *Service) handleSocialDisconnect(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// socialLogin finds or creates the user a provider account logs in, and records the login.
+func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile) (*User, *socialFailure) {
+	if s.cfg.MFAEnabled && s.cfg.MFARequired {
+		// Password logins are refused the same way until a second step exists; a social
+		// login must not be the way around it.
+		return nil, socialFail(reasonMFARequired, nil)
+	}
+	now := s.now().UTC()
+	acct, err := s.store.SocialAccountByUID(ctx, p.cfg.ID, prof.UID)
+	var u *User
+	switch {
+	case err == nil:
+		if u, err = s.store.UserByID(ctx, acct.UserID); err != nil {
+			return nil, socialFail(reasonServerError, err)
+		}
+		if !u.IsActive {
+			return nil, socialFail(reasonInactive, nil)
+		}
+		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
+			return nil, socialFail(reasonServerError, err)
+		}
+	case errors.Is(err, ErrNotFound):
+		var f *socialFailure
+		if u, f = s.socialSignup(ctx, p, prof, now); f != nil {
+			return nil, f
+		}
+	default:
+		return nil, socialFail(reasonServerError, err)
+	}
+	if !u.IsActive {
+		return nil, socialFail(reasonInactive, nil)
+	}
+	if s.cfg.EmailVerification == VerificationMandatory {
+		verified, err := s.hasVerifiedPrimary(ctx, u)
+		if err != nil {
+			return nil, socialFail(reasonServerError, err)
+		}
+		if !verified {
+			return nil, socialFail(reasonEmailNotVerified, nil)
+		}
+	}
+	// Recording the login also invalidates password-reset links issued before it.
+	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
+		return nil, socialFail(reasonServerError, err)
+	}
+	return u, nil
+}
+
+// socialSignup handles a provider account nobody has linked yet: it links it to the user
+// who holds the provider's address verified — only when the provider asserts the address
+// verified and Config.SocialLinkByVerifiedEmail allows it (an unverified match would let
+// whoever controls the provider account take over the local one) — or creates a user when
+// Config.SSORegistration is on.
+func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *socialFailure) {
+	holder, err := s.verifiedHolder(ctx, prof.Email)
+	if err != nil {
+		return nil, socialFail(reasonServerError, err)
+	}
+	if holder != nil {
+		if !prof.EmailVerified || !s.cfg.SocialLinkByVerifiedEmail {
+			return nil, socialFail(reasonEmailInUse, nil)
+		}
+		if f := s.linkSocialAccount(ctx, p, prof, holder, now); f != nil {
+			return nil, f
+		}
+		return holder, nil
+	}
+	if !s.cfg.SSORegistration {
+		return nil, socialFail(reasonRegistrationClosed, nil)
+	}
+	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, IsActive: true, DateJoined: now}
+	var addr *EmailAddress
+	if prof.Email != "" {
+		addr = &EmailAddress{Email: prof.Email, Primary: true, Verified: prof.EmailVerified}
+	}
+	base := usernameBase(prof, p.cfg.ID)
+	for attempt := 0; ; attempt++ {
+		candidate := base
+		if attempt > 0 {
+			digits := 4
+			if attempt > 5 {
+				digits = 8
+			}
+			suffix, err := randomString(digits, "0123456789")
+			if err != nil {
+				return nil, socialFail(reasonServerError, err)
+			}
+			candidate = clipRunes(base, maxUsernameLength-digits) + suffix
+		}
+		if attempt < 10 {
+			if taken, err := s.usernameTaken(ctx, candidate, 0); err != nil {
+				return nil, socialFail(reasonServerError, err)
+			} else if taken {
+				continue
+			}
+		}
+		u.ID, u.Username, u.Email = 0, candidate, ""
+		if addr != nil {
+			addr.ID, addr.UserID = 0, 0
+		}
+		err := s.store.CreateUser(ctx, u, addr)
+		var conflict *ConflictError
+		switch {
+		case err == nil:
+		case errors.As(err, &conflict) && conflict.Field == "username" && attempt < 20:
+			continue
+		case errors.As(err, &conflict):
+			return nil, socialFail(reasonEmailInUse, err)
+		default:
+			return nil, socialFail(reasonServerError, err)
+		}
+		break
+	}
+	if f := s.linkSocialAccount(ctx, p, prof, u, now); f != nil {
+		// Another callback for the same provider account won the race: undo this user.
+		if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+			s.log.ErrorContext(ctx, "restauth: could not remove a user created for a lost social-login race", "user_id", u.ID, "error", err)
+		}
+		return nil, f
+	}
+	if addr != nil && !addr.Verified && s.cfg.EmailVerification != VerificationNone {
+		s.sendConfirmation(ctx, u, addr)
+	}
+	return u, nil
+}
+
+// verifiedHolder returns the user who holds email verified, or nil.
+func (s *Service) verifiedHolder(ctx context.Context, email string) (*User, error) {
+	if email == "" {
+		return nil, nil
+	}
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		addrs, err := s.store.EmailAddresses(ctx, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range addrs {
+			if a.Verified && equalFoldEmail(a.Email, email) {
+				return u, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// linkSocialAccount stores the provider account for u.
+func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User, now time.Time) *socialFailure {
+	acct := &SocialAccount{UserID: u.ID, Provider: p.cfg.ID, UID: prof.UID, LastLogin: now, DateJoined: now, ExtraData: prof.Extra}
+	if err := s.store.CreateSocialAccount(ctx, acct); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return socialFail(reasonAccountInUse, err)
+		}
+		return socialFail(reasonServerError, err)
+	}
+	return nil
+}
+
+// connectSocialAccount links the provider account to the logged-in user; an account
+// already linked to someone else is refused.
+func (s *Service) connectSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User) *socialFailure {
+	now := s.now().UTC()
+	acct, err := s.store.SocialAccountByUID(ctx, p.cfg.ID, prof.UID)
+	switch {
+	case err == nil && acct.UserID == u.ID:
+		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
+			return socialFail(reasonServerError, err)
+		}
+		return nil
+	case err == nil:
+		return socialFail(reasonAccountInUse, nil)
+	case !errors.Is(err, ErrNotFound):
+		return socialFail(reasonServerError, err)
+	}
+	return s.linkSocialAccount(ctx, p, prof, u, now)
+}
+
+// usernameBase derives a username from the profile, like allauth: the provider's
+// username, else the address's local part, else the name; only characters Django allows,
+// lower-cased.
+func usernameBase(prof *socialProfile, providerID string) string {
+	local, _, _ := strings.Cut(prof.Email, "@")
+	for _, cand := range []string{prof.Username, local, prof.FirstName + prof.LastName} {
+		var b strings.Builder
+		for _, r := range strings.ToLower(cand) {
+			if unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r) {
+				b.WriteRune(r)
+			}
+		}
+		if out := clipRunes(b.String(), maxUsernameLength); out != "" && validUsername(out) {
+			return out
+		}
+	}
+	return clipRunes(providerID+"-user", maxUsernameLength)
 }

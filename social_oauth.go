@@ -604,13 +604,13 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 			}
 			return nil, socialFail(reasonInvalidIDToken, err)
 		}
-		if lookupString(claims, p.cfg.Fields.Email) == "" && p.userInfo != "" {
+		if claimString(claims, p.cfg.Fields.Email) == "" && p.userInfo != "" {
 			info, err := s.getJSON(ctx, p.userInfo, tok)
 			if err != nil {
 				return nil, socialFail(reasonProfileFailed, err)
 			}
 			infoMap, ok := info.(map[string]any)
-			if !ok || lookupString(infoMap, "sub") != lookupString(claims, "sub") {
+			if !ok || claimString(infoMap, "sub") != claimString(claims, "sub") {
 				return nil, socialFail(reasonProfileFailed, errors.New("user-info does not describe the ID token's subject"))
 			}
 			for k, v := range infoMap {
@@ -631,14 +631,14 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 	}
 	fl := p.cfg.Fields
 	prof := &socialProfile{
-		UID:       lookupString(claims, fl.UID),
-		Email:     strings.TrimSpace(lookupString(claims, fl.Email)),
-		Username:  lookupString(claims, fl.Username),
-		FirstName: lookupString(claims, fl.FirstName),
-		LastName:  lookupString(claims, fl.LastName),
+		UID:       claimString(claims, fl.UID),
+		Email:     strings.TrimSpace(claimString(claims, fl.Email)),
+		Username:  claimString(claims, fl.Username),
+		FirstName: claimString(claims, fl.FirstName),
+		LastName:  claimString(claims, fl.LastName),
 	}
 	if fl.EmailVerified != "-" {
-		switch v := lookup(claims, fl.EmailVerified).(type) {
+		switch v := claimAt(claims, fl.EmailVerified).(type) {
 		case bool:
 			prof.EmailVerified = v
 		case string:
@@ -646,7 +646,7 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 		}
 	}
 	if prof.FirstName == "" && prof.LastName == "" {
-		if name := strings.TrimSpace(lookupString(claims, fl.Name)); name != "" {
+		if name := strings.TrimSpace(claimString(claims, fl.Name)); name != "" {
 			prof.FirstName, prof.LastName, _ = strings.Cut(name, " ")
 		}
 	}
@@ -662,8 +662,8 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 	if !validEmail(prof.Email) || len(prof.Email) > maxEmailLength {
 		prof.Email, prof.EmailVerified = "", false
 	}
-	prof.FirstName = truncateRunes(strings.TrimSpace(prof.FirstName), maxNameLength)
-	prof.LastName = truncateRunes(strings.TrimSpace(prof.LastName), maxNameLength)
+	prof.FirstName = clipRunes(strings.TrimSpace(prof.FirstName), maxNameLength)
+	prof.LastName = clipRunes(strings.TrimSpace(prof.LastName), maxNameLength)
 	prof.Extra, _ = json.Marshal(claims)
 	return prof, nil
 }
@@ -697,12 +697,12 @@ func (s *Service) verifyIDToken(ctx context.Context, p *socialProvider, flow *so
 		return nil, err
 	}
 	if p.cfg.issuerTemplate != "" {
-		tid := lookupString(claims, "tid")
+		tid := claimString(claims, "tid")
 		if tid == "" || idt.Issuer != strings.ReplaceAll(p.cfg.issuerTemplate, "{tenantid}", tid) {
 			return nil, fmt.Errorf("issuer %q does not match the token's tenant", idt.Issuer)
 		}
 	}
-	if len(idt.Audience) > 1 && lookupString(claims, "azp") != p.cfg.ClientID {
+	if len(idt.Audience) > 1 && claimString(claims, "azp") != p.cfg.ClientID {
 		return nil, errors.New("the ID token has several audiences and another authorised party")
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
@@ -778,15 +778,15 @@ func (s *Service) readEmails(ctx context.Context, target string, tok *oauth2.Tok
 		if !ok || m["primary"] != true {
 			continue
 		}
-		prof.Email = strings.TrimSpace(lookupString(m, "email"))
+		prof.Email = strings.TrimSpace(claimString(m, "email"))
 		prof.EmailVerified = m["verified"] == true
 		return nil
 	}
 	return nil
 }
 
-// lookup follows a dot-separated path through nested objects.
-func lookup(m map[string]any, path string) any {
+// claimAt follows a dot-separated path through nested objects.
+func claimAt(m map[string]any, path string) any {
 	var cur any = m
 	for part := range strings.SplitSeq(path, ".") {
 		obj, ok := cur.(map[string]any)
@@ -798,9 +798,9 @@ func lookup(m map[string]any, path string) any {
 	return cur
 }
 
-// lookupString is lookup as a string: strings as they are, numbers in decimal.
-func lookupString(m map[string]any, path string) string {
-	switch v := lookup(m, path).(type) {
+// claimString is claimAt as a string: strings as they are, numbers in decimal.
+func claimString(m map[string]any, path string) string {
+	switch v := claimAt(m, path).(type) {
 	case string:
 		return v
 	case json.Number:
@@ -811,208 +811,9 @@ func lookupString(m map[string]any, path string) string {
 	return ""
 }
 
-func truncateRunes(s string, n int) string {
+func clipRunes(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n])
 	}
 	return s
-}
-
-// socialLogin finds or creates the user a provider account logs in, and records the login.
-func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile) (*User, *socialFailure) {
-	if s.cfg.MFAEnabled && s.cfg.MFARequired {
-		// Password logins are refused the same way until a second step exists; a social
-		// login must not be the way around it.
-		return nil, socialFail(reasonMFARequired, nil)
-	}
-	now := s.now().UTC()
-	acct, err := s.store.SocialAccountByUID(ctx, p.cfg.ID, prof.UID)
-	var u *User
-	switch {
-	case err == nil:
-		if u, err = s.store.UserByID(ctx, acct.UserID); err != nil {
-			return nil, socialFail(reasonServerError, err)
-		}
-		if !u.IsActive {
-			return nil, socialFail(reasonInactive, nil)
-		}
-		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
-			return nil, socialFail(reasonServerError, err)
-		}
-	case errors.Is(err, ErrNotFound):
-		var f *socialFailure
-		if u, f = s.socialSignup(ctx, p, prof, now); f != nil {
-			return nil, f
-		}
-	default:
-		return nil, socialFail(reasonServerError, err)
-	}
-	if !u.IsActive {
-		return nil, socialFail(reasonInactive, nil)
-	}
-	if s.cfg.EmailVerification == VerificationMandatory {
-		verified, err := s.hasVerifiedPrimary(ctx, u)
-		if err != nil {
-			return nil, socialFail(reasonServerError, err)
-		}
-		if !verified {
-			return nil, socialFail(reasonEmailNotVerified, nil)
-		}
-	}
-	// Recording the login also invalidates password-reset links issued before it.
-	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
-		return nil, socialFail(reasonServerError, err)
-	}
-	return u, nil
-}
-
-// socialSignup handles a provider account nobody has linked yet: it links it to the user
-// who holds the provider's address verified — only when the provider asserts the address
-// verified and Config.SocialLinkByVerifiedEmail allows it (an unverified match would let
-// whoever controls the provider account take over the local one) — or creates a user when
-// Config.SSORegistration is on.
-func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *socialFailure) {
-	holder, err := s.verifiedHolder(ctx, prof.Email)
-	if err != nil {
-		return nil, socialFail(reasonServerError, err)
-	}
-	if holder != nil {
-		if !prof.EmailVerified || !s.cfg.SocialLinkByVerifiedEmail {
-			return nil, socialFail(reasonEmailInUse, nil)
-		}
-		if f := s.linkSocialAccount(ctx, p, prof, holder, now); f != nil {
-			return nil, f
-		}
-		return holder, nil
-	}
-	if !s.cfg.SSORegistration {
-		return nil, socialFail(reasonRegistrationClosed, nil)
-	}
-	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, IsActive: true, DateJoined: now}
-	var addr *EmailAddress
-	if prof.Email != "" {
-		addr = &EmailAddress{Email: prof.Email, Primary: true, Verified: prof.EmailVerified}
-	}
-	base := usernameBase(prof, p.cfg.ID)
-	for attempt := 0; ; attempt++ {
-		candidate := base
-		if attempt > 0 {
-			digits := 4
-			if attempt > 5 {
-				digits = 8
-			}
-			suffix, err := randomString(digits, "0123456789")
-			if err != nil {
-				return nil, socialFail(reasonServerError, err)
-			}
-			candidate = truncateRunes(base, maxUsernameLength-digits) + suffix
-		}
-		if attempt < 10 {
-			if taken, err := s.usernameTaken(ctx, candidate, 0); err != nil {
-				return nil, socialFail(reasonServerError, err)
-			} else if taken {
-				continue
-			}
-		}
-		u.ID, u.Username, u.Email = 0, candidate, ""
-		if addr != nil {
-			addr.ID, addr.UserID = 0, 0
-		}
-		err := s.store.CreateUser(ctx, u, addr)
-		var conflict *ConflictError
-		switch {
-		case err == nil:
-		case errors.As(err, &conflict) && conflict.Field == "username" && attempt < 20:
-			continue
-		case errors.As(err, &conflict):
-			return nil, socialFail(reasonEmailInUse, err)
-		default:
-			return nil, socialFail(reasonServerError, err)
-		}
-		break
-	}
-	if f := s.linkSocialAccount(ctx, p, prof, u, now); f != nil {
-		// Another callback for the same provider account won the race: undo this user.
-		if err := s.store.DeleteUser(ctx, u.ID); err != nil {
-			s.log.ErrorContext(ctx, "restauth: could not remove a user created for a lost social-login race", "user_id", u.ID, "error", err)
-		}
-		return nil, f
-	}
-	if addr != nil && !addr.Verified && s.cfg.EmailVerification != VerificationNone {
-		s.sendConfirmation(ctx, u, addr)
-	}
-	return u, nil
-}
-
-// verifiedHolder returns the user who holds email verified, or nil.
-func (s *Service) verifiedHolder(ctx context.Context, email string) (*User, error) {
-	if email == "" {
-		return nil, nil
-	}
-	users, err := s.store.UsersByEmail(ctx, email)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		addrs, err := s.store.EmailAddresses(ctx, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range addrs {
-			if a.Verified && equalFoldEmail(a.Email, email) {
-				return u, nil
-			}
-		}
-	}
-	return nil, nil
-}
-
-// linkSocialAccount stores the provider account for u.
-func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User, now time.Time) *socialFailure {
-	acct := &SocialAccount{UserID: u.ID, Provider: p.cfg.ID, UID: prof.UID, LastLogin: now, DateJoined: now, ExtraData: prof.Extra}
-	if err := s.store.CreateSocialAccount(ctx, acct); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return socialFail(reasonAccountInUse, err)
-		}
-		return socialFail(reasonServerError, err)
-	}
-	return nil
-}
-
-// connectSocialAccount links the provider account to the logged-in user; an account
-// already linked to someone else is refused.
-func (s *Service) connectSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User) *socialFailure {
-	now := s.now().UTC()
-	acct, err := s.store.SocialAccountByUID(ctx, p.cfg.ID, prof.UID)
-	switch {
-	case err == nil && acct.UserID == u.ID:
-		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
-			return socialFail(reasonServerError, err)
-		}
-		return nil
-	case err == nil:
-		return socialFail(reasonAccountInUse, nil)
-	case !errors.Is(err, ErrNotFound):
-		return socialFail(reasonServerError, err)
-	}
-	return s.linkSocialAccount(ctx, p, prof, u, now)
-}
-
-// usernameBase derives a username from the profile, like allauth: the provider's
-// username, else the address's local part, else the name; only characters Django allows,
-// lower-cased.
-func usernameBase(prof *socialProfile, providerID string) string {
-	local, _, _ := strings.Cut(prof.Email, "@")
-	for _, cand := range []string{prof.Username, local, prof.FirstName + prof.LastName} {
-		var b strings.Builder
-		for _, r := range strings.ToLower(cand) {
-			if unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r) {
-				b.WriteRune(r)
-			}
-		}
-		if out := truncateRunes(b.String(), maxUsernameLength); out != "" && validUsername(out) {
-			return out
-		}
-	}
-	return truncateRunes(providerID+"-user", maxUsernameLength)
 }

@@ -639,3 +639,37 @@ func TestSocialOAuth2Provider(t *testing.T) {
 		assert.NotEmpty(t, e.mailer.Messages(), "a confirmation mail goes to the unverified address")
 	})
 }
+
+// Configure single sign-on with a Keycloak realm (any OpenID Connect provider works the
+// same way with a SocialProvider{ID, ClientID, ClientSecret, Issuer}). New does not
+// contact the provider; discovery happens on the first login.
+func ExampleKeycloakProvider() {
+	kc := restauth.KeycloakProvider("https://sso.example.com", "staff", "inventree", "client-secret")
+	kc.DisplayName = "Staff login"
+	svc, err := restauth.New(restauth.Config{
+		Store:           memstore.New(),
+		Secret:          []byte("an-example-secret-of-at-least-32-bytes"),
+		SiteURL:         "https://inventree.example.com",
+		SSOEnabled:      true,
+		SSORegistration: true, // create users for unknown accounts
+		SocialProviders: []restauth.SocialProvider{kc, restauth.GitHubProvider("gh-client-id", "gh-secret")},
+	})
+	if err != nil {
+		panic(err)
+	}
+	rec := httptest.NewRecorder()
+	svc.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/auth/providers/", nil))
+	var out struct {
+		Providers []struct{ ID, DisplayName, Login string }
+	}
+	_ = json.Unmarshal(bytes.ReplaceAll(rec.Body.Bytes(), []byte("display_name"), []byte("DisplayName")), &out)
+	for _, p := range out.Providers {
+		fmt.Println(p.ID, "|", p.DisplayName, "|", p.Login)
+	}
+	// Register this redirect URI with Keycloak:
+	fmt.Println("https://inventree.example.com/api/auth/social/keycloak/callback/")
+	// Output:
+	// keycloak | Staff login | https://inventree.example.com/api/auth/social/keycloak/login/
+	// github | GitHub | https://inventree.example.com/api/auth/social/github/login/
+	// https://inventree.example.com/api/auth/social/keycloak/callback/
+}

@@ -10,8 +10,9 @@
 // events in the rule's sliding window (the log allauth keeps in its cache), updated by
 // one Lua script, so concurrent calls from any number of instances are atomic. Times come
 // from the Redis server (TIME), so instances with skewed clocks agree, and every key
-// expires one window after its last event. Keys are stored as given: callers hash e-mail
-// addresses and other personal values before passing them (restauth does).
+// expires one window after its last event. Keys are stored as given, so callers should
+// hash e-mail addresses and other personal values before passing them: then a dump of
+// the Redis holds no addresses.
 //
 // Redis 3.2 or newer is required; Redis Cluster works, since the script touches one key.
 package redislimit

@@ -1,0 +1,59 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+)
+
+// throttle counts one event for key under rule. It returns a *ThrottledError when the rule
+// refuses. When the limiter itself fails (Redis down), the request is allowed and the
+// failure logged: an outage of the limiter must not lock every user out.
+func (s *Service) throttle(ctx context.Context, rule RateRule, key string) error {
+	err := allowRate(ctx, s.cfg.Limiter, rule, key)
+	var throttled *ThrottledError
+	if err != nil && !errors.As(err, &throttled) {
+		s.log.WarnContext(ctx, "restauth: rate limiter failed; allowing the request", "rule", rule.Name, "error", err)
+		return nil
+	}
+	if throttled != nil {
+		s.log.InfoContext(ctx, "restauth: throttled", "rule", rule.Name)
+	}
+	return err
+}
+
+// ipKey is the limiter key for the request's client address.
+func (s *Service) ipKey(r *http.Request) string {
+	return "ip:" + clientIP(r, s.cfg.TrustedProxies)
+}
+
+// loginKey is the limiter key for a login name; it is hashed so the limiter's store holds
+// no user names.
+func (s *Service) loginKey(username string) string {
+	return rateKeyHash(s.cfg.Secret, "login", username)
+}
+
+// throttleLogin applies the failed-login rules before credentials are checked: per client
+// address first, so a blocked address cannot keep adding to accounts' counts, then per
+// account. Counting before the check means parallel guesses cannot overshoot the limit and
+// a throttled attempt costs no hashing; a successful login clears the account's count.
+func (s *Service) throttleLogin(r *http.Request, username string) error {
+	ctx := r.Context()
+	if err := s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)); err != nil {
+		return err
+	}
+	return s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+}
+
+// loginSucceeded forgets the account's failed attempts.
+func (s *Service) loginSucceeded(ctx context.Context, username string) {
+	if s.cfg.Limiter == nil || !s.cfg.RateLimits.LoginFailedPerAccount.Enabled() {
+		return
+	}
+	if err := s.cfg.Limiter.Reset(ctx, s.loginKey(username), s.cfg.RateLimits.LoginFailedPerAccount); err != nil {
+		s.log.WarnContext(ctx, "restauth: rate limiter reset failed", "error", err)
+	}
+}
+
+func userKey(id int64) string { return "user:" + strconv.FormatInt(id, 10) }

@@ -1,0 +1,152 @@
+package restauth_test
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth"
+)
+
+// withLimits turns on only the rules given, with the test's fake clock.
+func withLimits(set func(*restauth.RateLimits)) func(*restauth.Config) {
+	return func(c *restauth.Config) {
+		c.RateLimits = noRateLimits()
+		set(&c.RateLimits)
+	}
+}
+
+func fromIP(ip string) reqOpt { return func(r *http.Request) { r.RemoteAddr = ip + ":5555" } }
+
+func assertThrottled(t *testing.T, res response) {
+	t.Helper()
+	require.Equal(t, http.StatusTooManyRequests, res.Code, res.Body.String())
+	retry, err := strconv.Atoi(res.Header().Get("Retry-After"))
+	require.NoError(t, err)
+	assert.Positive(t, retry)
+	assert.Equal(t, map[string]any{"detail": "Request was throttled. Expected available in " + strconv.Itoa(retry) + " seconds."}, res.JSON(t))
+}
+
+func TestFailedLoginsPerAccount(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(func(l *restauth.RateLimits) {
+		l.LoginFailedPerAccount = restauth.RateRule{Limit: 5, Window: 5 * time.Minute}
+	}))
+	e.register("target", goodPassword, "")
+	wrong := map[string]any{"username": "target", "password": "guess"}
+	for i := range 5 {
+		res := e.do(http.MethodPost, "/api/auth/login/", wrong, fromIP("198.51.100."+strconv.Itoa(i)))
+		require.Equal(t, http.StatusBadRequest, res.Code)
+	}
+	// The sixth attempt is refused before the password is checked, even the right one and
+	// from another address, and whatever the letter case of the name.
+	assertThrottled(t, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "TARGET", "password": goodPassword}, fromIP("203.0.113.9")))
+	// An unknown account answers the same way, so the 429 tells nothing about existence.
+	for range 5 {
+		e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "ghost", "password": "x"})
+	}
+	assertThrottled(t, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "ghost", "password": "x"}))
+
+	e.clock.Advance(5*time.Minute + time.Second)
+	res := e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "target", "password": goodPassword})
+	require.Equal(t, http.StatusOK, res.Code, "the window has passed")
+	// A success clears the account's failures.
+	for range 4 {
+		require.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, "/api/auth/login/", wrong).Code)
+	}
+	assert.Equal(t, http.StatusOK, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "target", "password": goodPassword}).Code)
+}
+
+func TestFailedLoginsPerIP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(func(l *restauth.RateLimits) {
+		l.LoginFailedPerIP = restauth.RateRule{Limit: 10, Window: time.Minute}
+	}))
+	for i := range 10 {
+		res := e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "user" + strconv.Itoa(i), "password": "x"}, fromIP("192.0.2.7"))
+		require.Equal(t, http.StatusBadRequest, res.Code)
+	}
+	assertThrottled(t, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "another", "password": "x"}, fromIP("192.0.2.7")))
+	assert.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "another", "password": "x"}, fromIP("192.0.2.8")).Code,
+		"another address has its own count")
+	e.clock.Advance(61 * time.Second)
+	assert.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "another", "password": "x"}, fromIP("192.0.2.7")).Code)
+}
+
+func TestBasicAuthFailuresAreThrottled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(func(l *restauth.RateLimits) {
+		l.LoginFailedPerAccount = restauth.RateRule{Limit: 3, Window: time.Minute}
+	}))
+	e.register("basic", goodPassword, "")
+	for range 10 {
+		require.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("basic", goodPassword)).Code, "successes are not counted")
+	}
+	for range 3 {
+		require.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("basic", "wrong")).Code)
+	}
+	assertThrottled(t, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("basic", "wrong")))
+}
+
+func TestOtherRateLimits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		rules func(*restauth.RateLimits)
+		limit int
+		send  func(e *testEnv, key string) response
+	}{
+		{"signup per IP", func(l *restauth.RateLimits) { l.SignupPerIP = restauth.RateRule{Limit: 3, Window: time.Minute} }, 3,
+			func(e *testEnv, i string) response {
+				return e.do(http.MethodPost, "/api/auth/registration/", registration("signup"+i, "-", goodPassword, goodPassword))
+			}},
+		{"reset per address", func(l *restauth.RateLimits) { l.ResetPerEmail = restauth.RateRule{Limit: 5, Window: 5 * time.Minute} }, 5,
+			func(e *testEnv, i string) response {
+				return e.do(http.MethodPost, "/api/auth/password/reset/", map[string]any{"email": "Victim@example.com"}, fromIP("198.51.100."+i))
+			}},
+		{"reset per IP", func(l *restauth.RateLimits) { l.ResetPerIP = restauth.RateRule{Limit: 4, Window: time.Minute} }, 4,
+			func(e *testEnv, i string) response {
+				return e.do(http.MethodPost, "/api/auth/password/reset/", map[string]any{"email": "a" + i + "@example.com"})
+			}},
+		{"resend per address", func(l *restauth.RateLimits) { l.ResendPerEmail = restauth.RateRule{Limit: 1, Window: 3 * time.Minute} }, 1,
+			func(e *testEnv, i string) response {
+				return e.do(http.MethodPost, "/api/auth/registration/resend-email/", map[string]any{"email": "victim@example.com"})
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, withLimits(tc.rules))
+			for i := range tc.limit {
+				res := tc.send(e, strconv.Itoa(i))
+				require.Less(t, res.Code, 300, res.Body.String())
+			}
+			assertThrottled(t, tc.send(e, "x"))
+		})
+	}
+	t.Run("password change per user", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, withLimits(func(l *restauth.RateLimits) {
+			l.PasswordChangePerUser = restauth.RateRule{Limit: 2, Window: 5 * time.Minute}
+		}))
+		_, key := e.register("changer", goodPassword, "")
+		body := map[string]any{"old_password": "wrong", "new_password1": "x-long-passphrase", "new_password2": "x-long-passphrase"}
+		for range 2 {
+			require.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, "/api/auth/password/change/", body, withToken(key)).Code)
+		}
+		assertThrottled(t, e.do(http.MethodPost, "/api/auth/password/change/", body, withToken(key)))
+	})
+}
+
+func TestDefaultRateLimitsAreOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *restauth.Config) { c.RateLimits = restauth.RateLimits{} })
+	for range 5 {
+		e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "someone", "password": "x"})
+	}
+	assertThrottled(t, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "someone", "password": "x"}))
+}
