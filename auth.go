@@ -64,6 +64,12 @@ type Config struct {
 	DisableRegistration bool
 	// EmailVerification is the registration verification mode. Default VerificationOptional.
 	EmailVerification EmailVerification
+	// AllowEnumeration turns off allauth's enumeration prevention at signup. By default,
+	// with mandatory verification, registering an address another account holds verified
+	// answers exactly like a successful registration, creates nothing, and mails the
+	// address's owner a notice instead. (With optional or no verification a registration
+	// answers with a token, which cannot be faked, so the 400 stays.)
+	AllowEnumeration bool
 	// AllowPasswordChangeWithoutOld lets password/change/ omit old_password, as the
 	// reference does. Default false: the old password is required.
 	AllowPasswordChangeWithoutOld bool

@@ -735,7 +735,7 @@ func TestEmailAddressesWithSession(t *testing.T) {
 
 func TestMailIsSentInTheBackgroundByDefault(t *testing.T) {
 	t.Parallel()
-	delivered := make(chan *restauth.Message, 1)
+	delivered := make(chan *restauth.Message, 8) // room for every mail, so Close cannot wait on the test
 	e := newEnv(t, func(c *restauth.Config) {
 		c.SendMailInRequest = false
 		c.Mailer = restauth.MailerFunc(func(ctx context.Context, msg *restauth.Message) error {

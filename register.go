@@ -15,7 +15,8 @@ type RegisterRequest struct {
 }
 
 // RegisterResult is a new account. Token is nil when mandatory verification holds the
-// account back until its address is confirmed.
+// account back until its address is confirmed. User is nil too when enumeration
+// prevention concealed a refusal (see Config.AllowEnumeration): nothing was created.
 type RegisterResult struct {
 	User  *User
 	Token *IssuedToken
@@ -31,6 +32,9 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 		return nil, &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgRegistrationDisabled}}, cause: ErrRegistrationClosed}
 	}
 	if err := s.checkNewAccount(ctx, req.Username, req.Email, req.Password1, "password1"); err != nil {
+		if s.concealTakenEmail(ctx, err, req.Email) {
+			return &RegisterResult{VerificationSent: true}, nil
+		}
 		return nil, err
 	}
 	if req.Password1 != req.Password2 {
@@ -53,6 +57,32 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 		}
 	}
 	return res, nil
+}
+
+// concealTakenEmail reports whether a registration refused only because its address is
+// held verified by another account should instead look successful (enumeration
+// prevention); if so it mails the address's owner a notice.
+func (s *Service) concealTakenEmail(ctx context.Context, err error, email string) bool {
+	var verr *ValidationError
+	if s.cfg.AllowEnumeration || s.cfg.EmailVerification != VerificationMandatory || !errors.As(err, &verr) ||
+		len(verr.Fields) != 1 || len(verr.Fields["email"]) != 1 || verr.Fields["email"][0] != msgEmailTaken {
+		return false
+	}
+	users, lookupErr := s.store.UsersByEmail(ctx, email)
+	if lookupErr != nil || len(users) == 0 {
+		return true
+	}
+	for _, u := range users {
+		if addrs, err := s.store.EmailAddresses(ctx, u.ID); err == nil {
+			for _, a := range addrs {
+				if a.Verified && equalFoldEmail(a.Email, email) {
+					s.sendMail(ctx, MailAccountExists, u, a.Email, s.cfg.SiteURL)
+					return true
+				}
+			}
+		}
+	}
+	return true
 }
 
 // NewUser is an account an administrator creates (see CreateUser).
@@ -203,6 +233,7 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 		return
 	}
 	if res.Token == nil {
+		// Mandatory verification, or a concealed refusal: the two must look the same.
 		writeDetail(w, http.StatusCreated, "Verification e-mail sent.")
 		return
 	}

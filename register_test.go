@@ -175,3 +175,36 @@ func TestRegisterServiceErrorsAreTyped(t *testing.T) {
 	require.True(t, errors.As(err, &verr))
 	assert.Contains(t, verr.Fields, "username")
 }
+
+func TestRegistrationConcealsTakenAddress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *restauth.Config) { c.EmailVerification = restauth.VerificationMandatory })
+	owner, err := e.svc.CreateUser(context.Background(), restauth.NewUser{Username: "owner", Email: "owner@example.com", Password: goodPassword, EmailVerified: true})
+	require.NoError(t, err)
+
+	taken := e.do(http.MethodPost, "/api/auth/registration/", registration("intruder", "Owner@Example.com", goodPassword, goodPassword))
+	fresh := e.do(http.MethodPost, "/api/auth/registration/", registration("newcomer", "new@example.com", goodPassword, goodPassword))
+	require.Equal(t, http.StatusCreated, taken.Code, taken.Body.String())
+	assert.Equal(t, fresh.Code, taken.Code)
+	assert.Equal(t, fresh.Body.String(), taken.Body.String(), "a taken address answers like a new one")
+
+	_, err = e.store.UserByUsername(context.Background(), "intruder")
+	assert.ErrorIs(t, err, restauth.ErrNotFound, "nothing is created")
+	var notice *restauth.Message
+	for _, m := range e.mailer.Messages() {
+		if m.To[0] == "owner@example.com" {
+			notice = m
+		}
+	}
+	require.NotNil(t, notice, "the owner is told")
+	assert.Contains(t, notice.Text, owner.Username)
+
+	t.Run("optional verification keeps the 400", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t)
+		_, err := e.svc.CreateUser(context.Background(), restauth.NewUser{Username: "owner", Email: "owner@example.com", Password: goodPassword, EmailVerified: true})
+		require.NoError(t, err)
+		res := e.do(http.MethodPost, "/api/auth/registration/", registration("intruder", "owner@example.com", goodPassword, goodPassword))
+		assert.Equal(t, http.StatusBadRequest, res.Code)
+	})
+}

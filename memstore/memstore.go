@@ -377,16 +377,22 @@ func (s *Store) EmailAddresses(ctx context.Context, userID int64) ([]restauth.Em
 
 // EmailAddressByID implements restauth.Store.
 func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
+	return lookupByID(ctx, s, func() map[int64]*restauth.EmailAddress { return s.emails }, "email address", id)
+}
+
+// lookupByID returns a copy of the record with that id from the map table() returns,
+// read under the store's read lock.
+func lookupByID[T any](ctx context.Context, s *Store, table func() map[int64]*T, kind string, id int64) (*T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	e, ok := s.emails[id]
+	rec, ok := table()[id]
 	if !ok {
-		return nil, notFound("email address", id)
+		return nil, notFound(kind, id)
 	}
-	c := *e
+	c := *rec
 	return &c, nil
 }
 
@@ -532,17 +538,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APITo
 
 // TokenByID implements restauth.Store.
 func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	t, ok := s.tokens[id]
-	if !ok {
-		return nil, notFound("token", id)
-	}
-	c := *t
-	return &c, nil
+	return lookupByID(ctx, s, func() map[int64]*restauth.APIToken { return s.tokens }, "token", id)
 }
 
 // Tokens implements restauth.Store. An unknown user has no tokens.
