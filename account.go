@@ -175,7 +175,7 @@ func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request, c
 		return
 	}
 	// Before the old password is hashed: a stolen session must not buy unlimited guesses.
-	if err := s.throttle(r.Context(), s.cfg.RateLimits.PasswordChangePerUser, userKey(c.auth.user.ID)); err != nil {
+	if err := s.throttle(r, s.cfg.RateLimits.PasswordChangePerUser, userKey(c.auth.user.ID)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -185,6 +185,7 @@ func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request, c
 		return
 	}
 	s.refreshSessionHash(r.Context(), u)
+	s.audit(r.Context(), AuditPasswordChanged, u, r, "")
 	writeDetail(w, http.StatusOK, "New password has been saved.")
 }
 

@@ -10,6 +10,7 @@
 package restauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -141,8 +142,16 @@ type Config struct {
 	SocialHTTPClient *http.Client
 
 	// Sessions keeps login sessions. Default: an in-memory scs store with cookie "sessionid",
-	// HttpOnly, SameSite=Lax, Secure when SiteURL is https, 2 weeks lifetime.
+	// HttpOnly, SameSite=Lax, Path=/, Secure when SiteURL is https, SessionLifetime and
+	// SessionIdleTimeout. A host-supplied manager keeps its own settings, except that the
+	// cookie is always named "sessionid" and HttpOnly.
 	Sessions *scs.SessionManager
+	// SessionLifetime is the absolute lifetime of a login session, however active, applied
+	// to the default session manager. Default 14 days (Django's SESSION_COOKIE_AGE).
+	SessionLifetime time.Duration
+	// SessionIdleTimeout ends a session of the default session manager that has not been
+	// used for this long. Default 0: no idle timeout, only SessionLifetime.
+	SessionIdleTimeout time.Duration
 	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
 	// session-authenticated unsafe requests; SiteURL's origin is always trusted.
 	TrustedOrigins []string
@@ -162,6 +171,12 @@ type Config struct {
 	// Logger receives operational logs; never passwords, tokens, keys or session ids.
 	// Default slog.Default().
 	Logger *slog.Logger
+	// Audit receives the audit events (logins, logouts, password and e-mail changes,
+	// tokens, social accounts, throttling); see AuditEvent. It is called synchronously on
+	// the request's goroutine, so it must be fast and must not block (hand events to a
+	// buffered channel or a queue for slow sinks); it must be safe for concurrent use.
+	// Default: each event is logged at Info level to Logger.
+	Audit func(ctx context.Context, e AuditEvent)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -264,10 +279,17 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
+	defaultDuration(&cfg.SessionLifetime, 14*24*time.Hour)
+	if cfg.SessionIdleTimeout < 0 {
+		return nil, fmt.Errorf("%w: SessionIdleTimeout must not be negative", ErrConfig)
+	}
 	if cfg.Sessions == nil {
 		sm := scs.New()
 		sm.Store = memstore.New()
-		sm.Lifetime = 14 * 24 * time.Hour
+		sm.Lifetime = cfg.SessionLifetime
+		sm.IdleTimeout = cfg.SessionIdleTimeout
+		sm.Cookie.Path = "/"
+		sm.Cookie.SameSite = http.SameSiteLaxMode
 		sm.Cookie.Secure = site.Scheme == "https"
 		cfg.Sessions = sm
 	}

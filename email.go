@@ -423,6 +423,7 @@ func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request, c *call
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(ctx, AuditEmailAdded, caller, r, emailDetail(addr))
 	writeJSON(w, http.StatusCreated, emailAddressOut(addr))
 }
 
@@ -510,6 +511,9 @@ func (s *Service) handleVerifyEmail(w http.ResponseWriter, r *http.Request, c *c
 	case err != nil:
 		s.writeError(w, r, err)
 		return
+	default:
+		// The caller may be anonymous: the key is the proof. Only the id is at hand.
+		s.audit(ctx, AuditEmailVerified, &User{ID: addr.UserID}, r, emailDetail(addr))
 	}
 	writeDetail(w, http.StatusOK, "ok")
 }
@@ -527,7 +531,7 @@ func (s *Service) handleResendEmail(w http.ResponseWriter, r *http.Request, c *c
 		return
 	}
 	if email != "" {
-		if err := s.throttle(r.Context(), s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
+		if err := s.throttle(r, s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
 			s.writeError(w, r, err)
 			return
 		}

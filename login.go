@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -140,6 +141,9 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password})
 	if err != nil {
+		if reason := loginFailure(err); reason != "" {
+			s.auditLoginFailed(r, username, reason)
+		}
 		s.writeError(w, r, err)
 		return
 	}
@@ -148,9 +152,29 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(r.Context(), AuditLoginSucceeded, res.User, r, "method=password")
+	s.audit(r.Context(), AuditTokenIssued, res.User, r, tokenDetail(&res.Token.Token))
 	writeJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
+}
+
+// loginFailure is the audit reason for a refused login, "" for an error that is not a
+// refusal (a store failure).
+func loginFailure(err error) string {
+	var verr *ValidationError
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
+		return "invalid credentials"
+	case errors.Is(err, ErrMFARequired):
+		return "mfa required"
+	case errors.As(err, &verr):
+		if slices.Contains(verr.Fields[nonFieldErrors], msgEmailNotVerified) {
+			return "e-mail not verified"
+		}
+		return "invalid request"
+	}
+	return ""
 }
 
 // Logout revokes the token the request was authenticated with, if any. Other tokens of
@@ -180,6 +204,13 @@ func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request, c *call) 
 	if err := s.sessions.Destroy(ctx); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if c.auth.user != nil {
+		detail := ""
+		if presented != nil {
+			detail = tokenDetail(presented)
+		}
+		s.audit(ctx, AuditLogout, c.auth.user, r, detail)
 	}
 	writeDetail(w, http.StatusOK, "Successfully logged out.")
 }

@@ -140,7 +140,7 @@ func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request, c 
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.throttle(r.Context(), s.cfg.RateLimits.ResetPerIP, s.ipKey(r)); err != nil {
+	if err := s.throttle(r, s.cfg.RateLimits.ResetPerIP, s.ipKey(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -151,7 +151,7 @@ func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request, c 
 		return
 	}
 	// Known and unknown addresses count alike, so the 429 reveals nothing either.
-	if err := s.throttle(r.Context(), s.cfg.RateLimits.ResetPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
+	if err := s.throttle(r, s.cfg.RateLimits.ResetPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -177,9 +177,11 @@ func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Requ
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.ConfirmPasswordReset(r.Context(), uid, token, new1, new2); err != nil {
+	u, err := s.ConfirmPasswordReset(r.Context(), uid, token, new1, new2)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(r.Context(), AuditPasswordReset, u, r, "")
 	writeDetail(w, http.StatusOK, msgResetDone)
 }

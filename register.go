@@ -215,7 +215,7 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 		return
 	}
 	// Before validation, so the route cannot be used to probe which names are taken faster.
-	if err := s.throttle(r.Context(), s.cfg.RateLimits.SignupPerIP, s.ipKey(r)); err != nil {
+	if err := s.throttle(r, s.cfg.RateLimits.SignupPerIP, s.ipKey(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -242,6 +242,7 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(r.Context(), AuditTokenIssued, res.User, r, tokenDetail(&res.Token.Token))
 	writeJSON(w, http.StatusCreated, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})

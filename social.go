@@ -395,6 +395,7 @@ func (s *Service) handleSocialDisconnect(w http.ResponseWriter, r *http.Request,
 		s.writeError(w, r, err) // ErrNotFound → 404 {"detail": "Not found."}
 		return
 	}
+	s.audit(r.Context(), AuditSocialUnlinked, c.auth.user, r, idDetail("social_account_id", c.id))
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
@@ -556,6 +557,7 @@ func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof
 		}
 		return socialFail(reasonServerError, err)
 	}
+	s.audit(ctx, AuditSocialLinked, u, nil, "provider="+p.cfg.ID)
 	return nil
 }
 

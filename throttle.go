@@ -9,8 +9,10 @@ import (
 
 // throttle counts one event for key under rule. It returns a *ThrottledError when the rule
 // refuses. When the limiter itself fails (Redis down), the request is allowed and the
-// failure logged: an outage of the limiter must not lock every user out.
-func (s *Service) throttle(ctx context.Context, rule RateRule, key string) error {
+// failure logged: an outage of the limiter must not lock every user out. A refusal emits
+// an AuditThrottled event naming the rule.
+func (s *Service) throttle(r *http.Request, rule RateRule, key string) error {
+	ctx := r.Context()
 	err := allowRate(ctx, s.cfg.Limiter, rule, key)
 	var throttled *ThrottledError
 	if err != nil && !errors.As(err, &throttled) {
@@ -18,7 +20,7 @@ func (s *Service) throttle(ctx context.Context, rule RateRule, key string) error
 		return nil
 	}
 	if throttled != nil {
-		s.log.InfoContext(ctx, "restauth: throttled", "rule", rule.Name)
+		s.audit(ctx, AuditThrottled, nil, r, "rule="+rule.Name)
 	}
 	return err
 }
@@ -39,11 +41,10 @@ func (s *Service) loginKey(username string) string {
 // account. Counting before the check means parallel guesses cannot overshoot the limit and
 // a throttled attempt costs no hashing; a successful login clears the account's count.
 func (s *Service) throttleLogin(r *http.Request, username string) error {
-	ctx := r.Context()
-	if err := s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)); err != nil {
+	if err := s.throttle(r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)); err != nil {
 		return err
 	}
-	return s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+	return s.throttle(r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
 }
 
 // loginSucceeded forgets the account's failed attempts.

@@ -193,6 +193,7 @@ func (s *Service) handleUserToken(w http.ResponseWriter, r *http.Request, c *cal
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(r.Context(), AuditTokenIssued, c.auth.user, r, tokenDetail(&issued.Token))
 	writeJSON(w, http.StatusOK, struct {
 		Token  string   `json:"token"`
 		Name   string   `json:"name"`
@@ -223,5 +224,6 @@ func (s *Service) handleTokenDetail(w http.ResponseWriter, r *http.Request, c *c
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(r.Context(), AuditTokenRevoked, c.auth.user, r, tokenDetail(&APIToken{ID: c.id}))
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -38,6 +38,11 @@ type options struct {
 	loginDur   time.Duration
 	loginConc  int
 	cpuProfile string
+	// The soak of issue 6 (soak.go) replaces the measurement when soak is set.
+	soak      bool
+	soakConc  int
+	soakDur   time.Duration
+	soakStore string
 }
 
 func main() {
@@ -76,6 +81,10 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.DurationVar(&o.loginDur, "login-d", 20*time.Second, "`duration` of each login round")
 	fs.IntVar(&o.loginConc, "login-c", 200, "concurrent `logins` in the login rounds")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the GET rounds to `file`, labelled side=client|server and target=NAME")
+	fs.BoolVar(&o.soak, "soak", false, "run the soak instead: concurrent clients register, log in right and wrong, get a token, log out; then the store is checked (see README.md)")
+	fs.IntVar(&o.soakConc, "soak-c", 200, "concurrent `clients` in the soak")
+	fs.DurationVar(&o.soakDur, "soak-d", 20*time.Second, "`duration` of the soak (requests in flight at the end are let finish)")
+	fs.StringVar(&o.soakStore, "soak-store", "sqlite", "`store` of the soak: sqlite (a temporary file) or mem")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -89,6 +98,12 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	}
 	if o.workers < 1 || o.rounds < 1 || o.dur <= 0 || o.warmup < 0 || o.loginConc < 1 || o.loginDur <= 0 {
 		return o, errors.New("-c, -rounds, -d, -login-c and -login-d must be positive, -warmup not negative")
+	}
+	if o.soakConc < 1 || o.soakConc > 10000 || o.soakDur <= 0 || o.soakDur > 10*time.Minute {
+		return o, errors.New("-soak-c must be 1 to 10000 and -soak-d positive, at most 10m")
+	}
+	if o.soakStore != "sqlite" && o.soakStore != "mem" {
+		return o, fmt.Errorf("-soak-store %q: want sqlite or mem", o.soakStore)
 	}
 	return o, nil
 }
@@ -125,6 +140,12 @@ func run(ctx context.Context, o options, out, progress io.Writer) error {
 		},
 	}
 	m := rep.Machine
+	if o.soak {
+		logf("%d CPUs (%s), GOMAXPROCS %d, %s, load average %s", m.NumCPU, m.CPUModel, m.GOMAXPROCS, m.GoVersion, m.LoadAtStart)
+		err := runSoak(ctx, o, out, logf)
+		fmt.Fprintf(out, "\nrun took %.0fs; load average %s at start, %s at end\n", time.Since(started).Seconds(), m.LoadAtStart, loadAvg())
+		return err
+	}
 	logf("%d CPUs (%s), GOMAXPROCS %d, %s, load average %s", m.NumCPU, m.CPUModel, m.GOMAXPROCS, m.GoVersion, m.LoadAtStart)
 	logf("planned length: about %s of load, plus set-up and hashing", expectedDuration(o).Round(time.Second))
 
