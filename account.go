@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -125,7 +126,24 @@ func (s *Service) handleUserDetails(w http.ResponseWriter, r *http.Request, c *c
 			return
 		}
 	}
-	writeJSON(w, http.StatusOK, userDetails(u))
+	writeRawJSON(w, http.StatusOK, appendUserDetails(make([]byte, 0, 128), u))
+}
+
+// appendUserDetails encodes userDetails(u) by hand: GET user/ is the hot path of every API
+// client, and encoding/json's reflection costs allocations there. The output is what
+// json.Marshal(userDetails(u)) produces (a test holds them equal).
+func appendUserDetails(b []byte, u *User) []byte {
+	b = append(b, `{"pk":`...)
+	b = strconv.AppendInt(b, u.ID, 10)
+	b = append(b, `,"username":`...)
+	b = appendJSONString(b, u.Username)
+	b = append(b, `,"email":`...)
+	b = appendJSONString(b, u.Email)
+	b = append(b, `,"first_name":`...)
+	b = appendJSONString(b, u.FirstName)
+	b = append(b, `,"last_name":`...)
+	b = appendJSONString(b, u.LastName)
+	return append(b, '}')
 }
 
 // meJSON is InvenTree's MeUserSerializer output.

@@ -187,3 +187,12 @@ type Store interface {
 	// DeleteSocialAccount removes the account.
 	DeleteSocialAccount(ctx context.Context, id int64) error
 }
+
+// TokenUserStore is an optional Store capability, found by type assertion: a store that
+// can load a token and its user in one round trip (a join) implements it, and token
+// authentication — every API request — then costs one query instead of two.
+type TokenUserStore interface {
+	// TokenAndUserByHash returns the token whose key hashes to hash, revoked or not, and
+	// its user; an error matching ErrNotFound when there is no such token.
+	TokenAndUserByHash(ctx context.Context, hash [32]byte) (*APIToken, *User, error)
+}

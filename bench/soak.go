@@ -332,18 +332,14 @@ func runSoak(ctx context.Context, o options, out io.Writer, logf func(string, ..
 
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	off := restauth.RateRule{Limit: -1}
 	svc, err := restauth.New(restauth.Config{
 		Store:     ss.store,
 		Secret:    secret,
 		SiteURL:   "http://bench.invalid",
 		Passwords: restauth.PasswordConfig{}, // the default: argon2id t=2 m=19456KiB p=1
 		// One loopback address would be throttled at once: every rule is off.
-		RateLimits: restauth.RateLimits{
-			LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off, ResetPerEmail: off,
-			SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off,
-		},
-		Logger: quietLogger(),
+		RateLimits: rateLimitsOff(),
+		Logger:     quietLogger(),
 	})
 	if err != nil {
 		return err

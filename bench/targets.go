@@ -171,8 +171,19 @@ func newService(store restauth.Store, pw restauth.PasswordConfig) (*restauth.Ser
 		Secret:    secret,
 		SiteURL:   "http://bench.invalid",
 		Passwords: pw,
-		Logger:    quietLogger(),
+		// Every request comes from one loopback address: limits would throttle the load itself.
+		RateLimits: rateLimitsOff(),
+		Logger:     quietLogger(),
 	})
+}
+
+// rateLimitsOff turns every rate rule off.
+func rateLimitsOff() restauth.RateLimits {
+	off := restauth.RateRule{Limit: -1}
+	return restauth.RateLimits{
+		LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off, ResetPerEmail: off,
+		SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off,
+	}
 }
 
 // seed creates the bench user (verified address) and returns an API token for it.

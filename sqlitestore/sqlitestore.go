@@ -63,6 +63,8 @@ type Store struct {
 
 	tokenByHash *sql.Stmt // on rdb: the hot path of token authentication
 	userByID    *sql.Stmt // on rdb: the next query of token authentication
+	// tokenUserByHash is on rdb: token authentication in one query.
+	tokenUserByHash *sql.Stmt
 
 	cleanupInterval time.Duration
 
@@ -211,6 +213,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		return fmt.Errorf("sqlitestore: prepare: %w", err)
 	}
 	if s.userByID, err = s.rdb.PrepareContext(ctx, userByIDSQL); err != nil {
+		return fmt.Errorf("sqlitestore: prepare: %w", err)
+	}
+	if s.tokenUserByHash, err = s.rdb.PrepareContext(ctx, tokenUserByHashSQL); err != nil {
 		return fmt.Errorf("sqlitestore: prepare: %w", err)
 	}
 	return nil

@@ -1,0 +1,24 @@
+package restauth
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// FuzzAppendUserDetails holds the hand-written encoder of the hot path byte-equal to
+// encoding/json for any field values.
+func FuzzAppendUserDetails(f *testing.F) {
+	for _, s := range []string{"bob", "", `"quoted" \ back`, "<script>&", "tab\tnew\nline\r\b\f\x00\x1f", "\u2028\u2029", "\xff\xfe invalid", "émoji 🎉", "a\u007fb"} {
+		f.Add(int64(42), s, s+"@example.com", s, s)
+	}
+	f.Fuzz(func(t *testing.T, id int64, username, email, first, last string) {
+		u := &User{ID: id, Username: username, Email: email, FirstName: first, LastName: last}
+		want, err := json.Marshal(userDetails(u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendUserDetails(nil, u); string(got) != string(want) {
+			t.Fatalf("got  %s\nwant %s", got, want)
+		}
+	})
+}
