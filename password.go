@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -116,6 +117,9 @@ type passwordHasher struct {
 	// Checking against it costs what checking a real user's up-to-date hash costs, which
 	// is how DummyCheck and Check on unusable hashes hide whether an account exists.
 	dummy storedHash
+	// hashes counts hashing slots taken, one per hash computed, so tests can prove that
+	// every login path costs the same number of hashes.
+	hashes atomic.Int64
 }
 
 // withPasswordDefaults fills zero fields with their defaults and rejects values that
@@ -202,6 +206,7 @@ func (h *passwordHasher) acquire(ctx context.Context) error {
 	}
 	select {
 	case h.sem <- struct{}{}:
+		h.hashes.Add(1)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -22,3 +22,23 @@ func FuzzAppendUserDetails(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkUserDetailsJSON compares the hot path's hand-written encoder with encoding/json.
+func BenchmarkUserDetailsJSON(b *testing.B) {
+	u := &User{ID: 42, Username: "bench", Email: "bench@example.com", FirstName: "Ada", LastName: "Lovelace"}
+	b.Run("appendUserDetails", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]byte, 0, 128)
+		for b.Loop() {
+			buf = appendUserDetails(buf[:0], u)
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(userDetails(u)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
