@@ -188,7 +188,7 @@ func TestUserTokenRoutes(t *testing.T) {
 
 	t.Run("revoke", func(t *testing.T) {
 		id := items[0]["id"].(float64)
-		path := "/api/user/tokens/" + ftoa(id) + "/"
+		path := "/api/user/tokens/" + fmtFloat(id) + "/"
 		assert.Equal(t, http.StatusNotFound, e.do(http.MethodDelete, path, nil, withToken(otherKey)).Code, "another user's token")
 		res := e.do(http.MethodDelete, path, nil, withToken(named))
 		require.Equal(t, http.StatusNoContent, res.Code)
@@ -199,5 +199,3 @@ func TestUserTokenRoutes(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, e.do(http.MethodDelete, "/api/user/tokens/99999/", nil, withToken(named)).Code)
 	})
 }
-
-func ftoa(f float64) string { return fmtFloat(f) }

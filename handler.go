@@ -118,8 +118,9 @@ outer:
 // does not use the session: the token path is every API client's hot path.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if scheme, _, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "token") {
-		if rte := rt.match(rt.relative(r), &call{}); rte == nil || !rte.usesSession {
-			rt.serve(w, r)
+		c := &call{}
+		if rte := rt.match(rt.relative(r), c); rte == nil || !rte.usesSession {
+			rt.dispatch(w, r, rte, c) // matched once: this is the hot path
 			return
 		}
 	}
@@ -135,10 +136,15 @@ func (rt *router) relative(r *http.Request) string {
 	return rel
 }
 
+// serve matches the route and dispatches; it runs inside the session manager.
 func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
-	s := rt.svc
 	c := &call{}
-	rte := rt.match(rt.relative(r), c)
+	rt.dispatch(w, r, rt.match(rt.relative(r), c), c)
+}
+
+// dispatch runs the checks in DRF's order for a matched route (nil: unknown path).
+func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c *call) {
+	s := rt.svc
 
 	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
 	if err != nil {

@@ -68,19 +68,8 @@ func (s *Service) concealTakenEmail(ctx context.Context, err error, email string
 		len(verr.Fields) != 1 || len(verr.Fields["email"]) != 1 || verr.Fields["email"][0] != msgEmailTaken {
 		return false
 	}
-	users, lookupErr := s.store.UsersByEmail(ctx, email)
-	if lookupErr != nil || len(users) == 0 {
-		return true
-	}
-	for _, u := range users {
-		if addrs, err := s.store.EmailAddresses(ctx, u.ID); err == nil {
-			for _, a := range addrs {
-				if a.Verified && equalFoldEmail(a.Email, email) {
-					s.sendMail(ctx, MailAccountExists, u, a.Email, s.cfg.SiteURL)
-					return true
-				}
-			}
-		}
+	if u, addr, err := s.verifiedHolder(ctx, email); err == nil && u != nil {
+		s.sendMail(ctx, MailAccountExists, u, addr.Email, s.cfg.SiteURL)
 	}
 	return true
 }
@@ -184,22 +173,32 @@ func (s *Service) usernameTaken(ctx context.Context, username string, exceptID i
 
 // emailTakenVerified reports whether any user holds the address verified.
 func (s *Service) emailTakenVerified(ctx context.Context, email string) (bool, error) {
+	u, _, err := s.verifiedHolder(ctx, email)
+	return u != nil, err
+}
+
+// verifiedHolder returns the user holding the address verified, with that address, or
+// nils when nobody does.
+func (s *Service) verifiedHolder(ctx context.Context, email string) (*User, *EmailAddress, error) {
+	if email == "" {
+		return nil, nil, nil
+	}
 	users, err := s.store.UsersByEmail(ctx, email)
 	if err != nil {
-		return false, err
+		return nil, nil, err
 	}
 	for _, u := range users {
 		addrs, err := s.store.EmailAddresses(ctx, u.ID)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
-		for _, a := range addrs {
-			if a.Verified && equalFoldEmail(a.Email, email) {
-				return true, nil
+		for i := range addrs {
+			if addrs[i].Verified && equalFoldEmail(addrs[i].Email, email) {
+				return u, &addrs[i], nil
 			}
 		}
 	}
-	return false, nil
+	return nil, nil, nil
 }
 
 func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call) {

@@ -453,7 +453,7 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 // whoever controls the provider account take over the local one) — or creates a user when
 // Config.SSORegistration is on.
 func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *socialFailure) {
-	holder, err := s.verifiedHolder(ctx, prof.Email)
+	holder, _, err := s.verifiedHolder(ctx, prof.Email)
 	if err != nil {
 		return nil, socialFail(reasonServerError, err)
 	}
@@ -523,29 +523,6 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 		s.sendConfirmation(ctx, u, addr)
 	}
 	return u, nil
-}
-
-// verifiedHolder returns the user who holds email verified, or nil.
-func (s *Service) verifiedHolder(ctx context.Context, email string) (*User, error) {
-	if email == "" {
-		return nil, nil
-	}
-	users, err := s.store.UsersByEmail(ctx, email)
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		addrs, err := s.store.EmailAddresses(ctx, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range addrs {
-			if a.Verified && equalFoldEmail(a.Email, email) {
-				return u, nil
-			}
-		}
-	}
-	return nil, nil
 }
 
 // linkSocialAccount stores the provider account for u.

@@ -359,21 +359,30 @@ func (s *Store) dropEmail(e *restauth.EmailAddress) {
 
 // EmailAddresses implements restauth.Store. An unknown user has no addresses.
 func (s *Store) EmailAddresses(ctx context.Context, userID int64) ([]restauth.EmailAddress, error) {
+	return listOfUser(ctx, s, userID, func(r *userRecord) []*restauth.EmailAddress { return r.emails }, deref)
+}
+
+// listOfUser returns copies (made by copyRow) of one of a user's record lists, read under
+// the store's read lock; an unknown user has an empty list.
+func listOfUser[T any](ctx context.Context, s *Store, userID int64, rows func(*userRecord) []*T, copyRow func(*T) T) ([]T, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var rows []*restauth.EmailAddress
+	var list []*T
 	if r, ok := s.users[userID]; ok {
-		rows = r.emails
+		list = rows(r)
 	}
-	out := make([]restauth.EmailAddress, len(rows))
-	for i, e := range rows {
-		out[i] = *e
+	out := make([]T, len(list))
+	for i, row := range list {
+		out[i] = copyRow(row)
 	}
 	return out, nil
 }
+
+// deref copies a record that holds no slices or maps.
+func deref[T any](row *T) T { return *row }
 
 // EmailAddressByID implements restauth.Store.
 func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
@@ -543,20 +552,7 @@ func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, er
 
 // Tokens implements restauth.Store. An unknown user has no tokens.
 func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var rows []*restauth.APIToken
-	if r, ok := s.users[userID]; ok {
-		rows = r.tokens
-	}
-	out := make([]restauth.APIToken, len(rows))
-	for i, t := range rows {
-		out[i] = *t
-	}
-	return out, nil
+	return listOfUser(ctx, s, userID, func(r *userRecord) []*restauth.APIToken { return r.tokens }, deref)
 }
 
 // RevokeToken implements restauth.Store.
@@ -634,20 +630,7 @@ func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*
 
 // SocialAccounts implements restauth.Store. An unknown user has no social accounts.
 func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.SocialAccount, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var rows []*restauth.SocialAccount
-	if r, ok := s.users[userID]; ok {
-		rows = r.social
-	}
-	out := make([]restauth.SocialAccount, len(rows))
-	for i, a := range rows {
-		out[i] = copySocial(a)
-	}
-	return out, nil
+	return listOfUser(ctx, s, userID, func(r *userRecord) []*restauth.SocialAccount { return r.social }, copySocial)
 }
 
 // UpdateSocialAccountLogin implements restauth.Store.
