@@ -18,7 +18,7 @@ const (
 	// logins and emit nothing when they succeed.
 	AuditLoginSucceeded AuditKind = "login_succeeded"
 	// AuditLoginFailed: a login was refused (wrong credentials, inactive or unknown user,
-	// unverified e-mail, MFA required), including failed Basic credentials. Username is
+	// unverified e-mail, MFA required, a wrong MFA code), including failed Basic credentials. Username is
 	// the name that was tried; UserID is 0.
 	AuditLoginFailed AuditKind = "login_failed"
 	// AuditLogout: a logout by an authenticated user.
@@ -39,6 +39,12 @@ const (
 	AuditSocialLinked AuditKind = "social_linked"
 	// AuditSocialUnlinked: a user disconnected a provider account.
 	AuditSocialUnlinked AuditKind = "social_unlinked"
+	// AuditMFAActivated: a user activated TOTP (and got their first recovery codes).
+	AuditMFAActivated AuditKind = "mfa_activated"
+	// AuditMFADeactivated: a user deactivated TOTP; their recovery codes are gone too.
+	AuditMFADeactivated AuditKind = "mfa_deactivated"
+	// AuditRecoveryCodesGenerated: a user replaced their recovery codes with new ones.
+	AuditRecoveryCodesGenerated AuditKind = "recovery_codes_generated"
 	// AuditThrottled: a rate limit refused a request; Detail names the rule.
 	AuditThrottled AuditKind = "throttled"
 )

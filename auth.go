@@ -109,13 +109,34 @@ type Config struct {
 	// SiteName is the site's display name in e-mails. Default: SiteURL's host.
 	SiteName string
 
-	// SSOEnabled, SSORegistration, MFAEnabled and MFARequired are reported by providers/.
-	// SSOEnabled also gates the social login/connect flows; SSORegistration lets a social
-	// login create a user for a provider account nobody has linked.
+	// SSOEnabled and SSORegistration are reported by providers/. SSOEnabled also gates the
+	// social login/connect flows; SSORegistration lets a social login create a user for a
+	// provider account nobody has linked.
 	SSOEnabled      bool
 	SSORegistration bool
-	MFAEnabled      bool
-	MFARequired     bool
+
+	// MFAEnabled turns on multi-factor authentication (reported by providers/ as
+	// mfa_enabled): the mfa/totp/ and mfa/recovery-codes/ routes, and a second step at
+	// login for users who activated TOTP — a login without mfa_code gets the reference's
+	// 403 {"detail": "MFA required for this user"}, one with a current code (or an unused
+	// recovery code) gets its token. Social logins of those users are refused: a provider
+	// account must not be the way around their second factor. Tokens already issued stay
+	// valid: a token is the result of a completed login.
+	MFAEnabled bool
+	// MFARequired (with MFAEnabled; providers/ reports mfa_required) requires a second
+	// factor from every user: users who have not activated TOTP cannot log in, or use Basic
+	// authentication anywhere except on the mfa/ routes, where they enrol with Basic
+	// credentials; social logins are refused.
+	MFARequired bool
+	// MFAAllowBasic accepts Basic authentication from users with MFA. Basic sends the
+	// password alone on every request, so accepting it lets anyone who has the password
+	// skip the second factor (the reference does so); by default such requests get 403
+	// "MFA required for this user", and scripts should log in once with mfa_code and use
+	// the token.
+	MFAAllowBasic bool
+	// MFAIssuer names the site in authenticator apps (the otpauth:// issuer). Default:
+	// SiteName, else SiteURL's host.
+	MFAIssuer string
 
 	// SocialProviders are the single-sign-on providers, listed by providers/ in this order
 	// (see SocialProvider and the presets GitHubProvider, GoogleProvider, …). New only

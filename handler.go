@@ -23,6 +23,9 @@ type route struct {
 	// request (login, logout, registration, password change); other routes skip loading
 	// the session for token requests, since a valid token wins over a session cookie.
 	usesSession bool
+	// mfaEnrolment routes accept Basic authentication from a user who has not enrolled
+	// yet even when MFA is required, so that they can enrol.
+	mfaEnrolment bool
 	// name is reported by OPTIONS.
 	name   string
 	handle func(w http.ResponseWriter, r *http.Request, c *call)
@@ -147,6 +150,9 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	s := rt.svc
 
 	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
+	if err == nil {
+		err = s.checkBasicMFA(r, auth, rte != nil && rte.mfaEnrolment)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -223,7 +229,7 @@ func (s *Service) UserHandler() http.Handler {
 
 func (s *Service) authRoutes() []*route {
 	post := []string{http.MethodPost}
-	return []*route{
+	routes := []*route{
 		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, name: "Login", handle: s.handleLogin},
 		{pattern: "logout/", methods: post, public: true, usesSession: true, name: "Logout", handle: s.handleLogout},
 		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: s.handleUserDetails},
@@ -246,6 +252,13 @@ func (s *Service) authRoutes() []*route {
 		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: s.handleSocialConnect},
 		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: s.handleSocialCallback},
 	}
+	if s.cfg.MFAEnabled {
+		routes = append(routes,
+			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, mfaEnrolment: true, name: "MFA TOTP", handle: s.handleTOTP},
+			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, mfaEnrolment: true, name: "MFA Recovery Codes", handle: s.handleRecoveryCodes},
+		)
+	}
+	return routes
 }
 
 func (s *Service) userRoutes() []*route {

@@ -17,12 +17,17 @@ type LoginRequest struct {
 	Username string
 	Email    string
 	Password string
+	// MFACode is the second factor: a current TOTP code or an unused recovery code. Users
+	// who need one and leave it empty get ErrMFARequired.
+	MFACode string
 }
 
 // LoginResult is a successful login: the user and the token issued for this login.
 type LoginResult struct {
 	User  *User
 	Token *IssuedToken
+	// MFAMethod is the second factor the login used: "" (none), "totp" or "recovery_code".
+	MFAMethod string
 }
 
 func invalidCredentials() error {
@@ -92,8 +97,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 			return nil, fieldError(nonFieldErrors, msgEmailNotVerified)
 		}
 	}
-	if s.cfg.MFAEnabled && s.cfg.MFARequired {
-		return nil, &PermissionError{Detail: msgMFARequired, cause: ErrMFARequired}
+	method, err := s.secondFactor(ctx, u, req.MFACode)
+	if err != nil {
+		return nil, err
 	}
 	// Recording the login also invalidates password-reset links issued before it.
 	now := s.now().UTC()
@@ -104,7 +110,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	if err != nil {
 		return nil, err
 	}
-	return &LoginResult{User: u, Token: issued}, nil
+	return &LoginResult{User: u, Token: issued, MFAMethod: string(method)}, nil
 }
 
 // hasVerifiedPrimary reports whether the user's primary address is verified.
@@ -131,6 +137,7 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 	username, _ := f.char(&errs, charField{name: "username", allowBlank: true})
 	email, _ := f.char(&errs, charField{name: "email", allowBlank: true, email: true})
 	password, _ := f.char(&errs, charField{name: "password", required: true})
+	mfaCode, _ := f.char(&errs, charField{name: "mfa_code", allowBlank: true, maxLen: 64})
 	if err := errs.orNil(); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -139,7 +146,7 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		s.writeError(w, r, err)
 		return
 	}
-	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password})
+	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password, MFACode: mfaCode})
 	if err != nil {
 		if reason := loginFailure(err); reason != "" {
 			s.auditLoginFailed(r, username, reason)
@@ -152,7 +159,11 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit(r.Context(), AuditLoginSucceeded, res.User, r, "method=password")
+	method := "method=password"
+	if res.MFAMethod != "" {
+		method += "+" + res.MFAMethod
+	}
+	s.audit(r.Context(), AuditLoginSucceeded, res.User, r, method)
 	s.audit(r.Context(), AuditTokenIssued, res.User, r, tokenDetail(&res.Token.Token))
 	writeJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
@@ -168,6 +179,8 @@ func loginFailure(err error) string {
 		return "invalid credentials"
 	case errors.Is(err, ErrMFARequired):
 		return "mfa required"
+	case errors.Is(err, ErrInvalidMFACode):
+		return "invalid mfa code"
 	case errors.As(err, &verr):
 		if slices.Contains(verr.Fields[nonFieldErrors], msgEmailNotVerified) {
 			return "e-mail not verified"

@@ -62,6 +62,9 @@ func AuthMethodFromContext(ctx context.Context) AuthMethod {
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth, err := s.authenticate(r, false)
+		if err == nil {
+			err = s.checkBasicMFA(r, auth, false)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return

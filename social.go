@@ -402,8 +402,7 @@ func (s *Service) handleSocialDisconnect(w http.ResponseWriter, r *http.Request,
 // socialLogin finds or creates the user a provider account logs in, and records the login.
 func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile) (*User, *socialFailure) {
 	if s.cfg.MFAEnabled && s.cfg.MFARequired {
-		// Password logins are refused the same way until a second step exists; a social
-		// login must not be the way around it.
+		// Every user needs a second factor, which only a password login can give.
 		return nil, socialFail(reasonMFARequired, nil)
 	}
 	now := s.now().UTC()
@@ -430,6 +429,17 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 	}
 	if !u.IsActive {
 		return nil, socialFail(reasonInactive, nil)
+	}
+	if s.cfg.MFAEnabled {
+		// The second step exists for password logins only; a provider account must not be
+		// the way around it.
+		d, err := s.activeTOTP(ctx, u.ID)
+		if err != nil {
+			return nil, socialFail(reasonServerError, err)
+		}
+		if d != nil {
+			return nil, socialFail(reasonMFARequired, nil)
+		}
 	}
 	if s.cfg.EmailVerification == VerificationMandatory {
 		verified, err := s.hasVerifiedPrimary(ctx, u)

@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -246,31 +243,15 @@ func flowCookieName(state string) string {
 	return "restauth_sso_" + hex.EncodeToString(sum[:8])
 }
 
-// flowAEAD is AES-256-GCM under a key derived from Config.Secret for flow cookies only.
-func (s *Service) flowAEAD() (cipher.AEAD, error) {
-	mac := hmac.New(sha256.New, s.cfg.Secret)
-	mac.Write([]byte("restauth.social-flow-cookie"))
-	block, err := aes.NewCipher(mac.Sum(nil))
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
-}
+// flowPurpose keys the AEAD that seals flow cookies.
+const flowPurpose = "restauth.social-flow-cookie"
 
 func (s *Service) sealFlow(name string, f *socialFlow) (string, error) {
 	plain, err := json.Marshal(f)
 	if err != nil {
 		return "", err
 	}
-	aead, err := s.flowAEAD()
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, []byte(name))), nil
+	return base64.RawURLEncoding.EncodeToString(sealBytes(purposeAEAD(s.cfg.Secret, flowPurpose), plain, []byte(name))), nil
 }
 
 func (s *Service) openFlow(name, value string) (*socialFlow, error) {
@@ -278,14 +259,7 @@ func (s *Service) openFlow(name, value string) (*socialFlow, error) {
 	if err != nil {
 		return nil, err
 	}
-	aead, err := s.flowAEAD()
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) < aead.NonceSize() {
-		return nil, errors.New("short flow cookie")
-	}
-	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(name))
+	plain, err := openBytes(purposeAEAD(s.cfg.Secret, flowPurpose), raw, []byte(name))
 	if err != nil {
 		return nil, err
 	}

@@ -19,8 +19,9 @@ var (
 // Field names the rule so the Service can answer with the right message.
 type ConflictError struct {
 	// Field is one of "username", "email" (a verified address owned by another user),
-	// "user_email" (the same address twice for one user), "token" (a key hash) or
-	// "social" (a provider and uid already linked).
+	// "user_email" (the same address twice for one user), "token" (a key hash),
+	// "social" (a provider and uid already linked) or "totp" (the user already has a
+	// TOTP device).
 	Field string
 }
 
@@ -107,14 +108,40 @@ type SocialAccount struct {
 	ExtraData []byte
 }
 
-// Store persists users, e-mail addresses, API tokens and social accounts. It holds no
+// TOTPDevice is a user's time-based one-time-password authenticator (RFC 6238). A user has
+// at most one; it is pending until the user proves, with a code, that their app holds it.
+type TOTPDevice struct {
+	UserID int64
+	// SealedSecret is the shared secret encrypted by the Service (AES-256-GCM under a key
+	// derived from Config.Secret); a store keeps it as opaque bytes.
+	SealedSecret []byte
+	// Confirmed is false while enrolment is pending.
+	Confirmed bool
+	Created   time.Time
+	// LastStep is the TOTP time step of the last code accepted (0: none). Codes of that step
+	// or an earlier one are refused, so each code works once.
+	LastStep int64
+}
+
+// RecoveryCode is one single-use MFA recovery code. The code itself is never stored.
+type RecoveryCode struct {
+	ID     int64
+	UserID int64
+	// Hash is a keyed HMAC of the code, computed by the Service.
+	Hash [32]byte
+	// Used is when the code was used; the zero time while it is unused.
+	Used time.Time
+}
+
+// Store persists users, e-mail addresses, API tokens, social accounts and MFA records. It holds no
 // rules beyond uniqueness, which it must enforce itself (so that concurrent requests on one
 // or many instances cannot create duplicates):
 //   - usernames are unique case-insensitively;
 //   - a user holds an address at most once (case-insensitively);
 //   - a verified address is owned by at most one user (case-insensitively);
 //   - a user has at most one primary address;
-//   - token key hashes are unique; (provider, uid) of social accounts are unique.
+//   - token key hashes are unique; (provider, uid) of social accounts are unique;
+//   - a user has at most one TOTP device.
 //
 // "Case-insensitively" is guaranteed for ASCII letters; memstore folds as strings.EqualFold,
 // while the SQL stores fold ASCII only (their lower() functions differ beyond it), so the
@@ -143,7 +170,8 @@ type Store interface {
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	// UpdateUser applies upd to the user and returns the user as stored afterwards.
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
-	// DeleteUser removes the user with its addresses, tokens and social accounts.
+	// DeleteUser removes the user with its addresses, tokens, social accounts, TOTP device
+	// and recovery codes.
 	DeleteUser(ctx context.Context, id int64) error
 
 	// EmailAddresses returns the user's addresses.
@@ -186,6 +214,31 @@ type Store interface {
 	UpdateSocialAccountLogin(ctx context.Context, id int64, at time.Time, extra []byte) error
 	// DeleteSocialAccount removes the account.
 	DeleteSocialAccount(ctx context.Context, id int64) error
+
+	// TOTPDevice returns the user's TOTP device, pending or confirmed.
+	TOTPDevice(ctx context.Context, userID int64) (*TOTPDevice, error)
+	// CreateTOTPDevice stores d as the user's device; a *ConflictError with Field "totp"
+	// when the user already has one (delete it first), so two concurrent enrolments cannot
+	// overwrite each other's secret.
+	CreateTOTPDevice(ctx context.Context, d *TOTPDevice) error
+	// UseTOTPStep records that a code of time step step was accepted: atomically, when step
+	// is greater than the device's LastStep, it sets LastStep to step (and Confirmed to
+	// true when confirm is set) and reports true; otherwise it changes nothing and reports
+	// false, so a code is accepted once even by concurrent requests on many instances.
+	UseTOTPStep(ctx context.Context, userID, step int64, confirm bool) (bool, error)
+	// DeleteTOTPDevice removes the user's device and all their recovery codes; removing
+	// what does not exist is not an error.
+	DeleteTOTPDevice(ctx context.Context, userID int64) error
+
+	// RecoveryCodes returns the user's recovery codes, used ones included.
+	RecoveryCodes(ctx context.Context, userID int64) ([]RecoveryCode, error)
+	// ReplaceRecoveryCodes atomically replaces all the user's recovery codes with unused
+	// ones of these hashes.
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][32]byte) error
+	// UseRecoveryCode atomically marks the user's unused code of that hash used at at; an
+	// error matching ErrNotFound when there is none (unknown, or already used), so a code
+	// is accepted once even by concurrent requests.
+	UseRecoveryCode(ctx context.Context, userID int64, hash [32]byte, at time.Time) error
 }
 
 // TokenUserStore is an optional Store capability, found by type assertion: a store that

@@ -25,7 +25,7 @@ import (
 type Store struct {
 	mu sync.RWMutex
 
-	lastUserID, lastEmailID, lastTokenID, lastSocialID int64
+	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID int64
 
 	users  map[int64]*userRecord
 	emails map[int64]*restauth.EmailAddress
@@ -48,6 +48,9 @@ type userRecord struct {
 	emails []*restauth.EmailAddress
 	tokens []*restauth.APIToken
 	social []*restauth.SocialAccount
+	// totp is the user's TOTP device (nil: none); recovery holds their recovery codes.
+	totp     *restauth.TOTPDevice
+	recovery []*restauth.RecoveryCode
 }
 
 type socialKey struct{ provider, uid string }

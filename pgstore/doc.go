@@ -21,7 +21,7 @@
 //
 // Every uniqueness rule of the restauth.Store contract is a unique index: lower(username);
 // (user_id, lower(email)); lower(email) WHERE verified; user_id WHERE is_primary; the token
-// hash; (provider, uid). A violation, including one caused by a concurrent transaction on
+// hash; (provider, uid); and the primary key user_id of the TOTP devices. A violation, including one caused by a concurrent transaction on
 // another instance, comes back as a *restauth.ConflictError whose Field is named after the
 // index, and a write naming a missing user (a foreign-key violation) as an error matching
 // restauth.ErrNotFound. CreateUser stores the user and its address with one statement,
@@ -30,8 +30,13 @@
 // in one READ COMMITTED transaction that first locks the user's row (FOR NO KEY UPDATE,
 // which leaves foreign-key checks of concurrent inserts free), so that changes of a user's
 // primary address are serialized and users.email keeps mirroring it; every transaction
-// takes the user's lock before any address row, so they cannot deadlock. No operation
-// needs SERIALIZABLE.
+// takes the user's lock before any address row, so they cannot deadlock. Replacing the
+// recovery codes, and deleting the TOTP device with them, take the same lock, so that
+// concurrent replacements leave exactly one set of codes. Single-use MFA records are spent
+// by one conditional UPDATE each (UseTOTPStep: WHERE last_step < the step; UseRecoveryCode:
+// WHERE used IS NULL), which PostgreSQL re-checks on a row a concurrent transaction has
+// just changed, so that a TOTP code or recovery code is accepted once across instances. No
+// operation needs SERIALIZABLE.
 //
 // "Case-insensitive" means as PostgreSQL's lower() under the database's collation, which
 // agrees with strings.EqualFold for ASCII but may differ beyond it.

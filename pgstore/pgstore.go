@@ -271,6 +271,7 @@ var conflictFields = map[string]string{
 	"email_addresses_verified_key":     "email",
 	"api_tokens_key_hash_key":          "token",
 	"social_accounts_provider_uid_key": "social",
+	"totp_devices_pkey":                "totp",
 }
 
 func notFound(kind string, id any) error {

@@ -16,6 +16,9 @@ type queries struct {
 
 	createSocial, socialByUID, socialOfUser, updateSocialLogin, deleteSocial string
 
+	lockUser, totpDevice, createTOTP, useTOTPStep, deleteMFA             string
+	recoveryCodes, deleteRecoveryCodes, insertRecoveryCodes, useRecovery string
+
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
 }
 
@@ -108,6 +111,34 @@ VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`),
 		socialOfUser:      q(`SELECT ` + socialCols + ` FROM {s}.social_accounts WHERE user_id = $1 ORDER BY id`),
 		updateSocialLogin: q(`UPDATE {s}.social_accounts SET last_login = $2, extra_data = $3 WHERE id = $1`),
 		deleteSocial:      q(`DELETE FROM {s}.social_accounts WHERE id = $1`),
+
+		// Like lockUserOfEmail: serializes the transactions that replace or delete a user's
+		// recovery codes.
+		lockUser:   q(`SELECT id FROM {s}.users WHERE id = $1 FOR NO KEY UPDATE`),
+		totpDevice: q(`SELECT sealed_secret, confirmed, created, last_step FROM {s}.totp_devices WHERE user_id = $1`),
+		createTOTP: q(`INSERT INTO {s}.totp_devices (user_id, sealed_secret, confirmed, created, last_step)
+VALUES ($1, $2, $3, $4, $5)`),
+		// A concurrent UPDATE of the row makes this one wait and then re-check last_step < $2
+		// on the new row, so a step is accepted once. The second column, read from the
+		// statement's snapshot, tells a refused step from a missing device.
+		useTOTPStep: q(`WITH u AS (
+	UPDATE {s}.totp_devices SET last_step = $2, confirmed = confirmed OR $3::boolean
+	WHERE user_id = $1 AND last_step < $2
+	RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {s}.totp_devices WHERE user_id = $1)`),
+		deleteMFA: q(`WITH d AS (DELETE FROM {s}.totp_devices WHERE user_id = $1)
+DELETE FROM {s}.recovery_codes WHERE user_id = $1`),
+		recoveryCodes:       q(`SELECT id, hash, used FROM {s}.recovery_codes WHERE user_id = $1 ORDER BY id`),
+		deleteRecoveryCodes: q(`DELETE FROM {s}.recovery_codes WHERE user_id = $1`),
+		// IDs follow the order of the array.
+		insertRecoveryCodes: q(`INSERT INTO {s}.recovery_codes (user_id, hash)
+SELECT $1::bigint, h FROM unnest($2::bytea[]) WITH ORDINALITY AS c (h, n) ORDER BY n`),
+		// The outer "used IS NULL" is re-checked on the row a concurrent use just changed
+		// (the subquery is not), so that only one of them marks it.
+		useRecovery: q(`UPDATE {s}.recovery_codes SET used = $3
+WHERE id = (SELECT id FROM {s}.recovery_codes WHERE user_id = $1 AND hash = $2 AND used IS NULL ORDER BY id LIMIT 1)
+	AND used IS NULL`),
 
 		sessionFind: q(`SELECT data FROM {s}.sessions WHERE token = $1 AND current_timestamp < expiry`),
 		sessionCommit: q(`INSERT INTO {s}.sessions (token, data, expiry) VALUES ($1, $2, $3)

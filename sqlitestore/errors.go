@@ -26,6 +26,7 @@ var uniqueFields = []struct{ needle, field string }{
 	{"email_addresses_verified_key", "email"},
 	{"api_tokens.key_hash", "token"},
 	{"social_accounts.provider, social_accounts.uid", "social"},
+	{"totp_devices.user_id", "totp"},
 }
 
 // constraintKind classifies a SQLite error as a uniqueness or a foreign-key violation.

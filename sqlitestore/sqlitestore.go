@@ -12,7 +12,8 @@
 //   - email_addresses: (user_id, lower(email)); lower(email) WHERE verified;
 //     user_id WHERE is_primary;
 //   - api_tokens: key_hash (the 32-byte SHA-256, a BLOB);
-//   - social_accounts: (provider, uid), compared exactly.
+//   - social_accounts: (provider, uid), compared exactly;
+//   - totp_devices: user_id (the primary key).
 //
 // SQLite's lower() folds ASCII letters only, so usernames and addresses are compared
 // case-insensitively for ASCII letters, and exactly beyond them ("É" and "é" are two
@@ -28,6 +29,11 @@
 // several connections that WAL mode lets run alongside the writer. Write transactions
 // begin with BEGIN IMMEDIATE and every connection has a busy timeout, so that other
 // processes using the same file wait for the write lock rather than fail.
+//
+// Single-use MFA records are spent by one conditional UPDATE each (UseTOTPStep raises
+// last_step only WHERE last_step < the step; UseRecoveryCode marks a code used only WHERE
+// it is unused), so that a TOTP code or recovery code is accepted once even by several
+// processes sharing the file.
 //
 // The store also keeps github.com/alexedwards/scs/v2 sessions: see Store.SessionStore.
 package sqlitestore
@@ -247,7 +253,7 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.tokenByHash, s.userByID} {
+	for _, st := range []*sql.Stmt{s.tokenByHash, s.userByID, s.tokenUserByHash} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"SocialAccounts", socialTests},
 		{"Concurrency", concurrencyTests},
 		{"TokenUserStore", tokenUserTests},
+		{"MFA", mfaTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

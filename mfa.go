@@ -1,0 +1,372 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// MFA messages. The reference has no MFA API, so these are restauth's own.
+const (
+	msgIncorrectCode          = "Incorrect code."
+	msgIncorrectPassword      = "Incorrect password."
+	msgTOTPAlreadyActive      = "TOTP is already active."
+	msgTOTPNotActive          = "TOTP is not active."
+	msgNoPendingTOTP          = "No TOTP secret to activate: GET this route first."
+	msgReauthenticate         = "Enter a current code or your password."
+	msgMFACannotBeDeactivated = "MFA is required for every user; it cannot be deactivated."
+)
+
+// ErrInvalidMFACode is matched (errors.Is) by the *ValidationError a login or an MFA
+// operation returns for a wrong, expired or already used code.
+var ErrInvalidMFACode = errors.New("restauth: invalid MFA code")
+
+// totpPurpose keys the AEAD that seals TOTP secrets at rest.
+const totpPurpose = "restauth.mfa.totp-secret"
+
+func mfaRequired() error { return &PermissionError{Detail: msgMFARequired, cause: ErrMFARequired} }
+
+func incorrectCode(field string) error {
+	return &ValidationError{Fields: map[string][]string{field: {msgIncorrectCode}}, cause: ErrInvalidMFACode}
+}
+
+// TOTPStatus is a user's TOTP enrolment. While it is not active, Secret (base32) and URL
+// (otpauth://) describe the pending secret to load into an authenticator app.
+type TOTPStatus struct {
+	Active bool
+	Secret string
+	URL    string
+}
+
+// sealTOTPSecret binds the sealed secret to its user, so a row copied to another user in
+// the database does not open.
+func (s *Service) sealTOTPSecret(userID int64, key []byte) []byte {
+	return sealBytes(purposeAEAD(s.cfg.Secret, totpPurpose), key, strconv.AppendInt(nil, userID, 10))
+}
+
+func (s *Service) openTOTPSecret(d *TOTPDevice) ([]byte, error) {
+	key, err := openBytes(purposeAEAD(s.cfg.Secret, totpPurpose), d.SealedSecret, strconv.AppendInt(nil, d.UserID, 10))
+	if err != nil {
+		// A changed Config.Secret, or a tampered row.
+		return nil, errors.New("restauth: TOTP secret does not open under the configured Secret")
+	}
+	return key, nil
+}
+
+// activeTOTP returns the user's confirmed device, nil when they have none (or only a
+// pending one).
+func (s *Service) activeTOTP(ctx context.Context, userID int64) (*TOTPDevice, error) {
+	d, err := s.store.TOTPDevice(ctx, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !d.Confirmed:
+		return nil, nil
+	}
+	return d, nil
+}
+
+// TOTPStatus reports the user's enrolment. When TOTP is not active it returns the pending
+// secret, creating one the first time: repeated calls return the same secret until it is
+// activated, so a page reload does not invalidate what the user has just scanned.
+func (s *Service) TOTPStatus(ctx context.Context, u *User) (*TOTPStatus, error) {
+	for range 2 {
+		d, err := s.store.TOTPDevice(ctx, u.ID)
+		if err == nil {
+			if d.Confirmed {
+				return &TOTPStatus{Active: true}, nil
+			}
+			key, err := s.openTOTPSecret(d)
+			if err != nil {
+				return nil, err
+			}
+			return s.pendingStatus(u, key), nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		key := newTOTPSecret()
+		err = s.store.CreateTOTPDevice(ctx, &TOTPDevice{UserID: u.ID, SealedSecret: s.sealTOTPSecret(u.ID, key), Created: s.now().UTC()})
+		if err == nil {
+			return s.pendingStatus(u, key), nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, err
+		}
+		// A concurrent request created the pending device first: read theirs.
+	}
+	return nil, errors.New("restauth: TOTP device keeps changing")
+}
+
+func (s *Service) pendingStatus(u *User, key []byte) *TOTPStatus {
+	return &TOTPStatus{Secret: base32NoPad.EncodeToString(key), URL: otpauthURL(s.mfaIssuer(), u.Username, key)}
+}
+
+// mfaIssuer names the site in authenticator apps; a colon would end the label's issuer
+// part early.
+func (s *Service) mfaIssuer() string {
+	issuer := s.cfg.MFAIssuer
+	if issuer == "" {
+		issuer = s.cfg.SiteName
+	}
+	if issuer == "" {
+		issuer = s.site.Host
+	}
+	return strings.ReplaceAll(issuer, ":", "")
+}
+
+// ActivateTOTP confirms the pending secret with a code from the user's app, and returns
+// the user's first recovery codes (shown once).
+func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) ([]string, error) {
+	d, err := s.store.TOTPDevice(ctx, u.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, fieldError(nonFieldErrors, msgNoPendingTOTP)
+	case err != nil:
+		return nil, err
+	case d.Confirmed:
+		return nil, fieldError(nonFieldErrors, msgTOTPAlreadyActive)
+	}
+	ok, err := s.useTOTPCode(ctx, d, code, true)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, incorrectCode("code")
+	}
+	return s.newRecoveryCodes(ctx, u.ID)
+}
+
+// useTOTPCode checks code against the device and consumes its time step, so the same code
+// (or an older one) is refused afterwards — also on other instances.
+func (s *Service) useTOTPCode(ctx context.Context, d *TOTPDevice, code string, confirm bool) (bool, error) {
+	key, err := s.openTOTPSecret(d)
+	if err != nil {
+		return false, err
+	}
+	step, ok := totpMatch(key, code, s.now())
+	if !ok {
+		return false, nil
+	}
+	return s.store.UseTOTPStep(ctx, d.UserID, step, confirm)
+}
+
+// MFAProof re-authenticates a user before a sensitive MFA change: a current code (TOTP or
+// an unused recovery code) or the account password.
+type MFAProof struct {
+	Code     string
+	Password string
+}
+
+// DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof.
+// It is refused while Config.MFARequired holds.
+func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
+	if s.cfg.MFARequired {
+		return &PermissionError{Detail: msgMFACannotBeDeactivated}
+	}
+	d, err := s.activeTOTP(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return fieldError(nonFieldErrors, msgTOTPNotActive)
+	}
+	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
+		return err
+	}
+	return s.store.DeleteTOTPDevice(ctx, u.ID)
+}
+
+// checkMFAProof verifies a re-authentication; a code is consumed like at login.
+func (s *Service) checkMFAProof(ctx context.Context, u *User, d *TOTPDevice, proof MFAProof) error {
+	switch {
+	case proof.Code != "":
+		ok, _, err := s.useSecondFactor(ctx, d, proof.Code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return incorrectCode("code")
+		}
+		return nil
+	case proof.Password != "":
+		if len(proof.Password) > maxPasswordBytes || !u.HasUsablePassword() {
+			s.hasher.DummyCheck(ctx, proof.Password[:min(len(proof.Password), maxPasswordBytes)])
+			return fieldError("password", msgIncorrectPassword)
+		}
+		ok, _, err := s.hasher.Check(ctx, proof.Password, u.PasswordHash)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fieldError("password", msgIncorrectPassword)
+		}
+		return nil
+	}
+	return fieldError(nonFieldErrors, msgReauthenticate)
+}
+
+// mfaMethod names the second factor a login used, for the audit trail.
+type mfaMethod string
+
+const (
+	mfaNone     mfaMethod = ""
+	mfaTOTP     mfaMethod = "totp"
+	mfaRecovery mfaMethod = "recovery_code"
+)
+
+// useSecondFactor accepts code as a TOTP code (six digits) or else as a recovery code,
+// consuming it.
+func (s *Service) useSecondFactor(ctx context.Context, d *TOTPDevice, code string) (bool, mfaMethod, error) {
+	code = strings.TrimSpace(code)
+	if isTOTPCode(code) {
+		ok, err := s.useTOTPCode(ctx, d, code, false)
+		return ok, mfaTOTP, err
+	}
+	ok, err := s.useRecoveryCode(ctx, d.UserID, code)
+	return ok, mfaRecovery, err
+}
+
+func isTOTPCode(code string) bool {
+	if len(code) != totpDigits {
+		return false
+	}
+	for i := range len(code) {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// secondFactor is the login's second step for u, who has already given the right
+// password. It returns the method used (mfaNone when the user needs no second factor);
+// a user who needs one and gave no code gets the reference's 403.
+func (s *Service) secondFactor(ctx context.Context, u *User, code string) (mfaMethod, error) {
+	if !s.cfg.MFAEnabled {
+		return mfaNone, nil
+	}
+	d, err := s.activeTOTP(ctx, u.ID)
+	if err != nil {
+		return mfaNone, err
+	}
+	switch {
+	case d == nil && s.cfg.MFARequired:
+		// Not enrolled yet: enrol on the mfa/ routes (Basic is accepted there) first.
+		return mfaNone, mfaRequired()
+	case d == nil:
+		return mfaNone, nil
+	case code == "":
+		return mfaNone, mfaRequired()
+	}
+	ok, method, err := s.useSecondFactor(ctx, d, code)
+	if err != nil {
+		return mfaNone, err
+	}
+	if !ok {
+		return mfaNone, incorrectCode("mfa_code")
+	}
+	return method, nil
+}
+
+// checkBasicMFA refuses Basic authentication that would get around MFA: from a user with
+// TOTP active, and — when MFA is required — from anyone, except on the enrolment routes,
+// which a user who has not enrolled yet must be able to reach. Config.MFAAllowBasic turns
+// the check off.
+func (s *Service) checkBasicMFA(r *http.Request, auth requestAuth, enrolmentRoute bool) error {
+	if auth.method != AuthBasic || !s.cfg.MFAEnabled || s.cfg.MFAAllowBasic {
+		return nil
+	}
+	d, err := s.activeTOTP(r.Context(), auth.user.ID)
+	if err != nil {
+		return err
+	}
+	if d != nil || (s.cfg.MFARequired && !enrolmentRoute) {
+		s.auditLoginFailed(r, auth.user.Username, "mfa required method=basic")
+		return mfaRequired()
+	}
+	return nil
+}
+
+// mfaProofFields reads the re-authentication fields of a DELETE or regeneration request.
+func mfaProofFields(f *formData) (MFAProof, error) {
+	var errs ValidationError
+	code, _ := f.char(&errs, charField{name: "code", allowBlank: true})
+	password, _ := f.char(&errs, charField{name: "password", allowBlank: true})
+	return MFAProof{Code: code, Password: password}, errs.orNil()
+}
+
+func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request, c *call) {
+	ctx, u := r.Context(), c.auth.user
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		st, err := s.TOTPStatus(ctx, u)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, struct {
+			Active bool   `json:"active"`
+			Secret string `json:"secret,omitempty"`
+			URL    string `json:"otpauth_url,omitempty"`
+		}{st.Active, st.Secret, st.URL})
+	case http.MethodPost:
+		f, err := s.decodeBody(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		var errs ValidationError
+		code, _ := f.char(&errs, charField{name: "code", required: true})
+		if err := errs.orNil(); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		codes, err := s.ActivateTOTP(ctx, u, code)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.audit(ctx, AuditMFAActivated, u, r, "method=totp")
+		writeJSON(w, http.StatusOK, struct {
+			Active        bool     `json:"active"`
+			RecoveryCodes []string `json:"recovery_codes"`
+		}{true, codes})
+	case http.MethodDelete:
+		err := s.withMFAProof(w, r, u, func(proof MFAProof) error { return s.DeactivateTOTP(ctx, u, proof) })
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.audit(ctx, AuditMFADeactivated, u, r, "method=totp")
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// withMFAProof reads a re-authentication and runs op with it. Attempts count towards the
+// user's failed-login limit, like logins, so a stolen session cannot guess the password
+// or a code here faster than at login; a success clears the count.
+func (s *Service) withMFAProof(w http.ResponseWriter, r *http.Request, u *User, op func(MFAProof) error) error {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		return err
+	}
+	proof, err := mfaProofFields(f)
+	if err != nil {
+		return err
+	}
+	if proof.Code != "" || proof.Password != "" {
+		if err := s.throttleLogin(r, u.Username); err != nil {
+			return err
+		}
+	}
+	if err := op(proof); err != nil {
+		return err
+	}
+	s.loginSucceeded(r.Context(), u.Username)
+	return nil
+}

@@ -1,0 +1,149 @@
+package restauth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Recovery codes: ten single-use codes of ten base32 characters (50 bits each), shown as
+// "abcde-fghij". Only a keyed HMAC of each is stored, so a copy of the database does not
+// give them away, nor lets them be guessed offline without Config.Secret.
+const (
+	recoveryCodeCount    = 10
+	recoveryCodeChars    = 10
+	recoveryCodeAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	recoveryCodePurpose  = "restauth.mfa.recovery-code"
+)
+
+// RecoveryCodesStatus counts a user's recovery codes.
+type RecoveryCodesStatus struct {
+	Total     int
+	Remaining int
+}
+
+func newRecoveryCode() string {
+	var raw [recoveryCodeChars]byte
+	rand.Read(raw[:])
+	var b strings.Builder
+	for i, c := range raw {
+		if i == recoveryCodeChars/2 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(recoveryCodeAlphabet[c&31])
+	}
+	return b.String()
+}
+
+// normalizeRecoveryCode forgives what people do when typing a code: capitals, dashes and
+// spaces.
+func normalizeRecoveryCode(code string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '-' || r == ' ':
+			return -1
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return r
+	}, code)
+}
+
+// recoveryCodeHash is bound to the user, so equal codes of two users hash differently.
+func (s *Service) recoveryCodeHash(userID int64, code string) [32]byte {
+	return [32]byte(saltedHMAC(recoveryCodePurpose, s.cfg.Secret, strconv.FormatInt(userID, 10)+":"+normalizeRecoveryCode(code)))
+}
+
+// newRecoveryCodes replaces the user's recovery codes with fresh ones and returns them.
+func (s *Service) newRecoveryCodes(ctx context.Context, userID int64) ([]string, error) {
+	codes := make([]string, recoveryCodeCount)
+	hashes := make([][32]byte, recoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+		hashes[i] = s.recoveryCodeHash(userID, codes[i])
+	}
+	if err := s.store.ReplaceRecoveryCodes(ctx, userID, hashes); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// useRecoveryCode consumes one of the user's unused codes.
+func (s *Service) useRecoveryCode(ctx context.Context, userID int64, code string) (bool, error) {
+	normalized := normalizeRecoveryCode(code)
+	if len(normalized) != recoveryCodeChars {
+		return false, nil
+	}
+	err := s.store.UseRecoveryCode(ctx, userID, s.recoveryCodeHash(userID, normalized), s.now().UTC())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
+// RecoveryCodesStatus counts the user's recovery codes and the unused ones.
+func (s *Service) RecoveryCodesStatus(ctx context.Context, userID int64) (RecoveryCodesStatus, error) {
+	codes, err := s.store.RecoveryCodes(ctx, userID)
+	if err != nil {
+		return RecoveryCodesStatus{}, err
+	}
+	st := RecoveryCodesStatus{Total: len(codes)}
+	for _, c := range codes {
+		if c.Used.IsZero() {
+			st.Remaining++
+		}
+	}
+	return st, nil
+}
+
+// RegenerateRecoveryCodes checks proof, then replaces every recovery code of the user
+// (used or not) with new ones, returned once.
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MFAProof) ([]string, error) {
+	d, err := s.activeTOTP(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return nil, fieldError(nonFieldErrors, msgTOTPNotActive)
+	}
+	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
+		return nil, err
+	}
+	return s.newRecoveryCodes(ctx, u.ID)
+}
+
+type recoveryCodesBody struct {
+	Total     int      `json:"total"`
+	Remaining int      `json:"remaining"`
+	Codes     []string `json:"codes,omitempty"`
+}
+
+func (s *Service) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *call) {
+	ctx, u := r.Context(), c.auth.user
+	if r.Method == http.MethodPost {
+		var codes []string
+		err := s.withMFAProof(w, r, u, func(proof MFAProof) (err error) {
+			codes, err = s.RegenerateRecoveryCodes(ctx, u, proof)
+			return err
+		})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.audit(ctx, AuditRecoveryCodesGenerated, u, r, "count="+strconv.Itoa(len(codes)))
+		writeJSON(w, http.StatusOK, recoveryCodesBody{Total: len(codes), Remaining: len(codes), Codes: codes})
+		return
+	}
+	st, err := s.RecoveryCodesStatus(ctx, u.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, recoveryCodesBody{Total: st.Total, Remaining: st.Remaining})
+}
