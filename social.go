@@ -413,12 +413,6 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 		if u, err = s.store.UserByID(ctx, acct.UserID); err != nil {
 			return nil, socialFail(reasonServerError, err)
 		}
-		if !u.IsActive {
-			return nil, socialFail(reasonInactive, nil)
-		}
-		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
-			return nil, socialFail(reasonServerError, err)
-		}
 	case errors.Is(err, ErrNotFound):
 		var f *socialFailure
 		if u, f = s.socialSignup(ctx, p, prof, now); f != nil {
@@ -448,6 +442,12 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 		}
 		if !verified {
 			return nil, socialFail(reasonEmailNotVerified, nil)
+		}
+	}
+	// A refused login records nothing.
+	if acct != nil {
+		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
+			return nil, socialFail(reasonServerError, err)
 		}
 	}
 	// Recording the login also invalidates password-reset links issued before it.

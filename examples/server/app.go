@@ -85,6 +85,8 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		Mailer:              mailer,
 		Sessions:            sessions,
 		Logger:              logger,
+		MFAEnabled:          o.mfa,
+		MFARequired:         o.mfaRequired,
 	})
 	if err != nil {
 		a.close()

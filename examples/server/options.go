@@ -24,6 +24,8 @@ type options struct {
 	smtpTLS      string
 	sessions     string
 	redisAddr    string
+	mfa          bool
+	mfaRequired  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
@@ -45,12 +47,17 @@ func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "SMTP TLS policy: starttls, opportunistic, tls or none")
 	fs.StringVar(&o.sessions, "sessions", "", "where sessions live: memory, store (the account database) or redis (default: store when it is a database)")
 	fs.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "Redis address (-sessions redis)")
+	fs.BoolVar(&o.mfa, "mfa", false, "enable multi-factor authentication: TOTP and recovery codes under /api/auth/mfa/, and mfa_code at login for users who activated it")
+	fs.BoolVar(&o.mfaRequired, "mfa-required", false, "require a second factor from every user (implies -mfa); users enrol on /api/auth/mfa/ before they can log in")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: server [flags] [serve | createuser -username U [-email E] | token USER [-name N]]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
+	}
+	if o.mfaRequired {
+		o.mfa = true
 	}
 	if o.siteURL == "" {
 		o.siteURL = "http://" + o.addr
