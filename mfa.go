@@ -17,6 +17,7 @@ const (
 	msgNoPendingTOTP          = "No TOTP secret to activate: GET this route first."
 	msgReauthenticate         = "Enter a current code or your password."
 	msgMFACannotBeDeactivated = "MFA is required for every user; it cannot be deactivated."
+	msgTOTPNeedsPassword      = "Set a password first: TOTP is a second step after the password."
 )
 
 // ErrInvalidMFACode is matched (errors.Is) by the *ValidationError a login or an MFA
@@ -120,8 +121,13 @@ func (s *Service) mfaIssuer() string {
 }
 
 // ActivateTOTP confirms the pending secret with a code from the user's app, and returns
-// the user's first recovery codes (shown once).
+// the user's first recovery codes (shown once). A user without a usable password (one who
+// only logs in through a provider) is refused: social logins of TOTP users are refused,
+// so activating would lock them out.
 func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) ([]string, error) {
+	if !u.HasUsablePassword() {
+		return nil, fieldError(nonFieldErrors, msgTOTPNeedsPassword)
+	}
 	d, err := s.store.TOTPDevice(ctx, u.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):

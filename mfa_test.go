@@ -2,15 +2,10 @@ package restauth_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
 	"encoding/base32"
-	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -20,48 +15,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/internal/otptest"
 )
 
-// authenticatorApp is what a phone app does with an otpauth:// URI. It is written from
-// RFC 6238 and the Key Uri Format independently of the library's TOTP code, so the two
-// checking each other proves interoperability, not self-consistency.
-type authenticatorApp struct {
-	key    []byte
-	period int64
-}
-
-func scanOTPAuthURL(t testing.TB, raw string) *authenticatorApp {
+// scanOTPAuthURL loads an otpauth:// URI into a test authenticator app (internal/otptest,
+// written independently of the library's TOTP code).
+func scanOTPAuthURL(t testing.TB, raw string) *otptest.App {
 	t.Helper()
-	u, err := url.Parse(raw)
+	app, err := otptest.Scan(raw)
 	require.NoError(t, err)
-	require.Equal(t, "otpauth", u.Scheme)
-	require.Equal(t, "totp", u.Host)
-	q := u.Query()
-	require.Equal(t, "SHA1", q.Get("algorithm"))
-	require.Equal(t, "6", q.Get("digits"))
-	require.Equal(t, "30", q.Get("period"))
-	require.NotEmpty(t, q.Get("issuer"))
-	require.True(t, strings.HasPrefix(strings.TrimPrefix(u.Path, "/"), q.Get("issuer")+":"), "label is Issuer:account")
-	secret := strings.ToUpper(q.Get("secret"))
-	if pad := len(secret) % 8; pad != 0 {
-		secret += strings.Repeat("=", 8-pad)
-	}
-	key, err := base32.StdEncoding.DecodeString(secret)
-	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(key), 16, "at least 128-bit secret")
-	return &authenticatorApp{key: key, period: 30}
-}
-
-// code is the six-digit code the app shows at at.
-func (a *authenticatorApp) code(at time.Time) string {
-	var counter [8]byte
-	binary.BigEndian.PutUint64(counter[:], uint64(at.Unix()/a.period))
-	mac := hmac.New(sha1.New, a.key)
-	mac.Write(counter[:])
-	sum := mac.Sum(nil)
-	off := sum[19] & 0xf
-	v := (uint32(sum[off])&0x7f)<<24 | uint32(sum[off+1])<<16 | uint32(sum[off+2])<<8 | uint32(sum[off+3])
-	return fmt.Sprintf("%06d", v%1000000)
+	return app
 }
 
 func withMFA(cfg *restauth.Config) { cfg.MFAEnabled = true }
@@ -77,13 +40,13 @@ var mfaRequiredBody = map[string]any{"detail": "MFA required for this user"}
 // enrol registers username, activates TOTP for them over HTTP and returns their token,
 // their app and their recovery codes. The clock then moves to the next step, since the
 // activation code's step is spent.
-func (e *testEnv) enrol(t *testing.T, username string) (string, *authenticatorApp, []string) {
+func (e *testEnv) enrol(t *testing.T, username string) (string, *otptest.App, []string) {
 	t.Helper()
 	_, key := e.register(username, goodPassword, username+"@example.com")
 	res := e.do(http.MethodGet, totpPath, nil, withToken(key))
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	app := scanOTPAuthURL(t, res.JSON(t)["otpauth_url"].(string))
-	res = e.do(http.MethodPost, totpPath, map[string]any{"code": app.code(e.clock.Now())}, withToken(key))
+	res = e.do(http.MethodPost, totpPath, map[string]any{"code": app.Code(e.clock.Now())}, withToken(key))
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	var codes []string
 	for _, c := range res.JSON(t)["recovery_codes"].([]any) {
@@ -129,7 +92,7 @@ func TestMFAEnrolActivateAndLogIn(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.mfaLogin("mona", "").Code)
 
 	wrong := e.do(http.MethodPost, totpPath, map[string]any{"code": "000000"}, withToken(key))
-	if app.code(e.clock.Now()) != "000000" {
+	if app.Code(e.clock.Now()) != "000000" {
 		require.Equal(t, http.StatusBadRequest, wrong.Code)
 		assert.Equal(t, map[string]any{"code": []any{"Incorrect code."}}, wrong.JSON(t))
 	}
@@ -137,7 +100,7 @@ func TestMFAEnrolActivateAndLogIn(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, missing.Code)
 	assert.Equal(t, map[string]any{"code": []any{"This field is required."}}, missing.JSON(t))
 
-	res = e.do(http.MethodPost, totpPath, map[string]any{"code": app.code(e.clock.Now())}, withToken(key))
+	res = e.do(http.MethodPost, totpPath, map[string]any{"code": app.Code(e.clock.Now())}, withToken(key))
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	activated := res.JSON(t)
 	assert.Equal(t, true, activated["active"])
@@ -152,7 +115,7 @@ func TestMFAEnrolActivateAndLogIn(t *testing.T) {
 
 	status := e.do(http.MethodGet, totpPath, nil, withToken(key)).JSON(t)
 	assert.Equal(t, map[string]any{"active": true}, status, "the secret is never shown again")
-	res = e.do(http.MethodPost, totpPath, map[string]any{"code": app.code(e.clock.Now())}, withToken(key))
+	res = e.do(http.MethodPost, totpPath, map[string]any{"code": app.Code(e.clock.Now())}, withToken(key))
 	require.Equal(t, http.StatusBadRequest, res.Code)
 	assert.Equal(t, map[string]any{"non_field_errors": []any{"TOTP is already active."}}, res.JSON(t))
 
@@ -165,7 +128,7 @@ func TestMFAEnrolActivateAndLogIn(t *testing.T) {
 
 	// The activation code's step is spent: the next step's code logs in.
 	e.clock.Advance(30 * time.Second)
-	code := app.code(e.clock.Now())
+	code := app.Code(e.clock.Now())
 	res = e.mfaLogin("mona", code)
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	newKey := res.JSON(t)["key"].(string)
@@ -197,7 +160,7 @@ func TestMFACodeWindowAndReplay(t *testing.T) {
 			e := newEnv(t, withMFA)
 			_, app, _ := e.enrol(t, "nils")
 			e.clock.Advance(2 * time.Minute) // well clear of the activation step
-			res := e.mfaLogin("nils", app.code(e.clock.Now().Add(tc.offset)))
+			res := e.mfaLogin("nils", app.Code(e.clock.Now().Add(tc.offset)))
 			assert.Equal(t, tc.status, res.Code, res.Body.String())
 		})
 	}
@@ -208,18 +171,18 @@ func TestMFACodeWindowAndReplay(t *testing.T) {
 		_, app, _ := e.enrol(t, "olga")
 		e.clock.Advance(2 * time.Minute)
 		now := e.clock.Now()
-		require.Equal(t, http.StatusOK, e.mfaLogin("olga", app.code(now.Add(30*time.Second))).Code)
-		assert.Equal(t, http.StatusBadRequest, e.mfaLogin("olga", app.code(now)).Code,
+		require.Equal(t, http.StatusOK, e.mfaLogin("olga", app.Code(now.Add(30*time.Second))).Code)
+		assert.Equal(t, http.StatusBadRequest, e.mfaLogin("olga", app.Code(now)).Code,
 			"a code of an earlier step than the last one used is refused")
 		e.clock.Advance(60 * time.Second)
-		assert.Equal(t, http.StatusOK, e.mfaLogin("olga", app.code(e.clock.Now())).Code)
+		assert.Equal(t, http.StatusOK, e.mfaLogin("olga", app.Code(e.clock.Now())).Code)
 	})
 
 	t.Run("concurrent logins with one code", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, withMFA)
 		_, app, _ := e.enrol(t, "pia")
-		code := app.code(e.clock.Now())
+		code := app.Code(e.clock.Now())
 		var wg sync.WaitGroup
 		statuses := make([]int, 20)
 		for i := range statuses {
@@ -268,7 +231,7 @@ func TestMFARecoveryCodes(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, res.Code)
 	assert.Equal(t, map[string]any{"password": []any{"Incorrect password."}}, res.JSON(t))
 	res = e.do(http.MethodPost, recoveryPath, map[string]any{"code": "123456"}, withToken(key))
-	if app.code(e.clock.Now()) != "123456" {
+	if app.Code(e.clock.Now()) != "123456" {
 		require.Equal(t, http.StatusBadRequest, res.Code)
 		assert.Equal(t, map[string]any{"code": []any{"Incorrect code."}}, res.JSON(t))
 	}
@@ -289,7 +252,7 @@ func TestMFARecoveryCodes(t *testing.T) {
 	assert.Equal(t, http.StatusOK, e.mfaLogin("quin", fresh[3].(string)).Code)
 
 	// A current TOTP code is also a proof.
-	res = e.do(http.MethodPost, recoveryPath, map[string]any{"code": app.code(e.clock.Now())}, withToken(key))
+	res = e.do(http.MethodPost, recoveryPath, map[string]any{"code": app.Code(e.clock.Now())}, withToken(key))
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	assert.Equal(t, http.StatusBadRequest, e.mfaLogin("quin", fresh[4].(string)).Code)
 }
@@ -316,7 +279,7 @@ func TestMFADeactivate(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusForbidden, e.mfaLogin("rita", "").Code, "still active after failed attempts")
 
-	res := e.do(http.MethodDelete, totpPath, map[string]any{"code": app.code(e.clock.Now())}, withToken(key))
+	res := e.do(http.MethodDelete, totpPath, map[string]any{"code": app.Code(e.clock.Now())}, withToken(key))
 	require.Equal(t, http.StatusNoContent, res.Code, res.Body.String())
 	assert.Empty(t, res.Body.Bytes())
 
@@ -333,7 +296,7 @@ func TestMFADeactivate(t *testing.T) {
 	// Re-enrolling gives a new secret.
 	pending := e.do(http.MethodGet, totpPath, nil, withToken(key)).JSON(t)
 	assert.Equal(t, false, pending["active"])
-	assert.NotEqual(t, app.key, scanOTPAuthURL(t, pending["otpauth_url"].(string)).key)
+	assert.NotEqual(t, app.Key, scanOTPAuthURL(t, pending["otpauth_url"].(string)).Key)
 
 	t.Run("by password", func(t *testing.T) {
 		t.Parallel()
@@ -366,10 +329,10 @@ func TestMFARequiredForcesEnrolment(t *testing.T) {
 	res = e.do(http.MethodGet, totpPath, nil, basic)
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	app := scanOTPAuthURL(t, res.JSON(t)["otpauth_url"].(string))
-	require.Equal(t, http.StatusOK, e.do(http.MethodPost, totpPath, map[string]any{"code": app.code(e.clock.Now())}, basic).Code)
+	require.Equal(t, http.StatusOK, e.do(http.MethodPost, totpPath, map[string]any{"code": app.Code(e.clock.Now())}, basic).Code)
 
 	e.clock.Advance(30 * time.Second)
-	res = e.mfaLogin("tess", app.code(e.clock.Now()))
+	res = e.mfaLogin("tess", app.Code(e.clock.Now()))
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	key := res.JSON(t)["key"].(string)
 
@@ -426,14 +389,14 @@ func TestMFAWrongCodesAreRateLimited(t *testing.T) {
 	})
 	key, app, _ := e.enrol(t, "vera")
 	wrong := "000000"
-	if app.code(e.clock.Now()) == wrong || app.code(e.clock.Now().Add(-30*time.Second)) == wrong || app.code(e.clock.Now().Add(30*time.Second)) == wrong {
+	if app.Code(e.clock.Now()) == wrong || app.Code(e.clock.Now().Add(-30*time.Second)) == wrong || app.Code(e.clock.Now().Add(30*time.Second)) == wrong {
 		wrong = "999999"
 	}
 	for i := range 5 {
 		res := e.mfaLogin("vera", wrong)
 		require.Equal(t, http.StatusBadRequest, res.Code, "attempt %d", i+1)
 	}
-	res := e.mfaLogin("vera", app.code(e.clock.Now()))
+	res := e.mfaLogin("vera", app.Code(e.clock.Now()))
 	require.Equal(t, http.StatusTooManyRequests, res.Code, "wrong codes count towards the login limit")
 	assert.NotEmpty(t, res.Header().Get("Retry-After"))
 
@@ -450,7 +413,7 @@ func TestMFAWrongCodesAreRateLimited(t *testing.T) {
 	assert.Contains(t, reasons, "invalid mfa code")
 
 	e.clock.Advance(6 * time.Minute)
-	assert.Equal(t, http.StatusOK, e.mfaLogin("vera", app.code(e.clock.Now())).Code)
+	assert.Equal(t, http.StatusOK, e.mfaLogin("vera", app.Code(e.clock.Now())).Code)
 }
 
 func TestMFAAuditEvents(t *testing.T) {
@@ -458,7 +421,7 @@ func TestMFAAuditEvents(t *testing.T) {
 	rec := &auditRecorder{}
 	e := newEnv(t, withMFA, withAudit(rec))
 	key, app, codes := e.enrol(t, "wade")
-	require.Equal(t, http.StatusOK, e.mfaLogin("wade", app.code(e.clock.Now())).Code)
+	require.Equal(t, http.StatusOK, e.mfaLogin("wade", app.Code(e.clock.Now())).Code)
 	require.Equal(t, http.StatusOK, e.mfaLogin("wade", codes[0]).Code)
 	require.Equal(t, http.StatusOK, e.do(http.MethodPost, recoveryPath, map[string]any{"password": goodPassword}, withToken(key)).Code)
 	require.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, totpPath, map[string]any{"password": goodPassword}, withToken(key)).Code)
@@ -491,8 +454,8 @@ func TestMFASecretsAtRest(t *testing.T) {
 	d, err := e.store.TOTPDevice(context.Background(), u.ID)
 	require.NoError(t, err)
 	assert.True(t, d.Confirmed)
-	assert.NotContains(t, string(d.SealedSecret), string(app.key), "the TOTP secret is encrypted")
-	assert.NotContains(t, string(d.SealedSecret), base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(app.key))
+	assert.NotContains(t, string(d.SealedSecret), string(app.Key), "the TOTP secret is encrypted")
+	assert.NotContains(t, string(d.SealedSecret), base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(app.Key))
 	stored, err := e.store.RecoveryCodes(context.Background(), u.ID)
 	require.NoError(t, err)
 	require.Len(t, stored, 10)
@@ -548,7 +511,7 @@ func FuzzLoginMFACode(f *testing.F) {
 		_, app, codes := e.enrol(t, "fuzz")
 		valid := map[string]bool{}
 		for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-			valid[app.code(e.clock.Now().Add(d))] = true
+			valid[app.Code(e.clock.Now().Add(d))] = true
 		}
 		body := `{"username":"fuzz","password":"` + goodPassword + `","mfa_code":` + rawCode + `}`
 		res := e.do(http.MethodPost, loginPath, body, withHeader("Content-Type", "application/json"))
@@ -567,4 +530,22 @@ func FuzzLoginMFACode(f *testing.F) {
 		}
 		assert.True(t, valid[code] || isRecovery, "logged in with %q", rawCode)
 	})
+}
+
+// A user who logs in only through a provider would be locked out by TOTP, since social
+// logins of TOTP users are refused.
+func TestMFAActivationNeedsAPassword(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withMFA)
+	u, key := e.register("abel", goodPassword, "abel@example.com")
+	unusable := "!"
+	_, err := e.store.UpdateUser(context.Background(), u.ID, restauth.UserUpdate{PasswordHash: &unusable})
+	require.NoError(t, err)
+	res := e.do(http.MethodGet, totpPath, nil, withToken(key))
+	require.Equal(t, http.StatusOK, res.Code)
+	app := scanOTPAuthURL(t, res.JSON(t)["otpauth_url"].(string))
+	res = e.do(http.MethodPost, totpPath, map[string]any{"code": app.Code(e.clock.Now())}, withToken(key))
+	require.Equal(t, http.StatusBadRequest, res.Code)
+	assert.Equal(t, map[string]any{"non_field_errors": []any{"Set a password first: TOTP is a second step after the password."}}, res.JSON(t))
+	assert.Equal(t, false, e.do(http.MethodGet, totpPath, nil, withToken(key)).JSON(t)["active"])
 }

@@ -21,6 +21,14 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) restauth.Store { return memstore.New() })
 }
 
+// One memstore is its only instance; sharing it with itself still races its locks.
+func TestStoreShared(t *testing.T) {
+	storetest.RunShared(t, func(t *testing.T) (restauth.Store, restauth.Store) {
+		s := memstore.New()
+		return s, s
+	})
+}
+
 // The suite leaves ID values to the store; memstore promises 1, 2, … per record kind, with
 // no gaps left by refused writes.
 func TestIDsCountFromOnePerKind(t *testing.T) {

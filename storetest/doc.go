@@ -13,4 +13,8 @@
 // subtest calls the constructor for a store of its own and runs in parallel with the others,
 // so the constructor must be safe to call concurrently and its stores must not share data;
 // release resources with t.Cleanup.
+//
+// A store whose instances share a database (SQL stores, used by many processes) also calls
+// RunShared with a constructor of two instances over one fresh database, which races every
+// single-use and uniqueness rule across them.
 package storetest

@@ -1,55 +1,15 @@
 package main
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base32"
-	"encoding/binary"
-	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth/internal/otptest"
 )
-
-// totpApp is what an authenticator app makes of an otpauth:// URL: RFC 6238 codes (HMAC-SHA1,
-// six digits, 30-second steps), written here independently of the library's own TOTP code.
-type totpApp struct{ key []byte }
-
-func scanOTPAuth(t *testing.T, raw string) totpApp {
-	t.Helper()
-	u, err := url.Parse(raw)
-	require.NoError(t, err)
-	require.Equal(t, "otpauth", u.Scheme)
-	require.Equal(t, "totp", u.Host)
-	q := u.Query()
-	for k, want := range map[string]string{"algorithm": "SHA1", "digits": "6", "period": "30"} {
-		if got := q.Get(k); got != "" {
-			require.Equal(t, want, got, k)
-		}
-	}
-	secret := strings.ToUpper(q.Get("secret"))
-	key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(secret, "="))
-	require.NoError(t, err)
-	require.NotEmpty(t, key)
-	return totpApp{key: key}
-}
-
-// code is the code the app shows at at.
-func (a totpApp) code(at time.Time) string {
-	var counter [8]byte
-	binary.BigEndian.PutUint64(counter[:], uint64(at.Unix()/30))
-	mac := hmac.New(sha1.New, a.key)
-	mac.Write(counter[:])
-	sum := mac.Sum(nil)
-	off := sum[len(sum)-1] & 0xf
-	v := binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff
-	return fmt.Sprintf("%06d", v%1_000_000)
-}
 
 func TestMFAFlags(t *testing.T) {
 	for _, tc := range []struct {
@@ -88,9 +48,10 @@ func TestMFALogin(t *testing.T) {
 	assert.Equal(t, false, body["active"])
 	rawURL, _ := body["otpauth_url"].(string)
 	require.NotEmpty(t, rawURL, body)
-	app := scanOTPAuth(t, rawURL)
+	app, err := otptest.Scan(rawURL)
+	require.NoError(t, err)
 
-	activationCode := app.code(time.Now())
+	activationCode := app.Code(time.Now())
 	res, body = sendJSON(t, http.DefaultClient, http.MethodPost, base+"/api/auth/mfa/totp/", map[string]any{"code": activationCode}, token)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	assert.Equal(t, true, body["active"])

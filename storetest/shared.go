@@ -1,0 +1,140 @@
+package storetest
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth"
+)
+
+// RunShared checks the rules that must hold across instances: newPair returns two stores
+// (two processes' worth of connections, pools and caches) over one fresh, empty database,
+// and every single-use or uniqueness rule is raced from both. A store whose instances
+// cannot share data has nothing to prove here.
+func RunShared(t *testing.T, newPair func(t *testing.T) (a, b restauth.Store)) {
+	for _, tc := range sharedTests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			a, b := newPair(t)
+			require.NotNil(t, a, "newPair returned nil")
+			require.NotNil(t, b, "newPair returned nil")
+			tc.fn(t, [2]restauth.Store{a, b})
+		})
+	}
+}
+
+type sharedTest struct {
+	name string
+	fn   func(t *testing.T, stores [2]restauth.Store)
+}
+
+// racers is how many goroutines race, alternating between the two stores.
+const racers = 20
+
+// enrolledUser creates a user with a TOTP device and one recovery code through stores[0].
+func enrolledUser(t *testing.T, stores [2]restauth.Store) (*restauth.User, [32]byte) {
+	t.Helper()
+	ctx := t.Context()
+	u := sampleUser("sharedmfa")
+	require.NoError(t, stores[0].CreateUser(ctx, u, nil))
+	require.NoError(t, stores[0].CreateTOTPDevice(ctx, &restauth.TOTPDevice{UserID: u.ID, SealedSecret: []byte("s"), Created: base}))
+	code := hashOf("shared code")
+	require.NoError(t, stores[0].ReplaceRecoveryCodes(ctx, u.ID, [][32]byte{code}))
+	return u, code
+}
+
+var sharedTests = []sharedTest{
+	{"one of the racing uses of a TOTP step succeeds", func(t *testing.T, stores [2]restauth.Store) {
+		u, _ := enrolledUser(t, stores)
+		var won atomic.Int32
+		startTogether(racers, func(i int) {
+			ok, err := stores[i%2].UseTOTPStep(t.Context(), u.ID, 7, true)
+			assert.NoError(t, err)
+			if ok {
+				won.Add(1)
+			}
+		})
+		assert.Equal(t, int32(1), won.Load())
+		d, err := stores[1].TOTPDevice(t.Context(), u.ID)
+		require.NoError(t, err)
+		assert.Equal(t, int64(7), d.LastStep)
+		assert.True(t, d.Confirmed)
+	}},
+	{"one of the racing uses of a recovery code succeeds", func(t *testing.T, stores [2]restauth.Store) {
+		u, code := enrolledUser(t, stores)
+		var won atomic.Int32
+		startTogether(racers, func(i int) {
+			err := stores[i%2].UseRecoveryCode(t.Context(), u.ID, code, base.Add(time.Duration(i)*time.Second))
+			if err == nil {
+				won.Add(1)
+				return
+			}
+			assert.ErrorIs(t, err, restauth.ErrNotFound)
+		})
+		assert.Equal(t, int32(1), won.Load())
+	}},
+	{"racing replacements of recovery codes leave one set", func(t *testing.T, stores [2]restauth.Store) {
+		u, _ := enrolledUser(t, stores)
+		const perSet = 5
+		startTogether(racers/2, func(i int) {
+			set := make([][32]byte, perSet)
+			for j := range set {
+				set[j] = hashOf(fmt.Sprintf("set %d code %d", i, j))
+			}
+			assert.NoError(t, stores[i%2].ReplaceRecoveryCodes(t.Context(), u.ID, set))
+		})
+		codes, err := stores[1].RecoveryCodes(t.Context(), u.ID)
+		require.NoError(t, err)
+		require.Len(t, codes, perSet, "one replacement's codes, not a mix")
+		winner := -1
+		for i := range racers / 2 {
+			if codes[0].Hash == hashOf(fmt.Sprintf("set %d code 0", i)) {
+				winner = i
+			}
+		}
+		require.GreaterOrEqual(t, winner, 0, "the first code is from none of the sets")
+		for j, c := range codes {
+			assert.Equal(t, hashOf(fmt.Sprintf("set %d code %d", winner, j)), c.Hash, "code %d is from the same set as the first", j)
+		}
+	}},
+	{"one of the racing TOTP enrolments succeeds", func(t *testing.T, stores [2]restauth.Store) {
+		u := sampleUser("sharedenrol")
+		require.NoError(t, stores[0].CreateUser(t.Context(), u, nil))
+		var won atomic.Int32
+		startTogether(racers, func(i int) {
+			err := stores[i%2].CreateTOTPDevice(t.Context(), &restauth.TOTPDevice{UserID: u.ID, SealedSecret: []byte{byte(i)}, Created: base})
+			if err == nil {
+				won.Add(1)
+				return
+			}
+			assertConflict(t, err, "totp")
+		})
+		assert.Equal(t, int32(1), won.Load())
+	}},
+	{"one of the racing creations of a username succeeds", func(t *testing.T, stores [2]restauth.Store) {
+		var won atomic.Int32
+		startTogether(racers, func(i int) {
+			err := stores[i%2].CreateUser(t.Context(), sampleUser(caseVariant("sharedname", i)), nil)
+			if err == nil {
+				won.Add(1)
+				return
+			}
+			assertConflict(t, err, "username")
+		})
+		assert.Equal(t, int32(1), won.Load())
+	}},
+}
+
+// assertConflict is requireConflict for goroutines, which must not stop the test.
+func assertConflict(t *testing.T, err error, field string) {
+	t.Helper()
+	var ce *restauth.ConflictError
+	if assert.ErrorAs(t, err, &ce) {
+		assert.Equal(t, field, ce.Field)
+	}
+}
