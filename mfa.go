@@ -187,6 +187,17 @@ func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 	return s.store.DeleteTOTPDevice(ctx, u.ID)
 }
 
+// ResetMFA removes a user's TOTP device and recovery codes without any proof: for an
+// administrator helping a user who lost both their device and their codes (after checking
+// who they are), or after Config.Secret changed and sealed secrets no longer open. The
+// user can then log in with the password alone (unless MFARequired) and enrol again.
+func (s *Service) ResetMFA(ctx context.Context, userID int64) error {
+	if _, err := s.store.UserByID(ctx, userID); err != nil {
+		return err
+	}
+	return s.store.DeleteTOTPDevice(ctx, userID)
+}
+
 // checkMFAProof verifies a re-authentication; a code is consumed like at login.
 func (s *Service) checkMFAProof(ctx context.Context, u *User, d *TOTPDevice, proof MFAProof) error {
 	switch {

@@ -549,3 +549,21 @@ func TestMFAActivationNeedsAPassword(t *testing.T) {
 	assert.Equal(t, map[string]any{"non_field_errors": []any{"Set a password first: TOTP is a second step after the password."}}, res.JSON(t))
 	assert.Equal(t, false, e.do(http.MethodGet, totpPath, nil, withToken(key)).JSON(t)["active"])
 }
+
+func TestResetMFA(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withMFA)
+	key, _, _ := e.enrol(t, "bea")
+	u, err := e.store.UserByUsername(context.Background(), "bea")
+	require.NoError(t, err)
+
+	require.ErrorIs(t, e.svc.ResetMFA(context.Background(), u.ID+100), restauth.ErrNotFound)
+	require.Equal(t, http.StatusForbidden, e.mfaLogin("bea", "").Code, "an unknown user's reset touches no one")
+
+	require.NoError(t, e.svc.ResetMFA(context.Background(), u.ID))
+	assert.Equal(t, http.StatusOK, e.mfaLogin("bea", "").Code)
+	assert.Equal(t, false, e.do(http.MethodGet, totpPath, nil, withToken(key)).JSON(t)["active"], "they can enrol again")
+	stored, err := e.store.RecoveryCodes(context.Background(), u.ID)
+	require.NoError(t, err)
+	assert.Empty(t, stored, "the recovery codes are gone")
+}

@@ -52,17 +52,13 @@ func issueToken(ctx context.Context, a *app, args []string, stdout io.Writer) er
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		return errors.New("token: usage: token USER [-name N]")
 	}
-	username := args[0]
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	name := fs.String("name", "", "token name")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	u, err := a.store.UserByUsername(ctx, username)
+	u, err := lookupUser(ctx, a, "token", args[0])
 	if err != nil {
-		if errors.Is(err, restauth.ErrNotFound) {
-			return fmt.Errorf("token: no user %q", username)
-		}
 		return err
 	}
 	issued, err := a.svc.IssueToken(ctx, u.ID, *name)
@@ -71,4 +67,28 @@ func issueToken(ctx context.Context, a *app, args []string, stdout io.Writer) er
 	}
 	fmt.Fprintln(stdout, issued.Key)
 	return nil
+}
+
+// resetMFA removes a user's TOTP device and recovery codes, for a user who lost both.
+func resetMFA(ctx context.Context, a *app, args []string, stdout io.Writer) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return errors.New("mfa-reset: usage: mfa-reset USER")
+	}
+	u, err := lookupUser(ctx, a, "mfa-reset", args[0])
+	if err != nil {
+		return err
+	}
+	if err := a.svc.ResetMFA(ctx, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "MFA reset for %s: they log in with their password and can enrol again\n", u.Username)
+	return nil
+}
+
+func lookupUser(ctx context.Context, a *app, command, username string) (*restauth.User, error) {
+	u, err := a.store.UserByUsername(ctx, username)
+	if errors.Is(err, restauth.ErrNotFound) {
+		return nil, fmt.Errorf("%s: no user %q", command, username)
+	}
+	return u, err
 }

@@ -4,6 +4,7 @@
 //	go run ./examples/server                       # serve on 127.0.0.1:8000
 //	go run ./examples/server createuser -username admin -email admin@example.com
 //	go run ./examples/server token admin -name ci  # print a new API token once
+//	go run ./examples/server mfa-reset alice       # remove a user's TOTP and recovery codes
 //
 // Flags come before the subcommand's own arguments; see -help.
 package main
@@ -51,9 +52,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return createUser(ctx, app, rest[1:], stdin, stdout, getenv)
 		case "token":
 			return issueToken(ctx, app, rest[1:], stdout)
+		case "mfa-reset":
+			return resetMFA(ctx, app, rest[1:], stdout)
 		case "serve":
 		default:
-			return fmt.Errorf("unknown command %q (want serve, createuser or token)", rest[0])
+			return fmt.Errorf("unknown command %q (want serve, createuser, token or mfa-reset)", rest[0])
 		}
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +37,8 @@ func TestMFAFlags(t *testing.T) {
 // the next 30-second step: the activation code's step is spent, and a recovery code is
 // the second factor that does not depend on the time.
 func TestMFALogin(t *testing.T) {
-	base := startServer(t, "-db", t.TempDir()+"/restauth.db", "-mfa")
+	db := t.TempDir() + "/restauth.db"
+	base := startServer(t, "-db", db, "-mfa")
 	const username, password = "mfa-user", "a-long-passphrase"
 
 	res, body := postJSON(t, base+"/api/auth/registration/", map[string]any{
@@ -99,4 +104,14 @@ func TestMFALogin(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	assert.Equal(t, float64(len(rawCodes)), body["total"])
 	assert.Equal(t, float64(len(rawCodes)-1), body["remaining"])
+
+	// An administrator resets the MFA of a user who lost device and codes: the password
+	// alone logs in again.
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"-db", db, "-mfa", "mfa-reset", username}, strings.NewReader(""), &out, io.Discard, testEnv))
+	assert.Contains(t, out.String(), "MFA reset for "+username)
+	res, body = login("")
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	err = run(context.Background(), []string{"-db", db, "mfa-reset", "nobody"}, strings.NewReader(""), io.Discard, io.Discard, testEnv)
+	assert.ErrorContains(t, err, `no user "nobody"`)
 }
