@@ -75,17 +75,22 @@ func (s *Service) activeTOTP(ctx context.Context, userID int64) (*TOTPDevice, er
 // secret, creating one the first time: repeated calls return the same secret until it is
 // activated, so a page reload does not invalidate what the user has just scanned.
 func (s *Service) TOTPStatus(ctx context.Context, u *User) (*TOTPStatus, error) {
-	for range 2 {
+	for range 3 {
 		d, err := s.store.TOTPDevice(ctx, u.ID)
 		if err == nil {
 			if d.Confirmed {
 				return &TOTPStatus{Active: true}, nil
 			}
 			key, err := s.openTOTPSecret(d)
-			if err != nil {
+			if err == nil {
+				return s.pendingStatus(u, key), nil
+			}
+			// Sealed under an earlier Config.Secret: nothing depends on a pending secret,
+			// so start over with a new one.
+			if err := s.store.DeleteTOTPDevice(ctx, u.ID); err != nil {
 				return nil, err
 			}
-			return s.pendingStatus(u, key), nil
+			continue
 		}
 		if !errors.Is(err, ErrNotFound) {
 			return nil, err

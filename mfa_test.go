@@ -567,3 +567,36 @@ func TestResetMFA(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, stored, "the recovery codes are gone")
 }
+
+// After Config.Secret changes, sealed TOTP secrets no longer open: a pending enrolment
+// starts over with a new secret, while an active device fails loudly (500, logged) until
+// an administrator resets it — never a silent login without the second factor.
+func TestMFAAfterSecretChange(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withMFA)
+	_, pendingKey := e.register("cleo", goodPassword, "cleo@example.com")
+	pending := e.do(http.MethodGet, totpPath, nil, withToken(pendingKey)).JSON(t)
+	_, app, _ := e.enrol(t, "dora")
+
+	rotated := newEnv(t, withMFA, func(cfg *restauth.Config) {
+		cfg.Store = e.store
+		cfg.Secret = []byte("a-different-secret-a-different-secret-0123")
+	})
+	rotated.clock = e.clock
+	res := rotated.do(http.MethodGet, totpPath, nil, withToken(pendingKey))
+	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+	fresh := res.JSON(t)
+	assert.Equal(t, false, fresh["active"])
+	assert.NotEqual(t, pending["secret"], fresh["secret"], "a new pending secret replaces the one that no longer opens")
+
+	// A 500 is not part of the contract, so this request skips its check.
+	rec := httptest.NewRecorder()
+	rotated.mux.ServeHTTP(rec, newRequest(http.MethodPost, loginPath, map[string]any{"username": "dora", "password": goodPassword, "mfa_code": app.Code(e.clock.Now())}))
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Equal(t, http.StatusForbidden, rotated.mfaLogin("dora", "").Code, "never a login without the second factor")
+
+	u, err := e.store.UserByUsername(context.Background(), "dora")
+	require.NoError(t, err)
+	require.NoError(t, rotated.svc.ResetMFA(context.Background(), u.ID))
+	assert.Equal(t, http.StatusOK, rotated.mfaLogin("dora", "").Code)
+}
