@@ -135,7 +135,7 @@ type Config struct {
 	// the token.
 	MFAAllowBasic bool
 	// MFAIssuer names the site in authenticator apps (the otpauth:// issuer). Default:
-	// SiteName, else SiteURL's host.
+	// SiteName, else SiteURL's host name (without the port).
 	MFAIssuer string
 
 	// SocialProviders are the single-sign-on providers, listed by providers/ in this order

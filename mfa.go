@@ -112,17 +112,17 @@ func (s *Service) pendingStatus(u *User, key []byte) *TOTPStatus {
 	return &TOTPStatus{Secret: base32NoPad.EncodeToString(key), URL: otpauthURL(s.mfaIssuer(), u.Username, key)}
 }
 
-// mfaIssuer names the site in authenticator apps; a colon would end the label's issuer
-// part early.
+// mfaIssuer names the site in authenticator apps. A colon would end the label's issuer
+// part early, so the default is the host name without its port.
 func (s *Service) mfaIssuer() string {
 	issuer := s.cfg.MFAIssuer
 	if issuer == "" {
 		issuer = s.cfg.SiteName
 	}
 	if issuer == "" {
-		issuer = s.site.Host
+		issuer = s.site.Hostname()
 	}
-	return strings.ReplaceAll(issuer, ":", "")
+	return strings.ReplaceAll(issuer, ":", " ")
 }
 
 // ActivateTOTP confirms the pending secret with a code from the user's app, and returns

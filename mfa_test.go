@@ -466,6 +466,29 @@ func TestMFASecretsAtRest(t *testing.T) {
 	}
 }
 
+func TestMFAIssuer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		configure func(*restauth.Config)
+		issuer    string
+	}{
+		{"host name without the port", func(cfg *restauth.Config) { cfg.SiteURL = "http://127.0.0.1:8000" }, "127.0.0.1"},
+		{"site name", func(cfg *restauth.Config) { cfg.SiteName = "Acme Parts" }, "Acme Parts"},
+		{"explicit, colon removed", func(cfg *restauth.Config) { cfg.SiteName = "ignored"; cfg.MFAIssuer = "Acme: Stores" }, "Acme  Stores"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, withMFA, tc.configure)
+			_, key := e.register("erin", goodPassword, "erin@example.com")
+			app := scanOTPAuthURL(t, e.do(http.MethodGet, totpPath, nil, withToken(key)).JSON(t)["otpauth_url"].(string))
+			assert.Equal(t, tc.issuer, app.Issuer)
+			assert.Equal(t, "erin", app.Account)
+		})
+	}
+}
+
 func TestMFARoutesOnlyWhenEnabled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
