@@ -58,7 +58,12 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange
 			return nil, fieldError("old_password", msgOldPasswordWrong)
 		}
 	}
-	return s.setPassword(ctx, u, pc.New1, pc.New2)
+	updated, err := s.setPassword(ctx, u, pc.New1, pc.New2)
+	if err != nil {
+		return nil, err
+	}
+	s.notify(ctx, MailPasswordChanged, updated, MailData{})
+	return updated, nil
 }
 
 // setPassword runs Django's SetPasswordForm checks (errors on new_password2) and stores

@@ -108,6 +108,11 @@ type Config struct {
 	MailTemplates map[MailKind]*MailTemplate
 	// SiteName is the site's display name in e-mails. Default: SiteURL's host.
 	SiteName string
+	// DisableSecurityNotifications stops the notices mailed to a user's primary address
+	// when their password is changed or reset, their primary address changes (the notice
+	// goes to the old one) or their MFA changes (MailPasswordChanged and the kinds after
+	// it). By default they are sent, so that an account takeover does not go unnoticed.
+	DisableSecurityNotifications bool
 
 	// SSOEnabled and SSORegistration are reported by providers/. SSOEnabled also gates the
 	// social login/connect flows; SSORegistration lets a social login create a user for a

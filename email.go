@@ -118,7 +118,18 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 			}
 		}
 	}
-	return s.store.SetPrimaryEmailAddress(ctx, id)
+	previous, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	primary, err := s.store.SetPrimaryEmailAddress(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if previous.Email != "" && !strings.EqualFold(previous.Email, primary.Email) {
+		s.notify(ctx, MailEmailChanged, previous, MailData{Email: previous.Email, NewEmail: primary.Email})
+	}
+	return primary, nil
 }
 
 // RequestVerification mails a new confirmation link for one of the user's addresses,
@@ -236,20 +247,16 @@ func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAd
 func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
 	key := makeConfirmationKey(s.cfg.Secret, addr.ID, s.now())
 	link := s.siteLink(s.cfg.EmailConfirmPath, map[string]string{"key": key})
-	return s.sendMail(ctx, MailEmailConfirmation, u, addr.Email, link, "email_address_id", addr.ID)
+	return s.sendMail(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }
 
-// sendMail renders one kind of mail for u, addressed to to, and hands it to deliver. It
+// sendMail renders one kind of mail for u, addressed to data.Email (the Service fills in
+// the site and the username), and hands it to deliver. It
 // reports false when rendering fails; delivery failures are logged by deliver.
-func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, to, link string, logArgs ...any) bool {
+func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
 	args := append([]any{"kind", string(kind), "user_id", u.ID}, logArgs...)
-	msg, err := renderMail(s.mail[kind], s.cfg.MailSubjectPrefix, to, MailData{
-		SiteURL:  s.cfg.SiteURL,
-		SiteName: s.cfg.SiteName,
-		Username: u.Username,
-		Email:    to,
-		Link:     link,
-	})
+	data.SiteURL, data.SiteName, data.Username = s.cfg.SiteURL, s.cfg.SiteName, u.Username
+	msg, err := renderMail(s.mail[kind], s.cfg.MailSubjectPrefix, data.Email, data)
 	if err != nil {
 		s.log.ErrorContext(ctx, "restauth: could not render mail", append(args, "error", err)...)
 		return false

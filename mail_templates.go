@@ -25,10 +25,32 @@ const (
 	// with it while enumeration prevention is on, instead of an error that would reveal
 	// the account to the person registering.
 	MailAccountExists MailKind = "account_already_exists"
+
+	// The security notices (see Config.DisableSecurityNotifications) tell a user that how
+	// they log in has changed, so that a change they did not make does not go unnoticed.
+
+	// MailPasswordChanged: the user changed their password (password/change/).
+	MailPasswordChanged MailKind = "password_changed"
+	// MailPasswordResetDone: the password was set with a reset link.
+	MailPasswordResetDone MailKind = "password_reset"
+	// MailEmailChanged goes to the previous primary address when another one becomes
+	// primary; NewEmail holds the new one.
+	MailEmailChanged MailKind = "email_changed"
+	// MailTOTPActivated: an authenticator app was activated.
+	MailTOTPActivated MailKind = "totp_activated"
+	// MailTOTPDeactivated: the authenticator app was deactivated (by the user or an
+	// administrator's ResetMFA).
+	MailTOTPDeactivated MailKind = "totp_deactivated"
+	// MailRecoveryCodesGenerated: the recovery codes were replaced.
+	MailRecoveryCodesGenerated MailKind = "recovery_codes_generated"
 )
 
+// securityNotices are the kinds Config.DisableSecurityNotifications stops.
+var securityNotices = []MailKind{MailPasswordChanged, MailPasswordResetDone, MailEmailChanged,
+	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated}
+
 // mailKinds lists every kind, in a fixed order for validation and tests.
-var mailKinds = []MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists}
+var mailKinds = append([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists}, securityNotices...)
 
 // MailData is what the templates see as ".". Every field but SiteURL may come from a user
 // (a username, an address someone typed): the HTML template escapes them, the text and
@@ -43,8 +65,11 @@ type MailData struct {
 	// Email is the recipient address.
 	Email string
 	// Link is the password-reset or confirmation URL; for MailAccountExists it is the
-	// password-reset page, or empty.
+	// password-reset page, or empty; the security notices have none.
 	Link string
+	// NewEmail is, for MailEmailChanged, the new primary address (Email, the recipient, is
+	// the previous one).
+	NewEmail string
 }
 
 // MailTemplate renders one kind of e-mail. All three parts are required. Subject is
@@ -87,6 +112,7 @@ func mergeMailTemplates(custom map[MailKind]*MailTemplate) (map[MailKind]*MailTe
 		Username: "sample",
 		Email:    "sample@example.com",
 		Link:     "https://example.com/link?uid=MQ&token=sample",
+		NewEmail: "new@example.com",
 	}
 	for k, t := range custom {
 		if _, ok := out[k]; !ok {

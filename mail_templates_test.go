@@ -4,6 +4,7 @@ import (
 	"errors"
 	htmltemplate "html/template"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	texttemplate "text/template"
@@ -190,7 +191,7 @@ func TestMergeMailTemplates(t *testing.T) {
 		{name: "nil template", custom: map[MailKind]*MailTemplate{MailPasswordReset: nil}, wantErr: "needs Subject, Text and HTML"},
 		{name: "missing HTML", custom: map[MailKind]*MailTemplate{MailEmailConfirmation: {Subject: custom.Subject, Text: custom.Text}}, wantErr: "needs Subject, Text and HTML"},
 		{name: "missing subject", custom: map[MailKind]*MailTemplate{MailAccountExists: {Text: custom.Text, HTML: custom.HTML}}, wantErr: "needs Subject, Text and HTML"},
-		{name: "unknown kind", custom: map[MailKind]*MailTemplate{"password_reset": custom}, wantErr: "unknown mail template kind"},
+		{name: "unknown kind", custom: map[MailKind]*MailTemplate{"password_reset_link": custom}, wantErr: "unknown mail template kind"},
 		{name: "template that cannot render", custom: map[MailKind]*MailTemplate{MailPasswordReset: broken}, wantErr: "rendering mail text"},
 	}
 	for _, tc := range tests {
@@ -211,9 +212,14 @@ func TestMergeMailTemplates(t *testing.T) {
 					continue
 				}
 				require.NotNil(t, got[k])
-				msg, err := renderMail(got[k], "", "a@example.com", MailData{SiteURL: "https://example.com", Link: "https://example.com/x"})
+				msg, err := renderMail(got[k], "", "a@example.com", MailData{SiteURL: "https://example.com", Username: "ann", Link: "https://example.com/x"})
 				require.NoError(t, err)
-				assert.Contains(t, msg.Text, "https://example.com/x", "default for %s", k)
+				if slices.Contains(securityNotices, k) {
+					assert.Contains(t, msg.Text, "ann", "default for %s names the account", k)
+					assert.Contains(t, msg.Text, "If you did not make this change", "default for %s", k)
+				} else {
+					assert.Contains(t, msg.Text, "https://example.com/x", "default for %s", k)
+				}
 			}
 		})
 	}

@@ -1,44 +1,30 @@
 package restauth
 
 import (
-	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"errors"
-	"io"
-	"log"
-	"math/big"
 	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth/internal/smtptest"
 )
 
-// testSMTPServer is a real SMTP server (github.com/emersion/go-smtp) running inside the
-// test process on 127.0.0.1, for any test of this package that needs mail actually
-// delivered — the SMTP mailer's own tests and the HTTP password-reset and e-mail
-// confirmation flows. Set the exported fields, then call start; the zero value offers
-// STARTTLS (with a self-signed certificate generated per server) and accepts mail without
-// authentication.
+// testSMTPServer is the in-process SMTP server of internal/smtptest (a real
+// github.com/emersion/go-smtp server on 127.0.0.1), for any test of this package that
+// needs mail actually delivered, plus config, which points an SMTPMailer at it. Set the
+// exported fields (see smtptest.Server), then call start; the zero value offers STARTTLS
+// and accepts mail without authentication.
 //
 //	srv := &testSMTPServer{Username: "mailer", Password: "secret"}
 //	srv.start(t)
@@ -46,70 +32,27 @@ import (
 //	// … trigger a mail …
 //	msgs := srv.messages()
 //	hdr, text, html := msgs[0].parts(t)
-type testSMTPServer struct {
-	// Username and Password, when Username is set, make AUTH mandatory before MAIL FROM.
-	Username, Password string
-	// Mechanisms are the AUTH mechanisms offered: "PLAIN" (the default) and/or "LOGIN".
-	Mechanisms []string
-	// NoTLS disables STARTTLS and allows AUTH in plain text.
-	NoTLS bool
-	// ImplicitTLS speaks TLS from the first byte (port-465 style) instead of STARTTLS.
-	ImplicitTLS bool
+type testSMTPServer smtptest.Server
 
-	addr      string
-	clientTLS *tls.Config
+// testSMTPMessage is one message the testSMTPServer accepted (see smtptest.Message).
+type testSMTPMessage smtptest.Message
 
-	mu   sync.Mutex
-	msgs []testSMTPMessage
-}
-
-// testSMTPMessage is one message the testSMTPServer accepted.
-type testSMTPMessage struct {
-	From     string   // envelope sender (MAIL FROM)
-	To       []string // envelope recipients (RCPT TO)
-	Data     []byte   // the message as transferred, headers and body
-	TLS      bool     // the session was encrypted
-	AuthUser string   // the authenticated user, "" without AUTH
-	AuthMech string   // the mechanism used, "" without AUTH
-}
+func (s *testSMTPServer) server() *smtptest.Server { return (*smtptest.Server)(s) }
 
 // start listens on 127.0.0.1:0 and serves until the test ends. It returns the address
 // ("127.0.0.1:port") and a client TLS config that trusts the server's certificate.
 func (s *testSMTPServer) start(t testing.TB) (addr string, clientTLS *tls.Config) {
 	t.Helper()
-	cert, roots := testSelfSignedCert(t)
-	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-
-	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &testSMTPSession{srv: s, conn: c}, nil
-	}))
-	srv.Domain = "localhost"
-	srv.ReadTimeout = 10 * time.Second
-	srv.WriteTimeout = 10 * time.Second
-	srv.MaxMessageBytes = 1 << 20
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	srv.AllowInsecureAuth = s.NoTLS
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	switch {
-	case s.ImplicitTLS:
-		l = tls.NewListener(l, serverTLS)
-	case !s.NoTLS:
-		srv.TLSConfig = serverTLS
-	}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-
-	s.addr = l.Addr().String()
-	s.clientTLS = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	return s.addr, s.clientTLS.Clone()
+	return s.server().Start(t)
 }
+
+// addr returns the address ("127.0.0.1:port") of the started server.
+func (s *testSMTPServer) addr() string { return s.server().Addr() }
 
 // config returns an SMTPConfig for this (started) server: its host and port, a TLS policy
 // matching NoTLS/ImplicitTLS, the trusted root, its credentials and a short timeout.
 func (s *testSMTPServer) config(from string) SMTPConfig {
-	host, portStr, _ := net.SplitHostPort(s.addr)
+	host, portStr, _ := net.SplitHostPort(s.addr())
 	port, _ := strconv.Atoi(portStr)
 	policy := SMTPStartTLS
 	switch {
@@ -119,192 +62,27 @@ func (s *testSMTPServer) config(from string) SMTPConfig {
 		policy = SMTPImplicitTLS
 	}
 	return SMTPConfig{
-		Host: host, Port: port, TLS: policy, TLSConfig: s.clientTLS.Clone(),
+		Host: host, Port: port, TLS: policy, TLSConfig: s.server().ClientTLS(),
 		Username: s.Username, Password: s.Password,
 		From: from, HELO: "client.test", Timeout: 5 * time.Second,
 	}
 }
 
-// messages returns a copy of the messages accepted so far, oldest first. Delivery is
-// synchronous: a message is stored before the server acknowledges DATA, so it is here as
-// soon as Mailer.Send has returned.
+// messages returns a copy of the messages accepted so far, oldest first; a message is
+// here as soon as Mailer.Send has returned.
 func (s *testSMTPServer) messages() []testSMTPMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.msgs)
-}
-
-func (s *testSMTPServer) mechanisms() []string {
-	if len(s.Mechanisms) == 0 {
-		return []string{sasl.Plain}
+	msgs := s.server().Messages()
+	out := make([]testSMTPMessage, len(msgs))
+	for i, m := range msgs {
+		out[i] = testSMTPMessage(m)
 	}
-	return s.Mechanisms
+	return out
 }
 
-type testSMTPSession struct {
-	srv      *testSMTPServer
-	conn     *smtp.Conn
-	authUser string
-	authMech string
-	from     string
-	to       []string
-}
-
-func (x *testSMTPSession) AuthMechanisms() []string { return x.srv.mechanisms() }
-
-func (x *testSMTPSession) Auth(mech string) (sasl.Server, error) {
-	check := func(username, password string) error {
-		if username != x.srv.Username || password != x.srv.Password {
-			return smtp.ErrAuthFailed
-		}
-		x.authUser, x.authMech = username, mech
-		return nil
-	}
-	switch mech {
-	case sasl.Plain:
-		return sasl.NewPlainServer(func(_, username, password string) error { return check(username, password) }), nil
-	case sasl.Login:
-		return &testLoginServer{check: check}, nil
-	}
-	return nil, smtp.ErrAuthUnknownMechanism
-}
-
-func (x *testSMTPSession) Mail(from string, _ *smtp.MailOptions) error {
-	if x.srv.Username != "" && x.authUser == "" {
-		return smtp.ErrAuthRequired
-	}
-	x.from = from
-	return nil
-}
-
-func (x *testSMTPSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	x.to = append(x.to, to)
-	return nil
-}
-
-func (x *testSMTPSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	_, isTLS := x.conn.TLSConnectionState()
-	x.srv.mu.Lock()
-	defer x.srv.mu.Unlock()
-	x.srv.msgs = append(x.srv.msgs, testSMTPMessage{
-		From: x.from, To: slices.Clone(x.to), Data: b, TLS: isTLS,
-		AuthUser: x.authUser, AuthMech: x.authMech,
-	})
-	return nil
-}
-
-func (x *testSMTPSession) Reset()        { x.from, x.to = "", nil }
-func (x *testSMTPSession) Logout() error { return nil }
-
-// testLoginServer is the server side of the (obsolete but still common) LOGIN mechanism,
-// which go-sasl only implements for clients.
-type testLoginServer struct {
-	check    func(username, password string) error
-	username string
-	step     int
-}
-
-func (l *testLoginServer) Next(response []byte) (challenge []byte, done bool, err error) {
-	switch l.step {
-	case 0:
-		l.step++
-		if len(response) > 0 { // initial response carries the username
-			l.username = string(response)
-			l.step++
-			return []byte("Password:"), false, nil
-		}
-		return []byte("Username:"), false, nil
-	case 1:
-		l.step++
-		l.username = string(response)
-		return []byte("Password:"), false, nil
-	default:
-		return nil, true, l.check(l.username, string(response))
-	}
-}
-
-// testSelfSignedCert returns a certificate valid for 127.0.0.1, ::1 and localhost, and a
-// pool holding it as the only root.
-func testSelfSignedCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "restauth test SMTP server"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		DNSNames:              []string{"localhost"},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	leaf, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
-
-// parts parses the message as a mail client would and returns its header and the decoded
-// text/plain and text/html bodies ("" when a part is missing), with "\n" line ends. It fails the test unless
-// the body is a single part or multipart/alternative.
+// parts parses the message as a mail client would; see smtptest.Message.Parts.
 func (m testSMTPMessage) parts(t testing.TB) (hdr mail.Header, text, html string) {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
-	require.NoError(t, err)
-	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	require.NoError(t, err)
-	store := func(ct string, body string) {
-		switch ct {
-		case "text/plain":
-			text = body
-		case "text/html":
-			html = body
-		default:
-			t.Fatalf("unexpected part type %q", ct)
-		}
-	}
-	if !strings.HasPrefix(mediaType, "multipart/") {
-		store(mediaType, testDecodeBody(t, msg.Header.Get("Content-Transfer-Encoding"), msg.Body))
-		return msg.Header, text, html
-	}
-	require.Equal(t, "multipart/alternative", mediaType)
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextRawPart() // raw: decode quoted-printable explicitly below
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		ct, _, err := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		require.NoError(t, err)
-		store(ct, testDecodeBody(t, p.Header.Get("Content-Transfer-Encoding"), p))
-	}
-	return msg.Header, text, html
-}
-
-func testDecodeBody(t testing.TB, cte string, r io.Reader) string {
-	t.Helper()
-	switch strings.ToLower(cte) {
-	case "quoted-printable":
-		r = quotedprintable.NewReader(r)
-	case "", "7bit", "8bit":
-	default:
-		t.Fatalf("unexpected Content-Transfer-Encoding %q", cte)
-	}
-	b, err := io.ReadAll(r)
-	require.NoError(t, err)
-	// MIME text travels with CRLF line ends; tests compare with Go strings using "\n".
-	return strings.ReplaceAll(string(b), "\r\n", "\n")
+	return smtptest.Message(m).Parts(t)
 }
 
 // testResetLink is a link shaped like the Service's password-reset links: its query has
@@ -447,7 +225,7 @@ func TestSMTPMailerErrors(t *testing.T) {
 				cfg.TLS = SMTPStartTLSOpportunistic
 				cfg.Host = "mail.invalid"
 				cfg.TLSConfig = nil
-				return send{cfg: cfg, ctx: context.Background(), dialAddr: srv.addr}
+				return send{cfg: cfg, ctx: context.Background(), dialAddr: srv.addr()}
 			},
 			wantText: "unencrypted",
 		},

@@ -149,7 +149,12 @@ func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) ([]str
 	if !ok {
 		return nil, incorrectCode("code")
 	}
-	return s.newRecoveryCodes(ctx, u.ID)
+	codes, err := s.newRecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.notify(ctx, MailTOTPActivated, u, MailData{})
+	return codes, nil
 }
 
 // useTOTPCode checks code against the device and consumes its time step, so the same code
@@ -189,7 +194,11 @@ func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
 		return err
 	}
-	return s.store.DeleteTOTPDevice(ctx, u.ID)
+	if err := s.store.DeleteTOTPDevice(ctx, u.ID); err != nil {
+		return err
+	}
+	s.notify(ctx, MailTOTPDeactivated, u, MailData{})
+	return nil
 }
 
 // ResetMFA removes a user's TOTP device and recovery codes without any proof: for an
@@ -197,10 +206,21 @@ func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 // who they are), or after Config.Secret changed and sealed secrets no longer open. The
 // user can then log in with the password alone (unless MFARequired) and enrol again.
 func (s *Service) ResetMFA(ctx context.Context, userID int64) error {
-	if _, err := s.store.UserByID(ctx, userID); err != nil {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
 		return err
 	}
-	return s.store.DeleteTOTPDevice(ctx, userID)
+	d, err := s.activeTOTP(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteTOTPDevice(ctx, userID); err != nil {
+		return err
+	}
+	if d != nil {
+		s.notify(ctx, MailTOTPDeactivated, u, MailData{})
+	}
+	return nil
 }
 
 // checkMFAProof verifies a re-authentication; a code is consumed like at login.

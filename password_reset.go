@@ -54,7 +54,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	for _, c := range users {
 		token := tokens.make(c.user, c.emails, s.now())
 		link := s.siteLink(s.cfg.PasswordResetPath, map[string]string{"uid": encodeBase36(c.user.ID), "token": token})
-		s.sendMail(ctx, MailPasswordReset, c.user, email, link)
+		s.sendMail(ctx, MailPasswordReset, c.user, MailData{Email: email, Link: link})
 	}
 	return nil
 }
@@ -118,7 +118,12 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, uid, token, new1, ne
 	if !s.resetTokens().check(u, emails, token, s.now()) {
 		return nil, fieldError("token", msgInvalidValue)
 	}
-	return s.setPassword(ctx, u, new1, new2)
+	updated, err := s.setPassword(ctx, u, new1, new2)
+	if err != nil {
+		return nil, err
+	}
+	s.notify(ctx, MailPasswordResetDone, updated, MailData{})
+	return updated, nil
 }
 
 // resetUser loads the user a reset link's uid names.

@@ -115,7 +115,12 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
 		return nil, err
 	}
-	return s.newRecoveryCodes(ctx, u.ID)
+	codes, err := s.newRecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.notify(ctx, MailRecoveryCodesGenerated, u, MailData{})
+	return codes, nil
 }
 
 type recoveryCodesBody struct {

@@ -69,7 +69,7 @@ func (s *Service) concealTakenEmail(ctx context.Context, err error, email string
 		return false
 	}
 	if u, addr, err := s.verifiedHolder(ctx, email); err == nil && u != nil {
-		s.sendMail(ctx, MailAccountExists, u, addr.Email, s.cfg.SiteURL)
+		s.sendMail(ctx, MailAccountExists, u, MailData{Email: addr.Email, Link: s.cfg.SiteURL})
 	}
 	return true
 }
