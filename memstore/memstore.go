@@ -8,6 +8,7 @@ package memstore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -166,11 +167,6 @@ func (r *userRecord) holds(addr string) bool {
 	return false
 }
 
-func copyUser(u *restauth.User) *restauth.User {
-	c := *u
-	return &c
-}
-
 func copySocial(a *restauth.SocialAccount) restauth.SocialAccount {
 	c := *a
 	c.ExtraData = bytes.Clone(a.ExtraData)
@@ -231,16 +227,7 @@ func (s *Store) insertEmail(r *userRecord, e restauth.EmailAddress) *restauth.Em
 
 // UserByID implements restauth.Store.
 func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r, ok := s.users[id]
-	if !ok {
-		return nil, notFound("user", id)
-	}
-	return copyUser(&r.user), nil
+	return lookupByID(ctx, s, s.users, "user", id, func(r *userRecord) *restauth.User { return clone(&r.user) })
 }
 
 // UserByUsername implements restauth.Store.
@@ -255,7 +242,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.
 	if !ok {
 		return nil, notFound("user", fmt.Sprintf("%q", username))
 	}
-	return copyUser(&r.user), nil
+	return clone(&r.user), nil
 }
 
 // UsersByEmail implements restauth.Store.
@@ -269,52 +256,38 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.Use
 	refs := s.byEmail[k]
 	out := make([]*restauth.User, 0, len(refs))
 	for uid := range refs {
-		out = append(out, copyUser(&s.users[uid].user))
+		out = append(out, clone(&s.users[uid].user))
 	}
-	slices.SortFunc(out, func(a, b *restauth.User) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *restauth.User) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
-}
-
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // UpdateUser implements restauth.Store.
 func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdate) (*restauth.User, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.users[id]
-	if !ok {
-		return nil, notFound("user", id)
-	}
-	if upd.Username != nil {
-		oldKey, newKey := fold(r.user.Username), fold(*upd.Username)
-		// A user may change the case of their own name; only someone else's name conflicts.
-		if o, taken := s.byUsername[newKey]; taken && o != r {
-			return nil, conflict("username")
+	var out *restauth.User
+	err := s.withUser(ctx, id, func(r *userRecord) error {
+		if upd.Username != nil {
+			oldKey, newKey := fold(r.user.Username), fold(*upd.Username)
+			// A user may change the case of their own name; only someone else's name conflicts.
+			if o, taken := s.byUsername[newKey]; taken && o != r {
+				return conflict("username")
+			}
+			delete(s.byUsername, oldKey)
+			s.byUsername[newKey] = r
+			r.user.Username = *upd.Username
 		}
-		delete(s.byUsername, oldKey)
-		s.byUsername[newKey] = r
-		r.user.Username = *upd.Username
-	}
-	u := &r.user
-	setIf(&u.FirstName, upd.FirstName)
-	setIf(&u.LastName, upd.LastName)
-	setIf(&u.PasswordHash, upd.PasswordHash)
-	setIf(&u.LastLogin, upd.LastLogin)
-	setIf(&u.IsActive, upd.IsActive)
-	setIf(&u.IsStaff, upd.IsStaff)
-	setIf(&u.IsSuperuser, upd.IsSuperuser)
-	return copyUser(u), nil
+		u := &r.user
+		setIf(&u.FirstName, upd.FirstName)
+		setIf(&u.LastName, upd.LastName)
+		setIf(&u.PasswordHash, upd.PasswordHash)
+		setIf(&u.LastLogin, upd.LastLogin)
+		setIf(&u.IsActive, upd.IsActive)
+		setIf(&u.IsStaff, upd.IsStaff)
+		setIf(&u.IsSuperuser, upd.IsSuperuser)
+		out = clone(u)
+		return nil
+	})
+	return out, err
 }
 
 func setIf[T any](dst *T, src *T) {
@@ -325,30 +298,23 @@ func setIf[T any](dst *T, src *T) {
 
 // DeleteUser implements restauth.Store.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.users[id]
-	if !ok {
-		return notFound("user", id)
-	}
-	for _, e := range r.emails {
-		s.dropEmail(e)
-	}
-	for _, t := range r.tokens {
-		delete(s.tokens, t.ID)
-		delete(s.byHash, t.KeyHash)
-	}
-	for _, a := range r.social {
-		delete(s.social, a.ID)
-		delete(s.byUID, socialKey{a.Provider, a.UID})
-	}
-	s.setUserEmail(r, "")
-	delete(s.byUsername, fold(r.user.Username))
-	delete(s.users, id)
-	return nil
+	return s.withUser(ctx, id, func(r *userRecord) error {
+		for _, e := range r.emails {
+			s.dropEmail(e)
+		}
+		for _, t := range r.tokens {
+			delete(s.tokens, t.ID)
+			delete(s.byHash, t.KeyHash)
+		}
+		for _, a := range r.social {
+			delete(s.social, a.ID)
+			delete(s.byUID, socialKey{a.Provider, a.UID})
+		}
+		s.setUserEmail(r, "")
+		delete(s.byUsername, fold(r.user.Username))
+		delete(s.users, id)
+		return nil
+	})
 }
 
 // dropEmail removes e from the global maps and indexes (not from its user's list).
@@ -387,142 +353,136 @@ func listOfUser[T any](ctx context.Context, s *Store, userID int64, rows func(*u
 // deref copies a record that holds no slices or maps.
 func deref[T any](row *T) T { return *row }
 
-// EmailAddressByID implements restauth.Store.
-func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
-	return lookupByID(ctx, s, func() map[int64]*restauth.EmailAddress { return s.emails }, "email address", id)
+// clone returns a copy of a record that holds no slices or maps.
+func clone[T any](row *T) *T {
+	c := *row
+	return &c
 }
 
-// lookupByID returns a copy of the record with that id from the map table() returns,
-// read under the store's read lock.
-func lookupByID[T any](ctx context.Context, s *Store, table func() map[int64]*T, kind string, id int64) (*T, error) {
+// EmailAddressByID implements restauth.Store.
+func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
+	return lookupByID(ctx, s, s.emails, "email address", id, clone)
+}
+
+// lookupByID returns view(row) of the row of table (one of the store's maps by ID) with
+// that id, read under the store's read lock; an unknown id is notFound(kind, id).
+func lookupByID[T, V any](ctx context.Context, s *Store, table map[int64]*T, kind string, id int64, view func(*T) *V) (*V, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	rec, ok := table()[id]
+	row, ok := table[id]
 	if !ok {
 		return nil, notFound(kind, id)
 	}
-	c := *rec
-	return &c, nil
+	return view(row), nil
+}
+
+// withRow runs fn on the row of table (one of the store's maps by ID) with that id, under
+// the store's write lock; an unknown id is notFound(kind, id).
+func withRow[T any](ctx context.Context, s *Store, table map[int64]*T, kind string, id int64, fn func(*T) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	row, ok := table[id]
+	if !ok {
+		return notFound(kind, id)
+	}
+	return fn(row)
+}
+
+// withUser runs fn on the user's record under the write lock; ErrNotFound for an unknown
+// user.
+func (s *Store) withUser(ctx context.Context, userID int64, fn func(*userRecord) error) error {
+	return withRow(ctx, s, s.users, "user", userID, fn)
 }
 
 // AddEmailAddress implements restauth.Store. It returns an error matching
 // restauth.ErrNotFound when e.UserID names no user.
 func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.users[e.UserID]
-	if !ok {
-		return notFound("user", e.UserID)
-	}
-	if r.holds(e.Email) {
-		return conflict("user_email")
-	}
-	if e.Verified {
-		if _, taken := s.verified[fold(e.Email)]; taken {
-			return conflict("email")
+	return s.withUser(ctx, e.UserID, func(r *userRecord) error {
+		if r.holds(e.Email) {
+			return conflict("user_email")
 		}
-	}
-	p := s.insertEmail(r, *e)
-	if p.Primary {
-		s.makePrimary(r, p)
-	}
-	e.ID = p.ID
-	return nil
+		if e.Verified {
+			if _, taken := s.verified[fold(e.Email)]; taken {
+				return conflict("email")
+			}
+		}
+		p := s.insertEmail(r, *e)
+		if p.Primary {
+			s.makePrimary(r, p)
+		}
+		e.ID = p.ID
+		return nil
+	})
 }
 
 // VerifyEmailAddress implements restauth.Store. Verifying a verified address is not an error.
 func (s *Store) VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*restauth.EmailAddress, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.emails[id]
-	if !ok {
-		return nil, notFound("email address", id)
-	}
-	k := fold(e.Email)
-	// The owner of a verified address is the only holder of its row, so any other row in
-	// the index belongs to another user.
-	if o, taken := s.verified[k]; taken && o != e {
-		return nil, conflict("email")
-	}
-	e.Verified = true
-	s.verified[k] = e
-	r := s.users[e.UserID]
-	if makePrimaryIfNone && !slices.ContainsFunc(r.emails, func(o *restauth.EmailAddress) bool { return o.Primary }) {
-		s.makePrimary(r, e)
-	}
-	c := *e
-	return &c, nil
+	var out *restauth.EmailAddress
+	err := withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
+		k := fold(e.Email)
+		// The owner of a verified address is the only holder of its row, so any other row
+		// in the index belongs to another user.
+		if o, taken := s.verified[k]; taken && o != e {
+			return conflict("email")
+		}
+		e.Verified = true
+		s.verified[k] = e
+		r := s.users[e.UserID]
+		if makePrimaryIfNone && !slices.ContainsFunc(r.emails, func(o *restauth.EmailAddress) bool { return o.Primary }) {
+			s.makePrimary(r, e)
+		}
+		out = clone(e)
+		return nil
+	})
+	return out, err
 }
 
 // SetPrimaryEmailAddress implements restauth.Store.
 func (s *Store) SetPrimaryEmailAddress(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.emails[id]
-	if !ok {
-		return nil, notFound("email address", id)
-	}
-	s.makePrimary(s.users[e.UserID], e)
-	c := *e
-	return &c, nil
+	var out *restauth.EmailAddress
+	err := withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
+		s.makePrimary(s.users[e.UserID], e)
+		out = clone(e)
+		return nil
+	})
+	return out, err
 }
 
 // DeleteEmailAddress implements restauth.Store.
 func (s *Store) DeleteEmailAddress(ctx context.Context, id int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.emails[id]
-	if !ok {
-		return notFound("email address", id)
-	}
-	r := s.users[e.UserID]
-	s.dropEmail(e)
-	r.emails = slices.DeleteFunc(r.emails, func(o *restauth.EmailAddress) bool { return o == e })
-	if e.Primary {
-		s.setUserEmail(r, "")
-	}
-	return nil
+	return withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
+		r := s.users[e.UserID]
+		s.dropEmail(e)
+		r.emails = slices.DeleteFunc(r.emails, func(o *restauth.EmailAddress) bool { return o == e })
+		if e.Primary {
+			s.setUserEmail(r, "")
+		}
+		return nil
+	})
 }
 
 // CreateToken implements restauth.Store. It returns an error matching restauth.ErrNotFound
 // when t.UserID names no user.
 func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.users[t.UserID]
-	if !ok {
-		return notFound("user", t.UserID)
-	}
-	if _, taken := s.byHash[t.KeyHash]; taken {
-		return conflict("token")
-	}
-	s.lastTokenID++
-	p := new(restauth.APIToken)
-	*p = *t
-	p.ID = s.lastTokenID
-	s.tokens[p.ID] = p
-	s.byHash[p.KeyHash] = p
-	r.tokens = append(r.tokens, p)
-	t.ID = p.ID
-	return nil
+	return s.withUser(ctx, t.UserID, func(r *userRecord) error {
+		if _, taken := s.byHash[t.KeyHash]; taken {
+			return conflict("token")
+		}
+		s.lastTokenID++
+		p := clone(t)
+		p.ID = s.lastTokenID
+		s.tokens[p.ID] = p
+		s.byHash[p.KeyHash] = p
+		r.tokens = append(r.tokens, p)
+		t.ID = p.ID
+		return nil
+	})
 }
 
 // errTokenNotFound is preallocated so that a lookup of an unknown key, which anyone can
@@ -550,7 +510,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APITo
 
 // TokenByID implements restauth.Store.
 func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, error) {
-	return lookupByID(ctx, s, func() map[int64]*restauth.APIToken { return s.tokens }, "token", id)
+	return lookupByID(ctx, s, s.tokens, "token", id, clone)
 }
 
 // Tokens implements restauth.Store. An unknown user has no tokens.
@@ -560,60 +520,39 @@ func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, 
 
 // RevokeToken implements restauth.Store.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tokens[id]
-	if !ok {
-		return notFound("token", id)
-	}
-	t.Revoked = true
-	return nil
+	return withRow(ctx, s, s.tokens, "token", id, func(t *restauth.APIToken) error {
+		t.Revoked = true
+		return nil
+	})
 }
 
 // TouchToken implements restauth.Store.
 func (s *Store) TouchToken(ctx context.Context, id int64, day time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tokens[id]
-	if !ok {
-		return notFound("token", id)
-	}
-	t.LastSeen = day
-	return nil
+	return withRow(ctx, s, s.tokens, "token", id, func(t *restauth.APIToken) error {
+		t.LastSeen = day
+		return nil
+	})
 }
 
 // CreateSocialAccount implements restauth.Store. A taken (provider, uid) is a
 // *restauth.ConflictError with Field "social"; an unknown a.UserID matches
 // restauth.ErrNotFound.
 func (s *Store) CreateSocialAccount(ctx context.Context, a *restauth.SocialAccount) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.users[a.UserID]
-	if !ok {
-		return notFound("user", a.UserID)
-	}
-	k := socialKey{a.Provider, a.UID}
-	if _, taken := s.byUID[k]; taken {
-		return conflict("social")
-	}
-	s.lastSocialID++
-	c := copySocial(a)
-	c.ID = s.lastSocialID
-	p := &c
-	s.social[p.ID] = p
-	s.byUID[k] = p
-	r.social = append(r.social, p)
-	a.ID = p.ID
-	return nil
+	return s.withUser(ctx, a.UserID, func(r *userRecord) error {
+		k := socialKey{a.Provider, a.UID}
+		if _, taken := s.byUID[k]; taken {
+			return conflict("social")
+		}
+		s.lastSocialID++
+		c := copySocial(a)
+		c.ID = s.lastSocialID
+		p := &c
+		s.social[p.ID] = p
+		s.byUID[k] = p
+		r.social = append(r.social, p)
+		a.ID = p.ID
+		return nil
+	})
 }
 
 // SocialAccountByUID implements restauth.Store.
@@ -638,36 +577,22 @@ func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.So
 
 // UpdateSocialAccountLogin implements restauth.Store.
 func (s *Store) UpdateSocialAccountLogin(ctx context.Context, id int64, at time.Time, extra []byte) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	// Copy outside the lock: the caller keeps its slice and may change it later.
 	extra = bytes.Clone(extra)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.social[id]
-	if !ok {
-		return notFound("social account", id)
-	}
-	a.LastLogin, a.ExtraData = at, extra
-	return nil
+	return withRow(ctx, s, s.social, "social account", id, func(a *restauth.SocialAccount) error {
+		a.LastLogin, a.ExtraData = at, extra
+		return nil
+	})
 }
 
 // DeleteSocialAccount implements restauth.Store.
 func (s *Store) DeleteSocialAccount(ctx context.Context, id int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	a, ok := s.social[id]
-	if !ok {
-		return notFound("social account", id)
-	}
-	delete(s.social, id)
-	delete(s.byUID, socialKey{a.Provider, a.UID})
-	if r, ok := s.users[a.UserID]; ok {
-		r.social = slices.DeleteFunc(r.social, func(o *restauth.SocialAccount) bool { return o == a })
-	}
-	return nil
+	return withRow(ctx, s, s.social, "social account", id, func(a *restauth.SocialAccount) error {
+		delete(s.social, id)
+		delete(s.byUID, socialKey{a.Provider, a.UID})
+		if r, ok := s.users[a.UserID]; ok {
+			r.social = slices.DeleteFunc(r.social, func(o *restauth.SocialAccount) bool { return o == a })
+		}
+		return nil
+	})
 }

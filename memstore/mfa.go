@@ -99,18 +99,3 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, hash [32]byte
 		return nil
 	})
 }
-
-// withUser runs fn on the user's record under the write lock; ErrNotFound for an unknown
-// user.
-func (s *Store) withUser(ctx context.Context, userID int64, fn func(*userRecord) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.users[userID]
-	if !ok {
-		return notFound("user", userID)
-	}
-	return fn(r)
-}

@@ -5,12 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
 	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/internal/migrations"
+	"github.com/restauth/restauth/internal/periodic"
 )
 
 // DefaultSchema is the schema the tables live in unless WithSchema names another.
@@ -63,10 +60,7 @@ type Store struct {
 	// traces nothing, so that TokenByHash may use a prepared statement directly.
 	fastTokens bool
 
-	mu          sync.Mutex
-	closed      bool
-	cleanupStop chan struct{} // closed by Close when the cleanup goroutine runs
-	cleanupDone chan struct{} // closed by the cleanup goroutine when it ends
+	cleanup periodic.Task // deletes expired sessions once SessionStore starts it; Close stops it
 }
 
 // Compile-time check that Store implements restauth.Store.
@@ -123,17 +117,8 @@ func (s *Store) Schema() string { return s.opts.schema }
 // Close stops the session cleanup and, if the store was made by Open, closes the pool,
 // waiting for connections in use to be released. Closing twice is harmless.
 func (s *Store) Close() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	s.closed = true
-	stop, done := s.cleanupStop, s.cleanupDone
-	s.mu.Unlock()
-	if stop != nil {
-		close(stop)
-		<-done
+	if !s.cleanup.Stop() {
+		return // closed already
 	}
 	if s.ownsPool {
 		s.pool.Close()
@@ -145,52 +130,6 @@ func (s *Store) Close() {
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations ordered by version, the number their file
-// name starts with ("0001_init.sql" is version 1).
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		digits, _, _ := strings.Cut(base, "_")
-		v, err := strconv.ParseInt(digits, 10, 64)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("pgstore: migration %s: name must start with a positive version number", base)
-		}
-		b, err := migrationFS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return cmpInt(a.version, b.version) })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("pgstore: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // migrationLockClass is the first key of the advisory lock taken while migrating (the
 // second is a hash of the schema name): "rAUT".
 const migrationLockClass = 0x72415554
@@ -199,9 +138,9 @@ const migrationLockClass = 0x72415554
 // transaction-scoped advisory lock, so that concurrent callers wait for each other and
 // then find the work done.
 func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	ms, err := migrations()
+	ms, err := migrations.Load(migrationFS, "migrations/*.sql")
 	if err != nil {
-		return err
+		return fmt.Errorf("pgstore: %w", err)
 	}
 	err = pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx,
@@ -244,14 +183,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 			return err
 		}
 		for _, m := range ms {
-			if slices.Contains(applied, m.version) {
+			if slices.Contains(applied, m.Version) {
 				continue
 			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.version); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", m.Version); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 		}
 		return nil

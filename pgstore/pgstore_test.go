@@ -92,11 +92,30 @@ func newSchema(tb testing.TB) string {
 // newStore returns a store on the shared pool in a schema of its own.
 func newStore(tb testing.TB, opts ...pgstore.Option) *pgstore.Store {
 	tb.Helper()
+	return newStoreOn(tb, sharedPool(tb), opts...)
+}
+
+// newStoreOn is newStore on a pool of the caller's.
+func newStoreOn(tb testing.TB, pool *pgxpool.Pool, opts ...pgstore.Option) *pgstore.Store {
+	tb.Helper()
 	schema := newSchema(tb)
-	s, err := pgstore.New(context.Background(), sharedPool(tb), append([]pgstore.Option{pgstore.WithSchema(schema)}, opts...)...)
+	s, err := pgstore.New(context.Background(), pool, append([]pgstore.Option{pgstore.WithSchema(schema)}, opts...)...)
 	require.NoError(tb, err)
 	tb.Cleanup(s.Close)
 	return s
+}
+
+// newPool returns a pool of the test's own, configured by configure, and closes it when
+// the test ends.
+func newPool(t *testing.T, configure func(*pgxpool.Config)) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(testDSN(t))
+	require.NoError(t, err)
+	configure(cfg)
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 func TestConformance(t *testing.T) {
@@ -108,19 +127,11 @@ func TestConformance(t *testing.T) {
 // transaction mode), where TokenByHash takes pgx's generic path and pgx interpolates the
 // parameters itself.
 func TestConformanceSimpleProtocol(t *testing.T) {
-	cfg, err := pgxpool.ParseConfig(testDSN(t))
-	require.NoError(t, err)
-	cfg.MaxConns = 8
-	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	simple, err := pgxpool.NewWithConfig(t.Context(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(simple.Close)
-	storetest.Run(t, func(t *testing.T) restauth.Store {
-		s, err := pgstore.New(context.Background(), simple, pgstore.WithSchema(newSchema(t)))
-		require.NoError(t, err)
-		t.Cleanup(s.Close)
-		return s
+	simple := newPool(t, func(cfg *pgxpool.Config) {
+		cfg.MaxConns = 8
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	})
+	storetest.Run(t, func(t *testing.T) restauth.Store { return newStoreOn(t, simple) })
 }
 
 // TokenByHash prepares its statement on each connection; when the statement goes stale
@@ -128,14 +139,8 @@ func TestConformanceSimpleProtocol(t *testing.T) {
 // prepares it again instead of failing.
 func TestTokenByHashSurvivesStalePreparedStatements(t *testing.T) {
 	t.Parallel()
-	cfg, err := pgxpool.ParseConfig(testDSN(t))
-	require.NoError(t, err)
-	cfg.MaxConns = 1 // every call on the same connection
-	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	s, err := pgstore.New(t.Context(), pool, pgstore.WithSchema(newSchema(t)))
-	require.NoError(t, err)
+	pool := newPool(t, func(cfg *pgxpool.Config) { cfg.MaxConns = 1 }) // every call on the same connection
+	s := newStoreOn(t, pool)
 	ctx := t.Context()
 
 	u := &restauth.User{Username: "stale"}
@@ -191,21 +196,14 @@ func count(t *testing.T, s *pgstore.Store, table string) int {
 // clean conflicts.
 func TestConcurrentRegistrationsOfOneUsername(t *testing.T) {
 	t.Parallel()
-	cfg, err := pgxpool.ParseConfig(testDSN(t))
-	require.NoError(t, err)
-	cfg.MaxConns = 40
-	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	s, err := pgstore.New(t.Context(), pool, pgstore.WithSchema(newSchema(t)))
-	require.NoError(t, err)
-	t.Cleanup(s.Close)
+	pool := newPool(t, func(cfg *pgxpool.Config) { cfg.MaxConns = 40 })
+	s := newStoreOn(t, pool)
 
 	const n = 100
 	ctx := t.Context()
 	// Open the connections before the race, so that it is between transactions.
 	var warm sync.WaitGroup
-	for range cfg.MaxConns {
+	for range pool.Config().MaxConns {
 		warm.Go(func() {
 			if c, err := pool.Acquire(ctx); err == nil {
 				time.Sleep(50 * time.Millisecond)
@@ -654,12 +652,7 @@ func TestSearchPathSchema(t *testing.T) {
 	ctx := t.Context()
 	_, err := sharedPool(t).Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
 	require.NoError(t, err)
-	cfg, err := pgxpool.ParseConfig(testDSN(t))
-	require.NoError(t, err)
-	cfg.ConnConfig.RuntimeParams["search_path"] = schema
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool := newPool(t, func(cfg *pgxpool.Config) { cfg.ConnConfig.RuntimeParams["search_path"] = schema })
 	s, err := pgstore.New(ctx, pool, pgstore.WithSchema(""))
 	require.NoError(t, err)
 	defer s.Close()

@@ -28,15 +28,7 @@ import (
 // Service's early check or at the database's unique index.
 func TestConcurrentRegistrationsOverHTTP(t *testing.T) {
 	t.Parallel()
-	cfg, err := pgxpool.ParseConfig(testDSN(t))
-	require.NoError(t, err)
-	cfg.MaxConns = 40
-	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	store, err := pgstore.New(t.Context(), pool, pgstore.WithSchema(newSchema(t)))
-	require.NoError(t, err)
-	t.Cleanup(store.Close)
+	store := newStoreOn(t, newPool(t, func(cfg *pgxpool.Config) { cfg.MaxConns = 40 }))
 
 	counting := &conflictCounter{Store: store}
 	sessions := scs.New()

@@ -31,41 +31,13 @@ var (
 // every DefaultSessionCleanupInterval (see WithSessionCleanupInterval), until Close. The
 // dynamic type of the result is *SessionStore.
 func (s *Store) SessionStore() scs.Store {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed && s.cleanupStop == nil && s.opts.cleanupInterval > 0 {
-		s.cleanupStop, s.cleanupDone = make(chan struct{}), make(chan struct{})
-		go s.cleanup(s.opts.cleanupInterval, s.cleanupStop, s.cleanupDone)
-	}
+	// Several instances deleting from one table is harmless. Errors are not reported: the
+	// next round tries again, and Find ignores expired sessions anyway. A Close during the
+	// DELETE cancels it.
+	s.cleanup.Start(s.opts.cleanupInterval, func(ctx context.Context) {
+		_, _ = s.pool.Exec(ctx, s.q.sessionCleanup)
+	})
 	return &SessionStore{s: s}
-}
-
-// cleanup deletes expired sessions every interval until stop is closed. Several instances
-// doing so on one table is harmless. Errors are not reported: the next round tries again,
-// and Find ignores expired sessions anyway.
-func (s *Store) cleanup(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-			ctx, cancel := context.WithCancel(context.Background())
-			finished := make(chan struct{})
-			go func() { // a Close during the DELETE cancels it
-				select {
-				case <-stop:
-					cancel()
-				case <-finished:
-				}
-			}()
-			_, _ = s.pool.Exec(ctx, s.q.sessionCleanup)
-			close(finished)
-			cancel()
-		}
-	}
 }
 
 // FindCtx returns the data of an unexpired session; found is false for an unknown or

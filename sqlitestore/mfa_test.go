@@ -62,7 +62,9 @@ func TestMigrationUpgradeFrom0001(t *testing.T) {
 	assert.Zero(t, n, "the MFA rows went with the user")
 }
 
-// Two stores on one file hold every single-use and uniqueness rule between them.
+// Two stores on one file, as two instances of an application would be, hold every
+// single-use and uniqueness rule between them, and fail no racing write with SQLITE_BUSY:
+// write transactions begin IMMEDIATE and wait out the busy timeout.
 func TestStoreShared(t *testing.T) {
 	storetest.RunShared(t, func(t *testing.T) (restauth.Store, restauth.Store) {
 		a, path := open(t)

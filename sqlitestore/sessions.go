@@ -34,39 +34,13 @@ var (
 // The first call starts a goroutine that deletes expired sessions at the interval set
 // with WithSessionCleanupInterval (5 minutes by default); Close stops it.
 func (s *Store) SessionStore() *SessionStore {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed && s.cleanupStop == nil && s.cleanupInterval > 0 {
-		s.cleanupStop, s.cleanupDone = make(chan struct{}), make(chan struct{})
-		go s.cleanupSessions(s.cleanupInterval, s.cleanupStop, s.cleanupDone)
-	}
+	s.cleanup.Start(s.cleanupInterval, func(ctx context.Context) {
+		// A failure (say, a lock held by another process beyond the busy timeout) is
+		// retried at the next tick; expired sessions are never found meanwhile. Close
+		// interrupts a cleanup that is running.
+		_, _ = s.DeleteExpiredSessions(ctx)
+	})
 	return &SessionStore{s: s}
-}
-
-// cleanupSessions deletes expired sessions every interval until stop is closed.
-func (s *Store) cleanupSessions(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-stop:
-			cancel() // interrupt a cleanup that is running
-		case <-ctx.Done():
-		}
-	}()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tick.C:
-			// A failure (say, a lock held by another process beyond the busy timeout) is
-			// retried at the next tick; expired sessions are never found meanwhile.
-			_, _ = s.DeleteExpiredSessions(ctx)
-		}
-	}
 }
 
 // DeleteExpiredSessions deletes the sessions whose expiry has passed and reports how many

@@ -39,22 +39,21 @@
 package sqlitestore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/internal/migrations"
+	"github.com/restauth/restauth/internal/periodic"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -73,11 +72,7 @@ type Store struct {
 	tokenUserByHash *sql.Stmt
 
 	cleanupInterval time.Duration
-
-	mu          sync.Mutex // guards the fields below
-	closed      bool
-	cleanupStop chan struct{} // non-nil once the session cleanup goroutine runs
-	cleanupDone chan struct{}
+	cleanup         periodic.Task // deletes expired sessions once SessionStore starts it; Close stops it
 }
 
 // Compile-time check that Store implements restauth.Store.
@@ -236,17 +231,8 @@ func (s *Store) DB() *sql.DB { return s.wdb }
 // Close stops the session cleanup and closes the database. The Store, its DB and its
 // session store must not be used afterwards.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closed = true
-	stop, done := s.cleanupStop, s.cleanupDone
-	s.mu.Unlock()
-	if stop != nil {
-		close(stop)
-		<-done
+	if !s.cleanup.Stop() {
+		return nil // closed already
 	}
 	return s.closeDBs()
 }
@@ -265,49 +251,13 @@ func (s *Store) closeDBs() error {
 	return errors.Join(errs...)
 }
 
-// migration is one embedded migrations/NNNN_name.sql file.
-type migration struct {
-	version int64
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.ParseInt(num, 10, 64)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlitestore: migration %s: name must start with a positive version and '_'", base)
-		}
-		b, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return cmp.Compare(a.version, b.version) })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("sqlitestore: migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
-
 // migrate applies the migrations the database lacks, all in one IMMEDIATE transaction,
 // so that two processes opening a new database at once apply them once and a failed
 // migration leaves the schema as it was.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	ms, err := migrations.Load(migrationFiles, "migrations/*.sql")
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlitestore: %w", err)
 	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -334,7 +284,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		known := map[int64]bool{}
 		for _, m := range ms {
-			known[m.version] = true
+			known[m.Version] = true
 		}
 		for v := range applied {
 			if !known[v] {
@@ -343,14 +293,14 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		now := time.Now().UnixMicro()
 		for _, m := range ms {
-			if applied[m.version] {
+			if applied[m.Version] {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("sqlitestore: migration %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("sqlitestore: migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.version, now); err != nil {
-				return fmt.Errorf("sqlitestore: migration %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, now); err != nil {
+				return fmt.Errorf("sqlitestore: migration %s: %w", m.Name, err)
 			}
 		}
 		return nil

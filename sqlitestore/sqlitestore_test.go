@@ -352,47 +352,6 @@ func TestAddEmailOwnVerifiedDuplicate(t *testing.T) {
 	assert.Equal(t, "user_email", ce.Field)
 }
 
-// Two Stores on one file, as two instances of an application would be, still let exactly
-// one of many concurrent registrations of a username through, and fail none with
-// SQLITE_BUSY: write transactions begin IMMEDIATE and wait out the busy timeout.
-func TestTwoStoresOneFile(t *testing.T) {
-	t.Parallel()
-	a, path := open(t)
-	b, err := sqlitestore.Open(t.Context(), path)
-	require.NoError(t, err)
-	defer b.Close()
-	stores := []*sqlitestore.Store{a, b}
-
-	const n = 40
-	ctx := t.Context()
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = stores[i%2].CreateUser(ctx, &restauth.User{Username: []string{"shared", "SHARED", "Shared", "sHaReD"}[i%4]}, nil)
-		})
-	}
-	close(start)
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		if err == nil {
-			ok++
-			continue
-		}
-		var ce *restauth.ConflictError
-		require.ErrorAs(t, err, &ce)
-		require.Equal(t, "username", ce.Field)
-	}
-	assert.Equal(t, 1, ok)
-	got, err := b.UserByUsername(ctx, "SHARED")
-	require.NoError(t, err)
-	_, err = a.UserByID(ctx, got.ID)
-	require.NoError(t, err, "each store sees the other's writes")
-}
-
 // The contract says UsersByEmail("") is always empty, even though users without an
 // address hold User.Email == ""; the conformance suite does not check it.
 func TestUsersByEmptyEmail(t *testing.T) {

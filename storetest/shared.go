@@ -126,7 +126,12 @@ var sharedTests = []sharedTest{
 			}
 			assertConflict(t, err, "username")
 		})
-		assert.Equal(t, int32(1), won.Load())
+		require.Equal(t, int32(1), won.Load())
+		a, err := stores[0].UserByUsername(t.Context(), "SHAREDNAME")
+		require.NoError(t, err)
+		b, err := stores[1].UserByUsername(t.Context(), "SharedName")
+		require.NoError(t, err, "each store sees the user, whichever created it")
+		assert.Equal(t, a.ID, b.ID)
 	}},
 }
 
