@@ -7,6 +7,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
+	"slices"
 	"strings"
 	texttemplate "text/template"
 )
@@ -90,11 +91,18 @@ func DefaultMailTemplates() map[MailKind]*MailTemplate {
 	out := make(map[MailKind]*MailTemplate, len(mailKinds))
 	for _, k := range mailKinds {
 		base := "templates/mail/" + string(k)
+		text, html := []string{base + ".txt"}, []string{base + ".html"}
+		if slices.Contains(securityNotices, k) {
+			// The notices share one layout; each kind's files define its "notice" (and the
+			// HTML "title"). ParseFS executes the first file named.
+			text = append([]string{"templates/mail/security_notice.txt"}, text...)
+			html = append([]string{"templates/mail/security_notice.html"}, html...)
+		}
 		// The files are embedded and covered by tests: a parse error is a build defect.
 		out[k] = &MailTemplate{
 			Subject: texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, base+"_subject.txt")),
-			Text:    texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, base+".txt")),
-			HTML:    htmltemplate.Must(htmltemplate.ParseFS(mailTemplateFS, base+".html")),
+			Text:    texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, text...)),
+			HTML:    htmltemplate.Must(htmltemplate.ParseFS(mailTemplateFS, html...)),
 		}
 	}
 	return out
