@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"mime"
 	"net"
-	"net/mail"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -20,39 +19,12 @@ import (
 	"github.com/restauth/restauth/internal/smtptest"
 )
 
-// testSMTPServer is the in-process SMTP server of internal/smtptest (a real
-// github.com/emersion/go-smtp server on 127.0.0.1), for any test of this package that
-// needs mail actually delivered, plus config, which points an SMTPMailer at it. Set the
-// exported fields (see smtptest.Server), then call start; the zero value offers STARTTLS
-// and accepts mail without authentication.
-//
-//	srv := &testSMTPServer{Username: "mailer", Password: "secret"}
-//	srv.start(t)
-//	m, err := NewSMTPMailer(srv.config("noreply@example.com"))
-//	// … trigger a mail …
-//	msgs := srv.messages()
-//	hdr, text, html := msgs[0].parts(t)
-type testSMTPServer smtptest.Server
-
-// testSMTPMessage is one message the testSMTPServer accepted (see smtptest.Message).
-type testSMTPMessage smtptest.Message
-
-func (s *testSMTPServer) server() *smtptest.Server { return (*smtptest.Server)(s) }
-
-// start listens on 127.0.0.1:0 and serves until the test ends. It returns the address
-// ("127.0.0.1:port") and a client TLS config that trusts the server's certificate.
-func (s *testSMTPServer) start(t testing.TB) (addr string, clientTLS *tls.Config) {
-	t.Helper()
-	return s.server().Start(t)
-}
-
-// addr returns the address ("127.0.0.1:port") of the started server.
-func (s *testSMTPServer) addr() string { return s.server().Addr() }
-
-// config returns an SMTPConfig for this (started) server: its host and port, a TLS policy
-// matching NoTLS/ImplicitTLS, the trusted root, its credentials and a short timeout.
-func (s *testSMTPServer) config(from string) SMTPConfig {
-	host, portStr, _ := net.SplitHostPort(s.addr())
+// smtpConfigFor returns an SMTPConfig that points an SMTPMailer at the started smtptest
+// server s: its host and port, a TLS policy matching NoTLS/ImplicitTLS, the trusted root,
+// its credentials and a short timeout. (It lives here, not in smtptest, because smtptest
+// cannot import restauth.)
+func smtpConfigFor(s *smtptest.Server, from string) SMTPConfig {
+	host, portStr, _ := net.SplitHostPort(s.Addr())
 	port, _ := strconv.Atoi(portStr)
 	policy := SMTPStartTLS
 	switch {
@@ -62,27 +34,10 @@ func (s *testSMTPServer) config(from string) SMTPConfig {
 		policy = SMTPImplicitTLS
 	}
 	return SMTPConfig{
-		Host: host, Port: port, TLS: policy, TLSConfig: s.server().ClientTLS(),
+		Host: host, Port: port, TLS: policy, TLSConfig: s.ClientTLS(),
 		Username: s.Username, Password: s.Password,
 		From: from, HELO: "client.test", Timeout: 5 * time.Second,
 	}
-}
-
-// messages returns a copy of the messages accepted so far, oldest first; a message is
-// here as soon as Mailer.Send has returned.
-func (s *testSMTPServer) messages() []testSMTPMessage {
-	msgs := s.server().Messages()
-	out := make([]testSMTPMessage, len(msgs))
-	for i, m := range msgs {
-		out[i] = testSMTPMessage(m)
-	}
-	return out
-}
-
-// parts parses the message as a mail client would; see smtptest.Message.Parts.
-func (m testSMTPMessage) parts(t testing.TB) (hdr mail.Header, text, html string) {
-	t.Helper()
-	return smtptest.Message(m).Parts(t)
 }
 
 // testResetLink is a link shaped like the Service's password-reset links: its query has
@@ -95,21 +50,21 @@ func TestSMTPMailerDeliversPasswordReset(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		srv      *testSMTPServer
+		srv      *smtptest.Server
 		wantTLS  bool
 		wantMech string
 	}{
-		{"starttls+plain", &testSMTPServer{Username: "mailer", Password: "s3cret-pw"}, true, "PLAIN"},
-		{"starttls+login", &testSMTPServer{Username: "mailer", Password: "s3cret-pw", Mechanisms: []string{"LOGIN"}}, true, "LOGIN"},
-		{"implicit tls+plain", &testSMTPServer{Username: "mailer", Password: "s3cret-pw", ImplicitTLS: true}, true, "PLAIN"},
-		{"starttls without auth", &testSMTPServer{}, true, ""},
-		{"no tls on loopback+plain", &testSMTPServer{Username: "mailer", Password: "s3cret-pw", NoTLS: true}, false, "PLAIN"},
+		{"starttls+plain", &smtptest.Server{Username: "mailer", Password: "s3cret-pw"}, true, "PLAIN"},
+		{"starttls+login", &smtptest.Server{Username: "mailer", Password: "s3cret-pw", Mechanisms: []string{"LOGIN"}}, true, "LOGIN"},
+		{"implicit tls+plain", &smtptest.Server{Username: "mailer", Password: "s3cret-pw", ImplicitTLS: true}, true, "PLAIN"},
+		{"starttls without auth", &smtptest.Server{}, true, ""},
+		{"no tls on loopback+plain", &smtptest.Server{Username: "mailer", Password: "s3cret-pw", NoTLS: true}, false, "PLAIN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tc.srv.start(t)
-			m, err := NewSMTPMailer(tc.srv.config("InvenTree <noreply@example.com>"))
+			tc.srv.Start(t)
+			m, err := NewSMTPMailer(smtpConfigFor(tc.srv, "InvenTree <noreply@example.com>"))
 			require.NoError(t, err)
 
 			msg, err := renderMail(DefaultMailTemplates()[MailPasswordReset], "[InvenTree] ", "alice@example.org",
@@ -117,7 +72,7 @@ func TestSMTPMailerDeliversPasswordReset(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, m.Send(context.Background(), msg))
 
-			got := tc.srv.messages()
+			got := tc.srv.Messages()
 			require.Len(t, got, 1)
 			rcv := got[0]
 			assert.Equal(t, "noreply@example.com", rcv.From)
@@ -125,7 +80,7 @@ func TestSMTPMailerDeliversPasswordReset(t *testing.T) {
 			assert.Equal(t, tc.wantTLS, rcv.TLS)
 			assert.Equal(t, tc.wantMech, rcv.AuthMech)
 
-			hdr, text, html := rcv.parts(t)
+			hdr, text, html := rcv.Parts(t)
 			mediaType, _, err := mime.ParseMediaType(hdr.Get("Content-Type"))
 			require.NoError(t, err)
 			assert.Equal(t, "multipart/alternative", mediaType)
@@ -184,9 +139,9 @@ func TestSMTPMailerErrors(t *testing.T) {
 		{
 			name: "wrong password",
 			setup: func(t *testing.T) send {
-				srv := &testSMTPServer{Username: "mailer", Password: "something-else"}
-				srv.start(t)
-				cfg := srv.config(from)
+				srv := &smtptest.Server{Username: "mailer", Password: "something-else"}
+				srv.Start(t)
+				cfg := smtpConfigFor(srv, from)
 				cfg.Password = password
 				return send{cfg: cfg, ctx: context.Background()}
 			},
@@ -195,9 +150,9 @@ func TestSMTPMailerErrors(t *testing.T) {
 		{
 			name: "starttls required but not offered",
 			setup: func(t *testing.T) send {
-				srv := &testSMTPServer{NoTLS: true}
-				srv.start(t)
-				cfg := srv.config(from)
+				srv := &smtptest.Server{NoTLS: true}
+				srv.Start(t)
+				cfg := smtpConfigFor(srv, from)
 				cfg.TLS = SMTPStartTLS
 				return send{cfg: cfg, ctx: context.Background()}
 			},
@@ -206,9 +161,9 @@ func TestSMTPMailerErrors(t *testing.T) {
 		{
 			name: "untrusted certificate",
 			setup: func(t *testing.T) send {
-				srv := &testSMTPServer{}
-				srv.start(t)
-				cfg := srv.config(from)
+				srv := &smtptest.Server{}
+				srv.Start(t)
+				cfg := smtpConfigFor(srv, from)
 				cfg.TLSConfig = nil // the system roots do not know the test CA
 				return send{cfg: cfg, ctx: context.Background()}
 			},
@@ -219,13 +174,13 @@ func TestSMTPMailerErrors(t *testing.T) {
 			setup: func(t *testing.T) send {
 				// The server is local, but the client believes it talks to the remote
 				// "mail.invalid", as after a STARTTLS-stripping attack.
-				srv := &testSMTPServer{Username: "mailer", Password: password, NoTLS: true}
-				srv.start(t)
-				cfg := srv.config(from)
+				srv := &smtptest.Server{Username: "mailer", Password: password, NoTLS: true}
+				srv.Start(t)
+				cfg := smtpConfigFor(srv, from)
 				cfg.TLS = SMTPStartTLSOpportunistic
 				cfg.Host = "mail.invalid"
 				cfg.TLSConfig = nil
-				return send{cfg: cfg, ctx: context.Background(), dialAddr: srv.addr()}
+				return send{cfg: cfg, ctx: context.Background(), dialAddr: srv.Addr()}
 			},
 			wantText: "unencrypted",
 		},
@@ -253,11 +208,11 @@ func TestSMTPMailerErrors(t *testing.T) {
 		{
 			name: "context cancelled before send",
 			setup: func(t *testing.T) send {
-				srv := &testSMTPServer{}
-				srv.start(t)
+				srv := &smtptest.Server{}
+				srv.Start(t)
 				ctx, cancel := context.WithCancel(context.Background())
 				cancel()
-				return send{cfg: srv.config(from), ctx: ctx}
+				return send{cfg: smtpConfigFor(srv, from), ctx: ctx}
 			},
 			wantIs: context.Canceled,
 		},

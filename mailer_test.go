@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth/internal/smtptest"
 )
 
 func TestLogMailerNeverLogsBody(t *testing.T) {
@@ -76,12 +78,12 @@ func TestMailerFunc(t *testing.T) {
 var emlNamePattern = regexp.MustCompile(`^\d{8}T\d{6}\.\d{9}Z-[0-9a-f]{16}\.eml$`)
 
 // testReadEML returns the names (sorted) and contents of the .eml files in dir.
-func testReadEML(t testing.TB, dir string) ([]string, map[string]testSMTPMessage) {
+func testReadEML(t testing.TB, dir string) ([]string, map[string]smtptest.Message) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	var names []string
-	msgs := map[string]testSMTPMessage{}
+	msgs := map[string]smtptest.Message{}
 	for _, e := range entries {
 		if filepath.Ext(e.Name()) != ".eml" {
 			continue
@@ -89,7 +91,7 @@ func testReadEML(t testing.TB, dir string) ([]string, map[string]testSMTPMessage
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		require.NoError(t, err)
 		names = append(names, e.Name())
-		msgs[e.Name()] = testSMTPMessage{Data: b}
+		msgs[e.Name()] = smtptest.Message{Data: b}
 	}
 	slices.Sort(names)
 	return names, msgs
@@ -142,7 +144,7 @@ func TestDirMailerWritesEML(t *testing.T) {
 			assert.Len(t, entries, 1, "no temporary file left")
 			assert.Regexp(t, emlNamePattern, names[0])
 
-			hdr, text, html := msgs[names[0]].parts(t)
+			hdr, text, html := msgs[names[0]].Parts(t)
 			mediaType, _, err := mime.ParseMediaType(hdr.Get("Content-Type"))
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantType, mediaType)
@@ -244,7 +246,7 @@ func TestDirMailerNamesSortByTimeAndAreUnique(t *testing.T) {
 	names, msgs := testReadEML(t, dir2)
 	require.Len(t, names, 10)
 	for i, n := range names {
-		hdr, _, _ := msgs[n].parts(t)
+		hdr, _, _ := msgs[n].Parts(t)
 		assert.Equal(t, fmt.Sprintf("msg-%02d", i), hdr.Get("Subject"), "name order is send order")
 	}
 }
@@ -298,16 +300,16 @@ func TestDirAndSMTPMailerWriteTheSameFormat(t *testing.T) {
 	names, files := testReadEML(t, dir)
 	require.Len(t, names, 1)
 
-	srv := &testSMTPServer{}
-	srv.start(t)
-	sm, err := NewSMTPMailer(srv.config(dirMailerFrom))
+	srv := &smtptest.Server{}
+	srv.Start(t)
+	sm, err := NewSMTPMailer(smtpConfigFor(srv, dirMailerFrom))
 	require.NoError(t, err)
 	require.NoError(t, sm.Send(context.Background(), msg))
-	got := srv.messages()
+	got := srv.Messages()
 	require.Len(t, got, 1)
 
-	fileHdr, fileText, fileHTML := files[names[0]].parts(t)
-	smtpHdr, smtpText, smtpHTML := got[0].parts(t)
+	fileHdr, fileText, fileHTML := files[names[0]].Parts(t)
+	smtpHdr, smtpText, smtpHTML := got[0].Parts(t)
 	assert.Equal(t, smtpText, fileText)
 	assert.Equal(t, smtpHTML, fileHTML)
 	assert.Equal(t, msg.Text, fileText)
