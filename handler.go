@@ -23,9 +23,9 @@ type route struct {
 	// request (login, logout, registration, password change); other routes skip loading
 	// the session for token requests, since a valid token wins over a session cookie.
 	usesSession bool
-	// mfaEnrolment routes accept Basic authentication from a user who has not enrolled
-	// yet even when MFA is required, so that they can enrol.
-	mfaEnrolment bool
+	// beforeMFA routes stay open, when MFA is required, to a user who has not enrolled
+	// yet (with any credential, Basic included): the enrolment routes and logout.
+	beforeMFA bool
 	// name is reported by OPTIONS.
 	name   string
 	handle func(w http.ResponseWriter, r *http.Request, c *call)
@@ -150,8 +150,10 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	s := rt.svc
 
 	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
-	if err == nil {
-		err = s.checkBasicMFA(r, auth, rte != nil && rte.mfaEnrolment)
+	if err == nil && (rte == nil || !rte.basicOnly) {
+		// Not on login/: it reads the credentials in the body, whatever Basic says, and
+		// asks for the second factor itself.
+		err = s.checkMFA(r, auth, rte != nil && rte.beforeMFA)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -231,7 +233,7 @@ func (s *Service) authRoutes() []*route {
 	post := []string{http.MethodPost}
 	routes := []*route{
 		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, name: "Login", handle: s.handleLogin},
-		{pattern: "logout/", methods: post, public: true, usesSession: true, name: "Logout", handle: s.handleLogout},
+		{pattern: "logout/", methods: post, public: true, usesSession: true, beforeMFA: true, name: "Logout", handle: s.handleLogout},
 		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: s.handleUserDetails},
 		{pattern: "password/change/", methods: post, usesSession: true, name: "Password Change", handle: s.handlePasswordChange},
 		{pattern: "registration/", methods: post, public: true, usesSession: true, name: "Register", handle: s.handleRegister},
@@ -254,8 +256,8 @@ func (s *Service) authRoutes() []*route {
 	}
 	if s.cfg.MFAEnabled {
 		routes = append(routes,
-			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, mfaEnrolment: true, name: "MFA TOTP", handle: s.handleTOTP},
-			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, mfaEnrolment: true, name: "MFA Recovery Codes", handle: s.handleRecoveryCodes},
+			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, beforeMFA: true, name: "MFA TOTP", handle: s.handleTOTP},
+			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, beforeMFA: true, name: "MFA Recovery Codes", handle: s.handleRecoveryCodes},
 		)
 	}
 	return routes

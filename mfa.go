@@ -71,41 +71,28 @@ func (s *Service) activeTOTP(ctx context.Context, userID int64) (*TOTPDevice, er
 	return d, nil
 }
 
-// TOTPStatus reports the user's enrolment. When TOTP is not active it returns the pending
-// secret, creating one the first time: repeated calls return the same secret until it is
-// activated, so a page reload does not invalidate what the user has just scanned.
+// TOTPStatus reports the user's enrolment. When TOTP is not active it starts a new pending
+// secret, replacing an earlier one: only the secret of the latest call can be activated,
+// so a secret read by someone else (with the password, before the user enrols) is dead
+// once the user fetches their own.
 func (s *Service) TOTPStatus(ctx context.Context, u *User) (*TOTPStatus, error) {
-	for range 3 {
-		d, err := s.store.TOTPDevice(ctx, u.ID)
-		if err == nil {
-			if d.Confirmed {
-				return &TOTPStatus{Active: true}, nil
-			}
-			key, err := s.openTOTPSecret(d)
-			if err == nil {
-				return s.pendingStatus(u, key), nil
-			}
-			// Sealed under an earlier Config.Secret: nothing depends on a pending secret,
-			// so start over with a new one.
-			if err := s.store.DeleteTOTPDevice(ctx, u.ID); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-		key := newTOTPSecret()
-		err = s.store.CreateTOTPDevice(ctx, &TOTPDevice{UserID: u.ID, SealedSecret: s.sealTOTPSecret(u.ID, key), Created: s.now().UTC()})
-		if err == nil {
-			return s.pendingStatus(u, key), nil
-		}
-		if !errors.Is(err, ErrConflict) {
-			return nil, err
-		}
-		// A concurrent request created the pending device first: read theirs.
+	d, err := s.store.TOTPDevice(ctx, u.ID)
+	switch {
+	case err == nil && d.Confirmed:
+		return &TOTPStatus{Active: true}, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return nil, err
 	}
-	return nil, errors.New("restauth: TOTP device keeps changing")
+	key := newTOTPSecret()
+	err = s.store.CreateTOTPDevice(ctx, &TOTPDevice{UserID: u.ID, SealedSecret: s.sealTOTPSecret(u.ID, key), Created: s.now().UTC()})
+	switch {
+	case errors.Is(err, ErrConflict):
+		// Activated meanwhile, by a concurrent request.
+		return &TOTPStatus{Active: true}, nil
+	case err != nil:
+		return nil, err
+	}
+	return s.pendingStatus(u, key), nil
 }
 
 func (s *Service) pendingStatus(u *User, key []byte) *TOTPStatus {
@@ -147,6 +134,11 @@ func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) ([]str
 		return nil, err
 	}
 	if !ok {
+		// A concurrent activation may have won; then this one must not hand out a second
+		// set of recovery codes.
+		if now, err := s.activeTOTP(ctx, u.ID); err == nil && now != nil {
+			return nil, fieldError(nonFieldErrors, msgTOTPAlreadyActive)
+		}
 		return nil, incorrectCode("code")
 	}
 	codes, err := s.newRecoveryCodes(ctx, u.ID)
@@ -158,7 +150,8 @@ func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) ([]str
 }
 
 // useTOTPCode checks code against the device and consumes its time step, so the same code
-// (or an older one) is refused afterwards — also on other instances.
+// (or an older one) is refused afterwards — also on other instances — and a code checked
+// against a secret replaced meanwhile is refused too.
 func (s *Service) useTOTPCode(ctx context.Context, d *TOTPDevice, code string, confirm bool) (bool, error) {
 	key, err := s.openTOTPSecret(d)
 	if err != nil {
@@ -168,7 +161,11 @@ func (s *Service) useTOTPCode(ctx context.Context, d *TOTPDevice, code string, c
 	if !ok {
 		return false, nil
 	}
-	return s.store.UseTOTPStep(ctx, d.UserID, step, confirm)
+	used, err := s.store.UseTOTPStep(ctx, d.UserID, d.SealedSecret, step, confirm)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil // deleted meanwhile
+	}
+	return used, err
 }
 
 // MFAProof re-authenticates a user before a sensitive MFA change: a current code (TOTP or
@@ -263,14 +260,33 @@ const (
 
 // useSecondFactor accepts code as a TOTP code (six digits) or else as a recovery code,
 // consuming it.
+// Every attempt counts towards Config.RateLimits.MFAFailedPerUser before it is checked;
+// a correct code clears the count.
 func (s *Service) useSecondFactor(ctx context.Context, d *TOTPDevice, code string) (bool, mfaMethod, error) {
-	code = strings.TrimSpace(code)
-	if isTOTPCode(code) {
-		ok, err := s.useTOTPCode(ctx, d, code, false)
-		return ok, mfaTOTP, err
+	if err := s.countMFAAttempt(ctx, d.UserID); err != nil {
+		return false, mfaNone, err
 	}
-	ok, err := s.useRecoveryCode(ctx, d.UserID, code)
-	return ok, mfaRecovery, err
+	// Apps show "123 456"; people type what they see.
+	compact := strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	method := mfaRecovery
+	var ok bool
+	var err error
+	if isTOTPCode(compact) {
+		method = mfaTOTP
+		ok, err = s.useTOTPCode(ctx, d, compact, false)
+	} else {
+		ok, err = s.useRecoveryCode(ctx, d.UserID, code)
+	}
+	if ok && err == nil {
+		s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUser, userKey(d.UserID))
+	}
+	return ok, method, err
+}
+
+// countMFAAttempt records one second-factor attempt of the user; a *ThrottledError when
+// they are over Config.RateLimits.MFAFailedPerUser.
+func (s *Service) countMFAAttempt(ctx context.Context, userID int64) error {
+	return s.throttleCtx(ctx, nil, s.cfg.RateLimits.MFAFailedPerUser, userKey(userID))
 }
 
 func isTOTPCode(code string) bool {
@@ -315,20 +331,25 @@ func (s *Service) secondFactor(ctx context.Context, u *User, code string) (mfaMe
 	return method, nil
 }
 
-// checkBasicMFA refuses Basic authentication that would get around MFA: from a user with
-// TOTP active, and — when MFA is required — from anyone, except on the enrolment routes,
-// which a user who has not enrolled yet must be able to reach. Config.MFAAllowBasic turns
-// the check off.
-func (s *Service) checkBasicMFA(r *http.Request, auth requestAuth, enrolmentRoute bool) error {
-	if auth.method != AuthBasic || !s.cfg.MFAEnabled || s.cfg.MFAAllowBasic {
+// checkMFA refuses authentication that would get around MFA. Basic sends the password
+// alone, so it is refused for users with TOTP active (unless Config.MFAAllowBasic). When
+// MFA is required, a user who has not enrolled reaches only the routes marked beforeMFA
+// (enrolment and logout), whatever the credential: a token from registration, or one
+// issued before MFARequired was turned on, must not be a way around it.
+func (s *Service) checkMFA(r *http.Request, auth requestAuth, beforeMFA bool) error {
+	if !s.cfg.MFAEnabled || auth.user == nil {
 		return nil
+	}
+	basic := auth.method == AuthBasic && !s.cfg.MFAAllowBasic
+	if !basic && (!s.cfg.MFARequired || beforeMFA) {
+		return nil // the common case costs no store lookup
 	}
 	d, err := s.activeTOTP(r.Context(), auth.user.ID)
 	if err != nil {
 		return err
 	}
-	if d != nil || (s.cfg.MFARequired && !enrolmentRoute) {
-		s.auditLoginFailed(r, auth.user.Username, "mfa required method=basic")
+	if (d != nil && basic) || (d == nil && s.cfg.MFARequired && !beforeMFA) {
+		s.auditLoginFailed(r, auth.user.Username, "mfa required method="+auth.method.String())
 		return mfaRequired()
 	}
 	return nil
@@ -342,8 +363,12 @@ func mfaProofFields(f *formData) (MFAProof, error) {
 	return MFAProof{Code: code, Password: password}, errs.orNil()
 }
 
+// noStore keeps answers that carry secrets (a TOTP secret, recovery codes) out of caches.
+func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
+
 func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request, c *call) {
 	ctx, u := r.Context(), c.auth.user
+	noStore(w)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		st, err := s.TOTPStatus(ctx, u)
@@ -407,6 +432,13 @@ func (s *Service) withMFAProof(w http.ResponseWriter, r *http.Request, u *User, 
 		}
 	}
 	if err := op(proof); err != nil {
+		var verr *ValidationError
+		switch {
+		case errors.Is(err, ErrInvalidMFACode):
+			s.auditLoginFailed(r, u.Username, "invalid mfa code method=reauthentication")
+		case errors.As(err, &verr) && len(verr.Fields["password"]) > 0:
+			s.auditLoginFailed(r, u.Username, "invalid credentials method=reauthentication")
+		}
 		return err
 	}
 	s.loginSucceeded(r.Context(), u.Username)

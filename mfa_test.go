@@ -83,10 +83,16 @@ func TestMFAEnrolActivateAndLogIn(t *testing.T) {
 	assert.Equal(t, false, pending["active"])
 	assert.Regexp(t, `^[A-Z2-7]{32}$`, pending["secret"])
 	assert.Contains(t, pending["otpauth_url"], "otpauth://totp/testserver:mona?")
-	app := scanOTPAuthURL(t, pending["otpauth_url"].(string))
+	stale := scanOTPAuthURL(t, pending["otpauth_url"].(string))
 
+	// Each GET starts a new secret: one read by someone else before is dead.
 	again := e.do(http.MethodGet, totpPath, nil, withToken(key)).JSON(t)
-	assert.Equal(t, pending["secret"], again["secret"], "a reload shows the secret already scanned")
+	assert.NotEqual(t, pending["secret"], again["secret"])
+	app := scanOTPAuthURL(t, again["otpauth_url"].(string))
+	if stale.Code(e.clock.Now()) != app.Code(e.clock.Now()) {
+		res = e.do(http.MethodPost, totpPath, map[string]any{"code": stale.Code(e.clock.Now())}, withToken(key))
+		require.Equal(t, http.StatusBadRequest, res.Code, "the replaced secret cannot be activated")
+	}
 
 	// Not active yet: logins need no code.
 	require.Equal(t, http.StatusOK, e.mfaLogin("mona", "").Code)

@@ -28,6 +28,19 @@ const (
 	AuthSession
 )
 
+// String names the method in audit details: "none", "token", "basic" or "session".
+func (m AuthMethod) String() string {
+	switch m {
+	case AuthToken:
+		return "token"
+	case AuthBasic:
+		return "basic"
+	case AuthSession:
+		return "session"
+	}
+	return "none"
+}
+
 // requestAuth is who made a request, and how.
 type requestAuth struct {
 	user   *User
@@ -63,7 +76,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 	return s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth, err := s.authenticate(r, false)
 		if err == nil {
-			err = s.checkBasicMFA(r, auth, false)
+			err = s.checkMFA(r, auth, false)
 		}
 		if err != nil {
 			s.writeError(w, r, err)

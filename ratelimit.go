@@ -84,6 +84,10 @@ type RateLimits struct {
 	// stops it being used to flood someone's inbox; a user rarely needs a second link
 	// within 3 minutes, and the answer does not depend on whether the address exists.
 	ResendPerEmail RateRule
+	// MFAFailedPerUser limits second-factor codes tried per user: 20 per day, counted
+	// before the code is checked and cleared by a correct one. It is what bounds guessing
+	// by someone who has the password: the login limits alone allow 1,440 guesses a day.
+	MFAFailedPerUser RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -95,6 +99,7 @@ const (
 	RuleSignupIP           = "signup_ip"
 	RulePasswordChangeUser = "change_password_user"
 	RuleResendEmail        = "confirm_email_email"
+	RuleMFAFailedUser      = "mfa_failed_user"
 )
 
 // DefaultRateLimits returns allauth's defaults as DECISIONS.md records them, plus the
@@ -108,6 +113,7 @@ func DefaultRateLimits() RateLimits {
 		SignupPerIP:           RateRule{Name: RuleSignupIP, Limit: 20, Window: time.Minute},
 		PasswordChangePerUser: RateRule{Name: RulePasswordChangeUser, Limit: 10, Window: 5 * time.Minute},
 		ResendPerEmail:        RateRule{Name: RuleResendEmail, Limit: 1, Window: 3 * time.Minute},
+		MFAFailedPerUser:      RateRule{Name: RuleMFAFailedUser, Limit: 20, Window: 24 * time.Hour},
 	}
 }
 
@@ -115,7 +121,7 @@ func DefaultRateLimits() RateLimits {
 func (rl *RateLimits) rules() []*RateRule {
 	return []*RateRule{
 		&rl.LoginFailedPerAccount, &rl.LoginFailedPerIP, &rl.ResetPerIP, &rl.ResetPerEmail,
-		&rl.SignupPerIP, &rl.PasswordChangePerUser, &rl.ResendPerEmail,
+		&rl.SignupPerIP, &rl.PasswordChangePerUser, &rl.ResendPerEmail, &rl.MFAFailedPerUser,
 	}
 }
 

@@ -119,6 +119,17 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 	if err != nil {
 		return nil, err
 	}
+	// A concurrent deactivation may have removed the device (and the codes) between the
+	// check and the write: then these codes must not outlive it.
+	if d, err := s.activeTOTP(ctx, u.ID); err != nil || d == nil {
+		if err == nil {
+			err = s.store.DeleteTOTPDevice(ctx, u.ID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, fieldError(nonFieldErrors, msgTOTPNotActive)
+	}
 	s.notify(ctx, MailRecoveryCodesGenerated, u, MailData{})
 	return codes, nil
 }
@@ -131,6 +142,7 @@ type recoveryCodesBody struct {
 
 func (s *Service) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *call) {
 	ctx, u := r.Context(), c.auth.user
+	noStore(w)
 	if r.Method == http.MethodPost {
 		var codes []string
 		err := s.withMFAProof(w, r, u, func(proof MFAProof) (err error) {

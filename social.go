@@ -424,16 +424,8 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 	if !u.IsActive {
 		return nil, socialFail(reasonInactive, nil)
 	}
-	if s.cfg.MFAEnabled {
-		// The second step exists for password logins only; a provider account must not be
-		// the way around it.
-		d, err := s.activeTOTP(ctx, u.ID)
-		if err != nil {
-			return nil, socialFail(reasonServerError, err)
-		}
-		if d != nil {
-			return nil, socialFail(reasonMFARequired, nil)
-		}
+	if f := s.refuseSocialForMFA(ctx, u); f != nil {
+		return nil, f
 	}
 	if s.cfg.EmailVerification == VerificationMandatory {
 		verified, err := s.hasVerifiedPrimary(ctx, u)
@@ -457,6 +449,22 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 	return u, nil
 }
 
+// refuseSocialForMFA refuses a social login of a user with TOTP: the second step exists
+// for password logins only, and a provider account must not be the way around it.
+func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *socialFailure {
+	if !s.cfg.MFAEnabled {
+		return nil
+	}
+	d, err := s.activeTOTP(ctx, u.ID)
+	if err != nil {
+		return socialFail(reasonServerError, err)
+	}
+	if d != nil {
+		return socialFail(reasonMFARequired, nil)
+	}
+	return nil
+}
+
 // socialSignup handles a provider account nobody has linked yet: it links it to the user
 // who holds the provider's address verified — only when the provider asserts the address
 // verified and Config.SocialLinkByVerifiedEmail allows it (an unverified match would let
@@ -470,6 +478,11 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 	if holder != nil {
 		if !prof.EmailVerified || !s.cfg.SocialLinkByVerifiedEmail {
 			return nil, socialFail(reasonEmailInUse, nil)
+		}
+		// Refused logins link nothing: a user with TOTP is not logged in below, and must
+		// not find a provider account linked behind their back.
+		if f := s.refuseSocialForMFA(ctx, holder); f != nil {
+			return nil, f
 		}
 		if f := s.linkSocialAccount(ctx, p, prof, holder, now); f != nil {
 			return nil, f

@@ -167,3 +167,24 @@ func TestSocialLoginAfterTOTPDeactivated(t *testing.T) {
 
 	s.assertSocialLogsIn(t, "vera")
 }
+
+// Linking by verified e-mail must not link a provider account to a TOTP user whose login
+// is then refused: a refused login records nothing.
+func TestSocialLinkByEmailRefusedForMFAUser(t *testing.T) {
+	t.Parallel()
+	s := newSocialMFAEnv(t, func(c *restauth.Config) { c.SocialLinkByVerifiedEmail = true })
+	s.enrol(t, "wilma")
+	u, err := s.store.UserByUsername(t.Context(), "wilma")
+	require.NoError(t, err)
+	s.verify(t, s.addresses(t, u.ID)[0].ID)
+	s.p.user = map[string]any{"id": 4242, "login": "wilma-gh", "email": "wilma@example.com"}
+	s.p.emails = []map[string]any{{"email": "wilma@example.com", "primary": true, "verified": true}}
+
+	_, end := s.socialLogin()
+	s.assertFailed(t, end, "mfa_required")
+	_, err = s.store.SocialAccountByUID(t.Context(), "github", socialMFAUID)
+	require.ErrorIs(t, err, restauth.ErrNotFound, "nothing was linked")
+	linked, err := s.store.SocialAccounts(t.Context(), u.ID)
+	require.NoError(t, err)
+	assert.Empty(t, linked)
+}

@@ -217,15 +217,20 @@ type Store interface {
 
 	// TOTPDevice returns the user's TOTP device, pending or confirmed.
 	TOTPDevice(ctx context.Context, userID int64) (*TOTPDevice, error)
-	// CreateTOTPDevice stores d as the user's device; a *ConflictError with Field "totp"
-	// when the user already has one (delete it first), so two concurrent enrolments cannot
-	// overwrite each other's secret.
+	// CreateTOTPDevice stores d as the user's device, atomically replacing a pending
+	// (unconfirmed) one; when the user's device is confirmed it changes nothing and returns
+	// a *ConflictError with Field "totp", so a new enrolment can never overwrite an active
+	// authenticator.
 	CreateTOTPDevice(ctx context.Context, d *TOTPDevice) error
-	// UseTOTPStep records that a code of time step step was accepted: atomically, when step
-	// is greater than the device's LastStep, it sets LastStep to step (and Confirmed to
-	// true when confirm is set) and reports true; otherwise it changes nothing and reports
-	// false, so a code is accepted once even by concurrent requests on many instances.
-	UseTOTPStep(ctx context.Context, userID, step int64, confirm bool) (bool, error)
+	// UseTOTPStep records that a code of time step step, checked against the device whose
+	// SealedSecret is sealedSecret, was accepted. Atomically, and only while the user's
+	// device still holds that SealedSecret (it was not replaced meanwhile) and step is
+	// greater than its LastStep — and, when confirm is set, only while it is pending — it
+	// sets LastStep to step (and Confirmed to true when confirm is set) and reports true;
+	// otherwise it changes nothing and reports false. So a code is accepted once, a device
+	// is confirmed once, and a code checked against a replaced secret is refused, even by
+	// concurrent requests on many instances. ErrNotFound when the user has no device.
+	UseTOTPStep(ctx context.Context, userID int64, sealedSecret []byte, step int64, confirm bool) (bool, error)
 	// DeleteTOTPDevice removes the user's device and all their recovery codes; removing
 	// what does not exist is not an error.
 	DeleteTOTPDevice(ctx context.Context, userID int64) error

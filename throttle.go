@@ -12,7 +12,12 @@ import (
 // failure logged: an outage of the limiter must not lock every user out. A refusal emits
 // an AuditThrottled event naming the rule.
 func (s *Service) throttle(r *http.Request, rule RateRule, key string) error {
-	ctx := r.Context()
+	return s.throttleCtx(r.Context(), r, rule, key)
+}
+
+// throttleCtx is throttle for callers without a request (r nil): the Service's own
+// operations, such as checking a second factor.
+func (s *Service) throttleCtx(ctx context.Context, r *http.Request, rule RateRule, key string) error {
 	err := allowRate(ctx, s.cfg.Limiter, rule, key)
 	var throttled *ThrottledError
 	if err != nil && !errors.As(err, &throttled) {
@@ -49,11 +54,16 @@ func (s *Service) throttleLogin(r *http.Request, username string) error {
 
 // loginSucceeded forgets the account's failed attempts.
 func (s *Service) loginSucceeded(ctx context.Context, username string) {
-	if s.cfg.Limiter == nil || !s.cfg.RateLimits.LoginFailedPerAccount.Enabled() {
+	s.resetRate(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+}
+
+// resetRate forgets key's events under rule; a limiter failure only leaves them to expire.
+func (s *Service) resetRate(ctx context.Context, rule RateRule, key string) {
+	if s.cfg.Limiter == nil || !rule.Enabled() {
 		return
 	}
-	if err := s.cfg.Limiter.Reset(ctx, s.loginKey(username), s.cfg.RateLimits.LoginFailedPerAccount); err != nil {
-		s.log.WarnContext(ctx, "restauth: rate limiter reset failed", "error", err)
+	if err := s.cfg.Limiter.Reset(ctx, key, rule); err != nil {
+		s.log.WarnContext(ctx, "restauth: rate limiter reset failed", "rule", rule.Name, "error", err)
 	}
 }
 

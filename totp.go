@@ -84,6 +84,8 @@ func otpauthURL(issuer, account string, key []byte) string {
 	q.Set("algorithm", "SHA1")
 	q.Set("digits", strconv.Itoa(totpDigits))
 	q.Set("period", strconv.Itoa(totpPeriod))
-	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + account, RawQuery: q.Encode()}
+	// RFC 3986 encoding (%20, not +) as the Key Uri Format asks: some apps show a "+"
+	// literally. Encode writes a real "+" as %2B, so every "+" left is a space.
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + account, RawQuery: strings.ReplaceAll(q.Encode(), "+", "%20")}
 	return u.String()
 }

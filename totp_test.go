@@ -82,6 +82,7 @@ func TestOTPAuthURL(t *testing.T) {
 	assert.Equal(t, "totp", u.Host)
 	assert.Equal(t, "/Acme Parts:alice", u.Path)
 	assert.True(t, strings.HasPrefix(raw, "otpauth://totp/Acme%20Parts:alice?"), raw)
+	assert.Contains(t, raw, "issuer=Acme%20Parts", "%20, not +, which some apps show literally")
 	q := u.Query()
 	assert.Equal(t, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", q.Get("secret"))
 	assert.Equal(t, "Acme Parts", q.Get("issuer"))

@@ -182,7 +182,7 @@ func rateLimitsOff() restauth.RateLimits {
 	off := restauth.RateRule{Limit: -1}
 	return restauth.RateLimits{
 		LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off, ResetPerEmail: off,
-		SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off,
+		SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off, MFAFailedPerUser: off,
 	}
 }
 

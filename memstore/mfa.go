@@ -33,7 +33,7 @@ func copyDevice(d *restauth.TOTPDevice) *restauth.TOTPDevice {
 // CreateTOTPDevice implements restauth.Store.
 func (s *Store) CreateTOTPDevice(ctx context.Context, d *restauth.TOTPDevice) error {
 	return s.withUser(ctx, d.UserID, func(r *userRecord) error {
-		if r.totp != nil {
+		if r.totp != nil && r.totp.Confirmed {
 			return conflict("totp")
 		}
 		r.totp = copyDevice(d)
@@ -42,13 +42,13 @@ func (s *Store) CreateTOTPDevice(ctx context.Context, d *restauth.TOTPDevice) er
 }
 
 // UseTOTPStep implements restauth.Store.
-func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64, confirm bool) (bool, error) {
+func (s *Store) UseTOTPStep(ctx context.Context, userID int64, sealedSecret []byte, step int64, confirm bool) (bool, error) {
 	used := false
 	err := s.withUser(ctx, userID, func(r *userRecord) error {
 		if r.totp == nil {
 			return notFound("TOTP device of user", userID)
 		}
-		if step <= r.totp.LastStep {
+		if step <= r.totp.LastStep || !bytes.Equal(r.totp.SealedSecret, sealedSecret) || (confirm && r.totp.Confirmed) {
 			return nil
 		}
 		r.totp.LastStep = step

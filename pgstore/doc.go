@@ -33,9 +33,11 @@
 // takes the user's lock before any address row, so they cannot deadlock. Replacing the
 // recovery codes, and deleting the TOTP device with them, take the same lock, so that
 // concurrent replacements leave exactly one set of codes. Single-use MFA records are spent
-// by one conditional UPDATE each (UseTOTPStep: WHERE last_step < the step; UseRecoveryCode:
-// WHERE used IS NULL), which PostgreSQL re-checks on a row a concurrent transaction has
-// just changed, so that a TOTP code or recovery code is accepted once across instances. No
+// by one conditional UPDATE each (UseTOTPStep: WHERE last_step < the step, the sealed
+// secret is unchanged and, to confirm, the device is pending; UseRecoveryCode: WHERE used
+// IS NULL), which PostgreSQL re-checks on a row a concurrent transaction has just changed,
+// so that a TOTP code or recovery code is accepted once across instances; likewise
+// CreateTOTPDevice is one upsert whose DO UPDATE replaces only a pending device. No
 // operation needs SERIALIZABLE.
 //
 // "Case-insensitive" means as PostgreSQL's lower() under the database's collation, which

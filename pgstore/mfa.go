@@ -31,22 +31,31 @@ func secret(b []byte) []byte {
 	return b
 }
 
-// CreateTOTPDevice implements restauth.Store. The primary key on user_id refuses a second
-// device of the user, even one created at the same time on another instance (a
-// *restauth.ConflictError with Field "totp"); an unknown d.UserID matches
-// restauth.ErrNotFound.
+// CreateTOTPDevice implements restauth.Store with one upsert: a new device is inserted, a
+// pending one of the user replaced, and a confirmed one left alone (the DO UPDATE's WHERE,
+// which PostgreSQL re-checks on a row a concurrent transaction has just changed, fails, so
+// no row changes), which is reported as a *restauth.ConflictError with Field "totp". Even
+// against a concurrent creation or confirmation on another instance, an active device is
+// never overwritten. An unknown d.UserID matches restauth.ErrNotFound.
 func (s *Store) CreateTOTPDevice(ctx context.Context, d *restauth.TOTPDevice) error {
-	_, err := s.pool.Exec(ctx, s.q.createTOTP, d.UserID, secret(d.SealedSecret), d.Confirmed, ts(d.Created), d.LastStep)
-	return storeErr(err, "TOTP device of user", d.UserID)
+	tag, err := s.pool.Exec(ctx, s.q.createTOTP, d.UserID, secret(d.SealedSecret), d.Confirmed, ts(d.Created), d.LastStep)
+	if err != nil {
+		return storeErr(err, "TOTP device of user", d.UserID)
+	}
+	if tag.RowsAffected() == 0 {
+		return &restauth.ConflictError{Field: "totp"} // the user's device is confirmed
+	}
+	return nil
 }
 
 // UseTOTPStep implements restauth.Store with one statement: a conditional UPDATE (WHERE
-// last_step < step), which PostgreSQL re-checks on the row a concurrent one has just
-// changed, so that of concurrent calls with one step, on any number of instances, exactly
-// one reports true.
-func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64, confirm bool) (bool, error) {
+// last_step < step, the sealed secret is unchanged and, for confirm, the device is
+// pending), which PostgreSQL re-checks on the row a concurrent one has just changed, so
+// that of concurrent calls with one step, on any number of instances, exactly one reports
+// true, and a code checked against a secret replaced meanwhile is refused.
+func (s *Store) UseTOTPStep(ctx context.Context, userID int64, sealedSecret []byte, step int64, confirm bool) (bool, error) {
 	var used, exists bool
-	if err := s.pool.QueryRow(ctx, s.q.useTOTPStep, userID, step, confirm).Scan(&used, &exists); err != nil {
+	if err := s.pool.QueryRow(ctx, s.q.useTOTPStep, userID, secret(sealedSecret), step, confirm).Scan(&used, &exists); err != nil {
 		return false, storeErr(err, "TOTP device of user", userID)
 	}
 	if !used && !exists {

@@ -116,14 +116,20 @@ VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`),
 		// recovery codes.
 		lockUser:   q(`SELECT id FROM {s}.users WHERE id = $1 FOR NO KEY UPDATE`),
 		totpDevice: q(`SELECT sealed_secret, confirmed, created, last_step FROM {s}.totp_devices WHERE user_id = $1`),
+		// Replaces a pending device; a confirmed one fails the DO UPDATE's WHERE and no row
+		// changes (re-checked on the row a concurrent transaction has just changed).
 		createTOTP: q(`INSERT INTO {s}.totp_devices (user_id, sealed_secret, confirmed, created, last_step)
-VALUES ($1, $2, $3, $4, $5)`),
-		// A concurrent UPDATE of the row makes this one wait and then re-check last_step < $2
-		// on the new row, so a step is accepted once. The second column, read from the
-		// statement's snapshot, tells a refused step from a missing device.
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret, confirmed = excluded.confirmed,
+	created = excluded.created, last_step = excluded.last_step
+WHERE totp_devices.confirmed = false`),
+		// A concurrent UPDATE of the row makes this one wait and then re-check the whole
+		// WHERE (last_step < $3, the same sealed secret, pending if confirming) on the new
+		// row, so a step is accepted once and a device confirmed once. The second column,
+		// read from the statement's snapshot, tells a refused step from a missing device.
 		useTOTPStep: q(`WITH u AS (
-	UPDATE {s}.totp_devices SET last_step = $2, confirmed = confirmed OR $3::boolean
-	WHERE user_id = $1 AND last_step < $2
+	UPDATE {s}.totp_devices SET last_step = $3, confirmed = confirmed OR $4::boolean
+	WHERE user_id = $1 AND sealed_secret = $2 AND last_step < $3 AND NOT ($4::boolean AND confirmed)
 	RETURNING 1
 )
 SELECT EXISTS (SELECT 1 FROM u), EXISTS (SELECT 1 FROM {s}.totp_devices WHERE user_id = $1)`),

@@ -35,23 +35,39 @@ func secret(b []byte) []byte {
 	return b
 }
 
-// CreateTOTPDevice implements restauth.Store. The user_id primary key refuses a second
-// device (a *restauth.ConflictError with Field "totp"); an unknown d.UserID matches
-// restauth.ErrNotFound.
+// CreateTOTPDevice implements restauth.Store with one upsert: a new device is inserted, a
+// pending one of the user replaced, and a confirmed one left alone (the DO UPDATE's WHERE
+// fails, so no row changes), which is reported as a *restauth.ConflictError with Field
+// "totp". The statement holds the write lock, so a concurrent confirmation of the pending
+// device (UseTOTPStep) comes wholly before or after it. An unknown d.UserID breaks the
+// foreign key and matches restauth.ErrNotFound.
 func (s *Store) CreateTOTPDevice(ctx context.Context, d *restauth.TOTPDevice) error {
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO totp_devices (user_id, sealed_secret, confirmed, created, last_step) VALUES (?, ?, ?, ?, ?)`,
+	res, err := s.wdb.ExecContext(ctx, `INSERT INTO totp_devices (user_id, sealed_secret, confirmed, created, last_step) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret, confirmed = excluded.confirmed,
+	created = excluded.created, last_step = excluded.last_step
+WHERE totp_devices.confirmed = false`,
 		d.UserID, secret(d.SealedSecret), d.Confirmed, micros(d.Created), d.LastStep)
 	if err != nil {
 		return writeErr(err, "create TOTP device", d.UserID)
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlitestore: create TOTP device of user %d: %w", d.UserID, err)
+	}
+	if n == 0 {
+		return conflict("totp") // the user's device is confirmed
+	}
 	return nil
 }
 
-// UseTOTPStep implements restauth.Store with one conditional UPDATE, which accepts a step
-// once however many connections, stores or processes try it at the same time.
-func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64, confirm bool) (bool, error) {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE totp_devices SET last_step = ?, confirmed = confirmed OR ? WHERE user_id = ? AND last_step < ?`,
-		step, confirm, userID, step)
+// UseTOTPStep implements restauth.Store with one conditional UPDATE (a step above
+// last_step, the same sealed secret, and for confirm a pending device), which accepts a
+// step once, and confirms a device once, however many connections, stores or processes
+// try it at the same time.
+func (s *Store) UseTOTPStep(ctx context.Context, userID int64, sealedSecret []byte, step int64, confirm bool) (bool, error) {
+	res, err := s.wdb.ExecContext(ctx, `UPDATE totp_devices SET last_step = ?, confirmed = confirmed OR ?
+WHERE user_id = ? AND last_step < ? AND sealed_secret = ? AND NOT (? AND confirmed)`,
+		step, confirm, userID, step, secret(sealedSecret), confirm)
 	if err != nil {
 		return false, fmt.Errorf("sqlitestore: use TOTP step of user %d: %w", userID, err)
 	}
@@ -62,7 +78,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, userID, step int64, confirm boo
 	if n > 0 {
 		return true, nil
 	}
-	// Refused: tell a used step from a missing device.
+	// Refused: tell a refused step from a missing device.
 	var exists bool
 	if err := s.wdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp_devices WHERE user_id = ?)`, userID).Scan(&exists); err != nil {
 		return false, fmt.Errorf("sqlitestore: use TOTP step of user %d: %w", userID, err)

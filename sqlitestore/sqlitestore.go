@@ -31,9 +31,11 @@
 // processes using the same file wait for the write lock rather than fail.
 //
 // Single-use MFA records are spent by one conditional UPDATE each (UseTOTPStep raises
-// last_step only WHERE last_step < the step; UseRecoveryCode marks a code used only WHERE
-// it is unused), so that a TOTP code or recovery code is accepted once even by several
-// processes sharing the file.
+// last_step only WHERE last_step < the step and the sealed secret is the one the code was
+// checked against, and confirms only a pending device; UseRecoveryCode marks a code used
+// only WHERE it is unused), so that a TOTP code or recovery code is accepted once even by
+// several processes sharing the file. CreateTOTPDevice is one upsert that replaces only a
+// pending device, so a new enrolment never overwrites a confirmed one.
 //
 // The store also keeps github.com/alexedwards/scs/v2 sessions: see Store.SessionStore.
 package sqlitestore

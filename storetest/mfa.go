@@ -59,6 +59,53 @@ func requireNoDevice(t *testing.T, s restauth.Store, userID int64) {
 	requireNotFound(t, err)
 }
 
+// useStep calls UseTOTPStep with the device's secret and requires no error.
+func useStep(t *testing.T, s restauth.Store, d *restauth.TOTPDevice, step int64, confirm bool) bool {
+	t.Helper()
+	ok, err := s.UseTOTPStep(t.Context(), d.UserID, d.SealedSecret, step, confirm)
+	require.NoError(t, err, "UseTOTPStep(step %d, confirm %v)", step, confirm)
+	return ok
+}
+
+// confirmDevice confirms the pending device d with step, through UseTOTPStep, and records
+// the change in d.
+func confirmDevice(t *testing.T, s restauth.Store, d *restauth.TOTPDevice, step int64) {
+	t.Helper()
+	require.True(t, useStep(t, s, d, step, true), "confirming the pending device")
+	d.Confirmed, d.LastStep = true, step
+}
+
+// racingDevices returns n pending devices of the user differing in every field but UserID,
+// so that a stored mix of two of them is told apart from each one.
+func racingDevices(userID int64, n int) []*restauth.TOTPDevice {
+	ds := make([]*restauth.TOTPDevice, n)
+	for i := range ds {
+		ds[i] = &restauth.TOTPDevice{
+			UserID:       userID,
+			SealedSecret: sealedSecret(fmt.Sprintf("racer-%02d", i)),
+			Created:      base.Add(time.Duration(i+1)*time.Minute + time.Duration(i)*time.Microsecond),
+			LastStep:     int64(1000 + 10*i),
+		}
+	}
+	return ds
+}
+
+// requireOneOfDevices checks that the user's stored device is one of ds, whole, and
+// returns its index.
+func requireOneOfDevices(t *testing.T, s restauth.Store, userID int64, ds []*restauth.TOTPDevice) int {
+	t.Helper()
+	got, err := s.TOTPDevice(t.Context(), userID)
+	require.NoError(t, err)
+	for i, d := range ds {
+		if bytes.Equal(d.SealedSecret, got.SealedSecret) {
+			requireDeviceEqual(t, d, got) // that device's fields, not a mix of several
+			return i
+		}
+	}
+	require.Failf(t, "the stored device is none of the created ones", "SealedSecret %q", got.SealedSecret)
+	return -1
+}
+
 // codeHashes returns n distinct recovery-code hashes derived from prefix.
 func codeHashes(prefix string, n int) [][32]byte {
 	hs := make([][32]byte, n)
@@ -173,21 +220,75 @@ var mfaTests = []test{
 		requireNoDevice(t, s, missing)
 		requireNoDevice(t, s, u.ID)
 	}},
-	{"a user has at most one TOTP device", func(t *testing.T, s restauth.Store) {
-		for _, confirmed := range []bool{false, true} {
-			u := createUser(t, s, fmt.Sprint("user-", confirmed))
-			first := createDevice(t, s, u.ID, "first")
-			if confirmed {
-				ok, err := s.UseTOTPStep(t.Context(), u.ID, 100, true)
-				require.NoError(t, err)
-				require.True(t, ok)
-				first.Confirmed, first.LastStep = true, 100
+	{"CreateTOTPDevice replaces a pending device", func(t *testing.T, s restauth.Store) {
+		u := createUser(t, s, "a")
+		other := createUser(t, s, "b")
+		od := createDevice(t, s, other.ID, "b")
+		first := createDevice(t, s, u.ID, "first")
+		require.True(t, useStep(t, s, first, 100, false))
+
+		// Every field comes from the new device, LastStep included (not kept, not the max).
+		second := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("second"), Created: base.Add(time.Hour), LastStep: 5}
+		require.NoError(t, s.CreateTOTPDevice(t.Context(), second))
+		requireDevice(t, s, second)
+
+		// The same secret again replaces too; so does a device created confirmed.
+		again := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("second"), Created: base.Add(2 * time.Hour), LastStep: 3}
+		require.NoError(t, s.CreateTOTPDevice(t.Context(), again))
+		requireDevice(t, s, again)
+		confirmed := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("third"), Confirmed: true, Created: base.Add(3 * time.Hour), LastStep: 7}
+		require.NoError(t, s.CreateTOTPDevice(t.Context(), confirmed))
+		requireDevice(t, s, confirmed)
+
+		// Still one device per user: the other user's stays.
+		requireDevice(t, s, od)
+	}},
+	{"CreateTOTPDevice conflicts with a confirmed device and changes nothing", func(t *testing.T, s restauth.Store) {
+		for _, how := range []string{"confirmed by UseTOTPStep", "created confirmed"} {
+			u := createUser(t, s, "user "+how)
+			var first *restauth.TOTPDevice
+			if how == "created confirmed" {
+				first = &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("first"), Confirmed: true, Created: base, LastStep: 42}
+				require.NoError(t, s.CreateTOTPDevice(t.Context(), first), how)
+			} else {
+				first = createDevice(t, s, u.ID, "first")
+				confirmDevice(t, s, first, 100)
 			}
-			second := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("second"), Created: base.Add(time.Hour), LastStep: 5}
-			requireConflict(t, s.CreateTOTPDevice(t.Context(), second), "totp")
-			requireConflict(t, s.CreateTOTPDevice(t.Context(), sampleDevice(u.ID, "first")), "totp")
-			requireDevice(t, s, first)
+			attempts := []*restauth.TOTPDevice{
+				{UserID: u.ID, SealedSecret: sealedSecret("second"), Created: base.Add(time.Hour), LastStep: 5},
+				{UserID: u.ID, SealedSecret: sealedSecret("second"), Confirmed: true, Created: base.Add(time.Hour), LastStep: 500},
+				sampleDevice(u.ID, "first"), // the same secret, pending
+			}
+			for _, d := range attempts {
+				requireConflict(t, s.CreateTOTPDevice(t.Context(), d), "totp")
+				requireDevice(t, s, first)
+			}
+			// The confirmed device still works, with its own secret only.
+			assert.False(t, useStep(t, s, attempts[0], first.LastStep+1, false), "%s: the refused device's secret", how)
+			assert.True(t, useStep(t, s, first, first.LastStep+1, false), how)
 		}
+	}},
+	{"replacing a pending device resets LastStep to the new device's", func(t *testing.T, s restauth.Store) {
+		u := createUser(t, s, "a")
+		old := createDevice(t, s, u.ID, "old")
+		require.True(t, useStep(t, s, old, 5000, false))
+		require.False(t, useStep(t, s, old, 10, false))
+
+		// A lower LastStep replaces a higher one, and steps above it are accepted again.
+		fresh := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("fresh"), Created: base.Add(time.Minute), LastStep: 3}
+		require.NoError(t, s.CreateTOTPDevice(t.Context(), fresh))
+		requireDevice(t, s, fresh)
+		assert.False(t, useStep(t, s, fresh, 3, false), "the new device's LastStep holds")
+		assert.True(t, useStep(t, s, fresh, 10, false), "the old device's LastStep is gone")
+		fresh.LastStep = 10
+		requireDevice(t, s, fresh)
+
+		// Zero, too.
+		zero := createDevice(t, s, u.ID, "zero")
+		requireDevice(t, s, zero)
+		assert.True(t, useStep(t, s, zero, 1, true))
+		zero.Confirmed, zero.LastStep = true, 1
+		requireDevice(t, s, zero)
 	}},
 	{"TOTP devices of two users are independent", func(t *testing.T, s restauth.Store) {
 		a := createUser(t, s, "a")
@@ -198,13 +299,13 @@ var mfaTests = []test{
 		requireDevice(t, s, da)
 		requireDevice(t, s, db)
 
-		ok, err := s.UseTOTPStep(t.Context(), a.ID, 7, true)
-		require.NoError(t, err)
-		require.True(t, ok)
+		require.True(t, useStep(t, s, da, 7, true))
 		requireDevice(t, s, db)
-		ok, err = s.UseTOTPStep(t.Context(), b.ID, 7, false)
+		ok, err := s.UseTOTPStep(t.Context(), b.ID, da.SealedSecret, 8, false)
 		require.NoError(t, err)
-		assert.True(t, ok, "the step was used by another user only")
+		assert.False(t, ok, "another user's secret")
+		requireDevice(t, s, db)
+		assert.True(t, useStep(t, s, db, 7, false), "the step was used by another user only")
 
 		require.NoError(t, s.DeleteTOTPDevice(t.Context(), b.ID))
 		requireNoDevice(t, s, b.ID)
@@ -226,9 +327,9 @@ var mfaTests = []test{
 		got.Confirmed, got.LastStep, got.Created = true, 99, base.Add(time.Hour)
 
 		requireDevice(t, s, &want)
-		ok, err := s.UseTOTPStep(t.Context(), u.ID, 1, false)
-		require.NoError(t, err)
-		assert.True(t, ok, "LastStep is still 0 in the store")
+		assert.False(t, useStep(t, s, d, 1, false), "the store kept the caller's changed secret")
+		assert.False(t, useStep(t, s, got, 1, false), "the store kept the returned changed secret")
+		assert.True(t, useStep(t, s, &want, 1, false), "LastStep is still 0 in the store")
 	}},
 	{"UseTOTPStep accepts only steps after the last one", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
@@ -251,7 +352,7 @@ var mfaTests = []test{
 			{1002, false, 1005},
 		}
 		for i, st := range steps {
-			ok, err := s.UseTOTPStep(t.Context(), u.ID, st.step, false)
+			ok, err := s.UseTOTPStep(t.Context(), u.ID, d.SealedSecret, st.step, false)
 			require.NoError(t, err, "call %d (step %d)", i, st.step)
 			require.Equal(t, st.accepted, ok, "call %d (step %d)", i, st.step)
 			want.LastStep = st.lastStep
@@ -271,8 +372,9 @@ var mfaTests = []test{
 		}{
 			{"pending, confirm", false, 0, 10, true, true, true, 10},
 			{"pending, no confirm", false, 0, 10, false, true, false, 10},
-			{"confirmed, confirm", true, 5, 10, true, true, true, 10},
+			{"confirmed, confirm", true, 5, 10, true, false, true, 5},
 			{"confirmed, no confirm", true, 5, 10, false, true, true, 10},
+			{"confirmed, refused step with confirm", true, 10, 10, true, false, true, 10},
 			{"pending, refused step with confirm", false, 10, 10, true, false, false, 10},
 			{"pending, earlier step with confirm", false, 10, 9, true, false, false, 10},
 			{"confirmed, refused step without confirm", true, 10, 10, false, false, true, 10},
@@ -281,7 +383,7 @@ var mfaTests = []test{
 			u := createUser(t, s, "user "+tc.name)
 			d := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret(tc.name), Confirmed: tc.confirmed, Created: base, LastStep: tc.lastStep}
 			require.NoError(t, s.CreateTOTPDevice(t.Context(), d), tc.name)
-			ok, err := s.UseTOTPStep(t.Context(), u.ID, tc.step, tc.confirm)
+			ok, err := s.UseTOTPStep(t.Context(), u.ID, d.SealedSecret, tc.step, tc.confirm)
 			require.NoError(t, err, tc.name)
 			assert.Equal(t, tc.wantAccepted, ok, "%s: accepted", tc.name)
 			got, err := s.TOTPDevice(t.Context(), u.ID)
@@ -294,31 +396,103 @@ var mfaTests = []test{
 
 		// A confirmed device stays confirmed through later steps used without confirm.
 		u := createUser(t, s, "later")
-		createDevice(t, s, u.ID, "later")
+		d := createDevice(t, s, u.ID, "later")
 		for i, confirm := range []bool{true, false, false} {
-			ok, err := s.UseTOTPStep(t.Context(), u.ID, int64(20+i), confirm)
-			require.NoError(t, err)
-			require.True(t, ok)
+			require.True(t, useStep(t, s, d, int64(20+i), confirm), "step %d", 20+i)
 			got, err := s.TOTPDevice(t.Context(), u.ID)
 			require.NoError(t, err)
 			assert.True(t, got.Confirmed, "after step %d", 20+i)
 		}
+	}},
+	{"UseTOTPStep confirms a device once", func(t *testing.T, s restauth.Store) {
+		u := createUser(t, s, "a")
+		d := createDevice(t, s, u.ID, "a")
+		confirmDevice(t, s, d, 100)
+		requireDevice(t, s, d)
+
+		// Confirming again is refused, whatever the step, and changes nothing.
+		for _, step := range []int64{101, 1000, 1 << 40, 100, 50} {
+			assert.False(t, useStep(t, s, d, step, true), "confirm with step %d", step)
+			requireDevice(t, s, d)
+		}
+
+		// Steps used without confirm still work on the confirmed device, once each.
+		assert.True(t, useStep(t, s, d, 101, false))
+		d.LastStep = 101
+		requireDevice(t, s, d)
+		assert.False(t, useStep(t, s, d, 101, false), "the same step again")
+		assert.False(t, useStep(t, s, d, 102, true), "confirm after steps without it")
+		assert.True(t, useStep(t, s, d, 105, false))
+		d.LastStep = 105
+		requireDevice(t, s, d)
+	}},
+	{"UseTOTPStep with another secret than the device's changes nothing", func(t *testing.T, s restauth.Store) {
+		for _, confirmed := range []bool{false, true} {
+			u := createUser(t, s, fmt.Sprint("user-", confirmed))
+			d := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("current"), Confirmed: confirmed, Created: base, LastStep: 10}
+			require.NoError(t, s.CreateTOTPDevice(t.Context(), d))
+			secret := d.SealedSecret
+			stale := [][]byte{
+				sealedSecret("stale"),          // equal to the current one up to its first NUL byte
+				sealedSecret("Current"),        // another case
+				secret[:len(secret)-1],         // a prefix
+				append(bytes.Clone(secret), 0), // an extension by a NUL byte
+				append([]byte{0}, secret...),
+				[]byte("current"),
+				{},
+				nil,
+			}
+			for i, other := range stale {
+				for _, confirm := range []bool{false, true} {
+					ok, err := s.UseTOTPStep(t.Context(), u.ID, other, 11, confirm)
+					require.NoError(t, err, "confirmed %v, secret %d, confirm %v", confirmed, i, confirm)
+					assert.False(t, ok, "confirmed %v, secret %d (%q), confirm %v", confirmed, i, other, confirm)
+					requireDevice(t, s, d)
+				}
+			}
+			// The current secret still works, at the step the stale ones were refused (a
+			// pending device is confirmed by it).
+			assert.True(t, useStep(t, s, d, 11, !confirmed), "confirmed %v", confirmed)
+			d.Confirmed, d.LastStep = true, 11
+			requireDevice(t, s, d)
+		}
+	}},
+	{"UseTOTPStep with the secret of a replaced device changes nothing", func(t *testing.T, s restauth.Store) {
+		u := createUser(t, s, "a")
+		old := createDevice(t, s, u.ID, "old")
+		require.True(t, useStep(t, s, old, 5, false))
+		fresh := &restauth.TOTPDevice{UserID: u.ID, SealedSecret: sealedSecret("fresh"), Created: base.Add(time.Minute)}
+		require.NoError(t, s.CreateTOTPDevice(t.Context(), fresh))
+
+		// A code checked against the old secret, raced by the re-enrolment, is refused.
+		for _, confirm := range []bool{true, false} {
+			assert.False(t, useStep(t, s, old, 6, confirm), "confirm %v", confirm)
+			requireDevice(t, s, fresh)
+		}
+		confirmDevice(t, s, fresh, 6)
+		requireDevice(t, s, fresh)
+		assert.False(t, useStep(t, s, old, 7, false), "the old secret on the confirmed device")
+		requireDevice(t, s, fresh)
 	}},
 	{"UseTOTPStep without a device is not found", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
 		other := createUser(t, s, "b")
 		od := createDevice(t, s, other.ID, "b")
 		for _, id := range []int64{u.ID, other.ID + 1000} {
-			ok, err := s.UseTOTPStep(t.Context(), id, 1, true)
-			requireNotFound(t, err)
-			assert.False(t, ok)
+			for _, secret := range [][]byte{sealedSecret("a"), od.SealedSecret, nil} {
+				for _, confirm := range []bool{true, false} {
+					ok, err := s.UseTOTPStep(t.Context(), id, secret, 1, confirm)
+					requireNotFound(t, err)
+					assert.False(t, ok)
+				}
+			}
 		}
 		requireNoDevice(t, s, u.ID)
 		requireDevice(t, s, od)
 
-		createDevice(t, s, u.ID, "a")
+		d := createDevice(t, s, u.ID, "a")
 		require.NoError(t, s.DeleteTOTPDevice(t.Context(), u.ID))
-		ok, err := s.UseTOTPStep(t.Context(), u.ID, 1, true)
+		ok, err := s.UseTOTPStep(t.Context(), u.ID, d.SealedSecret, 1, true)
 		requireNotFound(t, err)
 		assert.False(t, ok)
 		requireNoDevice(t, s, u.ID)
@@ -326,10 +500,8 @@ var mfaTests = []test{
 	{"DeleteTOTPDevice removes the device and the user's recovery codes only", func(t *testing.T, s restauth.Store) {
 		gone := createUser(t, s, "gone")
 		kept := createUser(t, s, "kept")
-		createDevice(t, s, gone.ID, "gone")
-		ok, err := s.UseTOTPStep(t.Context(), gone.ID, 50, true)
-		require.NoError(t, err)
-		require.True(t, ok)
+		gd := createDevice(t, s, gone.ID, "gone")
+		confirmDevice(t, s, gd, 50)
 		goneHashes := codeHashes("gone", 3)
 		replaceCodes(t, s, gone.ID, goneHashes)
 		require.NoError(t, s.UseRecoveryCode(t.Context(), gone.ID, goneHashes[1], base))
@@ -338,6 +510,9 @@ var mfaTests = []test{
 
 		require.NoError(t, s.DeleteTOTPDevice(t.Context(), gone.ID))
 		requireNoDevice(t, s, gone.ID)
+		ok, err := s.UseTOTPStep(t.Context(), gone.ID, gd.SealedSecret, 51, false)
+		requireNotFound(t, err)
+		assert.False(t, ok)
 		assert.Empty(t, recoveryCodes(t, s, gone.ID))
 		for _, h := range goneHashes {
 			requireNotFound(t, s.UseRecoveryCode(t.Context(), gone.ID, h, base))
@@ -349,13 +524,12 @@ var mfaTests = []test{
 		_, err = s.UserByID(t.Context(), gone.ID)
 		require.NoError(t, err, "the user stays")
 
-		// A new enrolment starts afresh.
-		again := &restauth.TOTPDevice{UserID: gone.ID, SealedSecret: sealedSecret("again"), Created: base.Add(time.Hour)}
+		// A new enrolment, even of the same secret, starts afresh: the old device was
+		// confirmed, yet it no longer blocks one.
+		again := &restauth.TOTPDevice{UserID: gone.ID, SealedSecret: gd.SealedSecret, Created: base.Add(time.Hour)}
 		require.NoError(t, s.CreateTOTPDevice(t.Context(), again))
 		requireDevice(t, s, again)
-		ok, err = s.UseTOTPStep(t.Context(), gone.ID, 1, false)
-		require.NoError(t, err)
-		assert.True(t, ok, "the old device's LastStep is gone")
+		assert.True(t, useStep(t, s, again, 1, true), "the old device's LastStep and confirmation are gone")
 	}},
 	{"DeleteTOTPDevice of nothing is not an error", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
@@ -525,7 +699,7 @@ var mfaTests = []test{
 	{"DeleteUser removes the TOTP device and recovery codes", func(t *testing.T, s restauth.Store) {
 		gone := createUser(t, s, "gone")
 		kept := createUser(t, s, "kept")
-		createDevice(t, s, gone.ID, "gone")
+		gd := createDevice(t, s, gone.ID, "gone")
 		goneHashes := codeHashes("gone", 3)
 		replaceCodes(t, s, gone.ID, goneHashes)
 		kd := createDevice(t, s, kept.ID, "kept")
@@ -534,7 +708,7 @@ var mfaTests = []test{
 		require.NoError(t, s.DeleteUser(t.Context(), gone.ID))
 		requireNoDevice(t, s, gone.ID)
 		assert.Empty(t, recoveryCodes(t, s, gone.ID))
-		_, err := s.UseTOTPStep(t.Context(), gone.ID, 1, true)
+		_, err := s.UseTOTPStep(t.Context(), gone.ID, gd.SealedSecret, 1, true)
 		requireNotFound(t, err)
 		requireNotFound(t, s.UseRecoveryCode(t.Context(), gone.ID, goneHashes[0], base))
 		requireNotFound(t, s.CreateTOTPDevice(t.Context(), sampleDevice(gone.ID, "gone")))
@@ -557,7 +731,7 @@ var mfaTests = []test{
 		oks := make([]bool, n)
 		errs := make([]error, n)
 		startTogether(n, func(i int) {
-			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, 4242, true)
+			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, d.SealedSecret, 4242, true)
 		})
 		require.NoError(t, errors.Join(errs...))
 		accepted := 0
@@ -573,13 +747,13 @@ var mfaTests = []test{
 	}},
 	{"concurrent uses of increasing TOTP steps never lower LastStep", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
-		createDevice(t, s, u.ID, "a")
+		d := createDevice(t, s, u.ID, "a")
 		const n = 20
 		ctx := t.Context()
 		oks := make([]bool, n)
 		errs := make([]error, n)
 		startTogether(n, func(i int) {
-			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, int64(i+1), false)
+			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, d.SealedSecret, int64(i+1), false)
 		})
 		require.NoError(t, errors.Join(errs...))
 		assert.True(t, oks[n-1], "the highest step is always accepted")
@@ -588,10 +762,31 @@ var mfaTests = []test{
 		assert.Equal(t, int64(n), got.LastStep)
 		assert.False(t, got.Confirmed)
 		for step := int64(1); step <= n; step++ {
-			ok, err := s.UseTOTPStep(ctx, u.ID, step, false)
-			require.NoError(t, err)
-			assert.False(t, ok, "step %d accepted after step %d", step, n)
+			assert.False(t, useStep(t, s, d, step, false), "step %d accepted after step %d", step, n)
 		}
+	}},
+	{"one of 20 concurrent confirmations with different steps succeeds", func(t *testing.T, s restauth.Store) {
+		u := createUser(t, s, "a")
+		d := createDevice(t, s, u.ID, "a")
+		const n = 20
+		ctx := t.Context()
+		oks := make([]bool, n)
+		errs := make([]error, n)
+		startTogether(n, func(i int) {
+			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, d.SealedSecret, int64(100+i), true)
+		})
+		require.NoError(t, errors.Join(errs...))
+		winner := -1
+		for i, ok := range oks {
+			if ok {
+				require.Equal(t, -1, winner, "two confirmations succeeded: steps %d and %d", 100+winner, 100+i)
+				winner = i
+			}
+		}
+		require.NotEqual(t, -1, winner, "no confirmation succeeded")
+		want := *d
+		want.Confirmed, want.LastStep = true, int64(100+winner)
+		requireDevice(t, s, &want)
 	}},
 	{"one of 20 concurrent uses of a recovery code succeeds", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
@@ -622,28 +817,114 @@ var mfaTests = []test{
 		want := base.Add(time.Duration(winner) * time.Second)
 		assert.True(t, list[1].Used.Equal(want), "Used is the winner's time: want %v, got %v", want, list[1].Used)
 	}},
-	{"one of 20 concurrent TOTP device creations succeeds", func(t *testing.T, s restauth.Store) {
+	{"concurrent TOTP device creations without a confirmed device all succeed and leave one whole", func(t *testing.T, s restauth.Store) {
+		for _, start := range []string{"no device", "a pending device"} {
+			u := createUser(t, s, "user "+start)
+			var first *restauth.TOTPDevice
+			if start == "a pending device" {
+				first = createDevice(t, s, u.ID, "first")
+				require.True(t, useStep(t, s, first, 5000, false))
+			}
+			const n = 20
+			ctx := t.Context()
+			devices := racingDevices(u.ID, n)
+			errs := make([]error, n)
+			startTogether(n, func(i int) {
+				errs[i] = s.CreateTOTPDevice(ctx, devices[i])
+			})
+			for i, err := range errs {
+				require.NoError(t, err, "%s: creation %d", start, i)
+			}
+			winner := requireOneOfDevices(t, s, u.ID, devices)
+
+			// Only the stored device's secret works; its LastStep is its own.
+			if first != nil {
+				assert.False(t, useStep(t, s, first, 5001, true), "%s: the first device's secret", start)
+			}
+			for i, d := range devices {
+				if i != winner {
+					assert.False(t, useStep(t, s, d, 5001, true), "%s: creation %d's secret", start, i)
+				}
+			}
+			requireDevice(t, s, devices[winner])
+			assert.True(t, useStep(t, s, devices[winner], devices[winner].LastStep+1, true), start)
+		}
+	}},
+	{"concurrent TOTP device creations over a confirmed device all conflict", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
+		first := createDevice(t, s, u.ID, "first")
+		confirmDevice(t, s, first, 100)
 		const n = 20
 		ctx := t.Context()
-		devices := make([]*restauth.TOTPDevice, n)
+		devices := racingDevices(u.ID, n)
+		devices[n-1].Confirmed = true // created confirmed, it conflicts too
 		errs := make([]error, n)
 		startTogether(n, func(i int) {
-			devices[i] = sampleDevice(u.ID, fmt.Sprintf("racer-%02d", i))
 			errs[i] = s.CreateTOTPDevice(ctx, devices[i])
 		})
-		winner := -1
+		for _, err := range errs {
+			requireConflict(t, err, "totp")
+		}
+		requireDevice(t, s, first)
+	}},
+	{"concurrent re-enrolments and confirmations of a pending device: one kind wins whole", func(t *testing.T, s restauth.Store) {
+		raceEnrolAndConfirm(t, [2]restauth.Store{s, s})
+	}},
+}
+
+// raceEnrolAndConfirm races, in rounds (the window a non-atomic store leaves is narrow),
+// re-enrolments — CreateTOTPDevice of new pending devices — against confirmations of the
+// user's pending device with its secret, each kind on both stores, and checks that one kind
+// wins whole. A creation before the first confirmation replaces the secret the
+// confirmations check, so none succeeds and every creation does; a confirmation before
+// every creation makes them all conflict, and the confirmed device stays.
+func raceEnrolAndConfirm(t *testing.T, stores [2]restauth.Store) {
+	const (
+		rounds = 5
+		n      = 20 // racer i uses stores[i%2]
+	)
+	ctx := t.Context()
+	for round := range rounds {
+		u := createUser(t, stores[0], fmt.Sprint("racer-", round))
+		first := createDevice(t, stores[0], u.ID, "first")
+		devices := racingDevices(u.ID, n)
+		// Half the racers create a device, on both stores, and which ones shifts by round,
+		// since goroutines released together do not start in a random order.
+		creates := func(i int) bool { return (i+round)%4 < 2 }
+		errs := make([]error, n)
+		oks := make([]bool, n)
+		startTogether(n, func(i int) {
+			if creates(i) {
+				errs[i] = stores[i%2].CreateTOTPDevice(ctx, devices[i])
+			} else {
+				oks[i], errs[i] = stores[i%2].UseTOTPStep(ctx, u.ID, first.SealedSecret, 7, true)
+			}
+		})
+		var created []*restauth.TOTPDevice
+		creations, confirmed := 0, 0
 		for i, err := range errs {
-			if err == nil {
-				if winner >= 0 {
-					t.Fatalf("two creations succeeded: %d and %d", winner, i)
+			if !creates(i) {
+				require.NoError(t, err, "round %d: confirmation %d", round, i)
+				if oks[i] {
+					confirmed++
 				}
-				winner = i
+				continue
+			}
+			creations++
+			if err == nil {
+				created = append(created, devices[i])
 				continue
 			}
 			requireConflict(t, err, "totp")
 		}
-		require.NotEqual(t, -1, winner, "no creation succeeded")
-		requireDevice(t, s, devices[winner])
-	}},
+		if confirmed > 0 {
+			require.Equal(t, 1, confirmed, "round %d: a device is confirmed once", round)
+			require.Empty(t, created, "round %d: creations succeeded over the confirmed device", round)
+			first.Confirmed, first.LastStep = true, 7
+			requireDevice(t, stores[1], first)
+		} else {
+			require.Len(t, created, creations, "round %d: no confirmation succeeded, yet creations conflicted", round)
+			requireOneOfDevices(t, stores[1], u.ID, created)
+		}
+	}
 }
