@@ -172,6 +172,9 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 	if err != nil || !found || !utf8.Valid(raw) {
 		return requestAuth{}, basicAuthError("Invalid basic header. Credentials not correctly base64 encoded.")
 	}
+	if err := s.throttledLogin(r, username); err != nil {
+		return requestAuth{}, err
+	}
 	u, err := s.checkCredentials(ctx, username, password)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCredentials) {

@@ -34,6 +34,16 @@ type Limiter interface {
 	Reset(ctx context.Context, key string, rule RateRule) error
 }
 
+// LimitChecker is an optional Limiter capability, found by type assertion: Check reports
+// whether one more event for key would be allowed under rule, without recording it.
+// Basic authentication counts failures only, and uses Check to refuse an account or
+// address that is over its limit before the password is checked, so that a right password
+// cannot be told from a wrong one while it is throttled. Both limiters restauth ships
+// implement it.
+type LimitChecker interface {
+	Check(ctx context.Context, key string, rule RateRule) (ok bool, retryAfter time.Duration, err error)
+}
+
 // RateRule allows at most Limit events per key in any sliding Window. Name namespaces
 // the keys: two rules with the same Name share their counts, so every rule needs a
 // distinct Name made of letters, digits, '_', '-' and '.' (no ':', which separates the
@@ -179,6 +189,23 @@ func allowRate(ctx context.Context, l Limiter, rule RateRule, key string) error 
 		return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
 	}
 	if !ok {
+		return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
+	}
+	return nil
+}
+
+// checkRate is allowRate without recording the event, for limiters that can tell
+// (LimitChecker); others always allow.
+func checkRate(ctx context.Context, l Limiter, rule RateRule, key string) error {
+	c, ok := l.(LimitChecker)
+	if !ok || !rule.Enabled() {
+		return nil
+	}
+	allowed, retry, err := c.Check(ctx, key, rule)
+	if err != nil {
+		return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
+	}
+	if !allowed {
 		return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
 	}
 	return nil
@@ -453,6 +480,29 @@ func (l *memoryLimiter) Allow(_ context.Context, key string, rule RateRule) (boo
 		return true, 0, nil
 	}
 	// The next event is allowed once all but Limit-1 of the recorded ones have left.
+	retry := e.hits[len(e.hits)-rule.Limit] + rule.Window - now
+	return false, min(max(retry, time.Nanosecond), rule.Window), nil
+}
+
+// Check implements LimitChecker.
+func (l *memoryLimiter) Check(_ context.Context, key string, rule RateRule) (bool, time.Duration, error) {
+	if !rule.Enabled() {
+		return true, 0, nil
+	}
+	k := memKey{rule.Name, key}
+	s := l.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.m[k]
+	if e == nil {
+		return true, 0, nil
+	}
+	now := l.clock()
+	e.window = rule.Window
+	e.prune(now)
+	if len(e.hits) < rule.Limit {
+		return true, 0, nil
+	}
 	retry := e.hits[len(e.hits)-rule.Limit] + rule.Window - now
 	return false, min(max(retry, time.Nanosecond), rule.Window), nil
 }

@@ -484,3 +484,41 @@ func BenchmarkMemoryLimiterAllow(b *testing.B) {
 		})
 	})
 }
+
+// Check looks without counting: it agrees with what Allow would answer and never changes
+// it.
+func TestMemoryLimiterCheck(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clock := newRLClock()
+	l := NewMemoryLimiter(clock.Now)
+	c, ok := l.(LimitChecker)
+	require.True(t, ok, "the memory limiter is a LimitChecker")
+	rule := RateRule{Name: "r", Limit: 2, Window: time.Minute}
+
+	for range 5 {
+		allowed, retry, err := c.Check(ctx, "k", rule)
+		require.NoError(t, err)
+		require.True(t, allowed, "checking records nothing")
+		assert.Zero(t, retry)
+	}
+	for range 2 {
+		allowed, _, err := l.Allow(ctx, "k", rule)
+		require.NoError(t, err)
+		require.True(t, allowed)
+	}
+	clock.Advance(20 * time.Second)
+	allowed, retry, err := c.Check(ctx, "k", rule)
+	require.NoError(t, err)
+	assert.False(t, allowed)
+	assert.Equal(t, 40*time.Second, retry)
+	allowed, _, _ = c.Check(ctx, "other", rule)
+	assert.True(t, allowed, "keys are independent")
+	allowed, _, _ = c.Check(ctx, "k", RateRule{Name: "r", Limit: -1})
+	assert.True(t, allowed, "a disabled rule allows")
+
+	clock.Advance(40 * time.Second)
+	allowed, _, err = c.Check(ctx, "k", rule)
+	require.NoError(t, err)
+	assert.True(t, allowed, "the window slid")
+}

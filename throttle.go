@@ -12,13 +12,19 @@ import (
 // failure logged: an outage of the limiter must not lock every user out. A refusal emits
 // an AuditThrottled event naming the rule.
 func (s *Service) throttle(r *http.Request, rule RateRule, key string) error {
-	return s.throttleCtx(r.Context(), r, rule, key)
+	return s.limit(r.Context(), r, rule, key, allowRate)
 }
 
 // throttleCtx is throttle for callers without a request (r nil): the Service's own
 // operations, such as checking a second factor.
 func (s *Service) throttleCtx(ctx context.Context, r *http.Request, rule RateRule, key string) error {
-	err := allowRate(ctx, s.cfg.Limiter, rule, key)
+	return s.limit(ctx, r, rule, key, allowRate)
+}
+
+// limit applies rule to key through check (allowRate counts the event, checkRate only
+// looks), with throttle's handling of refusals and limiter failures.
+func (s *Service) limit(ctx context.Context, r *http.Request, rule RateRule, key string, check func(context.Context, Limiter, RateRule, string) error) error {
+	err := check(ctx, s.cfg.Limiter, rule, key)
 	var throttled *ThrottledError
 	if err != nil && !errors.As(err, &throttled) {
 		s.log.WarnContext(ctx, "restauth: rate limiter failed; allowing the request", "rule", rule.Name, "error", err)
@@ -50,6 +56,17 @@ func (s *Service) throttleLogin(r *http.Request, username string) error {
 		return err
 	}
 	return s.throttle(r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+}
+
+// throttledLogin tells, without counting, whether the client address or the account is
+// over its failed-login limit. Basic authentication, which counts failures only, asks it
+// before checking the password: otherwise a throttled account would still answer a right
+// password differently from a wrong one.
+func (s *Service) throttledLogin(r *http.Request, username string) error {
+	if err := s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r), checkRate); err != nil {
+		return err
+	}
+	return s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username), checkRate)
 }
 
 // loginSucceeded forgets the account's failed attempts.

@@ -90,6 +90,10 @@ func TestBasicAuthFailuresAreThrottled(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("basic", "wrong")).Code)
 	}
 	assertThrottled(t, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("basic", "wrong")))
+	// While throttled, the right password is answered like a wrong one: no oracle.
+	assertThrottled(t, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("basic", goodPassword)))
+	e.clock.Advance(time.Minute)
+	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("basic", goodPassword)).Code)
 }
 
 func TestOtherRateLimits(t *testing.T) {
