@@ -184,14 +184,7 @@ func allowRate(ctx context.Context, l Limiter, rule RateRule, key string) error 
 	if l == nil || !rule.Enabled() {
 		return nil
 	}
-	ok, retry, err := l.Allow(ctx, key, rule)
-	if err != nil {
-		return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
-	}
-	if !ok {
-		return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
-	}
-	return nil
+	return rateAnswer(rule)(l.Allow(ctx, key, rule))
 }
 
 // checkRate is allowRate without recording the event, for limiters that can tell
@@ -201,14 +194,20 @@ func checkRate(ctx context.Context, l Limiter, rule RateRule, key string) error 
 	if !ok || !rule.Enabled() {
 		return nil
 	}
-	allowed, retry, err := c.Check(ctx, key, rule)
-	if err != nil {
-		return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
+	return rateAnswer(rule)(c.Check(ctx, key, rule))
+}
+
+// rateAnswer turns a limiter's (allowed, retryAfter, err) into allowRate's error.
+func rateAnswer(rule RateRule) func(bool, time.Duration, error) error {
+	return func(allowed bool, retry time.Duration, err error) error {
+		switch {
+		case err != nil:
+			return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
+		case !allowed:
+			return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
+		}
+		return nil
 	}
-	if !allowed {
-		return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
-	}
-	return nil
 }
 
 // throttleSeconds is the Retry-After value for retryAfter: whole seconds rounded up, at
@@ -377,6 +376,19 @@ func (e *memEntry) expired(now time.Duration) bool {
 }
 
 // prune drops the events that have left the window.
+// room forgets events that left the window and reports whether one more fits under rule,
+// or else how long until it does.
+func (e *memEntry) room(now time.Duration, rule RateRule) (bool, time.Duration) {
+	e.window = rule.Window
+	e.prune(now)
+	if len(e.hits) < rule.Limit {
+		return true, 0
+	}
+	// The next event is allowed once all but Limit-1 of the recorded ones have left.
+	retry := e.hits[len(e.hits)-rule.Limit] + rule.Window - now
+	return false, min(max(retry, time.Nanosecond), rule.Window)
+}
+
 func (e *memEntry) prune(now time.Duration) {
 	n := 0
 	for n < len(e.hits) && e.hits[n]+e.window <= now {
@@ -473,15 +485,11 @@ func (l *memoryLimiter) Allow(_ context.Context, key string, rule RateRule) (boo
 		s.unlink(e)
 	}
 	s.pushFront(e)
-	e.window = rule.Window
-	e.prune(now)
-	if len(e.hits) < rule.Limit {
+	ok, retry := e.room(now, rule)
+	if ok {
 		e.hits = append(e.hits, now)
-		return true, 0, nil
 	}
-	// The next event is allowed once all but Limit-1 of the recorded ones have left.
-	retry := e.hits[len(e.hits)-rule.Limit] + rule.Window - now
-	return false, min(max(retry, time.Nanosecond), rule.Window), nil
+	return ok, retry, nil
 }
 
 // Check implements LimitChecker.
@@ -497,14 +505,8 @@ func (l *memoryLimiter) Check(_ context.Context, key string, rule RateRule) (boo
 	if e == nil {
 		return true, 0, nil
 	}
-	now := l.clock()
-	e.window = rule.Window
-	e.prune(now)
-	if len(e.hits) < rule.Limit {
-		return true, 0, nil
-	}
-	retry := e.hits[len(e.hits)-rule.Limit] + rule.Window - now
-	return false, min(max(retry, time.Nanosecond), rule.Window), nil
+	ok, retry := e.room(l.clock(), rule)
+	return ok, retry, nil
 }
 
 // Reset implements Limiter.
