@@ -34,7 +34,9 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"SocialAccounts", socialTests},
 		{"Concurrency", concurrencyTests},
 		{"TokenUserStore", tokenUserTests},
-		{"MFA", mfaTests},
+		{"TOTP", totpTests},
+		{"RecoveryCodes", recoveryCodeTests},
+		{"MFAConcurrency", mfaConcurrencyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
