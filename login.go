@@ -151,6 +151,9 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		if reason := loginFailure(err); reason != "" {
 			s.auditLoginFailed(r, username, reason)
 		}
+		if errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrInvalidMFACode) {
+			s.loginFailed(r)
+		}
 		s.writeError(w, r, err)
 		return
 	}

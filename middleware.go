@@ -181,6 +181,7 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 			if throttled := s.throttleLogin(r, username); throttled != nil {
 				return requestAuth{}, throttled
 			}
+			s.loginFailed(r)
 			s.auditLoginFailed(r, username, "invalid credentials method=basic")
 			return requestAuth{}, basicAuthError("Invalid username/password.")
 		}

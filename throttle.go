@@ -49,13 +49,27 @@ func (s *Service) loginKey(username string) string {
 
 // throttleLogin applies the failed-login rules before credentials are checked: per client
 // address first, so a blocked address cannot keep adding to accounts' counts, then per
-// account. Counting before the check means parallel guesses cannot overshoot the limit and
-// a throttled attempt costs no hashing; a successful login clears the account's count.
+// account. The account's count takes every attempt — parallel guesses cannot overshoot it,
+// and a successful login clears it — while the address's takes failures only (loginFailed):
+// many users behind one NAT or proxy logging in successfully must not use it up. A
+// throttled attempt costs no hashing.
 func (s *Service) throttleLogin(r *http.Request, username string) error {
-	if err := s.throttle(r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)); err != nil {
+	check := checkRate
+	if _, ok := s.cfg.Limiter.(LimitChecker); !ok {
+		check = allowRate // cannot look without counting: count every attempt
+	}
+	if err := s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r), check); err != nil {
 		return err
 	}
 	return s.throttle(r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+}
+
+// loginFailed counts a failed login (a wrong password or second factor) against the client
+// address, after throttleLogin let it through.
+func (s *Service) loginFailed(r *http.Request) {
+	if _, ok := s.cfg.Limiter.(LimitChecker); ok {
+		_ = s.throttle(r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)) // the answer is already a refusal
+	}
 }
 
 // throttledLogin tells, without counting, whether the client address or the account is

@@ -154,3 +154,28 @@ func TestDefaultRateLimitsAreOn(t *testing.T) {
 	}
 	assertThrottled(t, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "someone", "password": "x"}))
 }
+
+// Users behind one address (a NAT, an office proxy) who log in successfully do not use up
+// the address's failed-login limit, for the login route or for Basic.
+func TestSuccessfulLoginsDoNotCountPerIP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withLimits(func(l *restauth.RateLimits) {
+		l.LoginFailedPerIP = restauth.RateRule{Limit: 3, Window: time.Minute}
+	}))
+	for i := range 5 {
+		e.register("office"+strconv.Itoa(i), goodPassword, "")
+	}
+	for round := range 3 {
+		for i := range 5 {
+			res := e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "office" + strconv.Itoa(i), "password": goodPassword}, fromIP("192.0.2.9"))
+			require.Equal(t, http.StatusOK, res.Code, "round %d user %d", round, i)
+		}
+	}
+	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("office0", goodPassword), fromIP("192.0.2.9")).Code)
+
+	// Failures still count, from the login route and from Basic alike.
+	require.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "office1", "password": "wrong"}, fromIP("192.0.2.9")).Code)
+	require.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("office2", "wrong"), fromIP("192.0.2.9")).Code)
+	require.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "office3", "password": "wrong"}, fromIP("192.0.2.9")).Code)
+	assertThrottled(t, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "office4", "password": goodPassword}, fromIP("192.0.2.9")))
+}
