@@ -32,6 +32,9 @@ type route struct {
 
 	segments []string
 	allow    string
+	// allowHeader is allow as a header value, shared by every answer: DRF sends Allow on
+	// each response of a view, and assigning the same slice costs no allocation.
+	allowHeader []string
 }
 
 // call carries what the router learnt about a request to the route's handler.
@@ -65,6 +68,7 @@ func newRouter(s *Service, prefix string, routes []*route) *router {
 			}
 		}
 		r.allow = strings.Join(append(methods, http.MethodOptions), ", ")
+		r.allowHeader = []string{r.allow}
 		if strings.Contains(r.pattern, "{") {
 			r.segments = strings.Split(r.pattern, "/")
 			rt.params = append(rt.params, r)
@@ -148,6 +152,9 @@ func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
 // dispatch runs the checks in DRF's order for a matched route (nil: unknown path).
 func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c *call) {
 	s := rt.svc
+	if rte != nil {
+		w.Header()["Allow"] = rte.allowHeader
+	}
 
 	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
 	if err == nil && (rte == nil || !rte.basicOnly) {
@@ -190,7 +197,6 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 			return
 		}
 	}
-	w.Header().Set("Allow", rte.allow)
 	writeDetail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
 }
 

@@ -168,8 +168,12 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 		return requestAuth{}, basicAuthError("Invalid basic header. Credentials string should not contain spaces.")
 	}
 	raw, err := base64.StdEncoding.DecodeString(cred)
-	username, password, found := strings.Cut(string(raw), ":")
-	if err != nil || !found || !utf8.Valid(raw) {
+	decoded := string(raw)
+	if !utf8.Valid(raw) {
+		decoded = latin1(raw) // DRF's fallback when the bytes are not UTF-8
+	}
+	username, password, found := strings.Cut(decoded, ":")
+	if err != nil || !found {
 		return requestAuth{}, basicAuthError("Invalid basic header. Credentials not correctly base64 encoded.")
 	}
 	if err := s.throttledLogin(r, username); err != nil {
@@ -188,6 +192,15 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 		return requestAuth{}, err
 	}
 	return requestAuth{user: u, method: AuthBasic}, nil
+}
+
+// latin1 decodes ISO-8859-1: each byte is the code point of the same value.
+func latin1(b []byte) string {
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return string(r)
 }
 
 // Session keys. The auth hash ties a session to the password it was opened with, so a
@@ -271,24 +284,43 @@ func (s *Service) checkCSRF(r *http.Request) error {
 		}
 		return &PermissionError{Detail: "CSRF Failed: Origin checking failed - " + origin + " does not match any trusted origins."}
 	}
+	// Django 4.2's reasons, word for word.
+	const fromHeader = "CSRF token from the 'X-Csrftoken' HTTP header "
 	cookie, err := r.Cookie(csrfCookieName)
-	if err != nil || len(cookie.Value) != csrfSecretLen {
-		return &PermissionError{Detail: "CSRF Failed: CSRF cookie not set."}
+	if err != nil {
+		return csrfFailed("CSRF cookie not set.")
+	}
+	if problem := csrfFormatProblem(cookie.Value, false); problem != "" {
+		return csrfFailed("CSRF cookie " + problem + ".")
 	}
 	header := r.Header.Get(csrfHeaderName)
 	if header == "" {
-		return &PermissionError{Detail: "CSRF Failed: CSRF token missing."}
+		return csrfFailed("CSRF token missing.")
+	}
+	if problem := csrfFormatProblem(header, true); problem != "" {
+		return csrfFailed(fromHeader + problem + ".")
 	}
 	if len(header) == 2*csrfSecretLen {
 		header = unmaskCSRF(header)
 	}
-	if len(header) != csrfSecretLen {
-		return &PermissionError{Detail: "CSRF Failed: CSRF token has incorrect length."}
-	}
 	if subtle.ConstantTimeCompare([]byte(header), []byte(cookie.Value)) != 1 {
-		return &PermissionError{Detail: "CSRF Failed: CSRF token incorrect."}
+		return csrfFailed(fromHeader + "incorrect.")
 	}
 	return nil
+}
+
+func csrfFailed(reason string) error { return &PermissionError{Detail: "CSRF Failed: " + reason} }
+
+// csrfFormatProblem is Django's _check_token_format: a secret (or, from a header, also a
+// masked token twice as long) of csrfChars only; "" when the format is right.
+func csrfFormatProblem(token string, maskedAllowed bool) string {
+	if len(token) != csrfSecretLen && (!maskedAllowed || len(token) != 2*csrfSecretLen) {
+		return "has incorrect length"
+	}
+	if strings.IndexFunc(token, func(c rune) bool { return !strings.ContainsRune(csrfChars, c) }) >= 0 {
+		return "has invalid characters"
+	}
+	return ""
 }
 
 // unmaskCSRF undoes Django's token masking (a 32-character mask followed by the secret

@@ -169,7 +169,7 @@ func TestSessionAndCSRF(t *testing.T) {
 
 	status, body = b.do(http.MethodPatch, "/api/auth/user/", map[string]any{"first_name": "L"}, withHeader("X-CSRFToken", strings.Repeat("a", 32)))
 	assert.Equal(t, http.StatusForbidden, status)
-	assert.JSONEq(t, `{"detail":"CSRF Failed: CSRF token incorrect."}`, string(body))
+	assert.JSONEq(t, `{"detail":"CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect."}`, string(body))
 
 	status, body = b.do(http.MethodPatch, "/api/auth/user/", map[string]any{"first_name": "L"},
 		withHeader("X-CSRFToken", b.cookie("csrftoken")), withHeader("Origin", "https://evil.example"), withHeader("Sec-Fetch-Site", "cross-site"))
@@ -287,4 +287,79 @@ func decode(t testing.TB, raw []byte) map[string]any {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(raw, &m), string(raw))
 	return m
+}
+
+// The CSRF refusals carry Django 4.2's reasons word for word.
+func TestCSRFReasons(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.register("csrf", goodPassword, "")
+	b := e.browser()
+	status, _ := b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "csrf", "password": goodPassword})
+	require.Equal(t, http.StatusOK, status)
+	sid := b.cookie("sessionid")
+	good := b.cookie("csrftoken")
+	require.Len(t, good, 32)
+	other := strings.Repeat("b", 32)
+	tests := []struct {
+		name, cookie, header, reason string
+	}{
+		{"cookie of the wrong length", "short", good, "CSRF cookie has incorrect length."},
+		{"cookie with invalid characters", strings.Repeat("!", 32), good, "CSRF cookie has invalid characters."},
+		{"header missing", good, "", "CSRF token missing."},
+		{"header of the wrong length", good, "abc", "CSRF token from the 'X-Csrftoken' HTTP header has incorrect length."},
+		{"header with invalid characters", good, strings.Repeat("-", 32), "CSRF token from the 'X-Csrftoken' HTTP header has invalid characters."},
+		{"header not the cookie's", good, other, "CSRF token from the 'X-Csrftoken' HTTP header incorrect."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPatch, "http://testserver/api/auth/user/", strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.AddCookie(&http.Cookie{Name: "sessionid", Value: sid})
+			req.AddCookie(&http.Cookie{Name: "csrftoken", Value: tc.cookie})
+			if tc.header != "" {
+				req.Header.Set("X-CSRFToken", tc.header)
+			}
+			rec := httptest.NewRecorder()
+			e.mux.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusForbidden, rec.Code)
+			assert.JSONEq(t, `{"detail":"CSRF Failed: `+tc.reason+`"}`, rec.Body.String())
+		})
+	}
+	t.Run("the right token passes", func(t *testing.T) {
+		req := httptest.NewRequest(http.MethodPatch, "http://testserver/api/auth/user/", strings.NewReader(`{}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: "sessionid", Value: sid})
+		req.AddCookie(&http.Cookie{Name: "csrftoken", Value: good})
+		req.Header.Set("X-CSRFToken", good)
+		rec := httptest.NewRecorder()
+		e.mux.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	})
+}
+
+// Basic credentials that are not UTF-8 are read as Latin-1, as DRF does: a client that
+// encodes "josé:pässword…" in ISO-8859-1 logs in.
+func TestBasicLatin1Credentials(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const password = "pässword-long-enough"
+	_, err := e.svc.Register(context.Background(), restauth.RegisterRequest{Username: "josé", Password1: password, Password2: password})
+	require.NoError(t, err)
+	latin1 := func(s string) []byte {
+		var b []byte
+		for _, r := range s {
+			b = append(b, byte(r))
+		}
+		return b
+	}
+	cred := base64.StdEncoding.EncodeToString(latin1("josé:" + password))
+	res := e.do(http.MethodGet, "/api/user/me/", nil, withHeader("Authorization", "Basic "+cred))
+	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+	assert.Equal(t, "josé", res.JSON(t)["username"])
+
+	noColon := base64.StdEncoding.EncodeToString([]byte("josé"))
+	res = e.do(http.MethodGet, "/api/user/me/", nil, withHeader("Authorization", "Basic "+noColon))
+	require.Equal(t, http.StatusUnauthorized, res.Code)
+	assert.Equal(t, "Invalid basic header. Credentials not correctly base64 encoded.", res.JSON(t)["detail"])
 }

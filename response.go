@@ -64,8 +64,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		writeDetail(w, http.StatusForbidden, perr.Detail)
 	case errors.As(err, &terr):
 		w.Header().Set("Retry-After", strconv.Itoa(terr.RetryAfterSeconds))
-		writeDetail(w, http.StatusTooManyRequests,
-			"Request was throttled. Expected available in "+strconv.Itoa(terr.RetryAfterSeconds)+" seconds.")
+		writeDetail(w, http.StatusTooManyRequests, throttledDetail(terr.RetryAfterSeconds))
 	case errors.Is(err, ErrNotFound):
 		writeDetail(w, http.StatusNotFound, msgNotFound)
 	case errors.As(err, &cerr):
@@ -223,4 +222,13 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// throttledDetail is DRF's Throttled message, singular for one second (ngettext).
+func throttledDetail(wait int) string {
+	unit := " seconds."
+	if wait == 1 {
+		unit = " second."
+	}
+	return "Request was throttled. Expected available in " + strconv.Itoa(wait) + unit
 }

@@ -42,3 +42,16 @@ func BenchmarkUserDetailsJSON(b *testing.B) {
 		}
 	})
 }
+
+func TestThrottledDetail(t *testing.T) {
+	t.Parallel()
+	for wait, want := range map[int]string{
+		1:  "Request was throttled. Expected available in 1 second.",
+		2:  "Request was throttled. Expected available in 2 seconds.",
+		60: "Request was throttled. Expected available in 60 seconds.",
+	} {
+		if got := throttledDetail(wait); got != want {
+			t.Errorf("throttledDetail(%d) = %q, want %q", wait, got, want)
+		}
+	}
+}
