@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 )
 
 // ProfileUpdate changes the non-nil fields of a user's profile.
@@ -212,5 +211,24 @@ func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request, c
 	writeDetail(w, http.StatusOK, "New password has been saved.")
 }
 
-// equalFoldEmail compares addresses case-insensitively, as the stores do.
-func equalFoldEmail(a, b string) bool { return strings.EqualFold(a, b) }
+// equalFoldEmail compares addresses ignoring the case of ASCII letters only. Unicode case
+// folding makes look-alikes equal ("gmaİl.com", the Kelvin sign K): a store that folds that
+// way must never make one address stand for another (Django CVE-2019-19844).
+func equalFoldEmail(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		ca, cb := a[i], b[i]
+		if 'A' <= ca && ca <= 'Z' {
+			ca += 'a' - 'A'
+		}
+		if 'A' <= cb && cb <= 'Z' {
+			cb += 'a' - 'A'
+		}
+		if ca != cb {
+			return false
+		}
+	}
+	return true
+}

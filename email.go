@@ -133,12 +133,17 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 }
 
 // RequestVerification mails a new confirmation link for one of the user's addresses,
-// unless it is verified already (or another user holds it verified). Another user's or an unknown id gives an error matching
-// ErrNotFound. A failed send is logged, not returned.
+// unless it is verified already (or another user holds it verified). Another user's or an
+// unknown id gives an error matching ErrNotFound. A failed send is logged, not returned.
+// Links to one address are limited like the anonymous resend (RateLimits.ResendPerEmail):
+// an account must not be a way to flood someone's inbox.
 func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (*EmailAddress, error) {
 	addr, err := s.ownEmailAddress(ctx, userID, id)
 	if err != nil || addr.Verified {
 		return addr, err
+	}
+	if err := s.throttleCtx(ctx, nil, s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", addr.Email)); err != nil {
+		return nil, err
 	}
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
@@ -168,6 +173,13 @@ func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*Em
 	}
 	if err := s.store.DeleteEmailAddress(ctx, id); err != nil {
 		return nil, err
+	}
+	// Removing the owner's address is the first step of taking an account over; a
+	// verified address belongs to the user, so telling it reveals nothing to a stranger.
+	if addr.Verified {
+		if u, err := s.store.UserByID(ctx, userID); err == nil {
+			s.notify(ctx, MailEmailDeleted, u, MailData{Email: addr.Email})
+		}
 	}
 	return addr, nil
 }

@@ -44,11 +44,15 @@ const (
 	MailTOTPDeactivated MailKind = "totp_deactivated"
 	// MailRecoveryCodesGenerated: the recovery codes were replaced.
 	MailRecoveryCodesGenerated MailKind = "recovery_codes_generated"
+	// MailEmailDeleted goes to an address removed from the account (Email).
+	MailEmailDeleted MailKind = "email_deleted"
+	// MailSocialConnected: a provider account (Provider) was linked to the account.
+	MailSocialConnected MailKind = "account_connected"
 )
 
 // securityNotices are the kinds Config.DisableSecurityNotifications stops.
 var securityNotices = []MailKind{MailPasswordChanged, MailPasswordResetDone, MailEmailChanged,
-	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated}
+	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected}
 
 // mailKinds lists every kind, in a fixed order for validation and tests.
 var mailKinds = append([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists}, securityNotices...)
@@ -71,6 +75,8 @@ type MailData struct {
 	// NewEmail is, for MailEmailChanged, the new primary address (Email, the recipient, is
 	// the previous one).
 	NewEmail string
+	// Provider is, for MailSocialConnected, the provider's display name.
+	Provider string
 }
 
 // MailTemplate renders one kind of e-mail. All three parts are required. Subject is
@@ -121,6 +127,7 @@ func mergeMailTemplates(custom map[MailKind]*MailTemplate) (map[MailKind]*MailTe
 		Email:    "sample@example.com",
 		Link:     "https://example.com/link?uid=MQ&token=sample",
 		NewEmail: "new@example.com",
+		Provider: "Example SSO",
 	}
 	for k, t := range custom {
 		if _, ok := out[k]; !ok {

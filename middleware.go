@@ -191,6 +191,17 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 		}
 		return requestAuth{}, err
 	}
+	if s.cfg.EmailVerification == VerificationMandatory {
+		// Basic logs in on every request: it must not be the way around the verification
+		// a login requires.
+		verified, err := s.hasVerifiedPrimary(ctx, u)
+		if err != nil {
+			return requestAuth{}, err
+		}
+		if !verified {
+			return requestAuth{}, &PermissionError{Detail: msgEmailNotVerified}
+		}
+	}
 	return requestAuth{user: u, method: AuthBasic}, nil
 }
 

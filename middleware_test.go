@@ -363,3 +363,18 @@ func TestBasicLatin1Credentials(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, res.Code)
 	assert.Equal(t, "Invalid basic header. Credentials not correctly base64 encoded.", res.JSON(t)["detail"])
 }
+
+// With mandatory verification, Basic authentication is no way around it: the token route
+// and every other one refuse an unverified account.
+func TestBasicRequiresVerificationWhenMandatory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(cfg *restauth.Config) { cfg.EmailVerification = restauth.VerificationMandatory })
+	u, _ := e.register("vic", goodPassword, "vic@example.com")
+	for _, path := range []string{"/api/user/token/", "/api/user/me/", "/api/auth/user/"} {
+		res := e.do(http.MethodGet, path, nil, withBasic("vic", goodPassword))
+		require.Equal(t, http.StatusForbidden, res.Code, path)
+		assert.Equal(t, map[string]any{"detail": "E-mail is not verified."}, res.JSON(t), path)
+	}
+	e.verify(t, e.addresses(t, u.ID)[0].ID)
+	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/user/token/", nil, withBasic("vic", goodPassword)).Code)
+}

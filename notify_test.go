@@ -66,6 +66,13 @@ func TestSecurityNotifications(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, e.svc.ResetMFA(context.Background(), u.ID))
 		}, true, []string{"nell@example.com [restauth] Authenticator App Deactivated"}},
+		{"verified address removed", func(t *testing.T, e *testEnv, key string) {
+			u, err := e.store.UserByUsername(context.Background(), "nell")
+			require.NoError(t, err)
+			id := e.addresses(t, u.ID)[0].ID
+			res := e.do(http.MethodPost, "/api/auth/emails/"+fmtFloat(float64(id))+"/remove/", nil, withToken(key))
+			require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+		}, false, []string{"nell@example.com [restauth] E-mail Address Removed"}},
 		{"recovery codes regenerated", func(t *testing.T, e *testEnv, key string) {
 			require.Equal(t, http.StatusOK, e.do(http.MethodPost, recoveryPath, map[string]any{"password": goodPassword}, withToken(key)).Code)
 		}, true, []string{"nell@example.com [restauth] New Recovery Codes Generated"}},

@@ -37,9 +37,11 @@ func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error)
 	return out, nil
 }
 
-// RequestPasswordReset mails a password-reset link, to the address as submitted, for each
-// active user holding it (as an EmailAddress or as User.Email, case-insensitively); when
-// some of them hold it verified, only those. email must be a valid address. The result
+// RequestPasswordReset mails a password-reset link for each active user holding the
+// address (as an EmailAddress or as User.Email, ignoring the case of ASCII letters only);
+// when some of them hold it verified, only those. The mail goes to the address as the user
+// holds it, never to the one submitted: a look-alike that a store matches by Unicode case
+// folding must not receive someone else's link. email must be a valid address. The result
 // never tells whether a mail was sent: an unknown address, an inactive user and a failed
 // send (logged) all return nil.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
@@ -54,7 +56,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	for _, c := range users {
 		token := tokens.make(c.user, c.emails, s.now())
 		link := s.siteLink(s.cfg.PasswordResetPath, map[string]string{"uid": encodeBase36(c.user.ID), "token": token})
-		s.sendMail(ctx, MailPasswordReset, c.user, MailData{Email: email, Link: link})
+		s.sendMail(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
 	}
 	return nil
 }
@@ -63,6 +65,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 type resetCandidate struct {
 	user   *User
 	emails []string
+	// to is the user's own spelling of the address asked for.
+	to string
 }
 
 // resetCandidates is allauth's filter_users_by_email(email, is_active=True,
@@ -85,9 +89,16 @@ func (s *Service) resetCandidates(ctx context.Context, email string) ([]resetCan
 		holdsVerified := false
 		for i, a := range addrs {
 			c.emails[i] = a.Email
-			if a.Verified && equalFoldEmail(a.Email, email) {
-				holdsVerified = true
+			if equalFoldEmail(a.Email, email) {
+				c.to = a.Email
+				holdsVerified = holdsVerified || a.Verified
 			}
+		}
+		if c.to == "" && equalFoldEmail(u.Email, email) {
+			c.to = u.Email
+		}
+		if c.to == "" {
+			continue // matched by the store's folding only: a look-alike
 		}
 		all = append(all, c)
 		if holdsVerified {

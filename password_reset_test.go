@@ -110,7 +110,7 @@ func TestPasswordResetEnumeration(t *testing.T) {
 	msgs := e.mailer.Messages()
 	require.Len(t, msgs, before+1, "one mail, for the known address only")
 	msg := msgs[before]
-	assert.Equal(t, []string{"anna@example.com"}, msg.To, "sent to the address as submitted")
+	assert.Equal(t, []string{"Anna@Example.com"}, msg.To, "sent to the address as the user holds it, not as submitted")
 	assert.Equal(t, "[restauth] Password Reset E-mail", msg.Subject)
 	assert.Contains(t, msg.Text, "anna", "the username is in the mail")
 	link := mailLink(t, msg)
@@ -391,4 +391,25 @@ func TestPasswordResetServiceMethods(t *testing.T) {
 	u, err := e.svc.ConfirmPasswordReset(ctx, uid, token, newPassword, newPassword)
 	require.NoError(t, err)
 	assert.Equal(t, "nina", u.Username)
+}
+
+// A look-alike address that a store matches by Unicode case folding (the Kelvin sign K,
+// U+212A, folds to "k") must not receive someone else's reset link: only ASCII case is
+// ignored, and the mail goes to the address as the user holds it (Django CVE-2019-19844).
+func TestPasswordResetLookAlikeAddress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u, _ := e.register("kim", goodPassword, "kim@kbank.example")
+	e.verify(t, e.addresses(t, u.ID)[0].ID)
+	before := len(e.mailer.Messages())
+
+	res := e.do(http.MethodPost, "/api/auth/password/reset/", map[string]any{"email": "kim@\u212abank.example"}, withHeader("Authorization", ""))
+	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+	assert.Len(t, e.mailer.Messages(), before, "no mail for a look-alike")
+
+	res = e.do(http.MethodPost, "/api/auth/password/reset/", map[string]any{"email": "KIM@KBANK.EXAMPLE"}, withHeader("Authorization", ""))
+	require.Equal(t, http.StatusOK, res.Code)
+	msgs := e.mailer.Messages()
+	require.Len(t, msgs, before+1)
+	assert.Equal(t, []string{"kim@kbank.example"}, msgs[before].To, "ASCII case is ignored; the stored spelling gets the mail")
 }

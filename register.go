@@ -27,14 +27,21 @@ type RegisterResult struct {
 // Register creates an account. Every check — the password's similarity to the username
 // and address included — runs before anything is written, so a refused registration
 // leaves nothing behind; the store's uniqueness rules settle races between registrations.
+//
+// Under enumeration prevention (see Config.AllowEnumeration) an address held verified by
+// another account is never reported: a registration failing other checks gets exactly the
+// errors a free address would, and one failing no other check hashes the password like a
+// real registration, mails the owner instead, and looks successful.
 func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterResult, error) {
 	if s.cfg.DisableRegistration {
 		return nil, &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgRegistrationDisabled}}, cause: ErrRegistrationClosed}
 	}
-	if err := s.checkNewAccount(ctx, req.Username, req.Email, req.Password1, "password1"); err != nil {
-		if s.concealTakenEmail(ctx, err, req.Email) {
-			return &RegisterResult{VerificationSent: true}, nil
-		}
+	err := s.checkNewAccount(ctx, req.Username, req.Email, req.Password1, "password1")
+	var emailTaken bool
+	if s.concealsTakenEmail() {
+		emailTaken, err = withoutEmailTaken(err)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if req.Password1 != req.Password2 {
@@ -42,6 +49,16 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 	}
 	if msgs := s.validator.Validate(req.Password1, passwordAttributes{Username: req.Username, Email: req.Email}); len(msgs) > 0 {
 		return nil, fieldError(nonFieldErrors, msgs...)
+	}
+	if emailTaken {
+		holder, addr, err := s.verifiedHolder(ctx, req.Email)
+		if err != nil {
+			return nil, err
+		}
+		if holder != nil {
+			return s.concealRegistration(ctx, req.Password1, holder, addr)
+		}
+		// The holder let the address go since the check: register as for a free address.
 	}
 	u, addr, err := s.createAccount(ctx, NewUser{Username: req.Username, Email: req.Email, Password: req.Password1})
 	if err != nil {
@@ -59,19 +76,39 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 	return res, nil
 }
 
-// concealTakenEmail reports whether a registration refused only because its address is
-// held verified by another account should instead look successful (enumeration
-// prevention); if so it mails the address's owner a notice.
-func (s *Service) concealTakenEmail(ctx context.Context, err error, email string) bool {
+// concealsTakenEmail reports whether registration hides that an address is held verified
+// by another account (enumeration prevention). Only mandatory verification can: otherwise
+// a registration answers with a token, which cannot be faked.
+func (s *Service) concealsTakenEmail() bool {
+	return !s.cfg.AllowEnumeration && s.cfg.EmailVerification == VerificationMandatory
+}
+
+// withoutEmailTaken removes the address-taken error from err, reporting whether it was
+// there; what remains is what the same registration with a free address would get.
+func withoutEmailTaken(err error) (taken bool, rest error) {
 	var verr *ValidationError
-	if s.cfg.AllowEnumeration || s.cfg.EmailVerification != VerificationMandatory || !errors.As(err, &verr) ||
-		len(verr.Fields) != 1 || len(verr.Fields["email"]) != 1 || verr.Fields["email"][0] != msgEmailTaken {
-		return false
+	if !errors.As(err, &verr) || len(verr.Fields["email"]) != 1 || verr.Fields["email"][0] != msgEmailTaken {
+		return false, err
 	}
-	if u, addr, err := s.verifiedHolder(ctx, email); err == nil && u != nil {
-		s.sendMail(ctx, MailAccountExists, u, MailData{Email: addr.Email, Link: s.cfg.SiteURL})
+	others := &ValidationError{cause: verr.cause}
+	for field, msgs := range verr.Fields {
+		if field != "email" {
+			others.add(field, msgs...)
+		}
 	}
-	return true
+	return true, others.orNil()
+}
+
+// concealRegistration answers a registration that only holder's verified address refuses
+// as though it succeeded under mandatory verification: it spends the password hash a real
+// registration spends, so timing does not tell, creates nothing, and mails the holder a
+// notice in place of the confirmation.
+func (s *Service) concealRegistration(ctx context.Context, password string, holder *User, addr *EmailAddress) (*RegisterResult, error) {
+	if _, err := s.hasher.Hash(ctx, password); err != nil {
+		return nil, err // as createAccount would fail
+	}
+	sent := s.sendMail(ctx, MailAccountExists, holder, MailData{Email: addr.Email, Link: s.cfg.SiteURL})
+	return &RegisterResult{VerificationSent: sent}, nil
 }
 
 // NewUser is an account an administrator creates (see CreateUser).

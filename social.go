@@ -154,6 +154,10 @@ type socialService struct {
 	loginRedirect   string
 	connectRedirect string
 	errorRedirect   string
+	// trustedOrigins are SiteURL's origin and Config.TrustedOrigins, normalised by
+	// originKey: the pages that may send a browser to login/ and connect/ (see
+	// startAllowed).
+	trustedOrigins map[string]bool
 	// used remembers consumed flows until they expire, so a replayed state fails even
 	// with the flow cookie.
 	used replayCache
@@ -165,7 +169,14 @@ type socialService struct {
 // newSocialService validates the social settings of cfg (after SiteURL is cleaned) and
 // fills in their defaults. It never touches the network.
 func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialService, error) {
-	ss := &socialService{byID: make(map[string]*socialProvider)}
+	ss := &socialService{byID: make(map[string]*socialProvider), trustedOrigins: make(map[string]bool)}
+	// New refuses malformed TrustedOrigins after this (http.CrossOriginProtection checks
+	// them); here they are only collected.
+	for _, o := range append([]string{site.Scheme + "://" + site.Host}, cfg.TrustedOrigins...) {
+		if key := originKey(o); key != "" {
+			ss.trustedOrigins[key] = true
+		}
+	}
 	for i := range cfg.SocialProviders {
 		p, err := newSocialProvider(cfg.SocialProviders[i])
 		if err != nil {
@@ -484,7 +495,7 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 		if f := s.refuseSocialForMFA(ctx, holder); f != nil {
 			return nil, f
 		}
-		if f := s.linkSocialAccount(ctx, p, prof, holder, now); f != nil {
+		if f := s.linkSocialAccount(ctx, p, prof, holder, now, true); f != nil {
 			return nil, f
 		}
 		return holder, nil
@@ -535,7 +546,7 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 		}
 		break
 	}
-	if f := s.linkSocialAccount(ctx, p, prof, u, now); f != nil {
+	if f := s.linkSocialAccount(ctx, p, prof, u, now, false); f != nil {
 		// Another callback for the same provider account won the race: undo this user.
 		if err := s.store.DeleteUser(ctx, u.ID); err != nil {
 			s.log.ErrorContext(ctx, "restauth: could not remove a user created for a lost social-login race", "user_id", u.ID, "error", err)
@@ -548,8 +559,11 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 	return u, nil
 }
 
-// linkSocialAccount stores the provider account for u.
-func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User, now time.Time) *socialFailure {
+// linkSocialAccount stores the provider account for u. existing is set when u existed
+// before this flow (connect, link by verified e-mail): u is then mailed a security notice,
+// since whoever holds the provider account can now log in as u. A user the flow has just
+// created gets none.
+func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User, now time.Time, existing bool) *socialFailure {
 	acct := &SocialAccount{UserID: u.ID, Provider: p.cfg.ID, UID: prof.UID, LastLogin: now, DateJoined: now, ExtraData: prof.Extra}
 	if err := s.store.CreateSocialAccount(ctx, acct); err != nil {
 		if errors.Is(err, ErrConflict) {
@@ -558,6 +572,9 @@ func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof
 		return socialFail(reasonServerError, err)
 	}
 	s.audit(ctx, AuditSocialLinked, u, nil, "provider="+p.cfg.ID)
+	if existing {
+		s.notify(ctx, MailSocialConnected, u, MailData{Provider: p.cfg.DisplayName})
+	}
 	return nil
 }
 
@@ -577,7 +594,7 @@ func (s *Service) connectSocialAccount(ctx context.Context, p *socialProvider, p
 	case !errors.Is(err, ErrNotFound):
 		return socialFail(reasonServerError, err)
 	}
-	return s.linkSocialAccount(ctx, p, prof, u, now)
+	return s.linkSocialAccount(ctx, p, prof, u, now, true)
 }
 
 // usernameBase derives a username from the profile, like allauth: the provider's

@@ -22,6 +22,13 @@ import (
 
 // The browser flow (login/, connect/, callback/).
 //
+// Origin: login/ and connect/ are GETs a link on any site could point at, and a flow
+// started by another site would log the victim in as the attacker's provider account
+// (login CSRF) or, worse, link it to the victim's account (connect). Both refuse, with
+// cross_site_request, a navigation the browser marks as coming from another origin unless
+// its Origin/Referer is a trusted origin (see startAllowed). The callback has no such check:
+// the provider's site legitimately sends the browser there.
+//
 // Binding: login/ and connect/ draw a random state, PKCE verifier and (OpenID Connect)
 // nonce and keep them, with the provider, the mode and the connecting user, in a cookie
 // of their own: AES-256-GCM under a key derived from Config.Secret (so it is both signed
@@ -44,6 +51,7 @@ const maxSocialNext = 1024
 const (
 	reasonSSODisabled         = "sso_disabled"
 	reasonLoginRequired       = "login_required"
+	reasonCrossSiteRequest    = "cross_site_request"
 	reasonProviderUnavailable = "provider_unavailable"
 	reasonStateMissing        = "state_missing"
 	reasonStateMismatch       = "state_mismatch"
@@ -207,6 +215,58 @@ func (s *Service) safeNext(raw string) string {
 	return abs.String()
 }
 
+// startAllowed reports whether a request may start a flow, judging where the browser says
+// it came from. Fetch metadata decides when present: Sec-Fetch-Site "same-origin" (a page
+// of this origin) and "none" (a typed URL, a bookmark) are allowed; "same-site",
+// "cross-site" (or anything else) only when Origin and Referer name trusted origins, at
+// least one of them present. Without Sec-Fetch-Site (an older browser, a non-browser
+// client) an Origin or Referer naming another origin is refused, and their absence allowed.
+func (ss *socialService) startAllowed(h http.Header) bool {
+	var sources []string
+	for _, name := range []string{"Origin", "Referer"} {
+		for _, v := range h.Values(name) {
+			if v != "" {
+				sources = append(sources, v)
+			}
+		}
+	}
+	switch h.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		if len(sources) == 0 {
+			return false
+		}
+	}
+	for _, src := range sources {
+		if !ss.trustedOrigins[originKey(src)] {
+			return false
+		}
+	}
+	return true
+}
+
+// originKey is the origin of an absolute http(s) URL (an Origin header, a Referer, a
+// configured origin), lower-cased and without a default port, or "" for anything else
+// ("null", a relative or opaque URL, user info).
+func originKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	switch scheme {
+	case "http":
+		host = strings.TrimSuffix(host, ":80")
+	case "https":
+		host = strings.TrimSuffix(host, ":443")
+	default:
+		return ""
+	}
+	return scheme + "://" + host
+}
+
 // socialRedirect answers a browser-flow step with 302 to target and no body.
 func socialRedirect(w http.ResponseWriter, target string) {
 	h := w.Header()
@@ -260,6 +320,11 @@ func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, c *cal
 	}
 	if !s.cfg.SSOEnabled {
 		s.failRedirect(w, r, p, socialFail(reasonSSODisabled, nil))
+		return
+	}
+	if !s.social.startAllowed(r.Header) {
+		s.failRedirect(w, r, p, socialFail(reasonCrossSiteRequest,
+			fmt.Errorf("Sec-Fetch-Site %q", truncateBytes(r.Header.Get("Sec-Fetch-Site"), 20))))
 		return
 	}
 	flow := &socialFlow{Provider: p.cfg.ID, Connect: connect, Next: s.safeNext(r.URL.Query().Get("next"))}

@@ -136,6 +136,18 @@ func TestOtherRateLimits(t *testing.T) {
 			assertThrottled(t, tc.send(e, "x"))
 		})
 	}
+	t.Run("verification links per address for a logged-in user", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, withLimits(func(l *restauth.RateLimits) {
+			l.ResendPerEmail = restauth.RateRule{Limit: 1, Window: 3 * time.Minute}
+		}))
+		u, key := e.register("bomber", goodPassword, "victim@example.com")
+		path := "/api/auth/emails/" + strconv.FormatInt(e.addresses(t, u.ID)[0].ID, 10) + "/verify/"
+		sent := len(e.mailer.Messages())
+		require.Equal(t, http.StatusOK, e.do(http.MethodPost, path, nil, withToken(key)).Code)
+		assertThrottled(t, e.do(http.MethodPost, path, nil, withToken(key)))
+		assert.Len(t, e.mailer.Messages(), sent+1, "one more link, not two")
+	})
 	t.Run("password change per user", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, withLimits(func(l *restauth.RateLimits) {
