@@ -23,6 +23,10 @@ type route struct {
 	// request (login, logout, registration, password change); other routes skip loading
 	// the session for token requests, since a valid token wins over a session cookie.
 	usesSession bool
+	// sameOrigin routes refuse browsers' cross-origin unsafe requests even from anonymous
+	// callers, whom CSRF does not cover: login and registration open a session, and a
+	// forged one would log the victim's browser into the attacker's account.
+	sameOrigin bool
 	// beforeMFA routes stay open, when MFA is required, to a user who has not enrolled
 	// yet (with any credential, Basic included): the enrolment routes and logout.
 	beforeMFA bool
@@ -157,6 +161,9 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	}
 
 	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
+	if err == nil && rte != nil && rte.sameOrigin && !isSafeMethod(r.Method) {
+		err = s.checkOrigin(r)
+	}
 	if err == nil && (rte == nil || !rte.basicOnly) {
 		// Not on login/: it reads the credentials in the body, whatever Basic says, and
 		// asks for the second factor itself.
@@ -238,11 +245,11 @@ func (s *Service) UserHandler() http.Handler {
 func (s *Service) authRoutes() []*route {
 	post := []string{http.MethodPost}
 	routes := []*route{
-		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, name: "Login", handle: s.handleLogin},
+		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, sameOrigin: true, name: "Login", handle: s.handleLogin},
 		{pattern: "logout/", methods: post, public: true, usesSession: true, beforeMFA: true, name: "Logout", handle: s.handleLogout},
 		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: s.handleUserDetails},
 		{pattern: "password/change/", methods: post, usesSession: true, name: "Password Change", handle: s.handlePasswordChange},
-		{pattern: "registration/", methods: post, public: true, usesSession: true, name: "Register", handle: s.handleRegister},
+		{pattern: "registration/", methods: post, public: true, usesSession: true, sameOrigin: true, name: "Register", handle: s.handleRegister},
 		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: s.handleProviders},
 		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: s.handlePasswordReset},
 		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: s.handlePasswordResetConfirm},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -377,4 +378,38 @@ func TestBasicRequiresVerificationWhenMandatory(t *testing.T) {
 	}
 	e.verify(t, e.addresses(t, u.ID)[0].ID)
 	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/user/token/", nil, withBasic("vic", goodPassword)).Code)
+}
+
+// Login CSRF: a cross-site form must not log the victim's browser into the attacker's
+// account. Browsers say where a request comes from; API clients send neither header.
+func TestLoginAndRegistrationRefuseCrossSiteBrowsers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.register("mallory", goodPassword, "")
+	login := url.Values{"username": {"mallory"}, "password": {goodPassword}}
+	signup := url.Values{"username": {"victim2"}, "password1": {goodPassword}, "password2": {goodPassword}}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		body   url.Values
+		header map[string]string
+		status int
+	}{
+		{"cross-site login", "/api/auth/login/", login, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, http.StatusForbidden},
+		{"foreign Origin login", "/api/auth/login/", login, map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"cross-site registration", "/api/auth/registration/", signup, map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"same-origin login", "/api/auth/login/", login, map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}, http.StatusOK},
+		{"API client login", "/api/auth/login/", login, nil, http.StatusOK},
+	} {
+		opts := []reqOpt{}
+		for k, v := range tc.header {
+			opts = append(opts, withHeader(k, v))
+		}
+		res := e.do(http.MethodPost, tc.path, tc.body, opts...)
+		require.Equal(t, tc.status, res.Code, "%s: %s", tc.name, res.Body.String())
+		if tc.status == http.StatusForbidden {
+			assert.Contains(t, res.JSON(t)["detail"], "CSRF Failed: Origin checking failed", tc.name)
+			assert.Empty(t, res.Header().Get("Set-Cookie"), "%s: no session", tc.name)
+		}
+	}
 }

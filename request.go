@@ -71,6 +71,9 @@ func (s *Service) decodeBody(w http.ResponseWriter, r *http.Request) (*formData,
 		if err := r.ParseMultipartForm(maxMultipartMemory); err != nil {
 			return nil, &requestError{http.StatusBadRequest, "Multipart form parse error - " + err.Error()}
 		}
+		// No route reads files. File parts past maxMultipartMemory went to temporary files,
+		// which net/http removes only for the request it served, not for this copy.
+		_ = r.MultipartForm.RemoveAll()
 		return &formData{values: url.Values(r.MultipartForm.Value)}, nil
 	default:
 		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct)}

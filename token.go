@@ -88,11 +88,22 @@ func cleanTokenName(name string) string {
 	return out
 }
 
-// stripTags removes HTML tags and unescapes entities, roughly as Django's strip_tags.
+// stripTags removes HTML tags and unescapes entities, as InvenTree's strip_html_tags does.
+// Unlike it, tags that the unescaping brings to life ("&lt;svg onload=…&gt;") are removed
+// as well: what comes out holds no HTML.
 func stripTags(s string) string {
 	if !strings.ContainsAny(s, "<&") {
 		return s
 	}
+	out := html.UnescapeString(removeTags(s))
+	if strings.Contains(out, "<") {
+		out = removeTags(out)
+	}
+	return out
+}
+
+// removeTags drops every <…> span, and an unclosed one to the end.
+func removeTags(s string) string {
 	var b strings.Builder
 	inTag := false
 	for _, r := range s {
@@ -105,7 +116,7 @@ func stripTags(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return html.UnescapeString(b.String())
+	return b.String()
 }
 
 // AuthenticateToken resolves an API key to its user. Failures are *AuthError values with

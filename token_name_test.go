@@ -1,0 +1,21 @@
+package restauth
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestCleanTokenName(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"inventree python client":                   "inventree-python-client",
+		"client<b>bold</b>":                         "clientbold",
+		"Tom &amp; Jerry":                           "Tom-&-Jerry",
+		"&lt;svg/onload=alert(document.domain)&gt;": "",
+		"x&lt;b&gt;y":                               "xy",
+		"  padded\u0007name  ":                      "paddedname",
+	} {
+		assert.Equal(t, want, cleanTokenName(in), "%q", in)
+	}
+}
