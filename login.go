@@ -151,12 +151,13 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		if reason := loginFailure(err); reason != "" {
 			s.auditLoginFailed(r, username, reason)
 		}
-		if errors.Is(err, ErrInvalidCredentials) || errors.Is(err, ErrInvalidMFACode) {
-			s.loginFailed(r)
+		if !errors.Is(err, ErrInvalidCredentials) && !errors.Is(err, ErrInvalidMFACode) {
+			s.passwordAccepted(r, username, false) // e.g. MFA required: not a failure
 		}
 		s.writeError(w, r, err)
 		return
 	}
+	s.passwordAccepted(r, username, false)
 	s.loginSucceeded(r.Context(), username)
 	if err := s.loginSession(w, r, res.User); err != nil {
 		s.writeError(w, r, err)

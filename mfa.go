@@ -436,13 +436,12 @@ func (s *Service) withMFAProof(w http.ResponseWriter, r *http.Request, u *User, 
 		switch {
 		case errors.Is(err, ErrInvalidMFACode):
 			s.auditLoginFailed(r, u.Username, "invalid mfa code method=reauthentication")
-			s.loginFailed(r)
 		case errors.As(err, &verr) && len(verr.Fields["password"]) > 0:
 			s.auditLoginFailed(r, u.Username, "invalid credentials method=reauthentication")
-			s.loginFailed(r)
 		}
 		return err
 	}
+	s.passwordAccepted(r, u.Username, false)
 	s.loginSucceeded(r.Context(), u.Username)
 	return nil
 }

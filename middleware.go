@@ -176,20 +176,30 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 	if err != nil || !found {
 		return requestAuth{}, basicAuthError("Invalid basic header. Credentials not correctly base64 encoded.")
 	}
-	if err := s.throttledLogin(r, username); err != nil {
-		return requestAuth{}, err
+	// With a limiter that can give attempts back, every attempt counts before hashing (no
+	// burst overshoots the limits, and a throttled account answers a right password like a
+	// wrong one) and right passwords are given back; otherwise only failures count.
+	countFirst := s.refunds()
+	if countFirst {
+		if err := s.throttleLogin(r, username); err != nil {
+			return requestAuth{}, err
+		}
 	}
 	u, err := s.checkCredentials(ctx, username, password)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCredentials) {
-			if throttled := s.throttleLogin(r, username); throttled != nil {
-				return requestAuth{}, throttled
+			if !countFirst {
+				if throttled := s.throttleLogin(r, username); throttled != nil {
+					return requestAuth{}, throttled
+				}
 			}
-			s.loginFailed(r)
 			s.auditLoginFailed(r, username, "invalid credentials method=basic")
 			return requestAuth{}, basicAuthError("Invalid username/password.")
 		}
 		return requestAuth{}, err
+	}
+	if countFirst {
+		s.passwordAccepted(r, username, true)
 	}
 	if s.cfg.EmailVerification == VerificationMandatory {
 		// Basic logs in on every request: it must not be the way around the verification

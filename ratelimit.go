@@ -34,14 +34,15 @@ type Limiter interface {
 	Reset(ctx context.Context, key string, rule RateRule) error
 }
 
-// LimitChecker is an optional Limiter capability, found by type assertion: Check reports
-// whether one more event for key would be allowed under rule, without recording it.
-// Basic authentication counts failures only, and uses Check to refuse an account or
-// address that is over its limit before the password is checked, so that a right password
-// cannot be told from a wrong one while it is throttled. Both limiters restauth ships
-// implement it.
-type LimitChecker interface {
-	Check(ctx context.Context, key string, rule RateRule) (ok bool, retryAfter time.Duration, err error)
+// LimitRefunder is an optional Limiter capability, found by type assertion: Refund forgets
+// the most recent event recorded for key under rule (nothing when there is none). Login
+// attempts are counted before the password is checked — so that parallel guesses cannot
+// overshoot a limit — and the attempts whose password was right are given back, so that
+// users sharing an address, or a client sending Basic on every request, do not use the
+// limits up. Both limiters restauth ships implement it; with a limiter that does not,
+// successful logins count too and Basic counts failures only.
+type LimitRefunder interface {
+	Refund(ctx context.Context, key string, rule RateRule) error
 }
 
 // RateRule allows at most Limit events per key in any sliding Window. Name namespaces
@@ -185,16 +186,6 @@ func allowRate(ctx context.Context, l Limiter, rule RateRule, key string) error 
 		return nil
 	}
 	return rateAnswer(rule)(l.Allow(ctx, key, rule))
-}
-
-// checkRate is allowRate without recording the event, for limiters that can tell
-// (LimitChecker); others always allow.
-func checkRate(ctx context.Context, l Limiter, rule RateRule, key string) error {
-	c, ok := l.(LimitChecker)
-	if !ok || !rule.Enabled() {
-		return nil
-	}
-	return rateAnswer(rule)(c.Check(ctx, key, rule))
 }
 
 // rateAnswer turns a limiter's (allowed, retryAfter, err) into allowRate's error.
@@ -492,21 +483,16 @@ func (l *memoryLimiter) Allow(_ context.Context, key string, rule RateRule) (boo
 	return ok, retry, nil
 }
 
-// Check implements LimitChecker.
-func (l *memoryLimiter) Check(_ context.Context, key string, rule RateRule) (bool, time.Duration, error) {
-	if !rule.Enabled() {
-		return true, 0, nil
-	}
+// Refund implements LimitRefunder.
+func (l *memoryLimiter) Refund(_ context.Context, key string, rule RateRule) error {
 	k := memKey{rule.Name, key}
 	s := l.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.m[k]
-	if e == nil {
-		return true, 0, nil
+	if e := s.m[k]; e != nil && len(e.hits) > 0 {
+		e.hits = e.hits[:len(e.hits)-1]
 	}
-	ok, retry := e.room(l.clock(), rule)
-	return ok, retry, nil
+	return nil
 }
 
 // Reset implements Limiter.

@@ -485,40 +485,30 @@ func BenchmarkMemoryLimiterAllow(b *testing.B) {
 	})
 }
 
-// Check looks without counting: it agrees with what Allow would answer and never changes
-// it.
-func TestMemoryLimiterCheck(t *testing.T) {
+// Refund gives back the newest event: a refunded attempt leaves room for one more.
+func TestMemoryLimiterRefund(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := newRLClock()
 	l := NewMemoryLimiter(clock.Now)
-	c, ok := l.(LimitChecker)
-	require.True(t, ok, "the memory limiter is a LimitChecker")
+	rf, ok := l.(LimitRefunder)
+	require.True(t, ok, "the memory limiter is a LimitRefunder")
 	rule := RateRule{Name: "r", Limit: 2, Window: time.Minute}
 
-	for range 5 {
-		allowed, retry, err := c.Check(ctx, "k", rule)
-		require.NoError(t, err)
-		require.True(t, allowed, "checking records nothing")
-		assert.Zero(t, retry)
-	}
+	require.NoError(t, rf.Refund(ctx, "k", rule), "refunding nothing is no error")
 	for range 2 {
 		allowed, _, err := l.Allow(ctx, "k", rule)
 		require.NoError(t, err)
 		require.True(t, allowed)
 	}
-	clock.Advance(20 * time.Second)
-	allowed, retry, err := c.Check(ctx, "k", rule)
-	require.NoError(t, err)
+	allowed, _, _ := l.Allow(ctx, "k", rule)
+	require.False(t, allowed)
+	require.NoError(t, rf.Refund(ctx, "k", rule))
+	allowed, _, _ = l.Allow(ctx, "k", rule)
+	assert.True(t, allowed, "the refunded event left room")
+	allowed, _, _ = l.Allow(ctx, "k", rule)
 	assert.False(t, allowed)
-	assert.Equal(t, 40*time.Second, retry)
-	allowed, _, _ = c.Check(ctx, "other", rule)
-	assert.True(t, allowed, "keys are independent")
-	allowed, _, _ = c.Check(ctx, "k", RateRule{Name: "r", Limit: -1})
-	assert.True(t, allowed, "a disabled rule allows")
-
-	clock.Advance(40 * time.Second)
-	allowed, _, err = c.Check(ctx, "k", rule)
-	require.NoError(t, err)
-	assert.True(t, allowed, "the window slid")
+	require.NoError(t, rf.Refund(ctx, "other", rule))
+	allowed, _, _ = l.Allow(ctx, "k", rule)
+	assert.False(t, allowed, "keys are independent")
 }

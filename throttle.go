@@ -47,40 +47,45 @@ func (s *Service) loginKey(username string) string {
 	return rateKeyHash(s.cfg.Secret, "login", username)
 }
 
-// throttleLogin applies the failed-login rules before credentials are checked: per client
-// address first, so a blocked address cannot keep adding to accounts' counts, then per
-// account. The account's count takes every attempt — parallel guesses cannot overshoot it,
-// and a successful login clears it — while the address's takes failures only (loginFailed):
-// many users behind one NAT or proxy logging in successfully must not use it up. A
-// throttled attempt costs no hashing.
+// throttleLogin counts a login attempt against the client address and then the account,
+// before credentials are checked: the address first, so a blocked address cannot keep
+// adding to accounts' counts. Counting first means parallel guesses cannot overshoot a
+// limit and a throttled attempt costs no hashing; passwordAccepted gives back what a right
+// password should not cost.
 func (s *Service) throttleLogin(r *http.Request, username string) error {
-	check := checkRate
-	if _, ok := s.cfg.Limiter.(LimitChecker); !ok {
-		check = allowRate // cannot look without counting: count every attempt
-	}
-	if err := s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r), check); err != nil {
+	if err := s.throttle(r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)); err != nil {
 		return err
 	}
 	return s.throttle(r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
 }
 
-// loginFailed counts a failed login (a wrong password or second factor) against the client
-// address, after throttleLogin let it through.
-func (s *Service) loginFailed(r *http.Request) {
-	if _, ok := s.cfg.Limiter.(LimitChecker); ok {
-		_ = s.throttle(r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)) // the answer is already a refusal
-	}
+// refunds reports whether the limiter can give counted attempts back (LimitRefunder).
+func (s *Service) refunds() bool {
+	_, ok := s.cfg.Limiter.(LimitRefunder)
+	return ok
 }
 
-// throttledLogin tells, without counting, whether the client address or the account is
-// over its failed-login limit. Basic authentication, which counts failures only, asks it
-// before checking the password: otherwise a throttled account would still answer a right
-// password differently from a wrong one.
-func (s *Service) throttledLogin(r *http.Request, username string) error {
-	if err := s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r), checkRate); err != nil {
-		return err
+// passwordAccepted gives back the address's count for an attempt whose password was right,
+// so that users behind one NAT or proxy do not use up its failed-login limit; for Basic,
+// which logs in on every request, the account's count too. (A login clears the account's
+// count with loginSucceeded instead.)
+func (s *Service) passwordAccepted(r *http.Request, username string, basic bool) {
+	rf, ok := s.cfg.Limiter.(LimitRefunder)
+	if !ok {
+		return
 	}
-	return s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username), checkRate)
+	refund := func(rule RateRule, key string) {
+		if !rule.Enabled() {
+			return
+		}
+		if err := rf.Refund(r.Context(), key, rule); err != nil {
+			s.log.WarnContext(r.Context(), "restauth: rate limiter refund failed", "rule", rule.Name, "error", err)
+		}
+	}
+	refund(s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r))
+	if basic {
+		refund(s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+	}
 }
 
 // loginSucceeded forgets the account's failed attempts.

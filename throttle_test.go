@@ -2,7 +2,9 @@ package restauth_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,4 +196,57 @@ func TestSuccessfulLoginsDoNotCountPerIP(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, e.do(http.MethodGet, "/api/user/me/", nil, withBasic("office2", "wrong"), fromIP("192.0.2.9")).Code)
 	require.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "office3", "password": "wrong"}, fromIP("192.0.2.9")).Code)
 	assertThrottled(t, e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "office4", "password": goodPassword}, fromIP("192.0.2.9")))
+}
+
+// A burst of parallel guesses cannot overshoot a limit: attempts are counted before the
+// password is checked, and only right passwords are given back.
+func TestParallelGuessesDoNotOvershoot(t *testing.T) {
+	t.Parallel()
+	const burst = 30
+	tests := []struct {
+		name  string
+		limit int
+		rules func(*restauth.RateLimits)
+		send  func(e *testEnv, i int) int
+		fail  int
+	}{
+		{"Basic against one account", 5, func(l *restauth.RateLimits) {
+			l.LoginFailedPerAccount = restauth.RateRule{Limit: 5, Window: 5 * time.Minute}
+		}, func(e *testEnv, i int) int {
+			return serve(e, newRequest(http.MethodGet, "/api/user/me/", nil, withBasic("target", "guess-"+strconv.Itoa(i))))
+		}, http.StatusUnauthorized},
+		{"login from one address", 10, func(l *restauth.RateLimits) {
+			l.LoginFailedPerIP = restauth.RateRule{Limit: 10, Window: time.Minute}
+		}, func(e *testEnv, i int) int {
+			return serve(e, newRequest(http.MethodPost, "/api/auth/login/", map[string]any{"username": "user" + strconv.Itoa(i), "password": "guess"}))
+		}, http.StatusBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Hashing that takes a while, so the burst's checks overlap.
+			slow := func(cfg *restauth.Config) {
+				cfg.Passwords = restauth.PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 20000}
+			}
+			e := newEnv(t, withLimits(tc.rules), slow)
+			e.register("target", goodPassword, "")
+			statuses := make([]int, burst)
+			var wg sync.WaitGroup
+			for i := range statuses {
+				wg.Go(func() { statuses[i] = tc.send(e, i) })
+			}
+			wg.Wait()
+			counts := map[int]int{}
+			for _, s := range statuses {
+				counts[s]++
+			}
+			assert.Equal(t, map[int]int{tc.fail: tc.limit, http.StatusTooManyRequests: burst - tc.limit}, counts)
+		})
+	}
+}
+
+func serve(e *testEnv, req *http.Request) int {
+	rec := httptest.NewRecorder()
+	e.mux.ServeHTTP(rec, req)
+	return rec.Code
 }

@@ -276,38 +276,26 @@ func BenchmarkRedisLimitAllow(b *testing.B) {
 	}
 }
 
-// Check answers as Allow would and records nothing.
-func TestRedisLimitCheck(t *testing.T) {
+// Refund gives back the newest event.
+func TestRedisLimitRefund(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := testRedis(t)
 	ctx := context.Background()
 	l := New(rdb, WithPrefix(prefix))
-	c, ok := l.(restauth.LimitChecker)
-	require.True(t, ok, "the Redis limiter is a LimitChecker")
-	rule := restauth.RateRule{Name: "check", Limit: 2, Window: time.Minute}
-	for range 4 {
-		allowed, retry, err := c.Check(ctx, "user:7", rule)
-		require.NoError(t, err)
-		require.True(t, allowed)
-		assert.Zero(t, retry)
-	}
-	n, err := rdb.ZCard(ctx, prefix+"check:user:7").Result()
-	require.NoError(t, err)
-	assert.Zero(t, n, "checking records nothing")
-
+	rf, ok := l.(restauth.LimitRefunder)
+	require.True(t, ok, "the Redis limiter is a LimitRefunder")
+	rule := restauth.RateRule{Name: "refund", Limit: 2, Window: time.Minute}
+	require.NoError(t, rf.Refund(ctx, "user:7", rule), "refunding nothing is no error")
 	for range 2 {
 		allowed, _ := allow(t, l, "user:7", rule)
 		require.True(t, allowed)
 	}
-	allowed, retry, err := c.Check(ctx, "user:7", rule)
+	allowed, _ := allow(t, l, "user:7", rule)
+	require.False(t, allowed)
+	require.NoError(t, rf.Refund(ctx, "user:7", rule))
+	n, err := rdb.ZCard(ctx, prefix+"refund:user:7").Result()
 	require.NoError(t, err)
-	assert.False(t, allowed)
-	assert.Greater(t, retry, 30*time.Second)
-	assert.LessOrEqual(t, retry, time.Minute)
-	allowed, _, err = c.Check(ctx, "user:8", rule)
-	require.NoError(t, err)
-	assert.True(t, allowed, "keys are independent")
-	allowed, _, err = c.Check(ctx, "user:7", restauth.RateRule{Name: "check", Limit: -1})
-	require.NoError(t, err)
-	assert.True(t, allowed, "a disabled rule allows")
+	assert.EqualValues(t, 1, n)
+	allowed, _ = allow(t, l, "user:7", rule)
+	assert.True(t, allowed, "the refunded event left room")
 }
