@@ -179,7 +179,8 @@ type Config struct {
 	// used for this long. Default 0: no idle timeout, only SessionLifetime.
 	SessionIdleTimeout time.Duration
 	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
-	// session-authenticated unsafe requests; SiteURL's origin is always trusted.
+	// session-authenticated unsafe requests, browser posts to login/ and registration/,
+	// and to start social login/connect; SiteURL's origin is always trusted.
 	TrustedOrigins []string
 
 	// RateLimits is the table of rate limits (allauth's defaults); a zero rule takes its
