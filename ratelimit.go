@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/restauth/restauth/internal/fold"
 )
 
 // Limiter counts events per key in a window. Implementations must be safe for concurrent
@@ -170,12 +172,13 @@ func (rl RateLimits) validate() error {
 }
 
 // rateKeyHash returns the limiter key "kind:<hex>" for a personal value such as an e-mail
-// address or a login name: a salted HMAC with the Service secret of the lowercased value,
-// truncated to 128 bits. Without the secret, a dump of the limiter's store cannot be
+// address or a login name: a salted HMAC with the Service secret of the case-folded value
+// (internal/fold: every spelling a store may take for the same name, "ſ" and the Kelvin
+// sign included, shares one count), truncated to 128 bits. Without the secret, a dump of the limiter's store cannot be
 // reversed by hashing a list of known addresses; every instance sharing the secret
 // derives the same key.
 func rateKeyHash(secret []byte, kind, value string) string {
-	mac := saltedHMAC("restauth.ratelimit."+kind, secret, strings.ToLower(value))
+	mac := saltedHMAC("restauth.ratelimit."+kind, secret, fold.String(value))
 	return kind + ":" + hex.EncodeToString(mac[:16])
 }
 

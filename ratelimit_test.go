@@ -403,6 +403,8 @@ func TestRateKeyHash(t *testing.T) {
 	assert.Regexp(t, `^email:[0-9a-f]{32}$`, k)
 	assert.NotContains(t, k, "alice")
 	assert.Equal(t, k, rateKeyHash(secret, "email", "alice@example.COM"), "case-insensitive")
+	assert.Equal(t, rateKeyHash(secret, "login", "jess"), rateKeyHash(secret, "login", "je\u017fs"),
+		"a long s is an s to a store that folds Unicode: one count for both spellings")
 	assert.NotEqual(t, k, rateKeyHash(secret, "email", "bob@example.com"))
 	assert.NotEqual(t, k[len("email:"):], rateKeyHash(secret, "login", "alice@example.com")[len("login:"):], "kinds are separated")
 	assert.NotEqual(t, k, rateKeyHash([]byte("another secret, also 32 bytes long"), "email", "alice@example.com"))

@@ -15,10 +15,9 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/internal/fold"
 )
 
 // Store is an in-memory restauth.Store. The zero value is not usable; create one with New.
@@ -80,54 +79,13 @@ func notFound(kind string, id any) error {
 
 func conflict(field string) error { return &restauth.ConflictError{Field: field} }
 
-// fold returns a key that is equal for two strings exactly when strings.EqualFold reports
-// them equal, so that every case-insensitive rule of the store (usernames, addresses) uses
-// one notion of "same letters" and agrees with the standard library.
-func fold(s string) string {
-	// Fast path: ASCII without capitals is its own key, so the common all-lower-case
-	// username or address costs no allocation.
-	i := 0
-	for ; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || 'A' <= c && c <= 'Z' {
-			break
-		}
-	}
-	if i == len(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:i])
-	for _, r := range s[i:] {
-		b.WriteRune(foldRune(r))
-	}
-	return b.String()
-}
-
-// foldRune maps every rune of a unicode.SimpleFold orbit (e.g. 'K', 'k' and the Kelvin
-// sign) to one member of it: the lower case of the orbit's smallest rune, which for ASCII
-// is the ordinary lower-case letter, keeping fold's fast path consistent.
-func foldRune(r rune) rune {
-	if r < utf8.RuneSelf {
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		return r
-	}
-	least := r
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		least = min(least, f)
-	}
-	return unicode.ToLower(least)
-}
-
 // refEmail counts one more (delta 1) or one less (delta -1) reason for UsersByEmail to
 // find user uid under address addr: an EmailAddress row or the User.Email field.
 func (s *Store) refEmail(addr string, uid int64, delta int) {
 	if addr == "" {
 		return
 	}
-	k := fold(addr)
+	k := fold.String(addr)
 	m := s.byEmail[k]
 	if m == nil {
 		m = make(map[int64]int)
@@ -183,12 +141,12 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 	defer s.mu.Unlock()
 
 	// Check every rule before changing anything, so that a conflict leaves no trace.
-	nameKey := fold(u.Username)
+	nameKey := fold.String(u.Username)
 	if _, taken := s.byUsername[nameKey]; taken {
 		return conflict("username")
 	}
 	if email != nil && email.Verified {
-		if _, taken := s.verified[fold(email.Email)]; taken {
+		if _, taken := s.verified[fold.String(email.Email)]; taken {
 			return conflict("email")
 		}
 	}
@@ -220,7 +178,7 @@ func (s *Store) insertEmail(r *userRecord, e restauth.EmailAddress) *restauth.Em
 	r.emails = append(r.emails, p)
 	s.refEmail(p.Email, r.user.ID, 1)
 	if p.Verified {
-		s.verified[fold(p.Email)] = p
+		s.verified[fold.String(p.Email)] = p
 	}
 	return p
 }
@@ -235,7 +193,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	k := fold(username)
+	k := fold.String(username)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r, ok := s.byUsername[k]
@@ -250,7 +208,7 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.Use
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	k := fold(email)
+	k := fold.String(email)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	refs := s.byEmail[k]
@@ -267,7 +225,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdat
 	var out *restauth.User
 	err := s.withUser(ctx, id, func(r *userRecord) error {
 		if upd.Username != nil {
-			oldKey, newKey := fold(r.user.Username), fold(*upd.Username)
+			oldKey, newKey := fold.String(r.user.Username), fold.String(*upd.Username)
 			// A user may change the case of their own name; only someone else's name conflicts.
 			if o, taken := s.byUsername[newKey]; taken && o != r {
 				return conflict("username")
@@ -311,7 +269,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 			delete(s.byUID, socialKey{a.Provider, a.UID})
 		}
 		s.setUserEmail(r, "")
-		delete(s.byUsername, fold(r.user.Username))
+		delete(s.byUsername, fold.String(r.user.Username))
 		delete(s.users, id)
 		return nil
 	})
@@ -322,7 +280,7 @@ func (s *Store) dropEmail(e *restauth.EmailAddress) {
 	delete(s.emails, e.ID)
 	s.refEmail(e.Email, e.UserID, -1)
 	if e.Verified {
-		delete(s.verified, fold(e.Email))
+		delete(s.verified, fold.String(e.Email))
 	}
 }
 
@@ -408,7 +366,7 @@ func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) e
 			return conflict("user_email")
 		}
 		if e.Verified {
-			if _, taken := s.verified[fold(e.Email)]; taken {
+			if _, taken := s.verified[fold.String(e.Email)]; taken {
 				return conflict("email")
 			}
 		}
@@ -425,7 +383,7 @@ func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) e
 func (s *Store) VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*restauth.EmailAddress, error) {
 	var out *restauth.EmailAddress
 	err := withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
-		k := fold(e.Email)
+		k := fold.String(e.Email)
 		// The owner of a verified address is the only holder of its row, so any other row
 		// in the index belongs to another user.
 		if o, taken := s.verified[k]; taken && o != e {
