@@ -14,21 +14,48 @@ type ProfileUpdate struct {
 	LastName  *string
 }
 
-// UpdateProfile changes a user's username and names. The user's own current username is
+// The profile fields as dj-rest-auth's UserDetailsSerializer (a ModelSerializer over
+// Django's User) declares them.
+var (
+	usernameField = charField{name: "username", maxLen: maxUsernameLength,
+		validators: []func(string) string{usernameValidator}}
+	firstNameField = charField{name: "first_name", allowBlank: true, maxLen: maxNameLength}
+	lastNameField  = charField{name: "last_name", allowBlank: true, maxLen: maxNameLength}
+)
+
+// UpdateProfile changes a user's username and names. Every field given is checked and all
+// problems are reported together, as DRF does. The user's own current username is
 // accepted (the reference refuses it, dj-rest-auth #187); uniqueness is case-insensitive
 // against other users.
 func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUpdate) (*User, error) {
-	if upd.Username != nil {
-		if !validUsername(*upd.Username) {
-			return nil, fieldError("username", msgInvalidUsername)
+	var errs ValidationError
+	for _, f := range []struct {
+		spec  charField
+		value *string
+	}{{usernameField, upd.Username}, {firstNameField, upd.FirstName}, {lastNameField, upd.LastName}} {
+		if f.value != nil {
+			f.spec.check(&errs, *f.value)
 		}
+	}
+	return s.updateProfile(ctx, userID, upd, &errs)
+}
+
+// updateProfile stores upd unless the fields' own checks failed (their errors are in
+// fieldErrs) or the username is taken; all errors are reported together. Uniqueness is
+// checked only for a username that passed its other checks: one that did not cannot be
+// held by anybody.
+func (s *Service) updateProfile(ctx context.Context, userID int64, upd ProfileUpdate, fieldErrs *ValidationError) (*User, error) {
+	if upd.Username != nil && fieldErrs.Fields["username"] == nil {
 		taken, err := s.usernameTaken(ctx, *upd.Username, userID)
 		if err != nil {
 			return nil, err
 		}
 		if taken {
-			return nil, fieldError("username", msgUsernameTaken)
+			fieldErrs.add("username", msgUsernameTaken)
 		}
+	}
+	if err := fieldErrs.orNil(); err != nil {
+		return nil, err
 	}
 	u, err := s.store.UpdateUser(ctx, userID, UserUpdate{Username: upd.Username, FirstName: upd.FirstName, LastName: upd.LastName})
 	if errors.Is(err, ErrConflict) {
@@ -95,36 +122,37 @@ func userDetails(u *User) userDetailsJSON {
 	return userDetailsJSON{PK: u.ID, Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
 }
 
-// readProfile decodes the writable profile fields; username is read only when withUsername.
-func (s *Service) readProfile(w http.ResponseWriter, r *http.Request, withUsername bool) (ProfileUpdate, error) {
+// editProfile serves a PUT or PATCH of the caller's profile: it reads the writable fields
+// (username only when withUsername) and updates them, reporting all fields' errors
+// together.
+func (s *Service) editProfile(w http.ResponseWriter, r *http.Request, u *User, withUsername bool) (*User, error) {
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		return ProfileUpdate{}, err
+		return nil, err
 	}
-	put := r.Method == http.MethodPut
 	var errs ValidationError
 	var upd ProfileUpdate
 	if withUsername {
-		if v, ok := f.char(&errs, charField{name: "username", required: put, maxLen: maxUsernameLength}); ok {
+		spec := usernameField
+		spec.required = r.Method == http.MethodPut
+		if v, ok := f.char(&errs, spec); ok {
 			upd.Username = &v
 		}
 	}
-	if v, ok := f.char(&errs, charField{name: "first_name", allowBlank: true, maxLen: maxNameLength}); ok {
+	if v, ok := f.char(&errs, firstNameField); ok {
 		upd.FirstName = &v
 	}
-	if v, ok := f.char(&errs, charField{name: "last_name", allowBlank: true, maxLen: maxNameLength}); ok {
+	if v, ok := f.char(&errs, lastNameField); ok {
 		upd.LastName = &v
 	}
-	return upd, errs.orNil()
+	return s.updateProfile(r.Context(), u.ID, upd, &errs)
 }
 
 func (s *Service) handleUserDetails(w http.ResponseWriter, r *http.Request, c *call) {
 	u := c.auth.user
 	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
-		upd, err := s.readProfile(w, r, true)
-		if err == nil {
-			u, err = s.UpdateProfile(r.Context(), u.ID, upd)
-		}
+		var err error
+		u, err = s.editProfile(w, r, u, true)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -167,10 +195,8 @@ type meJSON struct {
 func (s *Service) handleMe(w http.ResponseWriter, r *http.Request, c *call) {
 	u := c.auth.user
 	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
-		upd, err := s.readProfile(w, r, false)
-		if err == nil {
-			u, err = s.UpdateProfile(r.Context(), u.ID, upd)
-		}
+		var err error
+		u, err = s.editProfile(w, r, u, false)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

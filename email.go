@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // This file serves the e-mail address routes (InvenTree's views over allauth's
@@ -34,21 +33,17 @@ func (s *Service) EmailAddresses(ctx context.Context, userID int64) ([]EmailAddr
 	return s.store.EmailAddresses(ctx, userID)
 }
 
+// newEmailField is the email field of InvenTree's EmailAddress serializer (a model
+// EmailField of 254 characters).
+var newEmailField = charField{name: "email", maxLen: maxEmailLength, email: true}
+
 // cleanNewEmail cleans an address a user submits for their account the way InvenTree's
 // CleanMixin and the EmailAddress serializer do: HTML tags are stripped, surrounding
-// space trimmed, then the address must be non-blank, at most 254 characters and valid. msg
-// is the field error, "" when the address is acceptable.
-func cleanNewEmail(raw string) (clean, msg string) {
-	clean = strings.TrimSpace(stripTags(raw))
-	switch {
-	case clean == "":
-		return "", msgBlank
-	case utf8.RuneCountInString(clean) > maxEmailLength:
-		return "", fmt.Sprintf("Ensure this field has no more than %d characters.", maxEmailLength)
-	case !validEmail(clean):
-		return "", msgInvalidEmail
-	}
-	return clean, ""
+// space trimmed, then the address must be non-blank, at most 254 characters and valid.
+// Its errors (every validator's, as DRF runs them all) are added to errs; ok tells
+// whether there were none.
+func cleanNewEmail(errs *ValidationError, raw string) (clean string, ok bool) {
+	return newEmailField.check(errs, strings.TrimSpace(stripTags(raw)))
 }
 
 // AddEmailAddress adds an unverified, non-primary address to the user's account and mails
@@ -65,9 +60,10 @@ func cleanNewEmail(raw string) (clean, msg string) {
 // caller that the address has an account), but no confirmation is mailed for it while
 // that lasts: it could not be verified, and the mail would go to the other account's owner.
 func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
-	clean, msg := cleanNewEmail(email)
-	if msg != "" {
-		return nil, fieldError("email", msg)
+	var errs ValidationError
+	clean, ok := cleanNewEmail(&errs, email)
+	if !ok {
+		return nil, &errs
 	}
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
@@ -425,9 +421,7 @@ func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request, c *call
 	// before the serializer sees it), so "<b></b>" is blank.
 	email, present := f.char(&errs, charField{name: "email", required: true, allowBlank: true})
 	if present && errs.Fields["email"] == nil {
-		if _, msg := cleanNewEmail(email); msg != "" {
-			errs.add("email", msg)
-		}
+		cleanNewEmail(&errs, email)
 	}
 	if err := s.checkOwnUserField(ctx, f, caller, &errs); err != nil {
 		s.writeError(w, r, err)

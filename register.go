@@ -3,7 +3,9 @@ package restauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // RegisterRequest is a registration. Email is optional.
@@ -33,10 +35,23 @@ type RegisterResult struct {
 // errors a free address would, and one failing no other check hashes the password like a
 // real registration, mails the owner instead, and looks successful.
 func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterResult, error) {
+	return s.register(ctx, req, &ValidationError{})
+}
+
+// register is Register after the HTTP handler's field checks, whose errors are in
+// fieldErrs: as in DRF's RegisterSerializer, each field that passed them gets its own
+// validate_<field> check (username pattern and uniqueness, address uniqueness, password
+// validators), the errors of all fields are reported together, and the checks across
+// fields (the passwords' match, then their similarity to the username and address) run
+// only once every field is valid.
+func (s *Service) register(ctx context.Context, req RegisterRequest, fieldErrs *ValidationError) (*RegisterResult, error) {
 	if s.cfg.DisableRegistration {
 		return nil, &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgRegistrationDisabled}}, cause: ErrRegistrationClosed}
 	}
-	err := s.checkNewAccount(ctx, req.Username, req.Email, req.Password1, "password1")
+	if err := s.checkNewAccount(ctx, fieldErrs, req.Username, req.Email, req.Password1, "password1"); err != nil {
+		return nil, err
+	}
+	err := fieldErrs.orNil()
 	var emailTaken bool
 	if s.concealsTakenEmail() {
 		emailTaken, err = withoutEmailTaken(err)
@@ -125,7 +140,11 @@ type NewUser struct {
 // same username, address and password rules as registration apply, but it works while
 // registration is disabled, sends no mail and issues no token.
 func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
-	if err := s.checkNewAccount(ctx, nu.Username, nu.Email, nu.Password, "password"); err != nil {
+	var errs ValidationError
+	if err := s.checkNewAccount(ctx, &errs, nu.Username, nu.Email, nu.Password, "password"); err != nil {
+		return nil, err
+	}
+	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
 	if msgs := s.validator.Validate(nu.Password, passwordAttributes{Username: nu.Username, Email: nu.Email}); len(msgs) > 0 {
@@ -135,23 +154,28 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, err
 }
 
-// checkNewAccount runs the per-field checks of a new account, reporting password problems
-// under passwordField.
-func (s *Service) checkNewAccount(ctx context.Context, username, email, password, passwordField string) error {
-	var errs ValidationError
-	switch {
-	case !validUsername(username):
-		errs.add("username", msgInvalidUsername)
-	case len([]rune(username)) > maxUsernameLength:
-		errs.add("username", "Ensure this field has no more than 150 characters.")
-	default:
-		if taken, err := s.usernameTaken(ctx, username, 0); err != nil {
-			return err
-		} else if taken {
-			errs.add("username", msgUsernameTaken)
+// checkNewAccount runs the per-field checks of a new account (dj-rest-auth's
+// validate_username, validate_email and validate_password1), adding their errors to errs
+// and reporting password problems under passwordField. A field that already has an error
+// in errs is skipped, as DRF skips a field's validate_<field> when its own validation
+// failed. The error returned is a store failure, never a validation error.
+func (s *Service) checkNewAccount(ctx context.Context, errs *ValidationError, username, email, password, passwordField string) error {
+	if errs.Fields["username"] == nil {
+		// allauth's clean_username: the model's validators in turn, then uniqueness.
+		switch {
+		case !validUsername(username):
+			errs.add("username", msgInvalidUsername)
+		case utf8.RuneCountInString(username) > maxUsernameLength:
+			errs.add("username", fmt.Sprintf("Ensure this field has no more than %d characters.", maxUsernameLength))
+		default:
+			if taken, err := s.usernameTaken(ctx, username, 0); err != nil {
+				return err
+			} else if taken {
+				errs.add("username", msgUsernameTaken)
+			}
 		}
 	}
-	if email != "" {
+	if email != "" && errs.Fields["email"] == nil {
 		if !validEmail(email) || len(email) > maxEmailLength {
 			errs.add("email", msgInvalidEmail)
 		} else if taken, err := s.emailTakenVerified(ctx, email); err != nil {
@@ -160,12 +184,14 @@ func (s *Service) checkNewAccount(ctx context.Context, username, email, password
 			errs.add("email", msgEmailTaken)
 		}
 	}
-	if len(password) > maxPasswordBytes {
-		errs.add(passwordField, "Ensure this field has no more than 4096 characters.")
-	} else if msgs := s.validator.Validate(password, passwordAttributes{}); len(msgs) > 0 {
-		errs.add(passwordField, msgs...)
+	if errs.Fields[passwordField] == nil {
+		if len(password) > maxPasswordBytes {
+			errs.add(passwordField, "Ensure this field has no more than 4096 characters.")
+		} else if msgs := s.validator.Validate(password, passwordAttributes{}); len(msgs) > 0 {
+			errs.add(passwordField, msgs...)
+		}
 	}
-	return errs.orNil()
+	return nil
 }
 
 // createAccount hashes the password and stores the user with its primary address.
@@ -259,11 +285,9 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 	email, _ := f.char(&errs, charField{name: "email", email: true})
 	password1, _ := f.char(&errs, charField{name: "password1", required: true})
 	password2, _ := f.char(&errs, charField{name: "password2", required: true})
-	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	res, err := s.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2})
+	// Field errors are not answered yet: the fields that passed still get their own
+	// checks, and everything is reported together.
+	res, err := s.register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2}, &errs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -139,6 +139,10 @@ type charField struct {
 	maxLen     int  // in characters; 0 means unlimited
 	noTrim     bool // DRF trims whitespace unless trim_whitespace=False
 	email      bool
+	// validators are the model field's own validators (a ModelSerializer passes them to
+	// the field before its max_length one); each returns its message, or "" when the
+	// value passes.
+	validators []func(string) string
 }
 
 // char reads a field with DRF's CharField rules and records any error in errs. It returns
@@ -158,23 +162,42 @@ func (f *formData) char(errs *ValidationError, spec charField) (string, bool) {
 	if !spec.noTrim {
 		value = strings.TrimSpace(value)
 	}
-	if strings.ContainsRune(value, 0) {
-		errs.add(spec.name, "Null characters are not allowed.")
-		return "", true
-	}
+	value, _ = spec.check(errs, value)
+	return value, true
+}
+
+// check validates a field's text as DRF's CharField does once the value is read and
+// trimmed, records any error in errs and returns the value ("" on error) and whether it
+// passed. A blank value gets only the blank check. Otherwise, like DRF's run_validators,
+// every validator of the field runs and all their messages are kept, in DRF's order: the
+// model field's validators, max_length, the null-character check, then EmailField's
+// address check.
+func (spec charField) check(errs *ValidationError, value string) (string, bool) {
 	if value == "" {
 		if !spec.allowBlank {
 			errs.add(spec.name, msgBlank)
+			return "", false
 		}
 		return "", true
 	}
+	var msgs []string
+	for _, validate := range spec.validators {
+		if msg := validate(value); msg != "" {
+			msgs = append(msgs, msg)
+		}
+	}
 	if spec.maxLen > 0 && utf8.RuneCountInString(value) > spec.maxLen {
-		errs.add(spec.name, fmt.Sprintf("Ensure this field has no more than %d characters.", spec.maxLen))
-		return "", true
+		msgs = append(msgs, fmt.Sprintf("Ensure this field has no more than %d characters.", spec.maxLen))
+	}
+	if strings.ContainsRune(value, 0) {
+		msgs = append(msgs, "Null characters are not allowed.")
 	}
 	if spec.email && !validEmail(value) {
-		errs.add(spec.name, msgInvalidEmail)
-		return "", true
+		msgs = append(msgs, msgInvalidEmail)
+	}
+	if len(msgs) > 0 {
+		errs.add(spec.name, msgs...)
+		return "", false
 	}
 	return value, true
 }

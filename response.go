@@ -3,6 +3,8 @@ package restauth
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -19,10 +21,40 @@ type detailBody struct {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		// Only our own response types reach here; a marshal failure is a programming error.
-		status, body = http.StatusInternalServerError, []byte(`{"detail":"Internal server error."}`)
+		// Only our own response types reach here, so a marshal failure is a programming
+		// error. It is answered like any other server error, but without the request at
+		// hand: the path is unknown, and the error goes to the default logger.
+		slog.Default().Error("restauth: encoding a response failed",
+			"status", status, "type", fmt.Sprintf("%T", v), "error", err)
+		status, body = http.StatusInternalServerError, serverErrorJSON("")
 	}
 	writeRawJSON(w, status, body)
+}
+
+// The values of the 500 answer. InvenTree's exception handler names the Python exception
+// and says where its details are; restauth names no Go error (its text may hold SQL or
+// secrets) and logs it instead.
+const (
+	serverErrorName   = "ServerError"
+	serverErrorClass  = "<class 'restauth.ServerError'>"
+	serverErrorDetail = "Error details can be found in the server log"
+)
+
+// serverErrorJSON is InvenTree's answer to an unhandled exception, with restauth's own
+// values: {"error", "error_class", "detail", "path", "status_code": 500}. It is built by
+// hand, byte-equal to encoding/json, so it cannot fail and writeJSON can fall back on it.
+func serverErrorJSON(path string) []byte {
+	b := make([]byte, 0, 160+len(path))
+	b = append(b, `{"error":`...)
+	b = appendJSONString(b, serverErrorName)
+	b = append(b, `,"error_class":`...)
+	b = appendJSONString(b, serverErrorClass)
+	b = append(b, `,"detail":`...)
+	b = appendJSONString(b, serverErrorDetail)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, path)
+	b = append(b, `,"status_code":500}`...)
+	return b
 }
 
 // jsonContentType is shared by every answer: assigning it costs no allocation, and
@@ -41,7 +73,7 @@ func writeDetail(w http.ResponseWriter, status int, detail string) {
 }
 
 // writeError maps a Service error to its DRF answer. Errors it does not know are logged
-// and answered with a bare 500, never with their text.
+// and answered with InvenTree's 500 body (serverErrorJSON), never with their text.
 func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
 		verr  *ValidationError
@@ -78,7 +110,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		writeDetail(w, http.StatusServiceUnavailable, "Request cancelled.")
 	default:
 		s.log.ErrorContext(r.Context(), "restauth: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeDetail(w, http.StatusInternalServerError, "Internal server error.")
+		writeRawJSON(w, http.StatusInternalServerError, serverErrorJSON(r.URL.Path))
 	}
 }
 

@@ -34,6 +34,15 @@ func validUsername(s string) bool {
 	return true
 }
 
+// usernameValidator is Django's UnicodeUsernameValidator as a field validator: it returns
+// its message when s is not a valid username, else "".
+func usernameValidator(s string) string {
+	if validUsername(s) {
+		return ""
+	}
+	return msgInvalidUsername
+}
+
 // validEmail follows Django's EmailValidator: a dot-atom or quoted local part, and a domain
 // of dotted labels ending in a label of two or more characters (internationalised names
 // are checked in their punycode form), an address literal, or "localhost".

@@ -176,6 +176,14 @@ var validExchanges = []exchange{
 		body: `{"detail":"API endpoint not found","url":"http://example.com/api/auth/login"}`},
 	{name: "server info", method: "GET", target: "/api/", status: 200, contentType: jsonCT,
 		body: `{"server":"restauth","apiVersion":291,"version":"0.1.0"}`},
+	{name: "server error", method: "GET", target: "/api/user/me/", status: 500, contentType: jsonCT,
+		body: `{"error":"ServerError","error_class":"<class 'restauth.ServerError'>",` +
+			`"detail":"Error details can be found in the server log","path":"/api/user/me/","status_code":500}`},
+	{name: "options server error", method: "OPTIONS", target: "/api/auth/emails/", status: 500, contentType: jsonCT,
+		body: `{"error":"ServerError","error_class":"<class 'restauth.ServerError'>",` +
+			`"detail":"Error details can be found in the server log","path":"/api/auth/emails/","status_code":500}`},
+	{name: "request cancelled", method: "POST", target: "/api/auth/login/", status: 503, contentType: jsonCT,
+		body: `{"detail":"Request cancelled."}`},
 }
 
 func TestCheckAcceptsCorrectAnswers(t *testing.T) {
@@ -212,8 +220,13 @@ func TestCheckRejectsWrongAnswers(t *testing.T) {
 			body: `{"detail":"Successfully logged out."}`}, "Content-Type must be exactly"},
 		{exchange{name: "undocumented status", method: "POST", target: "/api/auth/login/", status: 201,
 			contentType: jsonCT, body: `{"key":"` + tokenKey + `"}`}, "201"},
-		{exchange{name: "internal server error", method: "GET", target: "/api/user/me/", status: 500,
-			contentType: jsonCT, body: `{"detail":"boom"}`}, "500"},
+		{exchange{name: "500 without InvenTree's shape", method: "GET", target: "/api/user/me/", status: 500,
+			contentType: jsonCT, body: `{"detail":"boom"}`}, "missing properties"},
+		{exchange{name: "500 with the error's text", method: "POST", target: "/api/auth/login/", status: 500,
+			contentType: jsonCT, body: `{"error":"ServerError","error_class":"<class 'restauth.ServerError'>",` +
+				`"detail":"db down: SELECT password FROM users","path":"/api/auth/login/","status_code":500}`}, "detail"},
+		{exchange{name: "undocumented 5xx", method: "GET", target: "/api/user/me/", status: 502,
+			contentType: jsonCT, body: `{"detail":"Bad gateway."}`}, "502"},
 		{exchange{name: "resend-email 201 as the reference schema says", method: "POST",
 			target: "/api/auth/registration/resend-email/", status: 201, contentType: jsonCT,
 			body: `{"detail":"ok"}`}, "201"},
