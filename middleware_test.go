@@ -224,12 +224,9 @@ func TestSessionAndCSRF(t *testing.T) {
 func TestLoginRenewsSessionID(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.register("mona", goodPassword, "")
-	b := e.browser()
-	status, _ := b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "mona", "password": goodPassword})
-	require.Equal(t, http.StatusOK, status)
+	b := e.loggedInBrowser(t, "mona")
 	first := b.cookie("sessionid")
-	status, _ = b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "mona", "password": goodPassword})
+	status, _ := b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "mona", "password": goodPassword})
 	require.Equal(t, http.StatusOK, status)
 	assert.NotEqual(t, first, b.cookie("sessionid"), "login must renew the session id")
 }
@@ -294,10 +291,7 @@ func decode(t testing.TB, raw []byte) map[string]any {
 func TestCSRFReasons(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.register("csrf", goodPassword, "")
-	b := e.browser()
-	status, _ := b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "csrf", "password": goodPassword})
-	require.Equal(t, http.StatusOK, status)
+	b := e.loggedInBrowser(t, "csrf")
 	sid := b.cookie("sessionid")
 	good := b.cookie("csrftoken")
 	require.Len(t, good, 32)
@@ -412,4 +406,14 @@ func TestLoginAndRegistrationRefuseCrossSiteBrowsers(t *testing.T) {
 			assert.Empty(t, res.Header().Get("Set-Cookie"), "%s: no session", tc.name)
 		}
 	}
+}
+
+// loggedInBrowser registers username with goodPassword and logs a new browser in.
+func (e *testEnv) loggedInBrowser(t *testing.T, username string) *browser {
+	t.Helper()
+	e.register(username, goodPassword, "")
+	b := e.browser()
+	status, body := b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": username, "password": goodPassword})
+	require.Equal(t, http.StatusOK, status, string(body))
+	return b
 }
