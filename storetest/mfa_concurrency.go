@@ -12,20 +12,26 @@ import (
 	"github.com/restauth/restauth"
 )
 
+// raceSteps has 20 goroutines call UseTOTPStep on d's user at once, goroutine i with step
+// stepOf(i), and returns what each was told; none may fail.
+func raceSteps(t *testing.T, s restauth.Store, d *restauth.TOTPDevice, stepOf func(i int) int64, confirm bool) []bool {
+	t.Helper()
+	const n = 20
+	oks := make([]bool, n)
+	errs := make([]error, n)
+	startTogether(n, func(i int) {
+		oks[i], errs[i] = s.UseTOTPStep(t.Context(), d.UserID, d.SealedSecret, stepOf(i), confirm)
+	})
+	require.NoError(t, errors.Join(errs...))
+	return oks
+}
+
 // mfaConcurrencyTests race the single-use and replace-or-conflict rules of the MFA
 // methods on one store.
 var mfaConcurrencyTests = []test{
 	{"one of 20 concurrent uses of a TOTP step succeeds", func(t *testing.T, s restauth.Store) {
-		u := createUser(t, s, "a")
-		d := createDevice(t, s, u.ID, "a")
-		const n = 20
-		ctx := t.Context()
-		oks := make([]bool, n)
-		errs := make([]error, n)
-		startTogether(n, func(i int) {
-			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, d.SealedSecret, 4242, true)
-		})
-		require.NoError(t, errors.Join(errs...))
+		d := createDevice(t, s, createUser(t, s, "a").ID, "a")
+		oks := raceSteps(t, s, d, func(int) int64 { return 4242 }, true)
 		accepted := 0
 		for _, ok := range oks {
 			if ok {
@@ -38,36 +44,21 @@ var mfaConcurrencyTests = []test{
 		requireDevice(t, s, &want)
 	}},
 	{"concurrent uses of increasing TOTP steps never lower LastStep", func(t *testing.T, s restauth.Store) {
-		u := createUser(t, s, "a")
-		d := createDevice(t, s, u.ID, "a")
-		const n = 20
-		ctx := t.Context()
-		oks := make([]bool, n)
-		errs := make([]error, n)
-		startTogether(n, func(i int) {
-			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, d.SealedSecret, int64(i+1), false)
-		})
-		require.NoError(t, errors.Join(errs...))
+		d := createDevice(t, s, createUser(t, s, "a").ID, "a")
+		oks := raceSteps(t, s, d, func(i int) int64 { return int64(i + 1) }, false)
+		n := len(oks)
 		assert.True(t, oks[n-1], "the highest step is always accepted")
-		got, err := s.TOTPDevice(ctx, u.ID)
+		got, err := s.TOTPDevice(t.Context(), d.UserID)
 		require.NoError(t, err)
 		assert.Equal(t, int64(n), got.LastStep)
 		assert.False(t, got.Confirmed)
-		for step := int64(1); step <= n; step++ {
+		for step := int64(1); step <= int64(n); step++ {
 			assert.False(t, useStep(t, s, d, step, false), "step %d accepted after step %d", step, n)
 		}
 	}},
 	{"one of 20 concurrent confirmations with different steps succeeds", func(t *testing.T, s restauth.Store) {
-		u := createUser(t, s, "a")
-		d := createDevice(t, s, u.ID, "a")
-		const n = 20
-		ctx := t.Context()
-		oks := make([]bool, n)
-		errs := make([]error, n)
-		startTogether(n, func(i int) {
-			oks[i], errs[i] = s.UseTOTPStep(ctx, u.ID, d.SealedSecret, int64(100+i), true)
-		})
-		require.NoError(t, errors.Join(errs...))
+		d := createDevice(t, s, createUser(t, s, "a").ID, "a")
+		oks := raceSteps(t, s, d, func(i int) int64 { return int64(100 + i) }, true)
 		winner := -1
 		for i, ok := range oks {
 			if ok {
