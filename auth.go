@@ -108,8 +108,8 @@ type Config struct {
 	MailTemplates map[MailKind]*MailTemplate
 	// SiteName is the site's display name in e-mails. Default: SiteURL's host.
 	SiteName string
-	// DisableSecurityNotifications stops the notices mailed to a user's primary address
-	// when their password is changed or reset, their primary address changes (the notice
+	// DisableSecurityNotifications stops the notices mailed to a user's verified primary
+	// address (else their oldest verified one; never an unverified address) when their password is changed or reset, their primary address changes (the notice
 	// goes to the old one) or their MFA changes (MailPasswordChanged and the kinds after
 	// it). By default they are sent, so that an account takeover does not go unnoticed.
 	DisableSecurityNotifications bool
@@ -328,6 +328,13 @@ func New(cfg Config) (*Service, error) {
 	for _, o := range append([]string{site.Scheme + "://" + site.Host}, cfg.TrustedOrigins...) {
 		if err := cop.AddTrustedOrigin(o); err != nil {
 			return nil, fmt.Errorf("%w: trusted origin %q: %v", ErrConfig, o, err)
+		}
+		// Browsers send origins in canonical form (lower case, no default port), and
+		// CrossOriginProtection compares strings.
+		if k := originKey(o); k != "" && k != o {
+			if err := cop.AddTrustedOrigin(k); err != nil {
+				return nil, fmt.Errorf("%w: trusted origin %q: %v", ErrConfig, o, err)
+			}
 		}
 	}
 

@@ -59,6 +59,8 @@ func cleanNewEmail(errs *ValidationError, raw string) (clean string, ok bool) {
 // An address someone else holds verified can still be added (refusing it would tell the
 // caller that the address has an account), but no confirmation is mailed for it while
 // that lasts: it could not be verified, and the mail would go to the other account's owner.
+// Nor is one mailed when RateLimits.ResendPerEmail refuses another link to the address;
+// the address is added all the same.
 func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
 	var errs ValidationError
 	clean, ok := cleanNewEmail(&errs, email)
@@ -76,6 +78,15 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 			return nil, fieldError(nonFieldErrors, msgEmailNotUnique)
 		}
 		return nil, err
+	}
+	// Links to one address are limited like the resend routes (RateLimits.ResendPerEmail,
+	// the same key), or adding and removing it again would flood its inbox. Over the
+	// limit the address is still added and the answer is the same; only the mail is
+	// skipped (verify/ sends one later). The limit is applied here, not in
+	// confirmUnlessTaken: the anonymous resend counts the key before calling it.
+	if err := s.throttleCtx(ctx, nil, s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", addr.Email)); err != nil {
+		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an added address: too many links to it lately", "user_id", u.ID, "email_address_id", addr.ID)
+		return addr, nil
 	}
 	s.confirmUnlessTaken(ctx, u, addr)
 	return addr, nil
@@ -98,23 +109,33 @@ func (s *Service) ownEmailAddress(ctx context.Context, userID, id int64) (*Email
 // unverified address can become primary only while the current primary (if any) is
 // unverified too, so a verified primary is never replaced by an address nobody confirmed.
 // Another user's or an unknown id gives an error matching ErrNotFound.
+//
+// The MailEmailChanged notice goes to the previous primary address, and only if it was
+// verified. An unverified previous primary may be someone else's (a typo at
+// registration), and the notice names the account and the new address; then nobody is
+// mailed. The notice is not redirected to another address: it names its recipient as the
+// address that was replaced, so any other recipient would be told something untrue.
 func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*EmailAddress, error) {
 	addr, err := s.ownEmailAddress(ctx, userID, id)
 	if err != nil || addr.Primary {
 		return addr, err
 	}
-	if !addr.Verified {
-		addrs, err := s.store.EmailAddresses(ctx, userID)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range addrs {
-			if a.Primary && a.Verified {
-				return nil, fieldError(nonFieldErrors, msgPrimaryNeedsVerified)
-			}
+	addrs, err := s.store.EmailAddresses(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	// was is the primary address before the change if it is verified, read now: after the
+	// change nothing tells which address was primary.
+	var was *EmailAddress
+	for i := range addrs {
+		if a := &addrs[i]; a.Primary && a.Verified {
+			was = a
 		}
 	}
-	previous, err := s.store.UserByID(ctx, userID)
+	if !addr.Verified && was != nil {
+		return nil, fieldError(nonFieldErrors, msgPrimaryNeedsVerified)
+	}
+	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +143,8 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 	if err != nil {
 		return nil, err
 	}
-	if previous.Email != "" && !strings.EqualFold(previous.Email, primary.Email) {
-		s.notify(ctx, MailEmailChanged, previous, MailData{Email: previous.Email, NewEmail: primary.Email})
+	if was != nil && !strings.EqualFold(was.Email, primary.Email) {
+		s.notify(ctx, MailEmailChanged, u, MailData{Email: was.Email, NewEmail: primary.Email})
 	}
 	return primary, nil
 }

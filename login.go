@@ -48,6 +48,9 @@ func (s *Service) checkCredentials(ctx context.Context, username, password strin
 	}
 	if u == nil || !u.HasUsablePassword() {
 		s.hasher.DummyCheck(ctx, password)
+		if err := ctx.Err(); err != nil {
+			return nil, err // as Check answers a known user: nothing tells them apart
+		}
 		return nil, invalidCredentials()
 	}
 	ok, rehash, err := s.hasher.Check(ctx, password, u.PasswordHash)
@@ -151,8 +154,8 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		if reason := loginFailure(err); reason != "" {
 			s.auditLoginFailed(r, username, reason)
 		}
-		if !errors.Is(err, ErrInvalidCredentials) && !errors.Is(err, ErrInvalidMFACode) {
-			s.passwordAccepted(r, username, false) // e.g. MFA required: not a failure
+		if passwordVerified(err) {
+			s.passwordAccepted(r, username, false) // e.g. MFA required: not a failed login
 		}
 		s.writeError(w, r, err)
 		return
@@ -172,6 +175,15 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 	writeJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
+}
+
+// passwordVerified reports whether a refused login got past its password: only the
+// refusals that come after the password was checked and found right (a second factor is
+// needed, the address is not verified).
+func passwordVerified(err error) bool {
+	var verr *ValidationError
+	return errors.Is(err, ErrMFARequired) ||
+		errors.As(err, &verr) && slices.Contains(verr.Fields[nonFieldErrors], msgEmailNotVerified)
 }
 
 // loginFailure is the audit reason for a refused login, "" for an error that is not a

@@ -67,3 +67,25 @@ func TestEveryFailedLoginCostsOneHash(t *testing.T) {
 		}
 	}
 }
+
+// Only refusals that come after a right password earn the address's attempt back;
+// anything else (a cancelled request included) keeps its count, so the limits cannot tell
+// a known account from an unknown one.
+func TestPasswordVerified(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"MFA required", mfaRequired(), true},
+		{"e-mail not verified", fieldError(nonFieldErrors, msgEmailNotVerified), true},
+		{"invalid credentials", invalidCredentials(), false},
+		{"wrong second factor", incorrectCode("mfa_code"), false},
+		{"cancelled", context.Canceled, false},
+		{"throttled", &ThrottledError{RetryAfterSeconds: 3}, false},
+		{"missing username", fieldError(nonFieldErrors, msgMustInclude), false},
+	} {
+		assert.Equal(t, tc.want, passwordVerified(tc.err), tc.name)
+	}
+}

@@ -34,8 +34,8 @@ const (
 	MailPasswordChanged MailKind = "password_changed"
 	// MailPasswordResetDone: the password was set with a reset link.
 	MailPasswordResetDone MailKind = "password_reset"
-	// MailEmailChanged goes to the previous primary address when another one becomes
-	// primary; NewEmail holds the new one.
+	// MailEmailChanged goes to the previous primary address, if it was verified, when
+	// another one becomes primary; NewEmail holds the new one.
 	MailEmailChanged MailKind = "email_changed"
 	// MailTOTPActivated: an authenticator app was activated.
 	MailTOTPActivated MailKind = "totp_activated"

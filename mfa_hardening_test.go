@@ -140,7 +140,8 @@ func TestMFAFailedReauthenticationIsAudited(t *testing.T) {
 func TestMFAConcurrentActivation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withMFA)
-	_, key := e.register("wren", goodPassword, "wren@example.com")
+	wren, key := e.register("wren", goodPassword, "wren@example.com")
+	e.verify(t, e.addresses(t, wren.ID)[0].ID) // notices go only to verified addresses
 	res := e.do(http.MethodGet, totpPath, nil, withToken(key))
 	app := scanOTPAuthURL(t, res.JSON(t)["otpauth_url"].(string))
 	now := e.clock.Now()

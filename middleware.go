@@ -176,14 +176,16 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 	if err != nil || !found {
 		return requestAuth{}, basicAuthError("Invalid basic header. Credentials not correctly base64 encoded.")
 	}
-	// With a limiter that can give attempts back, every attempt counts before hashing (no
-	// burst overshoots the limits, and a throttled account answers a right password like a
-	// wrong one) and right passwords are given back; otherwise only failures count.
+	// With a limiter that can give attempts back, Basic counts like login/, before
+	// hashing, and a right password's attempts are given back; otherwise it only looks
+	// first and counts failures.
 	countFirst := s.refunds()
+	check := s.throttledLogin
 	if countFirst {
-		if err := s.throttleLogin(r, username); err != nil {
-			return requestAuth{}, err
-		}
+		check = s.throttleLogin
+	}
+	if err := check(r, username); err != nil {
+		return requestAuth{}, err
 	}
 	u, err := s.checkCredentials(ctx, username, password)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -416,4 +417,17 @@ func (e *testEnv) loggedInBrowser(t *testing.T, username string) *browser {
 	status, body := b.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": username, "password": goodPassword})
 	require.Equal(t, http.StatusOK, status, string(body))
 	return b
+}
+
+// Origins configured in another spelling (capitals, the default port) still match what
+// browsers send.
+func TestTrustedOriginsInAnySpelling(t *testing.T) {
+	t.Parallel()
+	for _, configured := range []string{"https://app.example.com", "https://App.Example.com", "https://app.example.com:443"} {
+		e := newEnv(t, func(cfg *restauth.Config) { cfg.TrustedOrigins = []string{configured} })
+		e.register("spa"+strconv.Itoa(len(configured)), goodPassword, "")
+		res := e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "spa" + strconv.Itoa(len(configured)), "password": goodPassword},
+			withHeader("Sec-Fetch-Site", "same-site"), withHeader("Origin", "https://app.example.com"))
+		assert.Equal(t, http.StatusOK, res.Code, "%s: %s", configured, res.Body.String())
+	}
 }

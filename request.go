@@ -64,7 +64,7 @@ func (s *Service) decodeBody(w http.ResponseWriter, r *http.Request) (*formData,
 		if err != nil {
 			return nil, &requestError{http.StatusBadRequest, "Form parse error - " + err.Error()}
 		}
-		return &formData{values: values}, nil
+		return &formData{values: validUTF8(values)}, nil
 	case mediaType == "multipart/form-data":
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.Header.Set("Content-Type", mime.FormatMediaType(mediaType, params))
@@ -74,10 +74,25 @@ func (s *Service) decodeBody(w http.ResponseWriter, r *http.Request) (*formData,
 		// No route reads files. File parts past maxMultipartMemory went to temporary files,
 		// which net/http removes only for the request it served, not for this copy.
 		_ = r.MultipartForm.RemoveAll()
-		return &formData{values: url.Values(r.MultipartForm.Value)}, nil
+		return &formData{values: validUTF8(url.Values(r.MultipartForm.Value))}, nil
 	default:
 		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct)}
 	}
+}
+
+// validUTF8 replaces invalid UTF-8 in form values (percent-encoding can carry any bytes)
+// with U+FFFD, as Django decodes them: no store gets bytes it cannot hold.
+func validUTF8(values url.Values) url.Values {
+	for k, vs := range values {
+		for i, v := range vs {
+			vs[i] = strings.ToValidUTF8(v, "\uFFFD")
+		}
+		if fixed := strings.ToValidUTF8(k, "\uFFFD"); fixed != k {
+			delete(values, k)
+			values[fixed] = append(values[fixed], vs...)
+		}
+	}
+	return values
 }
 
 // decodeJSONObject parses a JSON body. Anything but an object is refused the way DRF

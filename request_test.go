@@ -40,3 +40,18 @@ func TestMultipartFilesAreRemoved(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, left, "no temporary file is left behind")
 }
+
+// Percent-encoding can carry bytes that are not UTF-8; they become U+FFFD, as in Django,
+// instead of reaching a store that refuses them (PostgreSQL answered 500).
+func TestFormValuesInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	_, key := e.register("utf", goodPassword, "")
+	res := e.do(http.MethodPatch, "/api/auth/user/", "first_name=Ren%FF", withToken(key),
+		withHeader("Content-Type", "application/x-www-form-urlencoded"))
+	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
+	assert.Equal(t, "Ren\uFFFD", res.JSON(t)["first_name"])
+	res = e.do(http.MethodPost, "/api/auth/login/", "username=ut%FFf&password=x",
+		withHeader("Content-Type", "application/x-www-form-urlencoded"))
+	assert.Equal(t, http.StatusBadRequest, res.Code)
+}

@@ -561,8 +561,9 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 
 // linkSocialAccount stores the provider account for u. existing is set when u existed
 // before this flow (connect, link by verified e-mail): u is then mailed a security notice,
-// since whoever holds the provider account can now log in as u. A user the flow has just
-// created gets none.
+// since whoever holds the provider account can now log in as u. Like every notice it goes
+// only to an address u holds verified (see notify); a user the flow has just created gets
+// none.
 func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User, now time.Time, existing bool) *socialFailure {
 	acct := &SocialAccount{UserID: u.ID, Provider: p.cfg.ID, UID: prof.UID, LastLogin: now, DateJoined: now, ExtraData: prof.Extra}
 	if err := s.store.CreateSocialAccount(ctx, acct); err != nil {

@@ -71,6 +71,7 @@ func crossSiteEnv(t *testing.T, configure ...func(*restauth.Config)) (*ssoEnv, *
 		c.SocialProviders = []restauth.SocialProvider{gh}
 	}}, configure...)...)
 	vic, _ := e.register("vic", goodPassword, "vic@example.com")
+	e.verify(t, e.addresses(t, vic.ID)[0].ID) // notices go only to verified addresses
 	return e, p, vic
 }
 
@@ -233,7 +234,6 @@ func TestSocialConnectedNotice(t *testing.T) {
 			}, false},
 		{"link by verified e-mail", func(c *restauth.Config) { c.SocialLinkByVerifiedEmail = true },
 			func(t *testing.T, e *ssoEnv, p *oauthProvider, b *ssoBrowser, vic *restauth.User) {
-				e.verify(t, e.addresses(t, vic.ID)[0].ID)
 				p.mu.Lock()
 				p.emails = []map[string]any{{"email": "vic@example.com", "primary": true, "verified": true}}
 				p.mu.Unlock()

@@ -49,9 +49,10 @@ func (s *Service) loginKey(username string) string {
 
 // throttleLogin counts a login attempt against the client address and then the account,
 // before credentials are checked: the address first, so a blocked address cannot keep
-// adding to accounts' counts. Counting first means parallel guesses cannot overshoot a
-// limit and a throttled attempt costs no hashing; passwordAccepted gives back what a right
-// password should not cost.
+// adding to accounts' counts. Counting first means a burst of parallel guesses cannot
+// overshoot a limit, a throttled attempt costs no hashing, and a throttled account answers
+// a right password like a wrong one; passwordAccepted gives back what a right password
+// should not cost.
 func (s *Service) throttleLogin(r *http.Request, username string) error {
 	if err := s.throttle(r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)); err != nil {
 		return err
@@ -65,10 +66,11 @@ func (s *Service) refunds() bool {
 	return ok
 }
 
-// passwordAccepted gives back the address's count for an attempt whose password was right,
-// so that users behind one NAT or proxy do not use up its failed-login limit; for Basic,
-// which logs in on every request, the account's count too. (A login clears the account's
-// count with loginSucceeded instead.)
+// passwordAccepted gives back the address's count for an attempt whose password was
+// verified, so that users behind one NAT or proxy do not use up its failed-login limit;
+// for Basic, which logs in on every request, the account's count too. (A login clears the
+// account's count with loginSucceeded instead.) Only a verified password earns it: any
+// other outcome keeps its count, so the limits tell nothing about who has an account.
 func (s *Service) passwordAccepted(r *http.Request, username string, basic bool) {
 	rf, ok := s.cfg.Limiter.(LimitRefunder)
 	if !ok {
@@ -86,6 +88,17 @@ func (s *Service) passwordAccepted(r *http.Request, username string, basic bool)
 	if basic {
 		refund(s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
 	}
+}
+
+// throttledLogin tells, without counting, whether the address or the account is over its
+// failed-login limit. Basic asks it first when the limiter cannot give attempts back, and
+// then counts failures only (clients sending Basic on every request must not use the
+// limits up).
+func (s *Service) throttledLogin(r *http.Request, username string) error {
+	if err := s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r), checkRate); err != nil {
+		return err
+	}
+	return s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username), checkRate)
 }
 
 // loginSucceeded forgets the account's failed attempts.

@@ -1,5 +1,5 @@
-// Package fold maps strings to case-insensitive keys: two strings get the same key exactly
-// when strings.EqualFold reports them equal. memstore keys its case-insensitive indexes with
+// Package fold maps strings to case-insensitive keys: two strings strings.EqualFold reports
+// equal get the same key (and a few more do: 'İ' and 'i', as PostgreSQL's lower() has them). memstore keys its case-insensitive indexes with
 // it, and the rate limits key login names and addresses with it, so that no spelling a
 // store takes for the same account gets a limiter count of its own.
 package fold
