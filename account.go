@@ -77,11 +77,11 @@ type PasswordChange struct {
 // validators. Sessions opened with the old password stop working; API tokens stay valid.
 func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange) (*User, error) {
 	if !s.cfg.AllowPasswordChangeWithoutOld {
-		ok, _, err := s.hasher.Check(ctx, pc.Old, u.PasswordHash)
+		ok, _, err := s.passwordMatches(ctx, u, pc.Old)
 		if err != nil {
 			return nil, err
 		}
-		if !ok || len(pc.Old) > maxPasswordBytes {
+		if !ok {
 			return nil, fieldError("old_password", msgOldPasswordWrong)
 		}
 	}

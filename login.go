@@ -38,22 +38,14 @@ func invalidCredentials() error {
 // usable password and an inactive user all cost one password hash and fail the same way,
 // so neither the answer nor its timing tells whether the account exists.
 func (s *Service) checkCredentials(ctx context.Context, username, password string) (*User, error) {
-	if username == "" || len(password) > maxPasswordBytes {
-		s.hasher.DummyCheck(ctx, password[:min(len(password), maxPasswordBytes)])
-		return nil, invalidCredentials()
-	}
-	u, err := s.store.UserByUsername(ctx, username)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	if u == nil || !u.HasUsablePassword() {
-		s.hasher.DummyCheck(ctx, password)
-		if err := ctx.Err(); err != nil {
-			return nil, err // as Check answers a known user: nothing tells them apart
+	var u *User
+	if username != "" {
+		var err error
+		if u, err = s.store.UserByUsername(ctx, username); err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
 		}
-		return nil, invalidCredentials()
 	}
-	ok, rehash, err := s.hasher.Check(ctx, password, u.PasswordHash)
+	ok, rehash, err := s.passwordMatches(ctx, u, password)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +56,18 @@ func (s *Service) checkCredentials(ctx context.Context, username, password strin
 		s.upgradePasswordHash(ctx, u, password)
 	}
 	return u, nil
+}
+
+// passwordMatches checks password against u's hash. No user (nil), a user without a
+// usable password and a password longer than maxPasswordBytes cost one dummy hash and do
+// not match, so the timing tells none of them from a wrong password; a cancelled request
+// is an error either way.
+func (s *Service) passwordMatches(ctx context.Context, u *User, password string) (ok, rehash bool, err error) {
+	if u == nil || !u.HasUsablePassword() || len(password) > maxPasswordBytes {
+		s.hasher.DummyCheck(ctx, password[:min(len(password), maxPasswordBytes)])
+		return false, false, ctx.Err()
+	}
+	return s.hasher.Check(ctx, password, u.PasswordHash)
 }
 
 // upgradePasswordHash re-hashes a password stored with an older algorithm or weaker

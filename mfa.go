@@ -233,11 +233,7 @@ func (s *Service) checkMFAProof(ctx context.Context, u *User, d *TOTPDevice, pro
 		}
 		return nil
 	case proof.Password != "":
-		if len(proof.Password) > maxPasswordBytes || !u.HasUsablePassword() {
-			s.hasher.DummyCheck(ctx, proof.Password[:min(len(proof.Password), maxPasswordBytes)])
-			return fieldError("password", msgIncorrectPassword)
-		}
-		ok, _, err := s.hasher.Check(ctx, proof.Password, u.PasswordHash)
+		ok, _, err := s.passwordMatches(ctx, u, proof.Password)
 		if err != nil {
 			return err
 		}

@@ -177,15 +177,13 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 		return requestAuth{}, basicAuthError("Invalid basic header. Credentials not correctly base64 encoded.")
 	}
 	// With a limiter that can give attempts back, Basic counts like login/, before
-	// hashing, and a right password's attempts are given back; otherwise it only looks
-	// first and counts failures.
+	// hashing, and a right password's attempts are given back; otherwise it counts
+	// failures only (clients sending Basic on every request must not use the limits up).
 	countFirst := s.refunds()
-	check := s.throttledLogin
 	if countFirst {
-		check = s.throttleLogin
-	}
-	if err := check(r, username); err != nil {
-		return requestAuth{}, err
+		if err := s.throttleLogin(r, username); err != nil {
+			return requestAuth{}, err
+		}
 	}
 	u, err := s.checkCredentials(ctx, username, password)
 	if err != nil {

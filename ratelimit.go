@@ -36,16 +36,6 @@ type Limiter interface {
 	Reset(ctx context.Context, key string, rule RateRule) error
 }
 
-// LimitChecker is an optional Limiter capability, found by type assertion: Check reports
-// whether one more event for key would be allowed under rule, without recording it. The
-// failed-login limit per client address counts failures only — users behind one NAT or
-// proxy must not use it up — and Check refuses an address over it before any password is
-// hashed, so a right password cannot be told from a wrong one while it is throttled. Both
-// limiters restauth ships implement it; with one that does not, every attempt counts.
-type LimitChecker interface {
-	Check(ctx context.Context, key string, rule RateRule) (ok bool, retryAfter time.Duration, err error)
-}
-
 // LimitRefunder is an optional Limiter capability, found by type assertion: Refund forgets
 // the most recent event recorded for key under rule (nothing when there is none). Login
 // attempts are counted before the password is checked — so that parallel guesses cannot
@@ -198,30 +188,14 @@ func allowRate(ctx context.Context, l Limiter, rule RateRule, key string) error 
 	if l == nil || !rule.Enabled() {
 		return nil
 	}
-	return rateAnswer(rule)(l.Allow(ctx, key, rule))
-}
-
-// checkRate is allowRate without recording the event, for limiters that can tell
-// (LimitChecker); others always allow.
-func checkRate(ctx context.Context, l Limiter, rule RateRule, key string) error {
-	c, ok := l.(LimitChecker)
-	if !ok || !rule.Enabled() {
-		return nil
+	ok, retry, err := l.Allow(ctx, key, rule)
+	switch {
+	case err != nil:
+		return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
+	case !ok:
+		return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
 	}
-	return rateAnswer(rule)(c.Check(ctx, key, rule))
-}
-
-// rateAnswer turns a limiter's (allowed, retryAfter, err) into allowRate's error.
-func rateAnswer(rule RateRule) func(bool, time.Duration, error) error {
-	return func(allowed bool, retry time.Duration, err error) error {
-		switch {
-		case err != nil:
-			return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
-		case !allowed:
-			return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
-		}
-		return nil
-	}
+	return nil
 }
 
 // throttleSeconds is the Retry-After value for retryAfter: whole seconds rounded up, at
@@ -503,23 +477,6 @@ func (l *memoryLimiter) Allow(_ context.Context, key string, rule RateRule) (boo
 	if ok {
 		e.hits = append(e.hits, now)
 	}
-	return ok, retry, nil
-}
-
-// Check implements LimitChecker.
-func (l *memoryLimiter) Check(_ context.Context, key string, rule RateRule) (bool, time.Duration, error) {
-	if !rule.Enabled() {
-		return true, 0, nil
-	}
-	k := memKey{rule.Name, key}
-	s := l.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.m[k]
-	if e == nil {
-		return true, 0, nil
-	}
-	ok, retry := e.room(l.clock(), rule)
 	return ok, retry, nil
 }
 

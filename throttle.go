@@ -12,19 +12,13 @@ import (
 // failure logged: an outage of the limiter must not lock every user out. A refusal emits
 // an AuditThrottled event naming the rule.
 func (s *Service) throttle(r *http.Request, rule RateRule, key string) error {
-	return s.limit(r.Context(), r, rule, key, allowRate)
+	return s.throttleCtx(r.Context(), r, rule, key)
 }
 
 // throttleCtx is throttle for callers without a request (r nil): the Service's own
 // operations, such as checking a second factor.
 func (s *Service) throttleCtx(ctx context.Context, r *http.Request, rule RateRule, key string) error {
-	return s.limit(ctx, r, rule, key, allowRate)
-}
-
-// limit applies rule to key through check (allowRate counts the event, checkRate only
-// looks), with throttle's handling of refusals and limiter failures.
-func (s *Service) limit(ctx context.Context, r *http.Request, rule RateRule, key string, check func(context.Context, Limiter, RateRule, string) error) error {
-	err := check(ctx, s.cfg.Limiter, rule, key)
+	err := allowRate(ctx, s.cfg.Limiter, rule, key)
 	var throttled *ThrottledError
 	if err != nil && !errors.As(err, &throttled) {
 		s.log.WarnContext(ctx, "restauth: rate limiter failed; allowing the request", "rule", rule.Name, "error", err)
@@ -72,33 +66,22 @@ func (s *Service) refunds() bool {
 // account's count with loginSucceeded instead.) Only a verified password earns it: any
 // other outcome keeps its count, so the limits tell nothing about who has an account.
 func (s *Service) passwordAccepted(r *http.Request, username string, basic bool) {
-	rf, ok := s.cfg.Limiter.(LimitRefunder)
-	if !ok {
-		return
-	}
-	refund := func(rule RateRule, key string) {
-		if !rule.Enabled() {
-			return
-		}
-		if err := rf.Refund(r.Context(), key, rule); err != nil {
-			s.log.WarnContext(r.Context(), "restauth: rate limiter refund failed", "rule", rule.Name, "error", err)
-		}
-	}
-	refund(s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r))
+	s.refundRate(r.Context(), s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r))
 	if basic {
-		refund(s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+		s.refundRate(r.Context(), s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
 	}
 }
 
-// throttledLogin tells, without counting, whether the address or the account is over its
-// failed-login limit. Basic asks it first when the limiter cannot give attempts back, and
-// then counts failures only (clients sending Basic on every request must not use the
-// limits up).
-func (s *Service) throttledLogin(r *http.Request, username string) error {
-	if err := s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r), checkRate); err != nil {
-		return err
+// refundRate gives back key's newest event under rule, when the limiter can
+// (LimitRefunder); a failure leaves it to expire.
+func (s *Service) refundRate(ctx context.Context, rule RateRule, key string) {
+	rf, ok := s.cfg.Limiter.(LimitRefunder)
+	if !ok || !rule.Enabled() {
+		return
 	}
-	return s.limit(r.Context(), r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username), checkRate)
+	if err := rf.Refund(ctx, key, rule); err != nil {
+		s.log.WarnContext(ctx, "restauth: rate limiter refund failed", "rule", rule.Name, "error", err)
+	}
 }
 
 // loginSucceeded forgets the account's failed attempts.

@@ -87,22 +87,6 @@ local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
 return {0, tonumber(oldest[2]) + window - now}
 `)
 
-// checkScript answers as allowScript would, without recording anything: {1, 0} when an
-// event would be allowed, else {0, µs until it would}. Same KEYS and ARGV[1..2].
-var checkScript = redis.NewScript(`
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local after = '(' .. string.format('%.0f', now - window)
-local n = redis.call('ZCOUNT', KEYS[1], after, '+inf')
-if n < limit then
-  return {1, 0}
-end
-local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], after, '+inf', 'WITHSCORES', 'LIMIT', n - limit, 1)
-return {0, tonumber(oldest[2]) + window - now}
-`)
-
 // refundScript removes the newest event of the log (ZPOPMAX needs Redis 5; this does not).
 var refundScript = redis.NewScript(`
 local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0)
@@ -148,15 +132,6 @@ func (l *limiter) Refund(ctx context.Context, key string, rule restauth.RateRule
 		return fmt.Errorf("redislimit: %w", err)
 	}
 	return nil
-}
-
-// Check implements restauth.LimitChecker.
-func (l *limiter) Check(ctx context.Context, key string, rule restauth.RateRule) (bool, time.Duration, error) {
-	if !rule.Enabled() {
-		return true, 0, nil
-	}
-	res, err := checkScript.Run(ctx, l.rdb, []string{l.key(key, rule)}, rule.Limit, max(rule.Window.Microseconds(), 1)).Int64Slice()
-	return l.answer(res, err, rule)
 }
 
 // Reset implements restauth.Limiter.
