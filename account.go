@@ -52,7 +52,7 @@ func (s *Service) updateProfile(ctx context.Context, userID int64, upd ProfileUp
 			return nil, err
 		}
 		if taken {
-			fieldErrs.add("username", msgUsernameTaken)
+			fieldErrs.addCause(ErrUsernameTaken, "username", msgUsernameTaken)
 		}
 	}
 	if err := fieldErrs.orNil(); err != nil {
@@ -60,7 +60,7 @@ func (s *Service) updateProfile(ctx context.Context, userID int64, upd ProfileUp
 	}
 	u, err := s.store.UpdateUser(ctx, userID, UserUpdate{Username: upd.Username, FirstName: upd.FirstName, LastName: upd.LastName})
 	if errors.Is(err, ErrConflict) {
-		return nil, fieldError("username", msgUsernameTaken)
+		return nil, causedFieldError(ErrUsernameTaken, "username", msgUsernameTaken)
 	}
 	return u, err
 }
@@ -75,7 +75,13 @@ type PasswordChange struct {
 
 // ChangePassword sets a new password after checking the old one, the confirmation and the
 // validators. Sessions opened with the old password stop working; API tokens stay valid.
+// Attempts count towards RateLimits.PasswordChangePerUser before the old password is
+// hashed, so a stolen session does not buy unlimited guesses; a change emits
+// AuditPasswordChanged and mails the MailPasswordChanged notice.
 func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange) (*User, error) {
+	if err := s.throttle(ctx, s.cfg.RateLimits.PasswordChangePerUser, userKey(u.ID)); err != nil {
+		return nil, err
+	}
 	if !s.cfg.AllowPasswordChangeWithoutOld {
 		ok, _, err := s.passwordMatches(ctx, u, pc.Old)
 		if err != nil {
@@ -89,6 +95,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, AuditPasswordChanged, updated, "")
 	s.notify(ctx, MailPasswordChanged, updated, MailData{})
 	return updated, nil
 }
@@ -223,18 +230,12 @@ func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request, c
 		s.writeError(w, r, err)
 		return
 	}
-	// Before the old password is hashed: a stolen session must not buy unlimited guesses.
-	if err := s.throttle(r, s.cfg.RateLimits.PasswordChangePerUser, userKey(c.auth.user.ID)); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	u, err := s.ChangePassword(r.Context(), c.auth.user, PasswordChange{Old: old, New1: new1, New2: new2})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.refreshSessionHash(r.Context(), u)
-	s.audit(r.Context(), AuditPasswordChanged, u, r, "")
 	writeDetail(w, http.StatusOK, "New password has been saved.")
 }
 

@@ -3,7 +3,6 @@ package restauth
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"time"
 )
@@ -53,9 +52,10 @@ const (
 // confirmation keys, session ids, reset links or e-mail addresses; Detail holds ids
 // (such as "token_id=5") and short reasons only.
 //
-// Events are emitted by the HTTP handlers and the middleware, where the client's address
-// is known; calling the Service's methods directly (Login, IssueToken, ...) emits none,
-// except for social account links, which carry no IP.
+// Events are emitted by the operations themselves, so calling the Service's methods
+// directly (Login, ChangePassword, IssueToken, ...) emits the same events as the HTTP
+// routes; the client's address and user agent come from the context (WithClient) and are
+// empty when it names no client.
 type AuditEvent struct {
 	Kind AuditKind
 	// Time is the Service's clock, in UTC.
@@ -66,19 +66,21 @@ type AuditEvent struct {
 	// Username is the user's name, or for a failed login the name that was tried.
 	Username string
 	// IP is the client's address as the rate limits see it (Config.TrustedProxies; IPv6
-	// grouped by /64), "" when the event has no request.
-	IP     string
-	Detail string
+	// grouped by /64), "" when the context names no client.
+	IP string
+	// UserAgent is the client's User-Agent (at most 200 bytes), "" when unknown.
+	UserAgent string
+	Detail    string
 }
 
-// audit emits an event about u (nil if none) for request r (nil if none).
-func (s *Service) audit(ctx context.Context, kind AuditKind, u *User, r *http.Request, detail string) {
-	e := AuditEvent{Kind: kind, Time: s.now().UTC(), Detail: detail}
+// audit emits an event about u (nil if none) for the client in ctx (if any).
+func (s *Service) audit(ctx context.Context, kind AuditKind, u *User, detail string) {
+	e := AuditEvent{Kind: kind, Time: s.now().UTC(), Detail: detail, IP: clientAddr(ctx)}
 	if u != nil {
 		e.UserID, e.Username = u.ID, truncateBytes(u.Username, maxUsernameLength)
 	}
-	if r != nil {
-		e.IP = clientIP(r, s.cfg.TrustedProxies)
+	if c, ok := ClientFromContext(ctx); ok {
+		e.UserAgent = truncateBytes(c.UserAgent, maxUserAgentBytes)
 	}
 	if s.cfg.Audit != nil {
 		s.cfg.Audit(ctx, e)
@@ -93,8 +95,8 @@ func (s *Service) audit(ctx context.Context, kind AuditKind, u *User, r *http.Re
 }
 
 // auditLoginFailed records a refused login for the name that was tried.
-func (s *Service) auditLoginFailed(r *http.Request, username, detail string) {
-	s.audit(r.Context(), AuditLoginFailed, &User{Username: username}, r, detail)
+func (s *Service) auditLoginFailed(ctx context.Context, username, detail string) {
+	s.audit(ctx, AuditLoginFailed, &User{Username: username}, detail)
 }
 
 // tokenDetail names a token in an event by its id, never by its key.

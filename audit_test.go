@@ -59,13 +59,19 @@ func TestAuditEvents(t *testing.T) {
 	e := newEnv(t, withAudit(rec))
 	const email = "alice@example.com"
 	u, regKey := e.register("alice", goodPassword, email)
-	assert.Empty(t, rec.take(), "Service methods called directly emit nothing")
+	// The operations own their events: Register called directly emits what the route
+	// would, without a client address (the context names no Client).
+	events := rec.take()
+	require.Len(t, events, 1, "Service operations called directly emit their events too")
+	assert.Equal(t, restauth.AuditTokenIssued, events[0].Kind)
+	assert.Equal(t, u.ID, events[0].UserID)
+	assert.Empty(t, events[0].IP, "no Client in the context: no address")
 	ip := fromIP("192.0.2.7")
 
 	res := e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "alice", "password": goodPassword}, ip)
 	require.Equal(t, http.StatusOK, res.Code, res.Body.String())
 	loginKey := res.JSON(t)["key"].(string)
-	events := rec.take()
+	events = rec.take()
 	require.Len(t, events, 2)
 	assert.Equal(t, restauth.AuditLoginSucceeded, events[0].Kind)
 	assert.Equal(t, restauth.AuditTokenIssued, events[1].Kind)
@@ -139,6 +145,7 @@ func TestAuditEmailAndPasswordReset(t *testing.T) {
 	rec := &auditRecorder{}
 	e := newEnv(t, withAudit(rec))
 	u, key := e.register("carol", goodPassword, "carol@example.com")
+	require.Equal(t, []restauth.AuditKind{restauth.AuditTokenIssued}, rec.takeKinds())
 
 	const second = "carol.work@example.com"
 	res := e.do(http.MethodPost, "/api/auth/emails/", map[string]any{"email": second}, withToken(key))

@@ -74,8 +74,16 @@ type Config struct {
 	// AllowPasswordChangeWithoutOld lets password/change/ omit old_password, as the
 	// reference does. Default false: the old password is required.
 	AllowPasswordChangeWithoutOld bool
-	// DisablePasswordReset is reported as password_forgotten_enabled=false by providers/.
+	// DisablePasswordReset turns password reset off: RequestPasswordReset and
+	// ConfirmPasswordReset return ErrPasswordResetDisabled (password/reset/ and its confirm
+	// route answer 400 with a non-field error), and providers/ reports
+	// password_forgotten_enabled=false.
 	DisablePasswordReset bool
+	// LoginByEmail lets a login name the account by e-mail address (LoginRequest.Email, the
+	// login route's "email" field) as well as by username, like allauth's LOGIN_METHODS =
+	// {"username", "email"}. Default false, as InvenTree 291: the email field is checked
+	// and then ignored.
+	LoginByEmail bool
 
 	// Passwords configures hashing and validation.
 	Passwords PasswordConfig

@@ -84,7 +84,8 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 	// limit the address is still added and the answer is the same; only the mail is
 	// skipped (verify/ sends one later). The limit is applied here, not in
 	// confirmUnlessTaken: the anonymous resend counts the key before calling it.
-	if err := s.throttleCtx(ctx, nil, s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", addr.Email)); err != nil {
+	s.audit(ctx, AuditEmailAdded, u, emailDetail(addr))
+	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(addr.Email)); err != nil {
 		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an added address: too many links to it lately", "user_id", u.ID, "email_address_id", addr.ID)
 		return addr, nil
 	}
@@ -159,7 +160,7 @@ func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (*E
 	if err != nil || addr.Verified {
 		return addr, err
 	}
-	if err := s.throttleCtx(ctx, nil, s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", addr.Email)); err != nil {
+	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(addr.Email)); err != nil {
 		return nil, err
 	}
 	u, err := s.store.UserByID(ctx, userID)
@@ -202,11 +203,12 @@ func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*Em
 }
 
 // VerifyEmail confirms the address a confirmation key was mailed for and makes it primary
-// if its user has none. A malformed, tampered or expired key, a key for an address that no
-// longer exists, and a key for an address already verified (a used key) all give an error
-// matching ErrNotFound. If another user holds the address verified meanwhile, nothing
-// changes: the address is returned unchanged with a *ConflictError (Field "email"), and
-// the HTTP route still answers 200, as the reference does.
+// if its user has none, emitting AuditEmailVerified. A malformed, tampered or expired key,
+// a key for an address that no longer exists, and a key for an address already verified
+// (a used key) all give an error matching ErrNotFound. If another user holds the address
+// verified meanwhile, nothing changes: the address is returned unchanged with a
+// *ConflictError (Field "email"), and the HTTP route still answers 200, as the reference
+// does.
 func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, error) {
 	id, err := parseConfirmationKey(s.cfg.Secret, key, s.cfg.EmailConfirmationExpiry, s.now())
 	if err != nil {
@@ -221,19 +223,29 @@ func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, e
 	}
 	verified, err := s.store.VerifyEmailAddress(ctx, id, true)
 	if errors.Is(err, ErrConflict) {
+		s.log.InfoContext(ctx, "restauth: address not verified: another user holds it verified", "email_address_id", addr.ID)
 		return addr, err
 	}
-	return verified, err
+	if err != nil {
+		return nil, err
+	}
+	// The caller may be anonymous: the key is the proof. Only the id is at hand.
+	s.audit(ctx, AuditEmailVerified, &User{ID: verified.UserID}, emailDetail(verified))
+	return verified, nil
 }
 
 // ResendVerification mails a new confirmation link for every unverified address that
 // equals email case-insensitively (one per account holding it), unless another user holds
-// the address verified. An empty email sends
-// nothing. Nothing in the result tells whether an address matched; send failures are
+// the address verified. An empty email sends nothing. Requests for one address are
+// limited by RateLimits.ResendPerEmail, known and unknown addresses alike, so neither the
+// result nor a *ThrottledError tells whether an address matched; send failures are
 // logged.
 func (s *Service) ResendVerification(ctx context.Context, email string) error {
 	if email == "" {
 		return nil
+	}
+	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(email)); err != nil {
+		return err
 	}
 	users, err := s.store.UsersByEmail(ctx, email)
 	if err != nil {
@@ -457,7 +469,6 @@ func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request, c *call
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit(ctx, AuditEmailAdded, caller, r, emailDetail(addr))
 	writeJSON(w, http.StatusCreated, emailAddressOut(addr))
 }
 
@@ -535,19 +546,11 @@ func (s *Service) handleVerifyEmail(w http.ResponseWriter, r *http.Request, c *c
 		s.writeError(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	addr, err := s.VerifyEmail(ctx, key)
-	var conflict *ConflictError
-	switch {
-	case errors.As(err, &conflict):
-		// The reference answers "ok" and leaves the address unverified.
-		s.log.InfoContext(ctx, "restauth: address not verified: another user holds it verified", "email_address_id", addr.ID)
-	case err != nil:
+	// A conflict (another user holds the address verified) answers "ok" and leaves the
+	// address unverified, as the reference does.
+	if _, err := s.VerifyEmail(r.Context(), key); err != nil && !errors.Is(err, ErrConflict) {
 		s.writeError(w, r, err)
 		return
-	default:
-		// The caller may be anonymous: the key is the proof. Only the id is at hand.
-		s.audit(ctx, AuditEmailVerified, &User{ID: addr.UserID}, r, emailDetail(addr))
 	}
 	writeDetail(w, http.StatusOK, "ok")
 }
@@ -563,12 +566,6 @@ func (s *Service) handleResendEmail(w http.ResponseWriter, r *http.Request, c *c
 	if err := errs.orNil(); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if email != "" {
-		if err := s.throttle(r, s.cfg.RateLimits.ResendPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
 	}
 	if err := s.ResendVerification(r.Context(), email); err != nil {
 		s.writeError(w, r, err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 )
 
 // nonFieldErrors is DRF's key for errors that belong to no single field.
@@ -13,7 +14,9 @@ const nonFieldErrors = "non_field_errors"
 // concern no single field are under "non_field_errors". The handler answers it with 400.
 type ValidationError struct {
 	Fields map[string][]string
-	cause  error
+	// causes are the sentinels the errors stand for (ErrEmailTaken, ...), so that callers
+	// and dialects decide with errors.Is, never by reading a message.
+	causes []error
 }
 
 // Error lists the fields and their messages, sorted by field.
@@ -31,8 +34,9 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Unwrap exposes the sentinel a ValidationError stands for, such as ErrInvalidCredentials.
-func (e *ValidationError) Unwrap() error { return e.cause }
+// Unwrap exposes the sentinels the field errors stand for, such as ErrInvalidCredentials
+// or ErrEmailTaken, to errors.Is.
+func (e *ValidationError) Unwrap() []error { return e.causes }
 
 // add appends a message to a field, creating the map on first use.
 func (e *ValidationError) add(field string, msgs ...string) {
@@ -40,6 +44,12 @@ func (e *ValidationError) add(field string, msgs ...string) {
 		e.Fields = make(map[string][]string)
 	}
 	e.Fields[field] = append(e.Fields[field], msgs...)
+}
+
+// addCause appends a message to a field and records the sentinel it stands for.
+func (e *ValidationError) addCause(cause error, field string, msgs ...string) {
+	e.add(field, msgs...)
+	e.causes = append(e.causes, cause)
 }
 
 // orNil returns e when it holds an error, else nil, so callers can collect errors and
@@ -54,6 +64,13 @@ func (e *ValidationError) orNil() error {
 func fieldError(field string, msgs ...string) *ValidationError {
 	e := &ValidationError{}
 	e.add(field, msgs...)
+	return e
+}
+
+// causedFieldError is fieldError standing for the sentinel cause.
+func causedFieldError(cause error, field string, msgs ...string) *ValidationError {
+	e := &ValidationError{}
+	e.addCause(cause, field, msgs...)
 	return e
 }
 
@@ -78,10 +95,25 @@ func (e *PermissionError) Error() string { return "restauth: permission denied: 
 // Unwrap exposes the sentinel the error stands for, such as ErrMFARequired.
 func (e *PermissionError) Unwrap() error { return e.cause }
 
-// ThrottledError is answered with 429 and Retry-After.
-type ThrottledError struct{ RetryAfterSeconds int }
+// ThrottledError is a refusal by a rate limit (errors.Is(err, ErrThrottled) holds). The
+// 291 dialect answers it with 429 and Retry-After.
+type ThrottledError struct {
+	// RetryAfterSeconds is how long to wait before the next attempt can succeed, in whole
+	// seconds rounded up (at least 1).
+	RetryAfterSeconds int
+	// Rule names the RateRule that refused (RateRule.Name).
+	Rule string
+}
 
-func (e *ThrottledError) Error() string { return "restauth: throttled" }
+func (e *ThrottledError) Error() string { return "restauth: throttled by " + e.Rule }
+
+// Is makes every *ThrottledError match ErrThrottled.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// RetryAfter is RetryAfterSeconds as a duration.
+func (e *ThrottledError) RetryAfter() time.Duration {
+	return time.Duration(e.RetryAfterSeconds) * time.Second
+}
 
 var (
 	// ErrInvalidCredentials is matched (errors.Is) by the *ValidationError a failed login returns.
@@ -92,6 +124,27 @@ var (
 	// ErrRegistrationClosed is matched by the *ValidationError Register returns when
 	// registration is disabled.
 	ErrRegistrationClosed = errors.New("restauth: registration is disabled")
+	// ErrThrottled is matched by every *ThrottledError: a rate limit refused the operation.
+	ErrThrottled = errors.New("restauth: throttled")
+	// ErrEmailNotVerified is matched by the error a login (a *ValidationError) or a Basic
+	// authentication (a *PermissionError) returns under mandatory verification for a user
+	// whose primary address is not verified. The password was right.
+	ErrEmailNotVerified = errors.New("restauth: e-mail address not verified")
+	// ErrEmailTaken is matched by the *ValidationError of a registration or account
+	// creation whose address another user holds verified.
+	ErrEmailTaken = errors.New("restauth: e-mail address taken")
+	// ErrUsernameTaken is matched by the *ValidationError of a registration, account
+	// creation or profile update whose username another user holds.
+	ErrUsernameTaken = errors.New("restauth: username taken")
+	// ErrInvalidMFACode is matched (errors.Is) by the *ValidationError a login or an MFA
+	// operation returns for a wrong, used or replayed second-factor code.
+	ErrInvalidMFACode = errors.New("restauth: invalid MFA code")
+	// ErrLastLoginMethod is matched by the *ValidationError DisconnectSocialAccount returns
+	// when the account is the user's last way to log in.
+	ErrLastLoginMethod = errors.New("restauth: last login method")
+	// ErrPasswordResetDisabled is returned by RequestPasswordReset and
+	// ConfirmPasswordReset when Config.DisablePasswordReset is set.
+	ErrPasswordResetDisabled = errors.New("restauth: password reset is disabled")
 )
 
 // Messages the reference sends, word for word.
@@ -103,6 +156,7 @@ const (
 	msgInvalidEmail       = "Enter a valid email address."
 	msgInvalidCredentials = "Unable to log in with provided credentials."
 	msgMustInclude        = `Must include "username" and "password".`
+	msgMustIncludeEither  = `Must include either "username" or "email" and "password".`
 	msgUsernameTaken      = "A user with that username already exists."
 	msgInvalidUsername    = "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters."
 	msgEmailTaken         = "A user is already registered with this e-mail address."

@@ -128,6 +128,7 @@ outer:
 // ServeHTTP loads the session unless the request authenticates by token on a route that
 // does not use the session: the token path is every API client's hot path.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = rt.svc.withClient(r)
 	if scheme, _, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "token") {
 		c := &call{}
 		if rte := rt.match(rt.relative(r), c); rte == nil || !rte.usesSession {
@@ -167,7 +168,7 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	if err == nil && (rte == nil || !rte.basicOnly) {
 		// Not on login/: it reads the credentials in the body, whatever Basic says, and
 		// asks for the second factor itself.
-		err = s.checkMFA(r, auth, rte != nil && rte.beforeMFA)
+		err = s.checkMFA(r.Context(), auth, rte != nil && rte.beforeMFA)
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 )
 
@@ -12,9 +11,13 @@ import (
 // megabyte "password" cannot buy a megabyte of hashing work.
 const maxPasswordBytes = 4096
 
-// LoginRequest is a login attempt. Username is matched case-insensitively.
+// LoginRequest is a login attempt: Username (matched case-insensitively) or, when
+// Config.LoginByEmail is set, Email, with Password.
 type LoginRequest struct {
 	Username string
+	// Email logs in by e-mail address instead of username when Config.LoginByEmail is
+	// set (and is then preferred over Username, as dj-rest-auth does): it names the one
+	// active user holding the address, preferring one who verified it. Ignored otherwise.
 	Email    string
 	Password string
 	// MFACode is the second factor: a current TOTP code or an unused recovery code. Users
@@ -31,7 +34,142 @@ type LoginResult struct {
 }
 
 func invalidCredentials() error {
-	return &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgInvalidCredentials}}, cause: ErrInvalidCredentials}
+	return causedFieldError(ErrInvalidCredentials, nonFieldErrors, msgInvalidCredentials)
+}
+
+// Login checks credentials and issues a new API token for this login. Every login gets a
+// token of its own, so logging out one client never logs out another.
+//
+// It owns the login policy, whoever calls it: the attempt counts towards
+// RateLimits.LoginFailedPerIP (for the Client in ctx, see WithClient) and
+// LoginFailedPerAccount before anything is checked, so a throttled attempt gets a
+// *ThrottledError without hashing; a verified password gives the address's attempt back
+// and a successful login clears the account's count. It emits AuditLoginSucceeded and
+// AuditTokenIssued, or AuditLoginFailed with the reason. Errors: a *ValidationError
+// matching ErrInvalidCredentials, ErrEmailNotVerified or ErrInvalidMFACode; a
+// *PermissionError matching ErrMFARequired; a *ThrottledError.
+func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+	login, byEmail := req.Username, false
+	if s.cfg.LoginByEmail && req.Email != "" {
+		login, byEmail = req.Email, true
+	}
+	if err := s.throttleLogin(ctx, login); err != nil {
+		return nil, err
+	}
+	res, err := s.login(ctx, login, byEmail, req.Password, req.MFACode)
+	if err != nil {
+		if reason := loginFailure(err); reason != "" {
+			s.auditLoginFailed(ctx, login, reason)
+		}
+		if passwordVerified(err) {
+			s.passwordAccepted(ctx, login, false) // e.g. MFA required: not a failed login
+		}
+		return nil, err
+	}
+	s.passwordAccepted(ctx, login, false)
+	s.loginSucceeded(ctx, login)
+	method := "method=password"
+	if res.MFAMethod != "" {
+		method += "+" + res.MFAMethod
+	}
+	s.audit(ctx, AuditLoginSucceeded, res.User, method)
+	s.audit(ctx, AuditTokenIssued, res.User, tokenDetail(&res.Token.Token))
+	return res, nil
+}
+
+// login is Login's checks after the attempt was counted.
+func (s *Service) login(ctx context.Context, login string, byEmail bool, password, mfaCode string) (*LoginResult, error) {
+	if login == "" {
+		if s.cfg.LoginByEmail {
+			return nil, fieldError(nonFieldErrors, msgMustIncludeEither)
+		}
+		return nil, fieldError(nonFieldErrors, msgMustInclude)
+	}
+	var u *User
+	var err error
+	if byEmail {
+		u, err = s.checkEmailCredentials(ctx, login, password)
+	} else {
+		u, err = s.checkCredentials(ctx, login, password)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkVerified(ctx, u); err != nil {
+		return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
+	}
+	method, err := s.secondFactor(ctx, u, mfaCode)
+	if err != nil {
+		return nil, err
+	}
+	// Recording the login also invalidates password-reset links issued before it.
+	now := s.now().UTC()
+	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
+		return nil, err
+	}
+	issued, err := s.issueToken(ctx, u.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{User: u, Token: issued, MFAMethod: string(method)}, nil
+}
+
+// errUnverified is checkVerified's refusal; each caller wraps it in its own error type.
+var errUnverified = errors.New("unverified")
+
+// checkVerified refuses, under mandatory verification, a user whose primary address is
+// not verified (errUnverified); store failures are returned as they are.
+func (s *Service) checkVerified(ctx context.Context, u *User) error {
+	if s.cfg.EmailVerification != VerificationMandatory {
+		return nil
+	}
+	verified, err := s.hasVerifiedPrimary(ctx, u)
+	if err != nil {
+		return err
+	}
+	if !verified {
+		return errUnverified
+	}
+	return nil
+}
+
+// AuthenticatePassword checks a username and password sent with a request (HTTP Basic
+// authentication) without logging in: no token is issued and a success emits no event.
+// Clients that send the password on every request are normal (InvenTree's Python client
+// can), so it is limited like Login but gives back the attempts of a right password, the
+// account's too (with a limiter that cannot give attempts back, only failures count).
+// A failure emits AuditLoginFailed ("method=basic"). Errors: a *ValidationError matching
+// ErrInvalidCredentials, a *PermissionError matching ErrEmailNotVerified (mandatory
+// verification: the password must not be the way around it), a *ThrottledError.
+func (s *Service) AuthenticatePassword(ctx context.Context, username, password string) (*User, error) {
+	countFirst := s.refunds()
+	if countFirst {
+		if err := s.throttleLogin(ctx, username); err != nil {
+			return nil, err
+		}
+	}
+	u, err := s.checkCredentials(ctx, username, password)
+	if err != nil {
+		if errors.Is(err, ErrInvalidCredentials) {
+			if !countFirst {
+				if throttled := s.throttleLogin(ctx, username); throttled != nil {
+					return nil, throttled
+				}
+			}
+			s.auditLoginFailed(ctx, username, "invalid credentials method=basic")
+		}
+		return nil, err
+	}
+	if countFirst {
+		s.passwordAccepted(ctx, username, true)
+	}
+	if err := s.checkVerified(ctx, u); err != nil {
+		if errors.Is(err, errUnverified) {
+			return nil, &PermissionError{Detail: msgEmailNotVerified, cause: ErrEmailNotVerified}
+		}
+		return nil, err
+	}
+	return u, nil
 }
 
 // checkCredentials verifies a username and password. An unknown user, a user without a
@@ -45,6 +183,29 @@ func (s *Service) checkCredentials(ctx context.Context, username, password strin
 			return nil, err
 		}
 	}
+	return s.checkPassword(ctx, u, password)
+}
+
+// checkEmailCredentials verifies an e-mail address and password: the address names the
+// one active user holding it (preferring a user who verified it; allauth's
+// filter_users_by_email), and anything else — nobody, or several users — fails like a
+// wrong password, for the cost of one hash.
+func (s *Service) checkEmailCredentials(ctx context.Context, email, password string) (*User, error) {
+	var u *User
+	if validEmail(email) {
+		holders, err := s.usersHoldingEmail(ctx, email)
+		if err != nil {
+			return nil, err
+		}
+		if len(holders) == 1 {
+			u = holders[0].user
+		}
+	}
+	return s.checkPassword(ctx, u, password)
+}
+
+// checkPassword checks password against u (nil: no such user) as checkCredentials does.
+func (s *Service) checkPassword(ctx context.Context, u *User, password string) (*User, error) {
 	ok, rehash, err := s.passwordMatches(ctx, u, password)
 	if err != nil {
 		return nil, err
@@ -85,41 +246,6 @@ func (s *Service) upgradePasswordHash(ctx context.Context, u *User, password str
 	s.log.WarnContext(ctx, "restauth: could not upgrade password hash", "user_id", u.ID, "error", err)
 }
 
-// Login checks credentials and issues a new API token for this login. Every login gets a
-// token of its own, so logging out one client never logs out another.
-func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
-	if req.Username == "" {
-		return nil, fieldError(nonFieldErrors, msgMustInclude)
-	}
-	u, err := s.checkCredentials(ctx, req.Username, req.Password)
-	if err != nil {
-		return nil, err
-	}
-	if s.cfg.EmailVerification == VerificationMandatory {
-		verified, err := s.hasVerifiedPrimary(ctx, u)
-		if err != nil {
-			return nil, err
-		}
-		if !verified {
-			return nil, fieldError(nonFieldErrors, msgEmailNotVerified)
-		}
-	}
-	method, err := s.secondFactor(ctx, u, req.MFACode)
-	if err != nil {
-		return nil, err
-	}
-	// Recording the login also invalidates password-reset links issued before it.
-	now := s.now().UTC()
-	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
-		return nil, err
-	}
-	issued, err := s.IssueToken(ctx, u.ID, "")
-	if err != nil {
-		return nil, err
-	}
-	return &LoginResult{User: u, Token: issued, MFAMethod: string(method)}, nil
-}
-
 // hasVerifiedPrimary reports whether the user's primary address is verified.
 func (s *Service) hasVerifiedPrimary(ctx context.Context, u *User) (bool, error) {
 	addrs, err := s.store.EmailAddresses(ctx, u.ID)
@@ -132,6 +258,72 @@ func (s *Service) hasVerifiedPrimary(ctx context.Context, u *User) (bool, error)
 		}
 	}
 	return false, nil
+}
+
+// passwordVerified reports whether a refused login got past its password: only the
+// refusals that come after the password was checked and found right (a second factor is
+// needed, the address is not verified).
+func passwordVerified(err error) bool {
+	return errors.Is(err, ErrMFARequired) || errors.Is(err, ErrEmailNotVerified)
+}
+
+// loginFailure is the audit reason for a refused login, "" for an error that is not a
+// refusal (a store failure).
+func loginFailure(err error) string {
+	var verr *ValidationError
+	switch {
+	case errors.Is(err, ErrInvalidCredentials):
+		return "invalid credentials"
+	case errors.Is(err, ErrMFARequired):
+		return "mfa required"
+	case errors.Is(err, ErrInvalidMFACode):
+		return "invalid mfa code"
+	case errors.Is(err, ErrEmailNotVerified):
+		return "e-mail not verified"
+	case errors.As(err, &verr):
+		return "invalid request"
+	}
+	return ""
+}
+
+// LogoutRequest names what a logout ends.
+type LogoutRequest struct {
+	// User is the caller, nil when anonymous (a logout then only ends the session).
+	User *User
+	// Token is the token the request was authenticated with, if any: it is revoked.
+	Token *APIToken
+	// Key is a token key presented otherwise (the reference accepts "Bearer <key>" on
+	// logout): it is revoked when it is User's own, else ignored.
+	Key string
+}
+
+// Logout revokes the token the request was authenticated with (or presented, see
+// LogoutRequest.Key), if any, and emits AuditLogout for a known caller. Other tokens of
+// the user stay valid; the dialect ends the session itself.
+func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
+	presented := req.Token
+	if presented == nil && req.User != nil && req.Key != "" {
+		t, err := s.store.TokenByHash(ctx, hashTokenKey(strings.ToLower(req.Key)))
+		switch {
+		case err == nil && t.UserID == req.User.ID:
+			presented = t
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return err
+		}
+	}
+	if presented != nil {
+		if err := s.store.RevokeToken(ctx, presented.ID); err != nil {
+			return err
+		}
+	}
+	if req.User != nil {
+		detail := ""
+		if presented != nil {
+			detail = tokenDetail(presented)
+		}
+		s.audit(ctx, AuditLogout, req.User, detail)
+	}
+	return nil
 }
 
 func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
@@ -149,101 +341,33 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.throttleLogin(r, username); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password, MFACode: mfaCode})
 	if err != nil {
-		if reason := loginFailure(err); reason != "" {
-			s.auditLoginFailed(r, username, reason)
-		}
-		if passwordVerified(err) {
-			s.passwordAccepted(r, username, false) // e.g. MFA required: not a failed login
-		}
 		s.writeError(w, r, err)
 		return
 	}
-	s.passwordAccepted(r, username, false)
-	s.loginSucceeded(r.Context(), username)
 	if err := s.loginSession(w, r, res.User); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	method := "method=password"
-	if res.MFAMethod != "" {
-		method += "+" + res.MFAMethod
-	}
-	s.audit(r.Context(), AuditLoginSucceeded, res.User, r, method)
-	s.audit(r.Context(), AuditTokenIssued, res.User, r, tokenDetail(&res.Token.Token))
 	writeJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
 }
 
-// passwordVerified reports whether a refused login got past its password: only the
-// refusals that come after the password was checked and found right (a second factor is
-// needed, the address is not verified).
-func passwordVerified(err error) bool {
-	var verr *ValidationError
-	return errors.Is(err, ErrMFARequired) ||
-		errors.As(err, &verr) && slices.Contains(verr.Fields[nonFieldErrors], msgEmailNotVerified)
-}
-
-// loginFailure is the audit reason for a refused login, "" for an error that is not a
-// refusal (a store failure).
-func loginFailure(err error) string {
-	var verr *ValidationError
-	switch {
-	case errors.Is(err, ErrInvalidCredentials):
-		return "invalid credentials"
-	case errors.Is(err, ErrMFARequired):
-		return "mfa required"
-	case errors.Is(err, ErrInvalidMFACode):
-		return "invalid mfa code"
-	case errors.As(err, &verr):
-		if slices.Contains(verr.Fields[nonFieldErrors], msgEmailNotVerified) {
-			return "e-mail not verified"
-		}
-		return "invalid request"
-	}
-	return ""
-}
-
-// Logout revokes the token the request was authenticated with, if any. Other tokens of
-// the user stay valid.
-func (s *Service) Logout(ctx context.Context, presented *APIToken) error {
-	if presented == nil {
-		return nil
-	}
-	return s.store.RevokeToken(ctx, presented.ID)
-}
-
 func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request, c *call) {
 	ctx := r.Context()
-	presented := c.auth.token
-	if presented == nil && c.auth.user != nil {
-		// The reference also accepts "Bearer <key>" here, for the key's owner only.
-		if scheme, key, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "bearer") && key != "" {
-			if t, err := s.store.TokenByHash(ctx, hashTokenKey(strings.ToLower(key))); err == nil && t.UserID == c.auth.user.ID {
-				presented = t
-			}
-		}
+	req := LogoutRequest{User: c.auth.user, Token: c.auth.token}
+	if scheme, key, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "bearer") {
+		req.Key = key
 	}
-	if err := s.Logout(ctx, presented); err != nil {
+	if err := s.Logout(ctx, req); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if err := s.sessions.Destroy(ctx); err != nil {
 		s.writeError(w, r, err)
 		return
-	}
-	if c.auth.user != nil {
-		detail := ""
-		if presented != nil {
-			detail = tokenDetail(presented)
-		}
-		s.audit(ctx, AuditLogout, c.auth.user, r, detail)
 	}
 	writeDetail(w, http.StatusOK, "Successfully logged out.")
 }

@@ -79,7 +79,8 @@ func TestPasswordVerified(t *testing.T) {
 		want bool
 	}{
 		{"MFA required", mfaRequired(), true},
-		{"e-mail not verified", fieldError(nonFieldErrors, msgEmailNotVerified), true},
+		{"e-mail not verified", causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified), true},
+		{"e-mail not verified message without its sentinel", fieldError(nonFieldErrors, msgEmailNotVerified), false},
 		{"invalid credentials", invalidCredentials(), false},
 		{"wrong second factor", incorrectCode("mfa_code"), false},
 		{"cancelled", context.Canceled, false},

@@ -20,17 +20,13 @@ const (
 	msgTOTPNeedsPassword      = "Set a password first: TOTP is a second step after the password."
 )
 
-// ErrInvalidMFACode is matched (errors.Is) by the *ValidationError a login or an MFA
-// operation returns for a wrong, expired or already used code.
-var ErrInvalidMFACode = errors.New("restauth: invalid MFA code")
-
 // totpPurpose keys the AEAD that seals TOTP secrets at rest.
 const totpPurpose = "restauth.mfa.totp-secret"
 
 func mfaRequired() error { return &PermissionError{Detail: msgMFARequired, cause: ErrMFARequired} }
 
 func incorrectCode(field string) error {
-	return &ValidationError{Fields: map[string][]string{field: {msgIncorrectCode}}, cause: ErrInvalidMFACode}
+	return causedFieldError(ErrInvalidMFACode, field, msgIncorrectCode)
 }
 
 // TOTPStatus is a user's TOTP enrolment. While it is not active, Secret (base32) and URL
@@ -145,6 +141,7 @@ func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) ([]str
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, AuditMFAActivated, u, "method=totp")
 	s.notify(ctx, MailTOTPActivated, u, MailData{})
 	return codes, nil
 }
@@ -175,9 +172,14 @@ type MFAProof struct {
 	Password string
 }
 
-// DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof.
-// It is refused while Config.MFARequired holds.
+// DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof
+// (see reauthenticated for its limits and events), emitting AuditMFADeactivated. It is
+// refused while Config.MFARequired holds.
 func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
+	return s.reauthenticated(ctx, u, proof, func() error { return s.deactivateTOTP(ctx, u, proof) })
+}
+
+func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
 	if s.cfg.MFARequired {
 		return &PermissionError{Detail: msgMFACannotBeDeactivated}
 	}
@@ -194,6 +196,7 @@ func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 	if err := s.store.DeleteTOTPDevice(ctx, u.ID); err != nil {
 		return err
 	}
+	s.audit(ctx, AuditMFADeactivated, u, "method=totp")
 	s.notify(ctx, MailTOTPDeactivated, u, MailData{})
 	return nil
 }
@@ -282,7 +285,7 @@ func (s *Service) useSecondFactor(ctx context.Context, d *TOTPDevice, code strin
 // countMFAAttempt records one second-factor attempt of the user; a *ThrottledError when
 // they are over Config.RateLimits.MFAFailedPerUser.
 func (s *Service) countMFAAttempt(ctx context.Context, userID int64) error {
-	return s.throttleCtx(ctx, nil, s.cfg.RateLimits.MFAFailedPerUser, userKey(userID))
+	return s.throttle(ctx, s.cfg.RateLimits.MFAFailedPerUser, userKey(userID))
 }
 
 func isTOTPCode(code string) bool {
@@ -332,7 +335,7 @@ func (s *Service) secondFactor(ctx context.Context, u *User, code string) (mfaMe
 // MFA is required, a user who has not enrolled reaches only the routes marked beforeMFA
 // (enrolment and logout), whatever the credential: a token from registration, or one
 // issued before MFARequired was turned on, must not be a way around it.
-func (s *Service) checkMFA(r *http.Request, auth requestAuth, beforeMFA bool) error {
+func (s *Service) checkMFA(ctx context.Context, auth requestAuth, beforeMFA bool) error {
 	if !s.cfg.MFAEnabled || auth.user == nil {
 		return nil
 	}
@@ -340,12 +343,12 @@ func (s *Service) checkMFA(r *http.Request, auth requestAuth, beforeMFA bool) er
 	if !basic && (!s.cfg.MFARequired || beforeMFA) {
 		return nil // the common case costs no store lookup
 	}
-	d, err := s.activeTOTP(r.Context(), auth.user.ID)
+	d, err := s.activeTOTP(ctx, auth.user.ID)
 	if err != nil {
 		return err
 	}
 	if (d != nil && basic) || (d == nil && s.cfg.MFARequired && !beforeMFA) {
-		s.auditLoginFailed(r, auth.user.Username, "mfa required method="+auth.method.String())
+		s.auditLoginFailed(ctx, auth.user.Username, "mfa required method="+auth.method.String())
 		return mfaRequired()
 	}
 	return nil
@@ -394,50 +397,54 @@ func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request, c *call) {
 			s.writeError(w, r, err)
 			return
 		}
-		s.audit(ctx, AuditMFAActivated, u, r, "method=totp")
 		writeJSON(w, http.StatusOK, struct {
 			Active        bool     `json:"active"`
 			RecoveryCodes []string `json:"recovery_codes"`
 		}{true, codes})
 	case http.MethodDelete:
-		err := s.withMFAProof(w, r, u, func(proof MFAProof) error { return s.DeactivateTOTP(ctx, u, proof) })
+		proof, err := s.readMFAProof(w, r)
+		if err == nil {
+			err = s.DeactivateTOTP(ctx, u, proof)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.audit(ctx, AuditMFADeactivated, u, r, "method=totp")
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
 
-// withMFAProof reads a re-authentication and runs op with it. Attempts count towards the
-// user's failed-login limit, like logins, so a stolen session cannot guess the password
-// or a code here faster than at login; a success clears the count.
-func (s *Service) withMFAProof(w http.ResponseWriter, r *http.Request, u *User, op func(MFAProof) error) error {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	proof, err := mfaProofFields(f)
-	if err != nil {
-		return err
-	}
+// reauthenticated runs op, an MFA change that checks proof. Attempts with a code or a
+// password count towards the user's failed-login limits, like logins, so a stolen session
+// cannot guess the password or a code here faster than at login; a failed proof emits
+// AuditLoginFailed ("method=reauthentication"), and a success gives the address's attempt
+// back and clears the account's count.
+func (s *Service) reauthenticated(ctx context.Context, u *User, proof MFAProof, op func() error) error {
 	if proof.Code != "" || proof.Password != "" {
-		if err := s.throttleLogin(r, u.Username); err != nil {
+		if err := s.throttleLogin(ctx, u.Username); err != nil {
 			return err
 		}
 	}
-	if err := op(proof); err != nil {
+	if err := op(); err != nil {
 		var verr *ValidationError
 		switch {
 		case errors.Is(err, ErrInvalidMFACode):
-			s.auditLoginFailed(r, u.Username, "invalid mfa code method=reauthentication")
+			s.auditLoginFailed(ctx, u.Username, "invalid mfa code method=reauthentication")
 		case errors.As(err, &verr) && len(verr.Fields["password"]) > 0:
-			s.auditLoginFailed(r, u.Username, "invalid credentials method=reauthentication")
+			s.auditLoginFailed(ctx, u.Username, "invalid credentials method=reauthentication")
 		}
 		return err
 	}
-	s.passwordAccepted(r, u.Username, false)
-	s.loginSucceeded(r.Context(), u.Username)
+	s.passwordAccepted(ctx, u.Username, false)
+	s.loginSucceeded(ctx, u.Username)
 	return nil
+}
+
+// readMFAProof reads the re-authentication fields of a DELETE or regeneration request.
+func (s *Service) readMFAProof(w http.ResponseWriter, r *http.Request) (MFAProof, error) {
+	f, err := s.decodeBody(w, r)
+	if err != nil {
+		return MFAProof{}, err
+	}
+	return mfaProofFields(f)
 }

@@ -74,9 +74,10 @@ func AuthMethodFromContext(ctx context.Context) AuthMethod {
 // with 401; an anonymous request passes through (wrap with RequireUser to refuse it).
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = s.withClient(r)
 		auth, err := s.authenticate(r, false)
 		if err == nil {
-			err = s.checkMFA(r, auth, false)
+			err = s.checkMFA(r.Context(), auth, false)
 		}
 		if err != nil {
 			s.writeError(w, r, err)
@@ -97,6 +98,17 @@ func RequireUser(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withClient puts the request's Client (its address as Config.TrustedProxies tell it, and
+// its user agent) into the request's context for the operations, unless a Client is there
+// already (Middleware wrapping the handlers, or a host that set its own).
+func (s *Service) withClient(r *http.Request) *http.Request {
+	if _, ok := ClientFromContext(r.Context()); ok {
+		return r
+	}
+	c := Client{Addr: clientIP(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+	return r.WithContext(WithClient(r.Context(), c))
 }
 
 const asciiSpace = " \t\n\r\v\f"
@@ -126,7 +138,7 @@ func (s *Service) authenticate(r *http.Request, basicOnly bool) (requestAuth, er
 	case !basicOnly && strings.EqualFold(scheme, "token"):
 		return s.authenticateTokenHeader(ctx, cred, extra)
 	case strings.EqualFold(scheme, "basic"):
-		return s.authenticateBasicHeader(r, cred, extra)
+		return s.authenticateBasicHeader(ctx, cred, extra)
 	}
 	if basicOnly {
 		return requestAuth{}, nil
@@ -156,11 +168,9 @@ func basicAuthError(detail string) error {
 	return &AuthError{Detail: detail, Challenge: `Basic realm="api"`}
 }
 
-// authenticateBasicHeader checks Basic credentials. Clients that send Basic on every
-// request are normal (InvenTree's Python client can), so only failures count towards the
-// failed-login limits; once an account or address is over them, its failures answer 429.
-func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bool) (requestAuth, error) {
-	ctx := r.Context()
+// authenticateBasicHeader decodes Basic credentials as DRF does and checks them with
+// AuthenticatePassword, which owns the limits and the audit.
+func (s *Service) authenticateBasicHeader(ctx context.Context, cred string, extra bool) (requestAuth, error) {
 	switch {
 	case cred == "":
 		return requestAuth{}, basicAuthError("Invalid basic header. No credentials provided.")
@@ -176,41 +186,12 @@ func (s *Service) authenticateBasicHeader(r *http.Request, cred string, extra bo
 	if err != nil || !found {
 		return requestAuth{}, basicAuthError("Invalid basic header. Credentials not correctly base64 encoded.")
 	}
-	// With a limiter that can give attempts back, Basic counts like login/, before
-	// hashing, and a right password's attempts are given back; otherwise it counts
-	// failures only (clients sending Basic on every request must not use the limits up).
-	countFirst := s.refunds()
-	if countFirst {
-		if err := s.throttleLogin(r, username); err != nil {
-			return requestAuth{}, err
-		}
+	u, err := s.AuthenticatePassword(ctx, username, password)
+	if errors.Is(err, ErrInvalidCredentials) {
+		return requestAuth{}, basicAuthError("Invalid username/password.")
 	}
-	u, err := s.checkCredentials(ctx, username, password)
 	if err != nil {
-		if errors.Is(err, ErrInvalidCredentials) {
-			if !countFirst {
-				if throttled := s.throttleLogin(r, username); throttled != nil {
-					return requestAuth{}, throttled
-				}
-			}
-			s.auditLoginFailed(r, username, "invalid credentials method=basic")
-			return requestAuth{}, basicAuthError("Invalid username/password.")
-		}
 		return requestAuth{}, err
-	}
-	if countFirst {
-		s.passwordAccepted(r, username, true)
-	}
-	if s.cfg.EmailVerification == VerificationMandatory {
-		// Basic logs in on every request: it must not be the way around the verification
-		// a login requires.
-		verified, err := s.hasVerifiedPrimary(ctx, u)
-		if err != nil {
-			return requestAuth{}, err
-		}
-		if !verified {
-			return requestAuth{}, &PermissionError{Detail: msgEmailNotVerified}
-		}
 	}
 	return requestAuth{user: u, method: AuthBasic}, nil
 }

@@ -16,6 +16,8 @@ const (
 	msgResetSent    = "Password reset e-mail has been sent."
 	msgResetDone    = "Password has been reset with the new password."
 	msgInvalidValue = "Invalid value" // no trailing period
+	// restauth's own: the reference has no switch to turn reset off.
+	msgResetDisabled = "Password reset is disabled."
 )
 
 // resetTokens returns the token generator for the configured secret and timeout.
@@ -44,11 +46,25 @@ func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error)
 // folding must not receive someone else's link. email must be a valid address. The result
 // never tells whether a mail was sent: an unknown address, an inactive user and a failed
 // send (logged) all return nil.
+//
+// Requests count towards RateLimits.ResetPerIP (for the Client in ctx) and then, for a
+// valid address, ResetPerEmail — known and unknown addresses alike, so a *ThrottledError
+// reveals nothing either. With Config.DisablePasswordReset it returns a *ValidationError
+// matching ErrPasswordResetDisabled.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	if s.cfg.DisablePasswordReset {
+		return resetDisabled()
+	}
+	if err := s.throttleAddr(ctx, s.cfg.RateLimits.ResetPerIP); err != nil {
+		return err
+	}
 	if !validEmail(email) {
 		return fieldError("email", msgInvalidEmail)
 	}
-	users, err := s.resetCandidates(ctx, email)
+	if err := s.throttle(ctx, s.cfg.RateLimits.ResetPerEmail, s.emailKey(email)); err != nil {
+		return err
+	}
+	users, err := s.usersHoldingEmail(ctx, email)
 	if err != nil {
 		return err
 	}
@@ -69,9 +85,9 @@ type resetCandidate struct {
 	to string
 }
 
-// resetCandidates is allauth's filter_users_by_email(email, is_active=True,
+// usersHoldingEmail is allauth's filter_users_by_email(email, is_active=True,
 // prefer_verified=True).
-func (s *Service) resetCandidates(ctx context.Context, email string) ([]resetCandidate, error) {
+func (s *Service) usersHoldingEmail(ctx context.Context, email string) ([]resetCandidate, error) {
 	users, err := s.store.UsersByEmail(ctx, email)
 	if err != nil {
 		return nil, err
@@ -111,14 +127,32 @@ func (s *Service) resetCandidates(ctx context.Context, email string) ([]resetCan
 	return all, nil
 }
 
+// resetDisabled is the refusal of both reset operations under Config.DisablePasswordReset.
+func resetDisabled() error {
+	return causedFieldError(ErrPasswordResetDisabled, nonFieldErrors, msgResetDisabled)
+}
+
+// PasswordResetConfirm is the second step of a password reset: the uid and token of the
+// reset link, and the new password twice.
+type PasswordResetConfirm struct {
+	UID   string
+	Token string
+	New1  string
+	New2  string
+}
+
 // ConfirmPasswordReset sets a new password with the uid and token of a reset link. A uid
 // naming no user gives a *ValidationError {"uid": ["Invalid value"]}; a token that is
 // malformed, tampered, expired, or made before the user's password, last login or
 // addresses changed gives {"token": ["Invalid value"]}; then the new passwords are checked
 // as in a password change (errors on new_password2). The user is not logged in; sessions
 // opened before stop working because the password hash changed, API tokens stay valid.
-func (s *Service) ConfirmPasswordReset(ctx context.Context, uid, token, new1, new2 string) (*User, error) {
-	u, err := s.resetUser(ctx, uid)
+// A reset emits AuditPasswordReset and mails the MailPasswordResetDone notice.
+func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetConfirm) (*User, error) {
+	if s.cfg.DisablePasswordReset {
+		return nil, resetDisabled()
+	}
+	u, err := s.resetUser(ctx, req.UID)
 	if err != nil {
 		return nil, err
 	}
@@ -126,13 +160,14 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, uid, token, new1, ne
 	if err != nil {
 		return nil, err
 	}
-	if !s.resetTokens().check(u, emails, token, s.now()) {
+	if !s.resetTokens().check(u, emails, req.Token, s.now()) {
 		return nil, fieldError("token", msgInvalidValue)
 	}
-	updated, err := s.setPassword(ctx, u, new1, new2)
+	updated, err := s.setPassword(ctx, u, req.New1, req.New2)
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, AuditPasswordReset, updated, "")
 	s.notify(ctx, MailPasswordResetDone, updated, MailData{})
 	return updated, nil
 }
@@ -156,18 +191,9 @@ func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request, c 
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.throttle(r, s.cfg.RateLimits.ResetPerIP, s.ipKey(r)); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	var errs ValidationError
 	email, _ := f.char(&errs, charField{name: "email", required: true, email: true})
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	// Known and unknown addresses count alike, so the 429 reveals nothing either.
-	if err := s.throttle(r, s.cfg.RateLimits.ResetPerEmail, rateKeyHash(s.cfg.Secret, "email", email)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -193,11 +219,9 @@ func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Requ
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.ConfirmPasswordReset(r.Context(), uid, token, new1, new2)
-	if err != nil {
+	if _, err := s.ConfirmPasswordReset(r.Context(), PasswordResetConfirm{UID: uid, Token: token, New1: new1, New2: new2}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit(r.Context(), AuditPasswordReset, u, r, "")
 	writeDetail(w, http.StatusOK, msgResetDone)
 }

@@ -383,12 +383,12 @@ func TestPasswordResetServiceMethods(t *testing.T) {
 	require.NoError(t, e.svc.RequestPasswordReset(ctx, "unknown@example.com"))
 	uid, token := resetLink(t, e.lastMail(t, 2))
 
-	_, err := e.svc.ConfirmPasswordReset(ctx, uid, token+"0", newPassword, newPassword)
+	_, err := e.svc.ConfirmPasswordReset(ctx, restauth.PasswordResetConfirm{UID: uid, Token: token + "0", New1: newPassword, New2: newPassword})
 	var verr *restauth.ValidationError
 	require.ErrorAs(t, err, &verr)
 	assert.Equal(t, map[string][]string{"token": {"Invalid value"}}, verr.Fields)
 
-	u, err := e.svc.ConfirmPasswordReset(ctx, uid, token, newPassword, newPassword)
+	u, err := e.svc.ConfirmPasswordReset(ctx, restauth.PasswordResetConfirm{UID: uid, Token: token, New1: newPassword, New2: newPassword})
 	require.NoError(t, err)
 	assert.Equal(t, "nina", u.Username)
 }

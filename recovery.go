@@ -102,9 +102,18 @@ func (s *Service) RecoveryCodesStatus(ctx context.Context, userID int64) (Recove
 	return st, nil
 }
 
-// RegenerateRecoveryCodes checks proof, then replaces every recovery code of the user
-// (used or not) with new ones, returned once.
-func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MFAProof) ([]string, error) {
+// RegenerateRecoveryCodes checks proof (see reauthenticated for its limits and events),
+// then replaces every recovery code of the user (used or not) with new ones, returned
+// once, emitting AuditRecoveryCodesGenerated.
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MFAProof) (codes []string, err error) {
+	err = s.reauthenticated(ctx, u, proof, func() (err error) {
+		codes, err = s.regenerateRecoveryCodes(ctx, u, proof)
+		return err
+	})
+	return codes, err
+}
+
+func (s *Service) regenerateRecoveryCodes(ctx context.Context, u *User, proof MFAProof) ([]string, error) {
 	d, err := s.activeTOTP(ctx, u.ID)
 	if err != nil {
 		return nil, err
@@ -130,6 +139,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 		}
 		return nil, fieldError(nonFieldErrors, msgTOTPNotActive)
 	}
+	s.audit(ctx, AuditRecoveryCodesGenerated, u, "count="+strconv.Itoa(len(codes)))
 	s.notify(ctx, MailRecoveryCodesGenerated, u, MailData{})
 	return codes, nil
 }
@@ -144,16 +154,15 @@ func (s *Service) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c 
 	ctx, u := r.Context(), c.auth.user
 	noStore(w)
 	if r.Method == http.MethodPost {
+		proof, err := s.readMFAProof(w, r)
 		var codes []string
-		err := s.withMFAProof(w, r, u, func(proof MFAProof) (err error) {
+		if err == nil {
 			codes, err = s.RegenerateRecoveryCodes(ctx, u, proof)
-			return err
-		})
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.audit(ctx, AuditRecoveryCodesGenerated, u, r, "count="+strconv.Itoa(len(codes)))
 		writeJSON(w, http.StatusOK, recoveryCodesBody{Total: len(codes), Remaining: len(codes), Codes: codes})
 		return
 	}

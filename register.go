@@ -14,6 +14,11 @@ type RegisterRequest struct {
 	Email     string
 	Password1 string
 	Password2 string
+	// DecodeErrors holds the field errors a dialect found while reading the request (a
+	// missing or blank field, a wrong type), or nil. As DRF does, Register reports them
+	// together with its own, skips its checks of those fields and runs the checks across
+	// fields only when every field is valid.
+	DecodeErrors *ValidationError
 }
 
 // RegisterResult is a new account. Token is nil when mandatory verification holds the
@@ -34,19 +39,27 @@ type RegisterResult struct {
 // another account is never reported: a registration failing other checks gets exactly the
 // errors a free address would, and one failing no other check hashes the password like a
 // real registration, mails the owner instead, and looks successful.
+//
+// As in DRF's RegisterSerializer, each field without a decode error (see
+// RegisterRequest.DecodeErrors) gets its own validate_<field> check (username pattern and
+// uniqueness, address uniqueness, password validators), the errors of all fields are
+// reported together, and the checks across fields (the passwords' match, then their
+// similarity to the username and address) run only once every field is valid.
+//
+// Registrations count towards RateLimits.SignupPerIP (for the Client in ctx) before any
+// check, so the operation cannot be used to probe which names are taken faster; a
+// registration that issues a token emits AuditTokenIssued. With Config.DisableRegistration
+// it returns a *ValidationError matching ErrRegistrationClosed.
 func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterResult, error) {
-	return s.register(ctx, req, &ValidationError{})
-}
-
-// register is Register after the HTTP handler's field checks, whose errors are in
-// fieldErrs: as in DRF's RegisterSerializer, each field that passed them gets its own
-// validate_<field> check (username pattern and uniqueness, address uniqueness, password
-// validators), the errors of all fields are reported together, and the checks across
-// fields (the passwords' match, then their similarity to the username and address) run
-// only once every field is valid.
-func (s *Service) register(ctx context.Context, req RegisterRequest, fieldErrs *ValidationError) (*RegisterResult, error) {
 	if s.cfg.DisableRegistration {
-		return nil, &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgRegistrationDisabled}}, cause: ErrRegistrationClosed}
+		return nil, causedFieldError(ErrRegistrationClosed, nonFieldErrors, msgRegistrationDisabled)
+	}
+	if err := s.throttleAddr(ctx, s.cfg.RateLimits.SignupPerIP); err != nil {
+		return nil, err
+	}
+	fieldErrs := req.DecodeErrors
+	if fieldErrs == nil {
+		fieldErrs = &ValidationError{}
 	}
 	if err := s.checkNewAccount(ctx, fieldErrs, req.Username, req.Email, req.Password1, "password1"); err != nil {
 		return nil, err
@@ -84,9 +97,10 @@ func (s *Service) register(ctx context.Context, req RegisterRequest, fieldErrs *
 		res.VerificationSent = s.sendConfirmation(ctx, u, addr)
 	}
 	if s.cfg.EmailVerification != VerificationMandatory {
-		if res.Token, err = s.IssueToken(ctx, u.ID, ""); err != nil {
+		if res.Token, err = s.issueToken(ctx, u.ID, ""); err != nil {
 			return nil, err
 		}
+		s.audit(ctx, AuditTokenIssued, u, tokenDetail(&res.Token.Token))
 	}
 	return res, nil
 }
@@ -99,13 +113,20 @@ func (s *Service) concealsTakenEmail() bool {
 }
 
 // withoutEmailTaken removes the address-taken error from err, reporting whether it was
-// there; what remains is what the same registration with a free address would get.
+// there; what remains is what the same registration with a free address would get. The
+// taken check is the email field's only check once its format passed, so that field's
+// errors are exactly the taken one.
 func withoutEmailTaken(err error) (taken bool, rest error) {
 	var verr *ValidationError
-	if !errors.As(err, &verr) || len(verr.Fields["email"]) != 1 || verr.Fields["email"][0] != msgEmailTaken {
+	if !errors.As(err, &verr) || !errors.Is(verr, ErrEmailTaken) {
 		return false, err
 	}
-	others := &ValidationError{cause: verr.cause}
+	others := &ValidationError{}
+	for _, c := range verr.causes {
+		if c != ErrEmailTaken {
+			others.causes = append(others.causes, c)
+		}
+	}
 	for field, msgs := range verr.Fields {
 		if field != "email" {
 			others.add(field, msgs...)
@@ -171,7 +192,7 @@ func (s *Service) checkNewAccount(ctx context.Context, errs *ValidationError, us
 			if taken, err := s.usernameTaken(ctx, username, 0); err != nil {
 				return err
 			} else if taken {
-				errs.add("username", msgUsernameTaken)
+				errs.addCause(ErrUsernameTaken, "username", msgUsernameTaken)
 			}
 		}
 	}
@@ -181,7 +202,7 @@ func (s *Service) checkNewAccount(ctx context.Context, errs *ValidationError, us
 		} else if taken, err := s.emailTakenVerified(ctx, email); err != nil {
 			return err
 		} else if taken {
-			errs.add("email", msgEmailTaken)
+			errs.addCause(ErrEmailTaken, "email", msgEmailTaken)
 		}
 	}
 	if errs.Fields[passwordField] == nil {
@@ -211,9 +232,9 @@ func (s *Service) createAccount(ctx context.Context, nu NewUser) (*User, *EmailA
 		if errors.As(err, &conflict) {
 			switch conflict.Field {
 			case "username":
-				return nil, nil, fieldError("username", msgUsernameTaken)
+				return nil, nil, causedFieldError(ErrUsernameTaken, "username", msgUsernameTaken)
 			case "email", "user_email":
-				return nil, nil, fieldError("email", msgEmailTaken)
+				return nil, nil, causedFieldError(ErrEmailTaken, "email", msgEmailTaken)
 			}
 		}
 		return nil, nil, err
@@ -271,23 +292,13 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 		return
 	}
 	var errs ValidationError
-	if s.cfg.DisableRegistration {
-		errs.add(nonFieldErrors, msgRegistrationDisabled)
-		s.writeError(w, r, &errs)
-		return
-	}
-	// Before validation, so the route cannot be used to probe which names are taken faster.
-	if err := s.throttle(r, s.cfg.RateLimits.SignupPerIP, s.ipKey(r)); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	username, _ := f.char(&errs, charField{name: "username", required: true, maxLen: maxUsernameLength})
 	email, _ := f.char(&errs, charField{name: "email", email: true})
 	password1, _ := f.char(&errs, charField{name: "password1", required: true})
 	password2, _ := f.char(&errs, charField{name: "password2", required: true})
 	// Field errors are not answered yet: the fields that passed still get their own
 	// checks, and everything is reported together.
-	res, err := s.register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2}, &errs)
+	res, err := s.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2, DecodeErrors: &errs})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -302,7 +313,6 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit(r.Context(), AuditTokenIssued, res.User, r, tokenDetail(&res.Token.Token))
 	writeJSON(w, http.StatusCreated, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})

@@ -28,7 +28,7 @@ func FuzzRegistrationBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		e := newEnv(t, func(cfg *restauth.Config) { cfg.EmailVerification = restauth.VerificationMandatory })
 		u, _ := e.register("taken", goodPassword, "taken@example.com")
-		issued, err := e.svc.IssueToken(context.Background(), u.ID, "fuzz")
+		issued, err := e.svc.IssueToken(context.Background(), u, "fuzz")
 		require.NoError(t, err)
 		key := issued.Key
 		res := e.do(http.MethodPost, "/api/auth/registration/", body, withHeader("Content-Type", "application/json"))

@@ -337,17 +337,16 @@ func (s *Service) SocialAccounts(ctx context.Context, userID int64) ([]SocialAcc
 	return s.store.SocialAccounts(ctx, userID)
 }
 
-// ErrLastLoginMethod is matched by the *ValidationError DisconnectSocialAccount returns
-// when the account is the user's last way to log in.
-var ErrLastLoginMethod = errors.New("restauth: last login method")
-
 const msgLastLoginMethod = "You cannot disconnect your last social account while your account has no password. Set a password first, or connect another social account."
 
 // DisconnectSocialAccount deletes one of the user's social accounts. Another user's or an
 // unknown id matches ErrNotFound. Unlike the reference, it refuses (a *ValidationError
 // matching ErrLastLoginMethod) to remove the last social account of a user without a
 // usable password, who could never log in again.
-func (s *Service) DisconnectSocialAccount(ctx context.Context, userID, id int64) error {
+//
+// It emits AuditSocialUnlinked.
+func (s *Service) DisconnectSocialAccount(ctx context.Context, u *User, id int64) error {
+	userID := u.ID
 	lock := &s.social.disconnectLocks[uint64(userID)%uint64(len(s.social.disconnectLocks))]
 	lock.Lock()
 	defer lock.Unlock()
@@ -366,15 +365,19 @@ func (s *Service) DisconnectSocialAccount(ctx context.Context, userID, id int64)
 	}
 	if len(accounts) == 1 {
 		// Read the user afresh: the caller's copy may predate a password change.
-		u, err := s.store.UserByID(ctx, userID)
+		fresh, err := s.store.UserByID(ctx, userID)
 		if err != nil {
 			return err
 		}
-		if !u.HasUsablePassword() {
-			return &ValidationError{Fields: map[string][]string{nonFieldErrors: {msgLastLoginMethod}}, cause: ErrLastLoginMethod}
+		if !fresh.HasUsablePassword() {
+			return causedFieldError(ErrLastLoginMethod, nonFieldErrors, msgLastLoginMethod)
 		}
 	}
-	return s.store.DeleteSocialAccount(ctx, id)
+	if err := s.store.DeleteSocialAccount(ctx, id); err != nil {
+		return err
+	}
+	s.audit(ctx, AuditSocialUnlinked, u, idDetail("social_account_id", id))
+	return nil
 }
 
 // socialAccountJSON is allauth's SocialAccount as InvenTree's SocialAccountListView shows it.
@@ -402,11 +405,10 @@ func (s *Service) handleSocialAccounts(w http.ResponseWriter, r *http.Request, c
 
 // handleSocialDisconnect serves POST social/{id}/disconnect/; the body is ignored.
 func (s *Service) handleSocialDisconnect(w http.ResponseWriter, r *http.Request, c *call) {
-	if err := s.DisconnectSocialAccount(r.Context(), c.auth.user.ID, c.id); err != nil {
+	if err := s.DisconnectSocialAccount(r.Context(), c.auth.user, c.id); err != nil {
 		s.writeError(w, r, err) // ErrNotFound → 404 {"detail": "Not found."}
 		return
 	}
-	s.audit(r.Context(), AuditSocialUnlinked, c.auth.user, r, idDetail("social_account_id", c.id))
 	writeJSON(w, http.StatusOK, struct{}{})
 }
 
@@ -572,7 +574,7 @@ func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof
 		}
 		return socialFail(reasonServerError, err)
 	}
-	s.audit(ctx, AuditSocialLinked, u, nil, "provider="+p.cfg.ID)
+	s.audit(ctx, AuditSocialLinked, u, "provider="+p.cfg.ID)
 	if existing {
 		s.notify(ctx, MailSocialConnected, u, MailData{Provider: p.cfg.DisplayName})
 	}

@@ -457,7 +457,7 @@ func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, c *call
 	if err := s.loginSession(w, r, u); err != nil {
 		return "", socialFail(reasonServerError, err)
 	}
-	s.audit(ctx, AuditLoginSucceeded, u, r, "method=social provider="+p.cfg.ID)
+	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)
 	return cmp.Or(flow.Next, s.social.loginRedirect), nil
 }
 

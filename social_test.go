@@ -501,7 +501,7 @@ func TestSocialAccountsListAndDisconnect(t *testing.T) {
 	require.NoError(t, e.store.CreateUser(ctx, noPassword, nil))
 	accounts[2] = restauth.SocialAccount{UserID: noPassword.ID, Provider: "github", UID: "99", DateJoined: joined, LastLogin: joined}
 	require.NoError(t, e.store.CreateSocialAccount(ctx, &accounts[2]))
-	ssoKey, err := e.svc.IssueToken(ctx, noPassword.ID, "")
+	ssoKey, err := e.svc.IssueToken(ctx, noPassword, "")
 	require.NoError(t, err)
 
 	res := e.do(http.MethodGet, "/api/auth/social/", nil)
@@ -542,7 +542,7 @@ func TestSocialAccountsListAndDisconnect(t *testing.T) {
 	assert.Equal(t, map[string]any{"non_field_errors": []any{
 		"You cannot disconnect your last social account while your account has no password. Set a password first, or connect another social account.",
 	}}, res.JSON(t))
-	err = e.svc.DisconnectSocialAccount(ctx, noPassword.ID, accounts[2].ID)
+	err = e.svc.DisconnectSocialAccount(ctx, noPassword, accounts[2].ID)
 	assert.ErrorIs(t, err, restauth.ErrLastLoginMethod)
 	_, err = e.store.SocialAccountByUID(ctx, "github", "99")
 	assert.NoError(t, err, "the refused account is still there")

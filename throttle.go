@@ -3,21 +3,18 @@ package restauth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 )
 
-// throttle counts one event for key under rule. It returns a *ThrottledError when the rule
-// refuses. When the limiter itself fails (Redis down), the request is allowed and the
-// failure logged: an outage of the limiter must not lock every user out. A refusal emits
-// an AuditThrottled event naming the rule.
-func (s *Service) throttle(r *http.Request, rule RateRule, key string) error {
-	return s.throttleCtx(r.Context(), r, rule, key)
-}
+// This file holds the rate-limit policy the operations apply. Every operation counts its
+// own events, so a host calling the Service directly is held to the same limits as the
+// HTTP routes; the per-address rules use the Client in the context (see WithClient).
 
-// throttleCtx is throttle for callers without a request (r nil): the Service's own
-// operations, such as checking a second factor.
-func (s *Service) throttleCtx(ctx context.Context, r *http.Request, rule RateRule, key string) error {
+// throttle counts one event for key under rule. It returns a *ThrottledError (matching
+// ErrThrottled) when the rule refuses. When the limiter itself fails (Redis down), the
+// request is allowed and the failure logged: an outage of the limiter must not lock every
+// user out. A refusal emits an AuditThrottled event naming the rule.
+func (s *Service) throttle(ctx context.Context, rule RateRule, key string) error {
 	err := allowRate(ctx, s.cfg.Limiter, rule, key)
 	var throttled *ThrottledError
 	if err != nil && !errors.As(err, &throttled) {
@@ -25,14 +22,29 @@ func (s *Service) throttleCtx(ctx context.Context, r *http.Request, rule RateRul
 		return nil
 	}
 	if throttled != nil {
-		s.audit(ctx, AuditThrottled, nil, r, "rule="+rule.Name)
+		throttled.Rule = rule.Name
+		s.audit(ctx, AuditThrottled, nil, "rule="+rule.Name)
 	}
 	return err
 }
 
-// ipKey is the limiter key for the request's client address.
-func (s *Service) ipKey(r *http.Request) string {
-	return "ip:" + clientIP(r, s.cfg.TrustedProxies)
+// throttleAddr counts one event for the client's address under rule; nothing when the
+// context names no client (a direct call without WithClient).
+func (s *Service) throttleAddr(ctx context.Context, rule RateRule) error {
+	key, ok := addrKey(ctx)
+	if !ok {
+		return nil
+	}
+	return s.throttle(ctx, rule, key)
+}
+
+// addrKey is the limiter key for the client's address, and whether one is known.
+func addrKey(ctx context.Context) (string, bool) {
+	addr := clientAddr(ctx)
+	if addr == "" {
+		return "", false
+	}
+	return "ip:" + addr, true
 }
 
 // loginKey is the limiter key for a login name; it is hashed so the limiter's store holds
@@ -41,17 +53,22 @@ func (s *Service) loginKey(username string) string {
 	return rateKeyHash(s.cfg.Secret, "login", username)
 }
 
+// emailKey is the limiter key for an e-mail address, hashed for the same reason.
+func (s *Service) emailKey(email string) string {
+	return rateKeyHash(s.cfg.Secret, "email", email)
+}
+
 // throttleLogin counts a login attempt against the client address and then the account,
 // before credentials are checked: the address first, so a blocked address cannot keep
 // adding to accounts' counts. Counting first means a burst of parallel guesses cannot
 // overshoot a limit, a throttled attempt costs no hashing, and a throttled account answers
 // a right password like a wrong one; passwordAccepted gives back what a right password
 // should not cost.
-func (s *Service) throttleLogin(r *http.Request, username string) error {
-	if err := s.throttle(r, s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r)); err != nil {
+func (s *Service) throttleLogin(ctx context.Context, username string) error {
+	if err := s.throttleAddr(ctx, s.cfg.RateLimits.LoginFailedPerIP); err != nil {
 		return err
 	}
-	return s.throttle(r, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+	return s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
 }
 
 // refunds reports whether the limiter can give counted attempts back (LimitRefunder).
@@ -65,10 +82,12 @@ func (s *Service) refunds() bool {
 // for Basic, which logs in on every request, the account's count too. (A login clears the
 // account's count with loginSucceeded instead.) Only a verified password earns it: any
 // other outcome keeps its count, so the limits tell nothing about who has an account.
-func (s *Service) passwordAccepted(r *http.Request, username string, basic bool) {
-	s.refundRate(r.Context(), s.cfg.RateLimits.LoginFailedPerIP, s.ipKey(r))
+func (s *Service) passwordAccepted(ctx context.Context, username string, basic bool) {
+	if key, ok := addrKey(ctx); ok {
+		s.refundRate(ctx, s.cfg.RateLimits.LoginFailedPerIP, key)
+	}
 	if basic {
-		s.refundRate(r.Context(), s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+		s.refundRate(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
 	}
 }
 

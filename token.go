@@ -46,7 +46,20 @@ func day(t time.Time) time.Time {
 }
 
 // IssueToken creates a token for the user; name is cleaned as InvenTree cleans it.
-func (s *Service) IssueToken(ctx context.Context, userID int64, name string) (*IssuedToken, error) {
+//
+// It emits AuditTokenIssued for u.
+func (s *Service) IssueToken(ctx context.Context, u *User, name string) (*IssuedToken, error) {
+	issued, err := s.issueToken(ctx, u.ID, name)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, AuditTokenIssued, u, tokenDetail(&issued.Token))
+	return issued, nil
+}
+
+// issueToken is IssueToken without the event, for operations that emit their own (a
+// login's token is issued before the login succeeded).
+func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*IssuedToken, error) {
 	var random [tokenRandomBytes]byte
 	if _, err := rand.Read(random[:]); err != nil {
 		return nil, err
@@ -173,15 +186,19 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]APIToken, error) 
 }
 
 // RevokeToken revokes one of the user's tokens; another user's token is ErrNotFound.
-func (s *Service) RevokeToken(ctx context.Context, userID, tokenID int64) error {
+func (s *Service) RevokeToken(ctx context.Context, u *User, tokenID int64) error {
 	t, err := s.store.TokenByID(ctx, tokenID)
 	if err != nil {
 		return err
 	}
-	if t.UserID != userID {
+	if t.UserID != u.ID {
 		return ErrNotFound
 	}
-	return s.store.RevokeToken(ctx, tokenID)
+	if err := s.store.RevokeToken(ctx, tokenID); err != nil {
+		return err
+	}
+	s.audit(ctx, AuditTokenRevoked, u, tokenDetail(t))
+	return nil
 }
 
 // tokenJSON is InvenTree's ApiToken serializer output; the key is shown masked.
@@ -217,12 +234,11 @@ func (s *Service) tokenJSON(t *APIToken, current *APIToken) tokenJSON {
 // handleUserToken is GET /api/user/token/?name=: a new token for the caller. The reference
 // hands back a stored key; keys here are stored hashed, so every call issues a fresh one.
 func (s *Service) handleUserToken(w http.ResponseWriter, r *http.Request, c *call) {
-	issued, err := s.IssueToken(r.Context(), c.auth.user.ID, r.URL.Query().Get("name"))
+	issued, err := s.IssueToken(r.Context(), c.auth.user, r.URL.Query().Get("name"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit(r.Context(), AuditTokenIssued, c.auth.user, r, tokenDetail(&issued.Token))
 	writeJSON(w, http.StatusOK, struct {
 		Token  string   `json:"token"`
 		Name   string   `json:"name"`
@@ -249,10 +265,9 @@ func (s *Service) handleTokenDetail(w http.ResponseWriter, r *http.Request, c *c
 		s.handleTokenList(w, r, c)
 		return
 	}
-	if err := s.RevokeToken(r.Context(), c.auth.user.ID, c.id); err != nil {
+	if err := s.RevokeToken(r.Context(), c.auth.user, c.id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.audit(r.Context(), AuditTokenRevoked, c.auth.user, r, tokenDetail(&APIToken{ID: c.id}))
 	w.WriteHeader(http.StatusNoContent)
 }
