@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // This file serves dj-rest-auth's PasswordResetView and PasswordResetConfirmView with
@@ -45,7 +47,7 @@ func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error)
 // never tells whether a mail was sent: an unknown address, an inactive user and a failed
 // send (logged) all return nil.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
-	if !validEmail(email) {
+	if !validate.Email(email) {
 		return fieldError("email", msgInvalidEmail)
 	}
 	users, err := s.resetCandidates(ctx, email)
