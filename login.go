@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // maxPasswordBytes bounds what is hashed: longer input is refused without hashing, so a
@@ -192,7 +194,7 @@ func (s *Service) checkCredentials(ctx context.Context, username, password strin
 // wrong password, for the cost of one hash.
 func (s *Service) checkEmailCredentials(ctx context.Context, email, password string) (*User, error) {
 	var u *User
-	if validEmail(email) {
+	if validate.Email(email) {
 		holders, err := s.usersHoldingEmail(ctx, email)
 		if err != nil {
 			return nil, err

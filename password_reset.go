@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // This file serves dj-rest-auth's PasswordResetView and PasswordResetConfirmView with
@@ -58,7 +60,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if err := s.throttleAddr(ctx, s.cfg.RateLimits.ResetPerIP); err != nil {
 		return err
 	}
-	if !validEmail(email) {
+	if !validate.Email(email) {
 		return fieldError("email", msgInvalidEmail)
 	}
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResetPerEmail, s.emailKey(email)); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"unicode/utf8"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // RegisterRequest is a registration. Email is optional.
@@ -184,7 +186,7 @@ func (s *Service) checkNewAccount(ctx context.Context, errs *ValidationError, us
 	if errs.Fields["username"] == nil {
 		// allauth's clean_username: the model's validators in turn, then uniqueness.
 		switch {
-		case !validUsername(username):
+		case !validate.Username(username):
 			errs.add("username", msgInvalidUsername)
 		case utf8.RuneCountInString(username) > maxUsernameLength:
 			errs.add("username", fmt.Sprintf("Ensure this field has no more than %d characters.", maxUsernameLength))
@@ -197,7 +199,7 @@ func (s *Service) checkNewAccount(ctx context.Context, errs *ValidationError, us
 		}
 	}
 	if email != "" && errs.Fields["email"] == nil {
-		if !validEmail(email) || len(email) > maxEmailLength {
+		if !validate.Email(email) || len(email) > maxEmailLength {
 			errs.add("email", msgInvalidEmail)
 		} else if taken, err := s.emailTakenVerified(ctx, email); err != nil {
 			return err

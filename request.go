@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // requestError is a problem with the request as a whole, answered with its status and
@@ -207,7 +209,7 @@ func (spec charField) check(errs *ValidationError, value string) (string, bool) 
 	if strings.ContainsRune(value, 0) {
 		msgs = append(msgs, "Null characters are not allowed.")
 	}
-	if spec.email && !validEmail(value) {
+	if spec.email && !validate.Email(value) {
 		msgs = append(msgs, msgInvalidEmail)
 	}
 	if len(msgs) > 0 {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // SocialProvider configures one single-sign-on provider: OpenID Connect when Issuer is
@@ -612,7 +614,7 @@ func usernameBase(prof *socialProfile, providerID string) string {
 				b.WriteRune(r)
 			}
 		}
-		if out := clipRunes(b.String(), maxUsernameLength); out != "" && validUsername(out) {
+		if out := clipRunes(b.String(), maxUsernameLength); out != "" && validate.Username(out) {
 			return out
 		}
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // socialProfile is what a provider tells about the account.
@@ -104,7 +106,7 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 	if prof.UID == "" || len(prof.UID) > 191 {
 		return nil, socialFail(reasonProfileFailed, errors.New("the profile has no usable account id"))
 	}
-	if !validEmail(prof.Email) || len(prof.Email) > maxEmailLength {
+	if !validate.Email(prof.Email) || len(prof.Email) > maxEmailLength {
 		prof.Email, prof.EmailVerified = "", false
 	}
 	prof.FirstName = clipRunes(strings.TrimSpace(prof.FirstName), maxNameLength)

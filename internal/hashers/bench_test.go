@@ -1,4 +1,4 @@
-package restauth
+package hashers
 
 import (
 	"context"
@@ -18,9 +18,9 @@ const benchPassword = "correct horse battery staple"
 // default parameters (argon2id t=2 m=19 MiB p=1; PBKDF2-SHA256 600000 iterations).
 func BenchmarkPasswordHash(b *testing.B) {
 	ctx := context.Background()
-	for _, alg := range []string{algArgon2, algPBKDF2SHA256} {
+	for _, alg := range []string{Argon2, PBKDF2SHA256} {
 		b.Run(alg, func(b *testing.B) {
-			h := newTestPasswordHasher(b, PasswordConfig{Algorithm: alg})
+			h := newTestHasher(b, Config{Algorithm: alg})
 			for b.Loop() {
 				if _, err := h.Hash(ctx, benchPassword); err != nil {
 					b.Fatal(err)
@@ -35,10 +35,10 @@ func BenchmarkPasswordHash(b *testing.B) {
 // login against an imported InvenTree user table costs.
 func BenchmarkPasswordCheck(b *testing.B) {
 	ctx := context.Background()
-	restauthDefault := newTestPasswordHasher(b, PasswordConfig{})
+	restauthDefault := newTestHasher(b, Config{})
 	argon2Default, err := restauthDefault.Hash(ctx, benchPassword)
 	require.NoError(b, err)
-	pbkdf2Default, err := newTestPasswordHasher(b, PasswordConfig{Algorithm: algPBKDF2SHA256}).Hash(ctx, benchPassword)
+	pbkdf2Default, err := newTestHasher(b, Config{Algorithm: PBKDF2SHA256}).Hash(ctx, benchPassword)
 	require.NoError(b, err)
 	salt := randomSaltString()
 	sha1Key, err := pbkdf2.Key(sha1.New, benchPassword, []byte(salt), defaultPBKDF2Iterations, sha1.Size)
@@ -71,23 +71,12 @@ func BenchmarkPasswordCheck(b *testing.B) {
 // BenchmarkPasswordCheck's matching restauth default costs.
 func BenchmarkPasswordDummyCheck(b *testing.B) {
 	ctx := context.Background()
-	for _, alg := range []string{algArgon2, algPBKDF2SHA256} {
+	for _, alg := range []string{Argon2, PBKDF2SHA256} {
 		b.Run(alg, func(b *testing.B) {
-			h := newTestPasswordHasher(b, PasswordConfig{Algorithm: alg})
+			h := newTestHasher(b, Config{Algorithm: alg})
 			for b.Loop() {
 				h.DummyCheck(ctx, benchPassword)
 			}
 		})
-	}
-}
-
-// BenchmarkPasswordValidate measures the four Django validators on a registration-like
-// input (the common-password list is loaded before timing starts).
-func BenchmarkPasswordValidate(b *testing.B) {
-	v := newPasswordValidator(PasswordConfig{})
-	attrs := passwordAttributes{Username: "johnsmith", FirstName: "John", LastName: "Smith", Email: "john.smith@example.com"}
-	require.Nil(b, v.Validate("Xk9#mQ2$vL7!", attrs))
-	for b.Loop() {
-		v.Validate("Xk9#mQ2$vL7!", attrs)
 	}
 }
