@@ -16,6 +16,7 @@ import (
 
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/internal/smtptest"
+	"github.com/restauth/restauth/mail"
 )
 
 // TestSMTPPasswordResetEndToEnd: the Service mails through the real SMTP mailer to a real
@@ -31,8 +32,8 @@ func TestSMTPPasswordResetEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	port, err := strconv.Atoi(portText)
 	require.NoError(t, err)
-	mailer, err := restauth.NewSMTPMailer(restauth.SMTPConfig{
-		Host: host, Port: port, TLS: restauth.SMTPNoTLS,
+	mailer, err := mail.NewSMTPMailer(mail.SMTPConfig{
+		Host: host, Port: port, TLS: mail.NoTLS,
 		Username: "mailer", Password: "smtp-s3cret",
 		From: "InvenTree <noreply@example.com>", Timeout: 10 * time.Second,
 	})

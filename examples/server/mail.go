@@ -7,13 +7,14 @@ import (
 	"strconv"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/mail"
 )
 
-var smtpPolicies = map[string]restauth.SMTPTLSPolicy{
-	"starttls":      restauth.SMTPStartTLS,
-	"opportunistic": restauth.SMTPStartTLSOpportunistic,
-	"tls":           restauth.SMTPImplicitTLS,
-	"none":          restauth.SMTPNoTLS,
+var smtpPolicies = map[string]mail.TLSPolicy{
+	"starttls":      mail.StartTLS,
+	"opportunistic": mail.StartTLSOpportunistic,
+	"tls":           mail.ImplicitTLS,
+	"none":          mail.NoTLS,
 }
 
 // newMailer picks SMTP, a mail directory, or (without either) the library's log mailer,
@@ -35,12 +36,12 @@ func newMailer(o *options, logger *slog.Logger, getenv func(string) string) (res
 		if !ok {
 			return nil, fmt.Errorf("-smtp-tls: unknown policy %q", o.smtpTLS)
 		}
-		return restauth.NewSMTPMailer(restauth.SMTPConfig{
+		return mail.NewSMTPMailer(mail.SMTPConfig{
 			Host: host, Port: port, TLS: policy, From: o.smtpFrom,
 			Username: o.smtpUser, Password: getenv("RESTAUTH_SMTP_PASSWORD"),
 		})
 	case o.mailDir != "":
-		return restauth.NewDirMailer(o.mailDir)
+		return mail.NewDirMailer(o.mailDir)
 	default:
 		return restauth.NewLogMailer(logger), nil
 	}

@@ -1,4 +1,4 @@
-package restauth
+package mail
 
 import (
 	"context"
@@ -16,22 +16,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/internal/smtptest"
 )
 
 // smtpConfigFor returns an SMTPConfig that points an SMTPMailer at the started smtptest
 // server s: its host and port, a TLS policy matching NoTLS/ImplicitTLS, the trusted root,
 // its credentials and a short timeout. (It lives here, not in smtptest, because smtptest
-// cannot import restauth.)
+// cannot import this package: these tests import smtptest.)
 func smtpConfigFor(s *smtptest.Server, from string) SMTPConfig {
 	host, portStr, _ := net.SplitHostPort(s.Addr())
 	port, _ := strconv.Atoi(portStr)
-	policy := SMTPStartTLS
+	policy := StartTLS
 	switch {
 	case s.NoTLS:
-		policy = SMTPNoTLS
+		policy = NoTLS
 	case s.ImplicitTLS:
-		policy = SMTPImplicitTLS
+		policy = ImplicitTLS
 	}
 	return SMTPConfig{
 		Host: host, Port: port, TLS: policy, TLSConfig: s.ClientTLS(),
@@ -45,6 +46,36 @@ func smtpConfigFor(s *smtptest.Server, from string) SMTPConfig {
 const testResetLink = "https://inventree.example.com/platform/set-password?uid=MTIz&token=c3x9qm-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 var testURLPattern = regexp.MustCompile(`https://\S+`)
+
+// testRender renders one of restauth's built-in templates the way the Service does (subject
+// prefix, subject on one line, SiteName from SiteURL), so that the mailers are tested with
+// the messages they will really carry.
+func testRender(t testing.TB, kind restauth.MailKind, subjectPrefix, to string, data restauth.MailData) (*restauth.Message, error) {
+	t.Helper()
+	tmpl := restauth.DefaultMailTemplates()[kind]
+	require.NotNil(t, tmpl, kind)
+	if data.SiteName == "" {
+		if u, err := url.Parse(data.SiteURL); err == nil && u.Host != "" {
+			data.SiteName = u.Host
+		}
+	}
+	var subject, text, html strings.Builder
+	if err := tmpl.Subject.Execute(&subject, data); err != nil {
+		return nil, err
+	}
+	if err := tmpl.Text.Execute(&text, data); err != nil {
+		return nil, err
+	}
+	if err := tmpl.HTML.Execute(&html, data); err != nil {
+		return nil, err
+	}
+	return &restauth.Message{
+		To:      []string{to},
+		Subject: strings.Join(strings.Fields(subjectPrefix+subject.String()), " "),
+		Text:    text.String(),
+		HTML:    html.String(),
+	}, nil
+}
 
 func TestSMTPMailerDeliversPasswordReset(t *testing.T) {
 	t.Parallel()
@@ -67,8 +98,8 @@ func TestSMTPMailerDeliversPasswordReset(t *testing.T) {
 			m, err := NewSMTPMailer(smtpConfigFor(tc.srv, "InvenTree <noreply@example.com>"))
 			require.NoError(t, err)
 
-			msg, err := renderMail(DefaultMailTemplates()[MailPasswordReset], "[InvenTree] ", "alice@example.org",
-				MailData{SiteURL: "https://inventree.example.com", SiteName: "InvenTree", Username: "alice", Email: "alice@example.org", Link: testResetLink})
+			msg, err := testRender(t, restauth.MailPasswordReset, "[InvenTree] ", "alice@example.org",
+				restauth.MailData{SiteURL: "https://inventree.example.com", SiteName: "InvenTree", Username: "alice", Email: "alice@example.org", Link: testResetLink})
 			require.NoError(t, err)
 			require.NoError(t, m.Send(context.Background(), msg))
 
@@ -119,7 +150,7 @@ func testDecodeHeader(t testing.TB, v string) string {
 func TestSMTPMailerErrors(t *testing.T) {
 	t.Parallel()
 	const password = "correct-horse-battery-staple"
-	msg := &Message{To: []string{"bob@example.org"}, Subject: "s", Text: "reset " + testResetLink, HTML: "<p>x</p>"}
+	msg := &restauth.Message{To: []string{"bob@example.org"}, Subject: "s", Text: "reset " + testResetLink, HTML: "<p>x</p>"}
 	from := "noreply@example.com"
 
 	// send describes one attempt: the mailer config, the context for Send and, optionally,
@@ -152,7 +183,7 @@ func TestSMTPMailerErrors(t *testing.T) {
 				srv := &smtptest.Server{NoTLS: true}
 				srv.Start(t)
 				cfg := smtpConfigFor(srv, from)
-				cfg.TLS = SMTPStartTLS
+				cfg.TLS = StartTLS
 				return send{cfg: cfg, ctx: context.Background()}
 			},
 			wantText: "STARTTLS",
@@ -176,7 +207,7 @@ func TestSMTPMailerErrors(t *testing.T) {
 				srv := &smtptest.Server{Username: "mailer", Password: password, NoTLS: true}
 				srv.Start(t)
 				cfg := smtpConfigFor(srv, from)
-				cfg.TLS = SMTPStartTLSOpportunistic
+				cfg.TLS = StartTLSOpportunistic
 				cfg.Host = "mail.invalid"
 				cfg.TLSConfig = nil
 				return send{cfg: cfg, ctx: context.Background(), dialAddr: srv.Addr()}
@@ -305,11 +336,11 @@ func TestNewSMTPMailerValidation(t *testing.T) {
 		wantPort int
 	}{
 		{"minimal: starttls on 587", SMTPConfig{Host: "smtp.example.com", From: "a@example.com"}, "", 587},
-		{"opportunistic on 587", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: SMTPStartTLSOpportunistic}, "", 587},
-		{"implicit tls on 465", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: SMTPImplicitTLS}, "", 465},
-		{"no tls on 25", SMTPConfig{Host: "127.0.0.1", From: "a@example.com", TLS: SMTPNoTLS}, "", 25},
+		{"opportunistic on 587", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: StartTLSOpportunistic}, "", 587},
+		{"implicit tls on 465", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: ImplicitTLS}, "", 465},
+		{"no tls on 25", SMTPConfig{Host: "127.0.0.1", From: "a@example.com", TLS: NoTLS}, "", 25},
 		{"explicit port", SMTPConfig{Host: "smtp.example.com", Port: 2525, From: "Site <a@example.com>"}, "", 2525},
-		{"no tls with credentials on loopback", SMTPConfig{Host: "localhost", Port: 1025, From: "a@example.com", TLS: SMTPNoTLS, Username: "u", Password: "pw-secret"}, "", 1025},
+		{"no tls with credentials on loopback", SMTPConfig{Host: "localhost", Port: 1025, From: "a@example.com", TLS: NoTLS, Username: "u", Password: "pw-secret"}, "", 1025},
 		{"missing host", SMTPConfig{From: "a@example.com"}, "Host is required", 0},
 		{"unix socket", SMTPConfig{Host: "unix:///run/smtp", From: "a@example.com"}, "not a host name", 0},
 		{"missing from", SMTPConfig{Host: "smtp.example.com"}, "From is required", 0},
@@ -318,7 +349,7 @@ func TestNewSMTPMailerValidation(t *testing.T) {
 		{"bad policy", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: 42}, "unknown SMTP TLS policy", 0},
 		{"negative timeout", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", Timeout: -1}, "Timeout", 0},
 		{"bad helo", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", HELO: "a b"}, "HELO", 0},
-		{"plain-text credentials to remote host", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: SMTPNoTLS, Username: "u", Password: "pw-secret"}, "need TLS", 0},
+		{"plain-text credentials to remote host", SMTPConfig{Host: "smtp.example.com", From: "a@example.com", TLS: NoTLS, Username: "u", Password: "pw-secret"}, "need TLS", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -326,7 +357,7 @@ func TestNewSMTPMailerValidation(t *testing.T) {
 			m, err := NewSMTPMailer(tc.cfg)
 			if tc.wantErr != "" {
 				require.Error(t, err)
-				assert.ErrorIs(t, err, ErrConfig)
+				assert.ErrorIs(t, err, restauth.ErrConfig)
 				assert.Contains(t, err.Error(), tc.wantErr)
 				assert.NotContains(t, err.Error(), "pw-secret")
 				return
@@ -361,4 +392,21 @@ func TestSMTPMailerDoesNotShareTLSConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, own.ServerName, "caller's config must not be modified")
 	assert.NotSame(t, own, m.tlsConfig)
+}
+
+func TestTLSPolicyString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		policy TLSPolicy
+		want   string
+	}{
+		{StartTLS, "starttls"},
+		{StartTLSOpportunistic, "starttls-opportunistic"},
+		{ImplicitTLS, "implicit-tls"},
+		{NoTLS, "none"},
+		{TLSPolicy(42), "TLSPolicy(42)"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, tc.policy.String())
+	}
 }

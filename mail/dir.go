@@ -1,14 +1,16 @@
-package restauth
+package mail
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net/mail"
+	netmail "net/mail"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/restauth/restauth"
 )
 
 // dirMailerFrom is the sender written into .eml files. A directory mailer has no real
@@ -16,9 +18,9 @@ import (
 // oddly.
 const dirMailerFrom = "restauth <noreply@localhost>"
 
-// NewDirMailer returns a Mailer that writes every message as an RFC 5322 .eml file into
-// dir instead of sending it — for development, and for tests that want to read the mail a
-// real user would get. dir is created (mode 0700) if needed; files are created with mode
+// NewDirMailer returns a restauth.Mailer that writes every message as an RFC 5322 .eml
+// file into dir instead of sending it — for development, and for tests that want to read
+// the mail a real user would get. dir is created (mode 0700) if needed; files are created with mode
 // 0600 because they contain live reset links and confirmation keys.
 //
 // File names are "<UTC time with nanoseconds>-<random>.eml", e.g.
@@ -27,14 +29,14 @@ const dirMailerFrom = "restauth <noreply@localhost>"
 // a reader polling the directory never sees half a message. The content is produced by
 // the same go-mail writer the SMTP mailer uses, with From set to
 // "restauth <noreply@localhost>".
-func NewDirMailer(dir string) (Mailer, error) {
+func NewDirMailer(dir string) (restauth.Mailer, error) {
 	if dir == "" {
-		return nil, fmt.Errorf("%w: mail directory is required", ErrConfig)
+		return nil, fmt.Errorf("%w: mail directory is required", restauth.ErrConfig)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("restauth: mail directory: %w", err)
 	}
-	from, err := mail.ParseAddress(dirMailerFrom)
+	from, err := netmail.ParseAddress(dirMailerFrom)
 	if err != nil {
 		panic(err) // constant; cannot happen
 	}
@@ -43,11 +45,11 @@ func NewDirMailer(dir string) (Mailer, error) {
 
 type dirMailer struct {
 	dir  string
-	from *mail.Address
+	from *netmail.Address
 	now  func() time.Time
 }
 
-func (m *dirMailer) Send(ctx context.Context, msg *Message) error {
+func (m *dirMailer) Send(ctx context.Context, msg *restauth.Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("restauth: mail directory: not written: %w", err)
 	}

@@ -1,4 +1,4 @@
-package restauth_test
+package mail_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/mail"
 )
 
 // A directory mailer is handy during development: every reset or confirmation mail lands
@@ -20,7 +21,7 @@ func ExampleNewDirMailer() {
 	}
 	defer os.RemoveAll(dir)
 
-	m, err := restauth.NewDirMailer(dir)
+	m, err := mail.NewDirMailer(dir)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -45,12 +46,12 @@ func ExampleNewDirMailer() {
 // A typical submission-port configuration: STARTTLS is required (the default policy) and
 // the credentials come from the environment, never from source code.
 func ExampleNewSMTPMailer() {
-	m, err := restauth.NewSMTPMailer(restauth.SMTPConfig{
+	m, err := mail.NewSMTPMailer(mail.SMTPConfig{
 		Host:     "smtp.example.com",
 		Port:     587,
 		Username: "inventree@example.com",
 		Password: os.Getenv("SMTP_PASSWORD"),
-		TLS:      restauth.SMTPStartTLS,
+		TLS:      mail.StartTLS,
 		Timeout:  20 * time.Second,
 		From:     "InvenTree <noreply@example.com>",
 	})
@@ -59,4 +60,16 @@ func ExampleNewSMTPMailer() {
 	}
 	// Pass m as Config.Mailer to restauth.New.
 	_ = m
+}
+
+// An SMTPConfig can be logged or printed without leaking the password.
+func ExampleSMTPConfig_String() {
+	cfg := mail.SMTPConfig{
+		Host:     "smtp.example.com",
+		Username: "inventree@example.com",
+		Password: "correct-horse-battery-staple",
+		From:     "noreply@example.com",
+	}
+	fmt.Println(cfg)
+	// Output: SMTPConfig{Host:smtp.example.com Port:0 Username:inventree@example.com Password:[redacted] TLS:starttls Timeout:0s From:noreply@example.com HELO:}
 }

@@ -1,4 +1,4 @@
-package restauth
+package mail
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,39 +15,41 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 	gomailsmtp "github.com/wneessen/go-mail/smtp"
+
+	"github.com/restauth/restauth"
 )
 
-// SMTPTLSPolicy says how an SMTPMailer protects the connection to its server.
-type SMTPTLSPolicy int
+// TLSPolicy says how an SMTPMailer protects the connection to its server.
+type TLSPolicy int
 
 const (
-	// SMTPStartTLS upgrades the connection with STARTTLS and fails if the server does not
+	// StartTLS upgrades the connection with STARTTLS and fails if the server does not
 	// offer it. The zero value and the default; default port 587.
-	SMTPStartTLS SMTPTLSPolicy = iota
-	// SMTPStartTLSOpportunistic uses STARTTLS when the server offers it and continues in
+	StartTLS TLSPolicy = iota
+	// StartTLSOpportunistic uses STARTTLS when the server offers it and continues in
 	// plain text otherwise. Credentials are still never sent in plain text except to a
 	// loopback host. Default port 587.
-	SMTPStartTLSOpportunistic
-	// SMTPImplicitTLS speaks TLS from the first byte ("SMTPS"). Default port 465.
-	SMTPImplicitTLS
-	// SMTPNoTLS never encrypts; meant for a development server on the loopback interface
+	StartTLSOpportunistic
+	// ImplicitTLS speaks TLS from the first byte ("SMTPS"). Default port 465.
+	ImplicitTLS
+	// NoTLS never encrypts; meant for a development server on the loopback interface
 	// (MailHog, Mailpit, …). Default port 25.
-	SMTPNoTLS
+	NoTLS
 )
 
 // String returns the policy's name, for logs and error messages.
-func (p SMTPTLSPolicy) String() string {
+func (p TLSPolicy) String() string {
 	switch p {
-	case SMTPStartTLS:
+	case StartTLS:
 		return "starttls"
-	case SMTPStartTLSOpportunistic:
+	case StartTLSOpportunistic:
 		return "starttls-opportunistic"
-	case SMTPImplicitTLS:
+	case ImplicitTLS:
 		return "implicit-tls"
-	case SMTPNoTLS:
+	case NoTLS:
 		return "none"
 	}
-	return "SMTPTLSPolicy(" + strconv.Itoa(int(p)) + ")"
+	return "TLSPolicy(" + strconv.Itoa(int(p)) + ")"
 }
 
 // SMTPConfig configures an SMTPMailer. Host and From are required.
@@ -55,13 +57,13 @@ type SMTPConfig struct {
 	// Host is the server's host name or IP address, without port. It is also the name the
 	// server's TLS certificate must be valid for, unless TLSConfig.ServerName says otherwise.
 	Host string
-	// Port defaults to 465 for SMTPImplicitTLS, 25 for SMTPNoTLS and 587 otherwise.
+	// Port defaults to 465 for ImplicitTLS, 25 for NoTLS and 587 otherwise.
 	Port int
 	// Username and Password enable SMTP AUTH (PLAIN, or LOGIN when the server offers only
 	// that). Credentials are only ever sent over TLS or to a loopback host.
 	Username, Password string
-	// TLS is the transport security policy. Default SMTPStartTLS.
-	TLS SMTPTLSPolicy
+	// TLS is the transport security policy. Default StartTLS.
+	TLS TLSPolicy
 	// Timeout bounds one whole Send: connecting, TLS, authentication and data transfer.
 	// Default 30 seconds. The context passed to Send can shorten it further.
 	Timeout time.Duration
@@ -105,9 +107,9 @@ type SMTPMailer struct {
 	port      int
 	username  string
 	password  string
-	policy    SMTPTLSPolicy
+	policy    TLSPolicy
 	timeout   time.Duration
-	from      *mail.Address
+	from      *netmail.Address
 	helo      string
 	tlsConfig *tls.Config
 
@@ -115,6 +117,8 @@ type SMTPMailer struct {
 	// used for TLS and authentication checks. Tests use it to impersonate a remote server.
 	dialAddr string
 }
+
+var _ restauth.Mailer = (*SMTPMailer)(nil)
 
 // String describes the mailer without its password.
 func (m *SMTPMailer) String() string {
@@ -126,21 +130,21 @@ func (m *SMTPMailer) GoString() string { return m.String() }
 
 // NewSMTPMailer validates cfg, applies defaults and returns a mailer. It does not connect:
 // a mail server that is down at start-up must not keep the application from starting.
-// Every error wraps ErrConfig.
+// Every error wraps restauth.ErrConfig.
 func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 	host := strings.TrimSpace(cfg.Host)
 	if host == "" {
-		return nil, fmt.Errorf("%w: SMTP Host is required", ErrConfig)
+		return nil, fmt.Errorf("%w: SMTP Host is required", restauth.ErrConfig)
 	}
 	if strings.ContainsAny(host, " \t\r\n/") || strings.HasPrefix(host, "unix:") {
-		return nil, fmt.Errorf("%w: SMTP Host %q is not a host name", ErrConfig, host)
+		return nil, fmt.Errorf("%w: SMTP Host %q is not a host name", restauth.ErrConfig, host)
 	}
 	if cfg.From == "" {
-		return nil, fmt.Errorf("%w: SMTP From is required", ErrConfig)
+		return nil, fmt.Errorf("%w: SMTP From is required", restauth.ErrConfig)
 	}
-	from, err := mail.ParseAddress(cfg.From)
+	from, err := netmail.ParseAddress(cfg.From)
 	if err != nil {
-		return nil, fmt.Errorf("%w: SMTP From %q is not an e-mail address: %v", ErrConfig, cfg.From, err)
+		return nil, fmt.Errorf("%w: SMTP From %q is not an e-mail address: %v", restauth.ErrConfig, cfg.From, err)
 	}
 	m := &SMTPMailer{
 		host:     host,
@@ -153,29 +157,31 @@ func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 		helo:     cfg.HELO,
 	}
 	switch m.policy {
-	case SMTPStartTLS, SMTPStartTLSOpportunistic:
+	case StartTLS, StartTLSOpportunistic:
 		defaultInt(&m.port, 587)
-	case SMTPImplicitTLS:
+	case ImplicitTLS:
 		defaultInt(&m.port, 465)
-	case SMTPNoTLS:
+	case NoTLS:
 		defaultInt(&m.port, 25)
 		// Fail now rather than at the first password reset: go-mail refuses to send
 		// credentials in plain text to anything but a loopback host.
 		if m.username != "" && !isLoopbackHost(host) {
-			return nil, fmt.Errorf("%w: SMTP credentials need TLS unless Host is a loopback address", ErrConfig)
+			return nil, fmt.Errorf("%w: SMTP credentials need TLS unless Host is a loopback address", restauth.ErrConfig)
 		}
 	default:
-		return nil, fmt.Errorf("%w: unknown SMTP TLS policy %d", ErrConfig, int(m.policy))
+		return nil, fmt.Errorf("%w: unknown SMTP TLS policy %d", restauth.ErrConfig, int(m.policy))
 	}
 	if m.port < 1 || m.port > 65535 {
-		return nil, fmt.Errorf("%w: SMTP Port %d out of range", ErrConfig, m.port)
+		return nil, fmt.Errorf("%w: SMTP Port %d out of range", restauth.ErrConfig, m.port)
 	}
 	if m.timeout < 0 {
-		return nil, fmt.Errorf("%w: SMTP Timeout must not be negative", ErrConfig)
+		return nil, fmt.Errorf("%w: SMTP Timeout must not be negative", restauth.ErrConfig)
 	}
-	defaultDuration(&m.timeout, 30*time.Second)
+	if m.timeout == 0 {
+		m.timeout = 30 * time.Second
+	}
 	if strings.ContainsAny(m.helo, " \t\r\n") {
-		return nil, fmt.Errorf("%w: SMTP HELO %q must be a single word", ErrConfig, m.helo)
+		return nil, fmt.Errorf("%w: SMTP HELO %q must be a single word", restauth.ErrConfig, m.helo)
 	}
 	if cfg.TLSConfig != nil {
 		m.tlsConfig = cfg.TLSConfig.Clone()
@@ -210,7 +216,7 @@ func (m *SMTPMailer) addr() string { return net.JoinHostPort(m.host, strconv.Ito
 // Send delivers msg over a new connection. It returns when the server has accepted the
 // message, or with an error once ctx is done or the configured Timeout has passed,
 // whichever comes first. Errors never include the password or the message body.
-func (m *SMTPMailer) Send(ctx context.Context, msg *Message) error {
+func (m *SMTPMailer) Send(ctx context.Context, msg *restauth.Message) error {
 	gm, err := newGoMailMsg(m.from, msg, time.Now())
 	if err != nil {
 		return err
@@ -233,12 +239,12 @@ func (m *SMTPMailer) Send(ctx context.Context, msg *Message) error {
 	// WithTLSPolicy, not WithTLSPortPolicy: the latter rewrites port 25 to 587 and adds a
 	// plain-text fallback port, and the port has been chosen already.
 	switch m.policy {
-	case SMTPStartTLS:
+	case StartTLS:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
-	case SMTPStartTLSOpportunistic:
+	case StartTLSOpportunistic:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	default:
-		// SMTPNoTLS, and SMTPImplicitTLS, whose handshake the dialer does before go-mail
+		// NoTLS, and ImplicitTLS, whose handshake the dialer does before go-mail
 		// sees the connection: STARTTLS on top of it would be refused.
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	}
@@ -277,7 +283,7 @@ func (m *SMTPMailer) dialer(sendCtx context.Context) gomail.DialContextFunc {
 		// The deferred cancel in Send fires this after a successful delivery too; the
 		// connection is closed already by then and the second Close is harmless.
 		context.AfterFunc(sendCtx, func() { _ = conn.Close() })
-		if m.policy != SMTPImplicitTLS {
+		if m.policy != ImplicitTLS {
 			return conn, nil
 		}
 		// Returned as *tls.Conn, which go-mail's SMTP client recognises as encrypted and
