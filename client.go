@@ -3,6 +3,8 @@ package restauth
 import (
 	"context"
 	"net/netip"
+
+	"github.com/restauth/restauth/internal/clientip"
 )
 
 // Client is the other end of a request, as the operations see it: per-address rate
@@ -45,8 +47,8 @@ func clientAddr(ctx context.Context) string {
 	if !ok || c.Addr == "" {
 		return ""
 	}
-	if ip, ok := parseIP(c.Addr); ok {
-		return limitAddr(ip)
+	if addr, ok := clientip.Normalize(c.Addr); ok {
+		return addr
 	}
 	if p, err := netip.ParsePrefix(c.Addr); err == nil {
 		return p.Masked().String() // already grouped, e.g. by the HTTP layer

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/restauth/restauth/internal/djsign"
+	"github.com/restauth/restauth/internal/form"
 )
 
 // This file serves the e-mail address routes (InvenTree's views over allauth's
@@ -210,7 +213,7 @@ func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*Em
 // *ConflictError (Field "email"), and the HTTP route still answers 200, as the reference
 // does.
 func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, error) {
-	id, err := parseConfirmationKey(s.cfg.Secret, key, s.cfg.EmailConfirmationExpiry, s.now())
+	id, err := djsign.ParseConfirmationKey(s.cfg.Secret, key, s.cfg.EmailConfirmationExpiry, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("restauth: confirmation key refused (%w): %w", err, ErrNotFound)
 	}
@@ -286,7 +289,7 @@ func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAd
 // allauth's HMAC key (a signed address id, valid Config.EmailConfirmationExpiry), put into
 // Config.EmailConfirmPath after SiteURL; neither it nor the link is ever logged.
 func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
-	key := makeConfirmationKey(s.cfg.Secret, addr.ID, s.now())
+	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, s.now())
 	link := s.siteLink(s.cfg.EmailConfirmPath, map[string]string{"key": key})
 	return s.sendMail(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }
@@ -484,7 +487,7 @@ func (s *Service) checkOwnUserField(ctx context.Context, f *formData, caller *Us
 	kind := "str"
 	if f.json != nil {
 		raw := bytes.TrimSpace(f.json[field])
-		kind = jsonKind(raw)
+		kind = form.JSONKind(raw)
 		if len(raw) > 0 && raw[0] == '{' {
 			kind = "dict"
 		}

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/restauth/restauth/internal/otp"
+	"github.com/restauth/restauth/internal/seal"
 )
 
 // MFA messages. The reference has no MFA API, so these are restauth's own.
@@ -40,11 +43,11 @@ type TOTPStatus struct {
 // sealTOTPSecret binds the sealed secret to its user, so a row copied to another user in
 // the database does not open.
 func (s *Service) sealTOTPSecret(userID int64, key []byte) []byte {
-	return sealBytes(purposeAEAD(s.cfg.Secret, totpPurpose), key, strconv.AppendInt(nil, userID, 10))
+	return seal.Seal(seal.AEAD(s.cfg.Secret, totpPurpose), key, strconv.AppendInt(nil, userID, 10))
 }
 
 func (s *Service) openTOTPSecret(d *TOTPDevice) ([]byte, error) {
-	key, err := openBytes(purposeAEAD(s.cfg.Secret, totpPurpose), d.SealedSecret, strconv.AppendInt(nil, d.UserID, 10))
+	key, err := seal.Open(seal.AEAD(s.cfg.Secret, totpPurpose), d.SealedSecret, strconv.AppendInt(nil, d.UserID, 10))
 	if err != nil {
 		// A changed Config.Secret, or a tampered row.
 		return nil, errors.New("restauth: TOTP secret does not open under the configured Secret")
@@ -79,7 +82,7 @@ func (s *Service) TOTPStatus(ctx context.Context, u *User) (*TOTPStatus, error) 
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	key := newTOTPSecret()
+	key := otp.NewSecret()
 	err = s.store.CreateTOTPDevice(ctx, &TOTPDevice{UserID: u.ID, SealedSecret: s.sealTOTPSecret(u.ID, key), Created: s.now().UTC()})
 	switch {
 	case errors.Is(err, ErrConflict):
@@ -92,7 +95,7 @@ func (s *Service) TOTPStatus(ctx context.Context, u *User) (*TOTPStatus, error) 
 }
 
 func (s *Service) pendingStatus(u *User, key []byte) *TOTPStatus {
-	return &TOTPStatus{Secret: base32NoPad.EncodeToString(key), URL: otpauthURL(s.mfaIssuer(), u.Username, key)}
+	return &TOTPStatus{Secret: otp.SecretEncoding.EncodeToString(key), URL: otp.URL(s.mfaIssuer(), u.Username, key)}
 }
 
 // mfaIssuer names the site in authenticator apps. A colon would end the label's issuer
@@ -154,7 +157,7 @@ func (s *Service) useTOTPCode(ctx context.Context, d *TOTPDevice, code string, c
 	if err != nil {
 		return false, err
 	}
-	step, ok := totpMatch(key, code, s.now())
+	step, ok := otp.Match(key, code, s.now())
 	if !ok {
 		return false, nil
 	}
@@ -289,7 +292,7 @@ func (s *Service) countMFAAttempt(ctx context.Context, userID int64) error {
 }
 
 func isTOTPCode(code string) bool {
-	if len(code) != totpDigits {
+	if len(code) != otp.Digits {
 		return false
 	}
 	for i := range len(code) {

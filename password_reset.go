@@ -6,11 +6,12 @@ import (
 	"net/http"
 
 	"github.com/restauth/restauth/internal/validate"
+	"github.com/restauth/restauth/internal/resettoken"
 )
 
 // This file serves dj-rest-auth's PasswordResetView and PasswordResetConfirmView with
 // allauth's reset form behind them: the reset link carries the user's pk in base36 and a
-// stateless PasswordResetTokenGenerator token (resettoken.go), and is built from
+// stateless PasswordResetTokenGenerator token (internal/resettoken), and is built from
 // Config.SiteURL and Config.PasswordResetPath only.
 
 // Messages of the password reset routes, word for word as the reference sends them.
@@ -23,8 +24,16 @@ const (
 )
 
 // resetTokens returns the token generator for the configured secret and timeout.
-func (s *Service) resetTokens() resetTokens {
-	return resetTokens{secret: s.cfg.Secret, timeout: s.cfg.PasswordResetTimeout}
+func (s *Service) resetTokens() resettoken.Generator {
+	return resettoken.Generator{Secret: s.cfg.Secret, Timeout: s.cfg.PasswordResetTimeout}
+}
+
+// resetTokenUser is what of u a reset token hashes (nil for nil, which no token matches).
+func resetTokenUser(u *User) *resettoken.User {
+	if u == nil {
+		return nil
+	}
+	return &resettoken.User{ID: u.ID, PasswordHash: u.PasswordHash, LastLogin: u.LastLogin, Email: u.Email}
 }
 
 // emailList returns the addresses of the user's EmailAddress records, which allauth's
@@ -72,8 +81,8 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	}
 	tokens := s.resetTokens()
 	for _, c := range users {
-		token := tokens.make(c.user, c.emails, s.now())
-		link := s.siteLink(s.cfg.PasswordResetPath, map[string]string{"uid": encodeBase36(c.user.ID), "token": token})
+		token := tokens.Make(resetTokenUser(c.user), c.emails, s.now())
+		link := s.siteLink(s.cfg.PasswordResetPath, map[string]string{"uid": resettoken.EncodeBase36(c.user.ID), "token": token})
 		s.sendMail(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
 	}
 	return nil
@@ -162,7 +171,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetCon
 	if err != nil {
 		return nil, err
 	}
-	if !s.resetTokens().check(u, emails, req.Token, s.now()) {
+	if !s.resetTokens().Check(resetTokenUser(u), emails, req.Token, s.now()) {
 		return nil, fieldError("token", msgInvalidValue)
 	}
 	updated, err := s.setPassword(ctx, u, req.New1, req.New2)
@@ -176,7 +185,7 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetCon
 
 // resetUser loads the user a reset link's uid names.
 func (s *Service) resetUser(ctx context.Context, uid string) (*User, error) {
-	id, err := decodeBase36(uid)
+	id, err := resettoken.DecodeBase36(uid)
 	if err != nil { // also more than 13 characters, as Django's base36_to_int
 		return nil, fieldError("uid", msgInvalidValue)
 	}

@@ -4,15 +4,16 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"hash/maphash"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/restauth/restauth/internal/clientip"
+	"github.com/restauth/restauth/internal/djsign"
 	"github.com/restauth/restauth/internal/fold"
+	"github.com/restauth/restauth/internal/memlimit"
 )
 
 // Limiter counts events per key in a window. Implementations must be safe for concurrent
@@ -178,7 +179,7 @@ func (rl RateLimits) validate() error {
 // reversed by hashing a list of known addresses; every instance sharing the secret
 // derives the same key.
 func rateKeyHash(secret []byte, kind, value string) string {
-	mac := saltedHMAC("restauth.ratelimit."+kind, secret, fold.String(value))
+	mac := djsign.SaltedHMAC("restauth.ratelimit."+kind, secret, fold.String(value))
 	return kind + ":" + hex.EncodeToString(mac[:16])
 }
 
@@ -208,103 +209,17 @@ func throttleSeconds(retryAfter time.Duration) int {
 	return int(max(s, 1))
 }
 
-// clientIP returns the address to rate-limit r's client by.
-//
-// It is the IP of r.RemoteAddr unless that peer lies in trustedProxies; then it is the
-// rightmost X-Forwarded-For entry (over all X-Forwarded-For lines, in order) that is not
-// itself a trusted proxy. X-Forwarded-For is never read when the peer is not a trusted
-// proxy, so a client cannot choose its own key. If every entry is a trusted proxy, the
-// leftmost of them is used; an entry that is not an IP stops the walk at the last trusted
-// hop before it, so a malformed chain is limited by the proxy rather than by a value an
-// attacker chose. The Forwarded header (RFC 7239) is not read.
-//
-// IPv4 addresses (and IPv4-mapped IPv6 addresses) are returned as such, e.g.
-// "192.0.2.1". IPv6 addresses are grouped by their /64 prefix, e.g. "2001:db8:1:2::/64",
-// because a single host commonly holds a whole /64 and could otherwise evade a per-IP
-// limit by rotating addresses. A RemoteAddr that is not an IP (e.g. a Unix socket) gives
-// "", which callers should still use as a key: all such clients then share one limit.
+// clientIP returns the address to rate-limit r's client by: internal/clientip's Address
+// of r.RemoteAddr and the X-Forwarded-For lines, which are read only when the peer lies in
+// trustedProxies. IPv6 clients are grouped by their /64.
 func clientIP(r *http.Request, trustedProxies []netip.Prefix) string {
-	peer, ok := parseIP(r.RemoteAddr)
-	if !ok {
-		return ""
-	}
-	if !ipTrusted(peer, trustedProxies) {
-		return limitAddr(peer)
-	}
-	addr := peer
-	lines := r.Header.Values("X-Forwarded-For")
-	for i := len(lines) - 1; i >= 0; i-- {
-		rest := lines[i]
-		for {
-			entry := rest
-			cut := strings.LastIndexByte(rest, ',')
-			if cut >= 0 {
-				entry, rest = rest[cut+1:], rest[:cut]
-			}
-			ip, ok := parseIP(strings.TrimSpace(entry))
-			if !ok {
-				return limitAddr(addr)
-			}
-			if !ipTrusted(ip, trustedProxies) {
-				return limitAddr(ip)
-			}
-			addr = ip
-			if cut < 0 {
-				break
-			}
-		}
-	}
-	return limitAddr(addr)
+	return clientip.Address(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trustedProxies)
 }
 
-// parseIP parses "ip", "ip:port", "[ipv6]" or "[ipv6]:port", dropping any zone and
-// unmapping IPv4-mapped IPv6 addresses.
-func parseIP(s string) (netip.Addr, bool) {
-	var a netip.Addr
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		a = ap.Addr()
-	} else {
-		if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
-			s = s[1 : len(s)-1]
-		}
-		var perr error
-		if a, perr = netip.ParseAddr(s); perr != nil {
-			return netip.Addr{}, false
-		}
-	}
-	return a.Unmap().WithZone(""), true
-}
-
-func ipTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
-	for _, p := range trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// limitAddr is the string clientIP returns for ip: IPv4 as is, IPv6 as its /64.
-func limitAddr(ip netip.Addr) string {
-	if ip.Is4() {
-		return ip.String()
-	}
-	return netip.PrefixFrom(ip, 64).Masked().String()
-}
-
-// Memory limiter defaults.
-const (
-	// DefaultMemoryLimiterMaxKeys bounds the (rule, key) pairs a memory limiter tracks.
-	// At the limit, tracking a new key evicts the least recently used one. An entry costs
-	// roughly 150 bytes plus its key and 8 bytes per recorded event.
-	DefaultMemoryLimiterMaxKeys = 100_000
-	memoryShards                = 32
-	// memorySweepEvery is how often (by the limiter's clock) a shard drops all expired
-	// entries, on the first call that reaches it after the interval.
-	memorySweepEvery = time.Minute
-	// memoryTailTrim is how many expired least-recently-used entries each call drops.
-	memoryTailTrim = 2
-)
+// DefaultMemoryLimiterMaxKeys bounds the (rule, key) pairs a memory limiter tracks. At the
+// limit, tracking a new key evicts the least recently used one. An entry costs roughly
+// 150 bytes plus its key and 8 bytes per recorded event.
+const DefaultMemoryLimiterMaxKeys = memlimit.DefaultMaxKeys
 
 // MemoryLimiterOption configures NewMemoryLimiter.
 type MemoryLimiterOption func(*memoryLimiter)
@@ -314,204 +229,47 @@ type MemoryLimiterOption func(*memoryLimiter)
 // evicted, forgetting its events: a bound on memory that, under a flood of distinct keys,
 // fails open rather than refusing everyone.
 func WithMemoryMaxKeys(n int) MemoryLimiterOption {
-	return func(l *memoryLimiter) { l.maxPerShard = max(n/memoryShards, 1) }
+	return func(l *memoryLimiter) { l.maxKeys = n }
 }
 
 // NewMemoryLimiter returns a Limiter that keeps a sliding-window log per key in memory,
 // as allauth does in its cache: an event is allowed while fewer than Limit events were
 // recorded in the last Window, and retryAfter is when the oldest one that matters leaves
-// the window. now is the clock (nil means time.Now).
+// the window. now is the clock (nil means time.Now). It also implements LimitRefunder.
 //
 // Memory is bounded: each call drops a few expired least-recently-used entries, each
 // shard drops all expired entries once a minute, and at most WithMemoryMaxKeys entries
 // are kept, so spraying keys cannot grow it without bound. It counts for one process
 // only; instances behind a load balancer need a shared Limiter such as redislimit.
 func NewMemoryLimiter(now func() time.Time, opts ...MemoryLimiterOption) Limiter {
-	if now == nil {
-		now = time.Now
-	}
-	l := &memoryLimiter{now: now, epoch: now(), seed: maphash.MakeSeed(), maxPerShard: DefaultMemoryLimiterMaxKeys / memoryShards}
+	l := &memoryLimiter{maxKeys: DefaultMemoryLimiterMaxKeys}
 	for _, o := range opts {
 		o(l)
 	}
-	for i := range l.shards {
-		l.shards[i].m = make(map[memKey]*memEntry)
-	}
+	l.l = memlimit.New(now, l.maxKeys)
 	return l
 }
 
+// memoryLimiter adapts internal/memlimit to Limiter and LimitRefunder; it never fails.
 type memoryLimiter struct {
-	now         func() time.Time
-	epoch       time.Time // times are kept as offsets from it (monotonic with time.Now)
-	seed        maphash.Seed
-	maxPerShard int
-	shards      [memoryShards]memShard
+	maxKeys int
+	l       *memlimit.Limiter
 }
-
-type memKey struct{ rule, key string }
-
-// memEntry is the event log of one (rule, key), linked into its shard's LRU list.
-type memEntry struct {
-	k          memKey
-	hits       []time.Duration // offsets from epoch, oldest first
-	window     time.Duration   // the rule's window at the last call
-	prev, next *memEntry
-}
-
-// expired reports whether every recorded event has left the window.
-func (e *memEntry) expired(now time.Duration) bool {
-	return len(e.hits) == 0 || e.hits[len(e.hits)-1]+e.window <= now
-}
-
-// prune drops the events that have left the window.
-// room forgets events that left the window and reports whether one more fits under rule,
-// or else how long until it does.
-func (e *memEntry) room(now time.Duration, rule RateRule) (bool, time.Duration) {
-	e.window = rule.Window
-	e.prune(now)
-	if len(e.hits) < rule.Limit {
-		return true, 0
-	}
-	// The next event is allowed once all but Limit-1 of the recorded ones have left.
-	retry := e.hits[len(e.hits)-rule.Limit] + rule.Window - now
-	return false, min(max(retry, time.Nanosecond), rule.Window)
-}
-
-func (e *memEntry) prune(now time.Duration) {
-	n := 0
-	for n < len(e.hits) && e.hits[n]+e.window <= now {
-		n++
-	}
-	if n > 0 {
-		e.hits = e.hits[:copy(e.hits, e.hits[n:])]
-	}
-}
-
-type memShard struct {
-	mu sync.Mutex
-	m  map[memKey]*memEntry
-	// head is the most recently used entry, tail the least.
-	head, tail *memEntry
-	lastSweep  time.Duration
-	_          [64]byte // keeps shards' hot fields off each other's cache lines
-}
-
-func (s *memShard) pushFront(e *memEntry) {
-	e.prev, e.next = nil, s.head
-	if s.head != nil {
-		s.head.prev = e
-	} else {
-		s.tail = e
-	}
-	s.head = e
-}
-
-func (s *memShard) unlink(e *memEntry) {
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		s.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		s.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
-}
-
-func (s *memShard) remove(e *memEntry) {
-	s.unlink(e)
-	delete(s.m, e.k)
-}
-
-// maintain drops a few expired entries from the LRU end and, once per memorySweepEvery,
-// every expired entry.
-func (s *memShard) maintain(now time.Duration) {
-	if now-s.lastSweep >= memorySweepEvery {
-		s.lastSweep = now
-		for e := s.tail; e != nil; {
-			prev := e.prev
-			if e.expired(now) {
-				s.remove(e)
-			}
-			e = prev
-		}
-		return
-	}
-	for i := 0; i < memoryTailTrim && s.tail != nil && s.tail.expired(now); i++ {
-		s.remove(s.tail)
-	}
-}
-
-func (l *memoryLimiter) shard(k memKey) *memShard {
-	h := maphash.String(l.seed, k.rule) ^ maphash.String(l.seed, k.key)*0x9E3779B97F4A7C15
-	return &l.shards[h%memoryShards]
-}
-
-func (l *memoryLimiter) clock() time.Duration { return l.now().Sub(l.epoch) }
 
 // Allow implements Limiter.
-func (l *memoryLimiter) Allow(_ context.Context, key string, rule RateRule) (bool, time.Duration, error) {
-	if !rule.Enabled() {
-		return true, 0, nil
-	}
-	k := memKey{rule.Name, key}
-	s := l.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := l.clock()
-	s.maintain(now)
-	e := s.m[k]
-	if e == nil {
-		if len(s.m) >= l.maxPerShard {
-			s.remove(s.tail)
-		}
-		e = &memEntry{k: k, hits: make([]time.Duration, 0, min(rule.Limit, 4))}
-		s.m[k] = e
-	} else {
-		s.unlink(e)
-	}
-	s.pushFront(e)
-	ok, retry := e.room(now, rule)
-	if ok {
-		e.hits = append(e.hits, now)
-	}
+func (m *memoryLimiter) Allow(_ context.Context, key string, rule RateRule) (bool, time.Duration, error) {
+	ok, retry := m.l.Allow(key, memlimit.Rule(rule))
 	return ok, retry, nil
 }
 
 // Refund implements LimitRefunder.
-func (l *memoryLimiter) Refund(_ context.Context, key string, rule RateRule) error {
-	k := memKey{rule.Name, key}
-	s := l.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.m[k]; e != nil && len(e.hits) > 0 {
-		e.hits = e.hits[:len(e.hits)-1]
-	}
+func (m *memoryLimiter) Refund(_ context.Context, key string, rule RateRule) error {
+	m.l.Refund(key, rule.Name)
 	return nil
 }
 
 // Reset implements Limiter.
-func (l *memoryLimiter) Reset(_ context.Context, key string, rule RateRule) error {
-	k := memKey{rule.Name, key}
-	s := l.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.m[k]; e != nil {
-		s.remove(e)
-	}
+func (m *memoryLimiter) Reset(_ context.Context, key string, rule RateRule) error {
+	m.l.Reset(key, rule.Name)
 	return nil
-}
-
-// len is the number of tracked entries.
-func (l *memoryLimiter) len() int {
-	n := 0
-	for i := range l.shards {
-		s := &l.shards[i]
-		s.mu.Lock()
-		n += len(s.m)
-		s.mu.Unlock()
-	}
-	return n
 }

@@ -2,21 +2,21 @@ package restauth
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
+
+	"github.com/restauth/restauth/internal/djsign"
+	"github.com/restauth/restauth/internal/otp"
 )
 
 // Recovery codes: ten single-use codes of ten base32 characters (50 bits each), shown as
-// "abcde-fghij". Only a keyed HMAC of each is stored, so a copy of the database does not
-// give them away, nor lets them be guessed offline without Config.Secret.
+// "abcde-fghij" (internal/otp makes them). Only a keyed HMAC of each is stored, so a copy
+// of the database does not give them away, nor lets them be guessed offline without
+// Config.Secret.
 const (
-	recoveryCodeCount    = 10
-	recoveryCodeChars    = 10
-	recoveryCodeAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
-	recoveryCodePurpose  = "restauth.mfa.recovery-code"
+	recoveryCodeCount   = 10
+	recoveryCodePurpose = "restauth.mfa.recovery-code"
 )
 
 // RecoveryCodesStatus counts a user's recovery codes.
@@ -25,36 +25,9 @@ type RecoveryCodesStatus struct {
 	Remaining int
 }
 
-func newRecoveryCode() string {
-	var raw [recoveryCodeChars]byte
-	rand.Read(raw[:])
-	var b strings.Builder
-	for i, c := range raw {
-		if i == recoveryCodeChars/2 {
-			b.WriteByte('-')
-		}
-		b.WriteByte(recoveryCodeAlphabet[c&31])
-	}
-	return b.String()
-}
-
-// normalizeRecoveryCode forgives what people do when typing a code: capitals, dashes and
-// spaces.
-func normalizeRecoveryCode(code string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '-' || r == ' ':
-			return -1
-		case r >= 'A' && r <= 'Z':
-			return r + ('a' - 'A')
-		}
-		return r
-	}, code)
-}
-
 // recoveryCodeHash is bound to the user, so equal codes of two users hash differently.
 func (s *Service) recoveryCodeHash(userID int64, code string) [32]byte {
-	return [32]byte(saltedHMAC(recoveryCodePurpose, s.cfg.Secret, strconv.FormatInt(userID, 10)+":"+normalizeRecoveryCode(code)))
+	return [32]byte(djsign.SaltedHMAC(recoveryCodePurpose, s.cfg.Secret, strconv.FormatInt(userID, 10)+":"+otp.NormalizeRecoveryCode(code)))
 }
 
 // newRecoveryCodes replaces the user's recovery codes with fresh ones and returns them.
@@ -62,7 +35,7 @@ func (s *Service) newRecoveryCodes(ctx context.Context, userID int64) ([]string,
 	codes := make([]string, recoveryCodeCount)
 	hashes := make([][32]byte, recoveryCodeCount)
 	for i := range codes {
-		codes[i] = newRecoveryCode()
+		codes[i] = otp.NewRecoveryCode()
 		hashes[i] = s.recoveryCodeHash(userID, codes[i])
 	}
 	if err := s.store.ReplaceRecoveryCodes(ctx, userID, hashes); err != nil {
@@ -73,8 +46,8 @@ func (s *Service) newRecoveryCodes(ctx context.Context, userID int64) ([]string,
 
 // useRecoveryCode consumes one of the user's unused codes.
 func (s *Service) useRecoveryCode(ctx context.Context, userID int64, code string) (bool, error) {
-	normalized := normalizeRecoveryCode(code)
-	if len(normalized) != recoveryCodeChars {
+	normalized := otp.NormalizeRecoveryCode(code)
+	if len(normalized) != otp.RecoveryCodeChars {
 		return false, nil
 	}
 	err := s.store.UseRecoveryCode(ctx, userID, s.recoveryCodeHash(userID, normalized), s.now().UTC())

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/restauth/restauth/internal/validate"
+	"github.com/restauth/restauth/internal/form"
 )
 
 // requestError is a problem with the request as a whole, answered with its status and
@@ -32,120 +31,21 @@ type formData struct {
 	values url.Values
 }
 
-// maxMultipartMemory bounds what a multipart body may hold in memory; the body itself is
-// already bounded by Config.MaxBodyBytes.
-const maxMultipartMemory = 1 << 20
-
-// decodeBody reads r's body according to its Content-Type. An empty body is an empty form,
-// as in DRF.
+// decodeBody reads r's body according to its Content-Type (internal/form), at most
+// Config.MaxBodyBytes. An empty body is an empty form, as in DRF.
 func (s *Service) decodeBody(w http.ResponseWriter, r *http.Request) (*formData, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return nil, &requestError{http.StatusRequestEntityTooLarge, "Request body is too large."}
-		}
-		return nil, &requestError{http.StatusBadRequest, "Could not read the request body."}
-	}
-	ct := r.Header.Get("Content-Type")
-	if len(bytes.TrimSpace(body)) == 0 && !strings.HasPrefix(ct, "multipart/") {
-		return &formData{}, nil
-	}
-	mediaType, params, err := mime.ParseMediaType(ct)
-	if ct == "" || err != nil {
-		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct)}
-	}
+	body, err := form.Decode(w, r, s.cfg.MaxBodyBytes)
+	var bad *form.Error
+	var notObject *form.NotObjectError
 	switch {
-	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
-		return decodeJSONObject(body)
-	case mediaType == "application/x-www-form-urlencoded":
-		if !utf8.Valid(body) {
-			return nil, &requestError{http.StatusBadRequest, "Form parse error - the body is not valid UTF-8."}
-		}
-		values, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, &requestError{http.StatusBadRequest, "Form parse error - " + err.Error()}
-		}
-		return &formData{values: validUTF8(values)}, nil
-	case mediaType == "multipart/form-data":
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.Header.Set("Content-Type", mime.FormatMediaType(mediaType, params))
-		if err := r.ParseMultipartForm(maxMultipartMemory); err != nil {
-			return nil, &requestError{http.StatusBadRequest, "Multipart form parse error - " + err.Error()}
-		}
-		// No route reads files. File parts past maxMultipartMemory went to temporary files,
-		// which net/http removes only for the request it served, not for this copy.
-		_ = r.MultipartForm.RemoveAll()
-		return &formData{values: validUTF8(url.Values(r.MultipartForm.Value))}, nil
-	default:
-		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf("Unsupported media type %q in request.", ct)}
+	case errors.As(err, &bad):
+		return nil, &requestError{bad.Status, bad.Detail}
+	case errors.As(err, &notObject):
+		return nil, fieldError(nonFieldErrors, notObject.Error())
+	case err != nil:
+		return nil, err
 	}
-}
-
-// validUTF8 replaces invalid UTF-8 in form values (percent-encoding can carry any bytes)
-// with U+FFFD, as Django decodes them: no store gets bytes it cannot hold.
-func validUTF8(values url.Values) url.Values {
-	for k, vs := range values {
-		for i, v := range vs {
-			vs[i] = strings.ToValidUTF8(v, "\uFFFD")
-		}
-		if fixed := strings.ToValidUTF8(k, "\uFFFD"); fixed != k {
-			delete(values, k)
-			values[fixed] = append(values[fixed], vs...)
-		}
-	}
-	return values
-}
-
-// decodeJSONObject parses a JSON body. Anything but an object is refused the way DRF
-// refuses it; when a key repeats, the last value wins, as in Python's json module.
-func decodeJSONObject(body []byte) (*formData, error) {
-	if !utf8.Valid(body) {
-		return nil, &requestError{http.StatusBadRequest, "JSON parse error - the body is not valid UTF-8."}
-	}
-	var raw json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, &requestError{http.StatusBadRequest, "JSON parse error - " + jsonErrorText(err)}
-	}
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, fieldError(nonFieldErrors, "Invalid data. Expected a dictionary, but got "+jsonKind(trimmed)+".")
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &obj); err != nil {
-		return nil, &requestError{http.StatusBadRequest, "JSON parse error - " + jsonErrorText(err)}
-	}
-	return &formData{json: obj}, nil
-}
-
-func jsonErrorText(err error) string {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		return fmt.Sprintf("%s (char %d)", syn.Error(), syn.Offset)
-	}
-	return err.Error()
-}
-
-// jsonKind names a JSON value's type the way DRF names the Python type it became.
-func jsonKind(v []byte) string {
-	if len(v) == 0 {
-		return "NoneType"
-	}
-	switch v[0] {
-	case '[':
-		return "list"
-	case '"':
-		return "str"
-	case 't', 'f':
-		return "bool"
-	case 'n':
-		return "NoneType"
-	default:
-		if bytes.ContainsAny(v, ".eE") {
-			return "float"
-		}
-		return "int"
-	}
+	return &formData{json: body.JSON, values: body.Values}, nil
 }
 
 // charField describes a DRF CharField (or EmailField) as the serializers declare it.

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/restauth/restauth/internal/validate"
+	"github.com/restauth/restauth/internal/oauthflow"
 )
 
 // SocialProvider configures one single-sign-on provider: OpenID Connect when Issuer is
@@ -162,7 +163,7 @@ type socialService struct {
 	trustedOrigins map[string]bool
 	// used remembers consumed flows until they expire, so a replayed state fails even
 	// with the flow cookie.
-	used replayCache
+	used oauthflow.ReplayCache
 	// disconnectLocks serialise disconnects of one user, so two concurrent disconnects
 	// cannot each leave the other as "the remaining login method".
 	disconnectLocks [64]sync.Mutex

@@ -2,22 +2,18 @@ package restauth
 
 import (
 	"cmp"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/restauth/restauth/internal/oauthflow"
 )
 
 // The browser flow (login/, connect/, callback/).
@@ -90,50 +86,8 @@ func socialFail(reason string, err error) *socialFailure {
 	return &socialFailure{reason: reason, err: err}
 }
 
-// socialFlow is what the flow cookie holds.
-type socialFlow struct {
-	Provider string `json:"p"`
-	State    string `json:"s"`
-	Nonce    string `json:"n,omitempty"`
-	Verifier string `json:"v"`
-	Connect  bool   `json:"c,omitempty"`
-	UserID   int64  `json:"u,omitempty"`
-	Next     string `json:"r,omitempty"`
-	Expires  int64  `json:"e"`
-}
-
-// flowCookieName is derived from the state, so concurrent flows have cookies of their own.
-func flowCookieName(state string) string {
-	sum := sha256.Sum256([]byte(state))
-	return "restauth_sso_" + hex.EncodeToString(sum[:8])
-}
-
-// flowPurpose keys the AEAD that seals flow cookies.
-const flowPurpose = "restauth.social-flow-cookie"
-
-func (s *Service) sealFlow(name string, f *socialFlow) (string, error) {
-	plain, err := json.Marshal(f)
-	if err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(sealBytes(purposeAEAD(s.cfg.Secret, flowPurpose), plain, []byte(name))), nil
-}
-
-func (s *Service) openFlow(name, value string) (*socialFlow, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(value)
-	if err != nil {
-		return nil, err
-	}
-	plain, err := openBytes(purposeAEAD(s.cfg.Secret, flowPurpose), raw, []byte(name))
-	if err != nil {
-		return nil, err
-	}
-	var f socialFlow
-	if err := json.Unmarshal(plain, &f); err != nil {
-		return nil, err
-	}
-	return &f, nil
-}
+// socialFlow is what the flow cookie holds (internal/oauthflow seals it).
+type socialFlow = oauthflow.Flow
 
 // flowCookie is the flow cookie with value (empty: deleting it).
 func (s *Service) flowCookie(name, value string) *http.Cookie {
@@ -150,46 +104,6 @@ func (s *Service) flowCookie(name, value string) *http.Cookie {
 		c.MaxAge = -1
 	}
 	return c
-}
-
-// replayCache remembers consumed states until their flows expire.
-type replayCache struct {
-	mu        sync.Mutex
-	seen      map[string]time.Time
-	lastPrune time.Time
-}
-
-// consume records state and reports whether it was new.
-func (c *replayCache) consume(state string, expires, now time.Time) bool {
-	sum := sha256.Sum256([]byte(state))
-	key := string(sum[:])
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.seen == nil {
-		c.seen = make(map[string]time.Time)
-	}
-	if now.Sub(c.lastPrune) > time.Minute || now.Before(c.lastPrune) {
-		for k, exp := range c.seen {
-			if now.After(exp) {
-				delete(c.seen, k)
-			}
-		}
-		c.lastPrune = now
-	}
-	if exp, ok := c.seen[key]; ok && !now.After(exp) {
-		return false
-	}
-	c.seen[key] = expires
-	return true
-}
-
-// socialRandom is n random bytes, base64url without padding.
-func socialRandom(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // safeNext resolves a requested post-login target against SiteURL and keeps it only if it
@@ -342,10 +256,10 @@ func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	var err error
-	if flow.State, err = socialRandom(32); err == nil {
+	if flow.State, err = oauthflow.Random(32); err == nil {
 		flow.Verifier = oauth2.GenerateVerifier()
 		if p.isOIDC() {
-			flow.Nonce, err = socialRandom(32)
+			flow.Nonce, err = oauthflow.Random(32)
 		}
 	}
 	if err != nil {
@@ -353,8 +267,8 @@ func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	flow.Expires = s.now().Add(socialFlowTTL).Unix()
-	name := flowCookieName(flow.State)
-	value, err := s.sealFlow(name, flow)
+	name := oauthflow.CookieName(flow.State)
+	value, err := oauthflow.Seal(s.cfg.Secret, name, flow)
 	if err != nil {
 		s.failRedirect(w, r, p, socialFail(reasonServerError, err))
 		return
@@ -395,14 +309,14 @@ func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, c *call
 	if len(state) > 256 {
 		return "", socialFail(reasonStateMismatch, nil)
 	}
-	name := flowCookieName(state)
+	name := oauthflow.CookieName(state)
 	cookie, err := r.Cookie(name)
 	if err != nil {
 		return "", socialFail(reasonStateMismatch, nil)
 	}
 	// Whatever happens next, this flow is over.
 	http.SetCookie(w, s.flowCookie(name, ""))
-	flow, err := s.openFlow(name, cookie.Value)
+	flow, err := oauthflow.Open(s.cfg.Secret, name, cookie.Value)
 	if err != nil {
 		return "", socialFail(reasonStateMismatch, err)
 	}
@@ -414,7 +328,7 @@ func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, c *call
 	if now.After(expires) {
 		return "", socialFail(reasonFlowExpired, nil)
 	}
-	if !s.social.used.consume(state, expires, now) {
+	if !s.social.used.Consume(state, expires, now) {
 		return "", socialFail(reasonFlowReplayed, nil)
 	}
 	if e := q.Get("error"); e != "" {

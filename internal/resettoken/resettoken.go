@@ -1,4 +1,9 @@
-package restauth
+// Package resettoken reproduces Django 4.2's PasswordResetTokenGenerator as subclassed by
+// django-allauth (EmailAwarePasswordResetTokenGenerator in allauth/account/forms.py),
+// which dj-rest-auth's password reset uses when allauth is installed, and the uid in a
+// reset link: allauth's user_pk_to_url_str, int_to_base36(user.pk). Tokens made by the
+// reference with the same SECRET_KEY are accepted here and the other way round.
+package resettoken
 
 import (
 	"crypto/subtle"
@@ -9,12 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// This file reproduces Django 4.2's PasswordResetTokenGenerator as subclassed by
-// django-allauth (EmailAwarePasswordResetTokenGenerator in allauth/account/forms.py),
-// which dj-rest-auth's password reset uses when allauth is installed. The uid in a
-// reset link is allauth's user_pk_to_url_str: int_to_base36(user.pk).
+	"github.com/restauth/restauth/internal/djsign"
+)
 
 // resetKeySalt is PasswordResetTokenGenerator.key_salt.
 const resetKeySalt = "django.contrib.auth.tokens.PasswordResetTokenGenerator"
@@ -24,29 +26,29 @@ const resetKeySalt = "django.contrib.auth.tokens.PasswordResetTokenGenerator"
 // TIME_ZONE; the reference runs with TIME_ZONE="UTC", so UTC is used here.
 var resetEpoch = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// errBase36 is returned by decodeBase36 for any input it refuses.
-var errBase36 = errors.New("restauth: invalid base36 value")
+// ErrBase36 is returned by DecodeBase36 for any input it refuses.
+var ErrBase36 = errors.New("restauth: invalid base36 value")
 
-// encodeBase36 is django.utils.http.int_to_base36 (lowercase digits, "0" for 0). Django
-// raises ValueError for a negative number; this returns "" instead, which decodeBase36
+// EncodeBase36 is django.utils.http.int_to_base36 (lowercase digits, "0" for 0). Django
+// raises ValueError for a negative number; this returns "" instead, which DecodeBase36
 // refuses, so a negative input can never yield a usable uid or token.
-func encodeBase36(n int64) string {
+func EncodeBase36(n int64) string {
 	if n < 0 {
 		return ""
 	}
 	return strconv.FormatInt(n, 36) // lowercase 0-9a-z, like Django's char_set
 }
 
-// decodeBase36 is django.utils.http.base36_to_int limited to what int_to_base36
+// DecodeBase36 is django.utils.http.base36_to_int limited to what int_to_base36
 // produces: Django refuses more than 13 characters ("to prevent overconsumption of
 // server resources") and then calls int(s, 36), which would also take upper case,
 // surrounding spaces, a sign and "_" separators. Those forms never come out of
 // int_to_base36 and are refused here, as are values beyond int64 (where Django's
 // database lookup fails with OverflowError, answered as an invalid uid). Leading zeros
 // are accepted, as int() does.
-func decodeBase36(s string) (int64, error) {
+func DecodeBase36(s string) (int64, error) {
 	if s == "" || len(s) > 13 {
-		return 0, errBase36
+		return 0, ErrBase36
 	}
 	var n uint64
 	for i := 0; i < len(s); i++ {
@@ -58,23 +60,38 @@ func decodeBase36(s string) (int64, error) {
 		case 'a' <= c && c <= 'z':
 			d = uint64(c-'a') + 10
 		default:
-			return 0, errBase36
+			return 0, ErrBase36
 		}
 		// 13 digits can reach 36^13-1 > 2^64, so check before each step.
 		if n > (math.MaxInt64-d)/36 {
-			return 0, errBase36
+			return 0, ErrBase36
 		}
 		n = n*36 + d
 	}
 	return int64(n), nil
 }
 
-// resetTokens makes and checks password-reset tokens "<ts base36>-<hash>".
-type resetTokens struct {
-	secret []byte
-	// timeout is settings.PASSWORD_RESET_TIMEOUT: a token is refused once more than this
+// Generator makes and checks password-reset tokens "<ts base36>-<hash>". The zero value
+// works (an empty secret, a zero timeout).
+type Generator struct {
+	// Secret is SECRET_KEY.
+	Secret []byte
+	// Timeout is settings.PASSWORD_RESET_TIMEOUT: a token is refused once more than this
 	// many whole seconds have passed since it was made.
-	timeout time.Duration
+	Timeout time.Duration
+}
+
+// User holds the fields of a user the token hashes; a change to any of them (or to the
+// user's addresses) invalidates the tokens made before.
+type User struct {
+	// ID is user.pk.
+	ID int64
+	// PasswordHash is user.password, the encoded hash.
+	PasswordHash string
+	// LastLogin is user.last_login; the zero time stands for a user who never logged in.
+	LastLogin time.Time
+	// Email is user.email (EMAIL_FIELD), "" when the user has none.
+	Email string
 }
 
 // resetSeconds is _num_seconds(dt): int((dt - datetime(2001, 1, 1)).total_seconds()),
@@ -135,33 +152,33 @@ func resetHashValue(u *User, emails []string, timestamp int64) string {
 }
 
 // tokenWithTimestamp is _make_token_with_timestamp(user, timestamp, secret).
-func (r resetTokens) tokenWithTimestamp(u *User, emails []string, timestamp int64) string {
+func (r Generator) tokenWithTimestamp(u *User, emails []string, timestamp int64) string {
 	return r.tokenForHashValue(resetHashValue(u, emails, timestamp), timestamp)
 }
 
 // tokenForHashValue is the rest of _make_token_with_timestamp with algorithm sha256:
 // int_to_base36(timestamp) + "-" + salted_hmac(key_salt, hash_value).hexdigest()[::2]
 // (every second hex digit, "Limit to shorten the URL").
-func (r resetTokens) tokenForHashValue(hashValue string, timestamp int64) string {
-	sum := hex.EncodeToString(saltedHMAC(resetKeySalt, r.secret, hashValue))
+func (r Generator) tokenForHashValue(hashValue string, timestamp int64) string {
+	sum := hex.EncodeToString(djsign.SaltedHMAC(resetKeySalt, r.Secret, hashValue))
 	half := make([]byte, 0, len(sum)/2)
 	for i := 0; i < len(sum); i += 2 {
 		half = append(half, sum[i])
 	}
-	return encodeBase36(timestamp) + "-" + string(half)
+	return EncodeBase36(timestamp) + "-" + string(half)
 }
 
-// make is make_token(user) at now. emails are the user's EmailAddress addresses (any
-// order). A clock before 2001 gives a token check always refuses (Django raises).
-func (r resetTokens) make(u *User, emails []string, now time.Time) string {
+// Make is make_token(user) at now. emails are the user's EmailAddress addresses (any
+// order). A clock before 2001 gives a token Check always refuses (Django raises).
+func (r Generator) Make(u *User, emails []string, now time.Time) string {
 	return r.tokenWithTimestamp(u, emails, resetSeconds(now))
 }
 
-// check is check_token(user, token) at now: the token must be exactly what make would
+// Check is check_token(user, token) at now: the token must be exactly what Make would
 // have produced for its timestamp (compared in constant time) and no older than
 // timeout. Unlike Django before 4.0 it accepts no legacy sha1 token, and unlike Django
 // 4.2 it knows no SECRET_KEY_FALLBACKS.
-func (r resetTokens) check(u *User, emails []string, token string, now time.Time) bool {
+func (r Generator) Check(u *User, emails []string, token string, now time.Time) bool {
 	// `if not (user and token): return False`.
 	if u == nil || token == "" {
 		return false
@@ -171,7 +188,7 @@ func (r resetTokens) check(u *User, emails []string, token string, now time.Time
 	if !ok || strings.Contains(token[len(tsText)+1:], "-") {
 		return false
 	}
-	ts, err := decodeBase36(tsText)
+	ts, err := DecodeBase36(tsText)
 	if err != nil {
 		return false
 	}
@@ -191,7 +208,7 @@ func (r resetTokens) check(u *User, emails []string, token string, now time.Time
 		// i.e. not above any timeout.
 		return true
 	}
-	return age <= timeoutSeconds(r.timeout)
+	return age <= timeoutSeconds(r.Timeout)
 }
 
 // timeoutSeconds is floor(timeout) in seconds: for a whole number of seconds d,

@@ -1,4 +1,4 @@
-package restauth
+package djsign
 
 import (
 	"encoding/base64"
@@ -37,7 +37,7 @@ var djangoSigningVectors = []struct {
 func TestSaltedHMACDjangoVector(t *testing.T) {
 	t.Parallel()
 	// salted_hmac("accountsigner", "NDI:1tHPQ0", SECRET_KEY, algorithm="sha256").hexdigest()
-	got := hex.EncodeToString(saltedHMAC("accountsigner", testSigningSecret, "NDI:1tHPQ0"))
+	got := hex.EncodeToString(SaltedHMAC("accountsigner", testSigningSecret, "NDI:1tHPQ0"))
 	assert.Equal(t, "08128e43d6c3727211dc57edb224866bd0d597eb5ce5db997532cdac6a1923f4", got)
 }
 
@@ -48,20 +48,20 @@ func TestSignValueDjangoVectors(t *testing.T) {
 			t.Parallel()
 			at := time.Unix(tt.unix, 750_000_000)
 			value := jsonInt(tt.obj)
-			assert.Equal(t, tt.key, signValue(testSigningSecret, tt.salt, value, at))
+			assert.Equal(t, tt.key, Sign(testSigningSecret, tt.salt, value, at))
 
-			got, err := unsignValue(testSigningSecret, tt.salt, tt.key, 72*time.Hour, at)
+			got, err := Unsign(testSigningSecret, tt.salt, tt.key, 72*time.Hour, at)
 			require.NoError(t, err)
 			assert.Equal(t, value, got)
 
 			if tt.salt == confirmationSalt {
-				assert.Equal(t, tt.key, makeConfirmationKey(testSigningSecret, tt.obj, at))
-				id, err := parseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
+				assert.Equal(t, tt.key, MakeConfirmationKey(testSigningSecret, tt.obj, at))
+				id, err := ParseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
 				require.NoError(t, err)
 				assert.Equal(t, tt.obj, id)
 			} else {
-				_, err := parseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
-				assert.ErrorIs(t, err, errBadSignature, "signed with another salt")
+				_, err := ParseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
+				assert.ErrorIs(t, err, ErrBadSignature, "signed with another salt")
 			}
 		})
 	}
@@ -76,7 +76,7 @@ func TestUnsignValueExpiry(t *testing.T) {
 	// patched time.time (a key signed at 1732980600.5): valid at +0, +259200 and -5
 	// seconds; SignatureExpired at +259200.000001, +259200.5 and +259201.
 	const signedAt = 1732980600
-	key := makeConfirmationKey(testSigningSecret, 42, time.Unix(signedAt, 500_000_000))
+	key := MakeConfirmationKey(testSigningSecret, 42, time.Unix(signedAt, 500_000_000))
 	require.Equal(t, "NDI:1tHPQ0:CBKOQ9bDcnIR3FftsiSGa9DVl-tc5duZdTLNrGoZI_Q", key)
 	const maxAge = 259200 * time.Second
 	at := func(sec int64, frac time.Duration) time.Time { return time.Unix(signedAt+sec, 0).Add(frac) }
@@ -103,10 +103,10 @@ func TestUnsignValueExpiry(t *testing.T) {
 		{"latest clock", maxAge, time.Unix(math.MaxInt64-62135596800, 999999999), true},
 	}
 	for _, tt := range tests {
-		id, err := parseConfirmationKey(testSigningSecret, key, tt.maxAge, tt.now)
+		id, err := ParseConfirmationKey(testSigningSecret, key, tt.maxAge, tt.now)
 		if tt.expired {
-			assert.ErrorIs(t, err, errSignatureExpired, tt.name)
-			assert.NotErrorIs(t, err, errBadSignature, tt.name)
+			assert.ErrorIs(t, err, ErrSignatureExpired, tt.name)
+			assert.NotErrorIs(t, err, ErrBadSignature, tt.name)
 		} else {
 			require.NoError(t, err, tt.name)
 			assert.Equal(t, int64(42), id, tt.name)
@@ -134,7 +134,7 @@ func TestUnsignValueErrors(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1732980600, 0)
 	const maxAge = 72 * time.Hour
-	good := makeConfirmationKey(testSigningSecret, 42, now)
+	good := MakeConfirmationKey(testSigningSecret, 42, now)
 	require.Equal(t, "NDI:1tHPQ0:CBKOQ9bDcnIR3FftsiSGa9DVl-tc5duZdTLNrGoZI_Q", good)
 	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	ts := b62Encode(1732980600)
@@ -145,43 +145,43 @@ func TestUnsignValueErrors(t *testing.T) {
 		key    string
 		want   error
 	}{
-		{"empty", testSigningSecret, "", errSignatureMalformed},
-		{"no separator", testSigningSecret, "NDI", errSignatureMalformed},
-		{"one separator, no signature match", testSigningSecret, "NDI:1tHPQ0", errBadSignature},
-		{"payload changed (43)", testSigningSecret, strings.Replace(good, "NDI", "NDM", 1), errBadSignature},
-		{"timestamp changed", testSigningSecret, strings.Replace(good, "1tHPQ0", "1tHPQ1", 1), errBadSignature},
-		{"timestamp removed", testSigningSecret, "NDI:" + good[strings.LastIndex(good, ":")+1:], errBadSignature},
-		{"signature changed", testSigningSecret, good[:len(good)-1] + "R", errBadSignature},
-		{"signature truncated", testSigningSecret, good[:len(good)-1], errBadSignature},
-		{"signature with padding", testSigningSecret, good + "=", errBadSignature},
-		{"signature empty", testSigningSecret, good[:strings.LastIndex(good, ":")+1], errBadSignature},
-		{"wrong secret", []byte("another-secret"), good, errBadSignature},
-		{"empty secret", nil, good, errBadSignature},
-		{"signed with another salt", testSigningSecret, djangoSigningVectors[3].key, errBadSignature},
-		{"trailing newline", testSigningSecret, good + "\n", errBadSignature},
-		{"leading space", testSigningSecret, " " + good, errBadSignature},
+		{"empty", testSigningSecret, "", ErrSignatureMalformed},
+		{"no separator", testSigningSecret, "NDI", ErrSignatureMalformed},
+		{"one separator, no signature match", testSigningSecret, "NDI:1tHPQ0", ErrBadSignature},
+		{"payload changed (43)", testSigningSecret, strings.Replace(good, "NDI", "NDM", 1), ErrBadSignature},
+		{"timestamp changed", testSigningSecret, strings.Replace(good, "1tHPQ0", "1tHPQ1", 1), ErrBadSignature},
+		{"timestamp removed", testSigningSecret, "NDI:" + good[strings.LastIndex(good, ":")+1:], ErrBadSignature},
+		{"signature changed", testSigningSecret, good[:len(good)-1] + "R", ErrBadSignature},
+		{"signature truncated", testSigningSecret, good[:len(good)-1], ErrBadSignature},
+		{"signature with padding", testSigningSecret, good + "=", ErrBadSignature},
+		{"signature empty", testSigningSecret, good[:strings.LastIndex(good, ":")+1], ErrBadSignature},
+		{"wrong secret", []byte("another-secret"), good, ErrBadSignature},
+		{"empty secret", nil, good, ErrBadSignature},
+		{"signed with another salt", testSigningSecret, djangoSigningVectors[3].key, ErrBadSignature},
+		{"trailing newline", testSigningSecret, good + "\n", ErrBadSignature},
+		{"leading space", testSigningSecret, " " + good, ErrBadSignature},
 		// Genuine signatures over values dumps never makes.
-		{"signed, no timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI"), errSignatureMalformed},
-		{"signed, empty timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:"), errSignatureMalformed},
-		{"signed, bad timestamp digit", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:1t*PQ0"), errSignatureMalformed},
-		{"signed, timestamp overflows", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:zzzzzzzzzzz"), errSignatureMalformed},
-		{"signed, payload not base64", testSigningSecret, signRaw(testSigningSecret, "account", "N@I:"+ts), errSignatureMalformed},
-		{"signed, padded payload", testSigningSecret, signRaw(testSigningSecret, "account", "NDI=:"+ts), errSignatureMalformed},
-		{"signed, compressed payload", testSigningSecret, signRaw(testSigningSecret, "account", ".eJwzMQIAAJwAZw:"+ts), errSignatureMalformed},
-		{"signed, JSON string", testSigningSecret, signRaw(testSigningSecret, "account", b64(`"42"`)+":"+ts), errSignatureMalformed},
-		{"signed, JSON float", testSigningSecret, signRaw(testSigningSecret, "account", b64(`42.0`)+":"+ts), errSignatureMalformed},
-		{"signed, leading zero", testSigningSecret, signRaw(testSigningSecret, "account", b64(`042`)+":"+ts), errSignatureMalformed},
-		{"signed, plus sign", testSigningSecret, signRaw(testSigningSecret, "account", b64(`+42`)+":"+ts), errSignatureMalformed},
-		{"signed, spaces", testSigningSecret, signRaw(testSigningSecret, "account", b64(` 42`)+":"+ts), errSignatureMalformed},
-		{"signed, true", testSigningSecret, signRaw(testSigningSecret, "account", b64(`true`)+":"+ts), errSignatureMalformed},
-		{"signed, beyond int64", testSigningSecret, signRaw(testSigningSecret, "account", b64(`9223372036854775808`)+":"+ts), errSignatureMalformed},
-		{"signed, empty payload", testSigningSecret, signRaw(testSigningSecret, "account", ":"+ts), errSignatureMalformed},
+		{"signed, no timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI"), ErrSignatureMalformed},
+		{"signed, empty timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:"), ErrSignatureMalformed},
+		{"signed, bad timestamp digit", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:1t*PQ0"), ErrSignatureMalformed},
+		{"signed, timestamp overflows", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:zzzzzzzzzzz"), ErrSignatureMalformed},
+		{"signed, payload not base64", testSigningSecret, signRaw(testSigningSecret, "account", "N@I:"+ts), ErrSignatureMalformed},
+		{"signed, padded payload", testSigningSecret, signRaw(testSigningSecret, "account", "NDI=:"+ts), ErrSignatureMalformed},
+		{"signed, compressed payload", testSigningSecret, signRaw(testSigningSecret, "account", ".eJwzMQIAAJwAZw:"+ts), ErrSignatureMalformed},
+		{"signed, JSON string", testSigningSecret, signRaw(testSigningSecret, "account", b64(`"42"`)+":"+ts), ErrSignatureMalformed},
+		{"signed, JSON float", testSigningSecret, signRaw(testSigningSecret, "account", b64(`42.0`)+":"+ts), ErrSignatureMalformed},
+		{"signed, leading zero", testSigningSecret, signRaw(testSigningSecret, "account", b64(`042`)+":"+ts), ErrSignatureMalformed},
+		{"signed, plus sign", testSigningSecret, signRaw(testSigningSecret, "account", b64(`+42`)+":"+ts), ErrSignatureMalformed},
+		{"signed, spaces", testSigningSecret, signRaw(testSigningSecret, "account", b64(` 42`)+":"+ts), ErrSignatureMalformed},
+		{"signed, true", testSigningSecret, signRaw(testSigningSecret, "account", b64(`true`)+":"+ts), ErrSignatureMalformed},
+		{"signed, beyond int64", testSigningSecret, signRaw(testSigningSecret, "account", b64(`9223372036854775808`)+":"+ts), ErrSignatureMalformed},
+		{"signed, empty payload", testSigningSecret, signRaw(testSigningSecret, "account", ":"+ts), ErrSignatureMalformed},
 	}
 	for _, tt := range tests {
-		id, err := parseConfirmationKey(tt.secret, tt.key, maxAge, now)
+		id, err := ParseConfirmationKey(tt.secret, tt.key, maxAge, now)
 		assert.ErrorIs(t, err, tt.want, tt.name)
 		assert.Zero(t, id, tt.name)
-		for _, other := range []error{errBadSignature, errSignatureExpired, errSignatureMalformed} {
+		for _, other := range []error{ErrBadSignature, ErrSignatureExpired, ErrSignatureMalformed} {
 			if other != tt.want {
 				assert.NotErrorIs(t, err, other, tt.name)
 			}
@@ -189,12 +189,12 @@ func TestUnsignValueErrors(t *testing.T) {
 	}
 
 	// Leading zeros in the timestamp are accepted, as b62_decode does.
-	id, err := parseConfirmationKey(testSigningSecret, signRaw(testSigningSecret, "account", "NDI:00"+ts), maxAge, now)
+	id, err := ParseConfirmationKey(testSigningSecret, signRaw(testSigningSecret, "account", "NDI:00"+ts), maxAge, now)
 	require.NoError(t, err)
 	assert.Equal(t, int64(42), id)
 	// Negative and extreme ids survive the round trip.
 	for _, n := range []int64{0, -1, math.MaxInt64, math.MinInt64} {
-		id, err := parseConfirmationKey(testSigningSecret, makeConfirmationKey(testSigningSecret, n, now), maxAge, now)
+		id, err := ParseConfirmationKey(testSigningSecret, MakeConfirmationKey(testSigningSecret, n, now), maxAge, now)
 		require.NoError(t, err)
 		assert.Equal(t, n, id)
 	}
@@ -204,15 +204,15 @@ func TestUnsignValueArbitraryJSON(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1732980600, 0)
 	for _, v := range []string{`"hello"`, `{"a":[1,2]}`, `null`, ``, "\x00\xff"} {
-		signed := signValue(testSigningSecret, "some.salt", v, now)
-		got, err := unsignValue(testSigningSecret, "some.salt", signed, -1, now)
+		signed := Sign(testSigningSecret, "some.salt", v, now)
+		got, err := Unsign(testSigningSecret, "some.salt", signed, -1, now)
 		require.NoError(t, err)
 		assert.Equal(t, v, got)
-		_, err = unsignValue(testSigningSecret, "some.salt2", signed, -1, now)
-		assert.ErrorIs(t, err, errBadSignature)
+		_, err = Unsign(testSigningSecret, "some.salt2", signed, -1, now)
+		assert.ErrorIs(t, err, ErrBadSignature)
 	}
 	// signing.dumps("hello", salt="some.salt") starts with urlsafe_b64 of '"hello"'.
-	assert.True(t, strings.HasPrefix(signValue(testSigningSecret, "s", `"hello"`, now), "ImhlbGxvIg:"))
+	assert.True(t, strings.HasPrefix(Sign(testSigningSecret, "s", `"hello"`, now), "ImhlbGxvIg:"))
 }
 
 func TestBase62(t *testing.T) {
@@ -249,7 +249,7 @@ func TestBase62(t *testing.T) {
 
 	for _, s := range []string{"", "-", "--1", "+1", " 1", "1 ", "!", "1.0", "é", "AzL8n0Y58m8", "-AzL8n0Y58m9", "zzzzzzzzzzz", "000000000001", strings.Repeat("1", 1000)} {
 		_, err := b62Decode(s)
-		assert.ErrorIs(t, err, errSignatureMalformed, "b62Decode(%q)", s)
+		assert.ErrorIs(t, err, ErrSignatureMalformed, "b62Decode(%q)", s)
 	}
 
 	for _, n := range []int64{2, 3843, 3844, 1 << 40, -(1 << 40), math.MaxInt64 - 1, math.MinInt64 + 1} {
@@ -274,17 +274,17 @@ func FuzzParseConfirmationKey(f *testing.F) {
 	for _, v := range djangoSigningVectors {
 		f.Add(v.key)
 	}
-	f.Add(makeConfirmationKey(testSigningSecret, 42, now))
+	f.Add(MakeConfirmationKey(testSigningSecret, 42, now))
 	f.Add(signRaw(testSigningSecret, "account", "NDI"))
 	f.Add(signRaw(testSigningSecret, "account", ".eJwzMQIAAJwAZw:1tHPQ0"))
 	for _, s := range []string{"", ":", "::", ":::", "NDI", "NDI:1tHPQ0", "NDI:1tHPQ0:", "NDI:-:x", "\xff:\xfe:\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
-		id, err := parseConfirmationKey(testSigningSecret, key, maxAge, now)
+		id, err := ParseConfirmationKey(testSigningSecret, key, maxAge, now)
 		if err != nil {
 			require.Zero(t, id)
-			require.True(t, err == errBadSignature || err == errSignatureExpired || err == errSignatureMalformed, "unexpected error %v", err)
+			require.True(t, err == ErrBadSignature || err == ErrSignatureExpired || err == ErrSignatureMalformed, "unexpected error %v", err)
 			return
 		}
 		// An accepted key carries a genuine signature over the canonical JSON of id.

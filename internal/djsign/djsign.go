@@ -1,4 +1,11 @@
-package restauth
+// Package djsign reproduces the parts of Django 4.2's django.core.signing (and
+// django.utils.crypto.salted_hmac) that django-allauth uses for its HMAC e-mail
+// confirmation keys: EmailConfirmationHMAC.key is
+// signing.dumps(obj=email_address.pk, salt="account") and from_key checks it with
+// signing.loads(key, salt="account", max_age=EMAIL_CONFIRMATION_EXPIRE_DAYS*86400).
+// A key made by the reference with the same SECRET_KEY is accepted here and the
+// other way round, so links mailed before a switch keep working.
+package djsign
 
 import (
 	"crypto/hmac"
@@ -12,24 +19,16 @@ import (
 	"time"
 )
 
-// This file reproduces the parts of Django 4.2's django.core.signing (and
-// django.utils.crypto.salted_hmac) that django-allauth uses for its HMAC e-mail
-// confirmation keys: EmailConfirmationHMAC.key is
-// signing.dumps(obj=email_address.pk, salt="account") and from_key checks it with
-// signing.loads(key, salt="account", max_age=EMAIL_CONFIRMATION_EXPIRE_DAYS*86400).
-// A key made by the reference with the same SECRET_KEY is accepted here and the
-// other way round, so links mailed before a switch keep working.
-
-// Errors unsignValue returns. They are distinct so that a caller (and a log line) can
+// Errors Unsign returns. They are distinct so that a caller (and a log line) can
 // tell them apart; allauth answers all three the same way (the key is invalid).
 var (
-	// errBadSignature: the HMAC does not match (tampered key, other secret or salt).
-	errBadSignature = errors.New("restauth: bad signature")
-	// errSignatureExpired: the signature is valid but older than maxAge
+	// ErrBadSignature: the HMAC does not match (tampered key, other secret or salt).
+	ErrBadSignature = errors.New("restauth: bad signature")
+	// ErrSignatureExpired: the signature is valid but older than maxAge
 	// (Django's SignatureExpired).
-	errSignatureExpired = errors.New("restauth: signature expired")
-	// errSignatureMalformed: the text does not have the shape of a signed value.
-	errSignatureMalformed = errors.New("restauth: malformed signed value")
+	ErrSignatureExpired = errors.New("restauth: signature expired")
+	// ErrSignatureMalformed: the text does not have the shape of a signed value.
+	ErrSignatureMalformed = errors.New("restauth: malformed signed value")
 )
 
 const (
@@ -42,10 +41,10 @@ const (
 	base62Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
 
-// saltedHMAC is Django's salted_hmac(key_salt, value, secret, algorithm="sha256"): the
+// SaltedHMAC is Django's salted_hmac(key_salt, value, secret, algorithm="sha256"): the
 // HMAC key is SHA-256(key_salt + secret), always derived that way even when shorter
 // than the block size, then HMAC-SHA256 over value. It returns the raw digest.
-func saltedHMAC(keySalt string, secret []byte, value string) []byte {
+func SaltedHMAC(keySalt string, secret []byte, value string) []byte {
 	kh := sha256.New()
 	kh.Write([]byte(keySalt))
 	kh.Write(secret)
@@ -57,7 +56,7 @@ func saltedHMAC(keySalt string, secret []byte, value string) []byte {
 // signature is Signer.signature in Django 4.2: base64_hmac(salt + "signer", value, key,
 // algorithm="sha256"), i.e. urlsafe base64 of the salted HMAC with "=" padding stripped.
 func signature(secret []byte, salt, value string) string {
-	return base64.RawURLEncoding.EncodeToString(saltedHMAC(salt+"signer", secret, value))
+	return base64.RawURLEncoding.EncodeToString(SaltedHMAC(salt+"signer", secret, value))
 }
 
 // unixSeconds is Python's int(time.time()): whole seconds since the Unix epoch,
@@ -70,11 +69,11 @@ func unixSeconds(now time.Time) int64 {
 	return s
 }
 
-// signValue is signing.dumps for a value already serialised to JSON (Django's
+// Sign is signing.dumps for a value already serialised to JSON (Django's
 // JSONSerializer uses compact separators, so 42 is "42"): TimestampSigner signs
 // "<urlsafe b64 of value, no padding>:<base62 unix time>" and appends ":<signature>".
 // Compression is never applied, as in dumps(compress=False), which allauth uses.
-func signValue(secret []byte, salt string, value string, now time.Time) string {
+func Sign(secret []byte, salt string, value string, now time.Time) string {
 	b64 := base64.RawURLEncoding.EncodeToString([]byte(value))
 	// TimestampSigner.sign: value + sep + b62_encode(int(time.time())).
 	v := b64 + signSep + b62Encode(unixSeconds(now))
@@ -82,23 +81,23 @@ func signValue(secret []byte, salt string, value string, now time.Time) string {
 	return v + signSep + signature(secret, salt, v)
 }
 
-// unsignValue is signing.loads with max_age: it checks the signature (in constant time),
+// Unsign is signing.loads with max_age: it checks the signature (in constant time),
 // then the age, and returns the JSON text that was signed. A negative maxAge disables
 // the age check, like max_age=None; zero is a real limit (only keys signed in the current
-// second pass). Errors: errSignatureMalformed, errBadSignature, errSignatureExpired.
-func unsignValue(secret []byte, salt, signed string, maxAge time.Duration, now time.Time) (value string, err error) {
+// second pass). Errors: ErrSignatureMalformed, ErrBadSignature, ErrSignatureExpired.
+func Unsign(secret []byte, salt, signed string, maxAge time.Duration, now time.Time) (value string, err error) {
 	// Signer.unsign: no separator at all is a BadSignature; otherwise split on the
 	// last separator into value and signature.
 	i := strings.LastIndex(signed, signSep)
 	if i < 0 {
-		return "", errSignatureMalformed
+		return "", ErrSignatureMalformed
 	}
 	v, sig := signed[:i], signed[i+len(signSep):]
 	want := signature(secret, salt, v)
 	// constant_time_compare(sig, self.signature(value)). Django 4.2 also tries
 	// SECRET_KEY_FALLBACKS; we have one secret. No legacy sha1 signature is accepted.
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
-		return "", errBadSignature
+		return "", ErrBadSignature
 	}
 
 	// TimestampSigner.unsign: the timestamp follows the last separator of the value.
@@ -106,25 +105,25 @@ func unsignValue(secret []byte, salt, signed string, maxAge time.Duration, now t
 	// only reachable with a genuine signature, i.e. never from outside.
 	j := strings.LastIndex(v, signSep)
 	if j < 0 {
-		return "", errSignatureMalformed
+		return "", ErrSignatureMalformed
 	}
 	payload, tsText := v[:j], v[j+len(signSep):]
 	ts, err := b62Decode(tsText)
 	if err != nil {
-		return "", errSignatureMalformed
+		return "", ErrSignatureMalformed
 	}
 	if maxAge >= 0 && signatureExpired(ts, maxAge, now) {
-		return "", errSignatureExpired
+		return "", ErrSignatureExpired
 	}
 
 	// Signer.unsign_object: a leading "." marks zlib compression, which dumps only applies
 	// when asked (allauth never does); such values are refused rather than inflated.
 	if strings.HasPrefix(payload, ".") {
-		return "", errSignatureMalformed
+		return "", ErrSignatureMalformed
 	}
 	data, err := base64.RawURLEncoding.Strict().DecodeString(payload)
 	if err != nil {
-		return "", errSignatureMalformed
+		return "", ErrSignatureMalformed
 	}
 	return string(data), nil
 }
@@ -148,18 +147,18 @@ func signatureExpired(ts int64, maxAge time.Duration, now time.Time) bool {
 	return age > maxSec || (age == maxSec && nowNsec > maxNsec)
 }
 
-// makeConfirmationKey is allauth's EmailConfirmationHMAC(email_address).key:
+// MakeConfirmationKey is allauth's EmailConfirmationHMAC(email_address).key:
 // signing.dumps(obj=email_address.pk, salt="account").
-func makeConfirmationKey(secret []byte, emailAddressID int64, now time.Time) string {
+func MakeConfirmationKey(secret []byte, emailAddressID int64, now time.Time) string {
 	// json.dumps of a Python int is its decimal form.
-	return signValue(secret, confirmationSalt, strconv.FormatInt(emailAddressID, 10), now)
+	return Sign(secret, confirmationSalt, strconv.FormatInt(emailAddressID, 10), now)
 }
 
-// parseConfirmationKey is the signing part of allauth's EmailConfirmationHMAC.from_key:
+// ParseConfirmationKey is the signing part of allauth's EmailConfirmationHMAC.from_key:
 // signing.loads(key, salt="account", max_age=...) and the e-mail address pk it carries.
 // The caller still has to look the address up (allauth also requires verified=False).
-func parseConfirmationKey(secret []byte, key string, maxAge time.Duration, now time.Time) (int64, error) {
-	v, err := unsignValue(secret, confirmationSalt, key, maxAge, now)
+func ParseConfirmationKey(secret []byte, key string, maxAge time.Duration, now time.Time) (int64, error) {
+	v, err := Unsign(secret, confirmationSalt, key, maxAge, now)
 	if err != nil {
 		return 0, err
 	}
@@ -168,7 +167,7 @@ func parseConfirmationKey(secret []byte, key string, maxAge time.Duration, now t
 	// Only json.dumps' canonical form of an int is taken (no "+", leading zeros, spaces).
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || strconv.FormatInt(id, 10) != v {
-		return 0, errSignatureMalformed
+		return 0, ErrSignatureMalformed
 	}
 	return id, nil
 }
@@ -209,16 +208,16 @@ func b62Decode(s string) (int64, error) {
 		s = s[1:]
 	}
 	if s == "" || len(s) > 11 {
-		return 0, errSignatureMalformed
+		return 0, ErrSignatureMalformed
 	}
 	var u uint64
 	for i := 0; i < len(s); i++ {
 		d := strings.IndexByte(base62Alphabet, s[i])
 		if d < 0 {
-			return 0, errSignatureMalformed
+			return 0, ErrSignatureMalformed
 		}
 		if u > (math.MaxUint64-uint64(d))/62 {
-			return 0, errSignatureMalformed
+			return 0, ErrSignatureMalformed
 		}
 		u = u*62 + uint64(d)
 	}
@@ -228,5 +227,5 @@ func b62Decode(s string) (int64, error) {
 	case neg && u <= 1<<63:
 		return int64(-u), nil // two's complement: -(1<<63) becomes math.MinInt64.
 	}
-	return 0, errSignatureMalformed
+	return 0, ErrSignatureMalformed
 }

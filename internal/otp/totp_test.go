@@ -1,4 +1,4 @@
-package restauth
+package otp
 
 import (
 	"net/url"
@@ -16,7 +16,7 @@ func TestHOTPRFC4226Vectors(t *testing.T) {
 	key := []byte("12345678901234567890")
 	want := []string{"755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489"}
 	for counter, code := range want {
-		assert.Equal(t, code, hotp(key, uint64(counter), 6), "counter %d", counter)
+		assert.Equal(t, code, HOTP(key, uint64(counter), 6), "counter %d", counter)
 	}
 }
 
@@ -36,16 +36,16 @@ func TestTOTPRFC6238Vectors(t *testing.T) {
 		{20000000000, "65353130"},
 	}
 	for _, tc := range tests {
-		step := totpStep(time.Unix(tc.unix, 0))
-		assert.Equal(t, tc.code, hotp(key, uint64(step), 8), "T=%d", tc.unix)
+		step := Step(time.Unix(tc.unix, 0))
+		assert.Equal(t, tc.code, HOTP(key, uint64(step), 8), "T=%d", tc.unix)
 	}
 }
 
 func TestTOTPMatchWindow(t *testing.T) {
 	t.Parallel()
-	key := newTOTPSecret()
+	key := NewSecret()
 	now := time.Date(2026, 11, 28, 12, 0, 15, 0, time.UTC)
-	current := totpStep(now)
+	current := Step(now)
 	tests := []struct {
 		name   string
 		offset int64
@@ -59,7 +59,7 @@ func TestTOTPMatchWindow(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			step, ok := totpMatch(key, hotp(key, uint64(current+tc.offset), totpDigits), now)
+			step, ok := Match(key, HOTP(key, uint64(current+tc.offset), Digits), now)
 			require.Equal(t, tc.ok, ok)
 			if ok {
 				assert.Equal(t, current+tc.offset, step, "the step the code belongs to is reported")
@@ -67,7 +67,7 @@ func TestTOTPMatchWindow(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"", "12345", "1234567", "abcdef"} {
-		_, ok := totpMatch(key, bad, now)
+		_, ok := Match(key, bad, now)
 		assert.False(t, ok, "%q", bad)
 	}
 }
@@ -75,7 +75,7 @@ func TestTOTPMatchWindow(t *testing.T) {
 func TestOTPAuthURL(t *testing.T) {
 	t.Parallel()
 	key := []byte("12345678901234567890")
-	raw := otpauthURL("Acme Parts", "alice", key)
+	raw := URL("Acme Parts", "alice", key)
 	u, err := url.Parse(raw)
 	require.NoError(t, err)
 	assert.Equal(t, "otpauth", u.Scheme)
@@ -91,55 +91,14 @@ func TestOTPAuthURL(t *testing.T) {
 	assert.Equal(t, "30", q.Get("period"))
 }
 
-func TestSealedBytesBoundToPurposeAndData(t *testing.T) {
-	t.Parallel()
-	secret := []byte("0123456789abcdef0123456789abcdef")
-	plain := []byte("totp secret bytes")
-	sealed := sealBytes(purposeAEAD(secret, "a"), plain, []byte("7"))
-	assert.NotContains(t, string(sealed), string(plain))
-
-	opened, err := openBytes(purposeAEAD(secret, "a"), sealed, []byte("7"))
-	require.NoError(t, err)
-	assert.Equal(t, plain, opened)
-
-	_, err = openBytes(purposeAEAD(secret, "b"), sealed, []byte("7"))
-	assert.Error(t, err, "another purpose")
-	_, err = openBytes(purposeAEAD(secret, "a"), sealed, []byte("8"))
-	assert.Error(t, err, "other associated data (another user)")
-	_, err = openBytes(purposeAEAD([]byte("another-secret-another-secret-00"), "a"), sealed, []byte("7"))
-	assert.Error(t, err, "another Config.Secret")
-	_, err = openBytes(purposeAEAD(secret, "a"), sealed[:5], []byte("7"))
-	assert.Error(t, err, "truncated")
-	tampered := append([]byte(nil), sealed...)
-	tampered[len(tampered)-1] ^= 1
-	_, err = openBytes(purposeAEAD(secret, "a"), tampered, []byte("7"))
-	assert.Error(t, err, "tampered")
-}
-
-func TestRecoveryCodeFormat(t *testing.T) {
-	t.Parallel()
-	seen := map[string]bool{}
-	for range 200 {
-		c := newRecoveryCode()
-		require.Len(t, c, recoveryCodeChars+1)
-		assert.Equal(t, byte('-'), c[recoveryCodeChars/2])
-		for _, r := range strings.ReplaceAll(c, "-", "") {
-			assert.Contains(t, recoveryCodeAlphabet, string(r))
-		}
-		assert.False(t, seen[c], "codes repeat: %s", c)
-		seen[c] = true
-	}
-	assert.Equal(t, "abcdefghij", normalizeRecoveryCode(" ABCDE-fghij "))
-}
-
 // BenchmarkTOTPMatch is the cost of checking one code: three HMAC-SHA1s, whatever the code.
 func BenchmarkTOTPMatch(b *testing.B) {
-	key := newTOTPSecret()
+	key := NewSecret()
 	now := time.Date(2026, 11, 28, 12, 0, 15, 0, time.UTC)
-	code := hotp(key, uint64(totpStep(now)), totpDigits)
+	code := HOTP(key, uint64(Step(now)), Digits)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, ok := totpMatch(key, code, now); !ok {
+		if _, ok := Match(key, code, now); !ok {
 			b.Fatal("no match")
 		}
 	}
