@@ -156,17 +156,18 @@ func (s *Service) editProfile(w http.ResponseWriter, r *http.Request, u *User, w
 	return s.updateProfile(r.Context(), u.ID, upd, &errs)
 }
 
-func (s *Service) handleUserDetails(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleUserDetails(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	u := c.auth.user
 	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
 		var err error
 		u, err = s.editProfile(w, r, u, true)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	writeRawJSON(w, http.StatusOK, appendUserDetails(make([]byte, 0, 128), u))
+	return nil
 }
 
 // appendUserDetails encodes userDetails(u) by hand: GET user/ is the hot path of every API
@@ -200,43 +201,43 @@ type meJSON struct {
 }
 
 // handleMe serves /api/user/me/; username and e-mail are read-only there.
-func (s *Service) handleMe(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	u := c.auth.user
 	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
 		var err error
 		u, err = s.editProfile(w, r, u, false)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 	}
 	writeJSON(w, http.StatusOK, meJSON{
 		PK: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 		Groups: []string{}, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, IsActive: u.IsActive,
 	})
+	return nil
 }
 
-func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var errs ValidationError
 	old, _ := f.char(&errs, charField{name: "old_password", required: !s.cfg.AllowPasswordChangeWithoutOld, maxLen: maxPasswordLength})
 	new1, _ := f.char(&errs, charField{name: "new_password1", required: true, maxLen: maxPasswordLength})
 	new2, _ := f.char(&errs, charField{name: "new_password2", required: true, maxLen: maxPasswordLength})
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	u, err := s.ChangePassword(r.Context(), c.auth.user, PasswordChange{Old: old, New1: new1, New2: new2})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	s.refreshSessionHash(r.Context(), u)
 	writeDetail(w, http.StatusOK, "New password has been saved.")
+	return nil
 }
 
 // equalFoldEmail compares addresses case-insensitively, as the stores do. Unicode folding

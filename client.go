@@ -33,8 +33,13 @@ func WithClient(ctx context.Context, c Client) context.Context {
 
 // ClientFromContext returns the Client put into ctx by WithClient, and whether there is one.
 func ClientFromContext(ctx context.Context) (Client, bool) {
-	c, ok := ctx.Value(clientKey{}).(Client)
-	return c, ok
+	switch v := ctx.Value(clientKey{}).(type) {
+	case Client:
+		return v, true
+	case *call:
+		return v.client, true // the 291 router's request state
+	}
+	return Client{}, false
 }
 
 // maxUserAgentBytes bounds the user agent an audit event carries.

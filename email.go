@@ -425,30 +425,30 @@ func emailAddressOut(a *EmailAddress) emailAddressJSON {
 	return emailAddressJSON{ID: &id, Email: a.Email, Verified: a.Verified, Primary: a.Primary, User: a.UserID}
 }
 
-func (s *Service) handleEmails(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleEmails(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	if r.Method == http.MethodPost {
-		s.handleAddEmail(w, r, c)
-		return
+		return s.handleAddEmail(w, r)
 	}
 	addrs, err := s.EmailAddresses(r.Context(), c.auth.user.ID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]emailAddressJSON, len(addrs))
 	for i := range addrs {
 		out[i] = emailAddressOut(&addrs[i])
 	}
 	writeList(w, r, out)
+	return nil
 }
 
 // handleAddEmail serves POST emails/. verified and primary in the body are ignored
 // (read-only); user may be omitted and otherwise must be the caller.
-func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	ctx := r.Context()
 	caller := c.auth.user
@@ -460,19 +460,17 @@ func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request, c *call
 		cleanNewEmail(&errs, email)
 	}
 	if err := s.checkOwnUserField(ctx, f, caller, &errs); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	addr, err := s.AddEmailAddress(ctx, caller.ID, email)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, emailAddressOut(addr))
+	return nil
 }
 
 // checkOwnUserField reads the optional "user" field of POST emails/ as DRF's
@@ -522,57 +520,53 @@ func (s *Service) checkOwnUserField(ctx context.Context, f *formData, caller *Us
 }
 
 // handleEmailAction serves POST emails/{id}/primary|verify|remove/; the body is ignored.
-func (s *Service) handleEmailAction(action func(ctx context.Context, userID, id int64) (*EmailAddress, error), removed bool) func(http.ResponseWriter, *http.Request, *call) {
-	return func(w http.ResponseWriter, r *http.Request, c *call) {
-		addr, err := action(r.Context(), c.auth.user.ID, c.id)
+func (s *Service) handleEmailAction(action func(ctx context.Context, userID, id int64) (*EmailAddress, error), removed bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		addr, err := action(r.Context(), caller(r).ID, pathID(r))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		out := emailAddressOut(addr)
 		if removed {
 			out.ID = nil // Django clears the pk of a deleted instance.
 		}
 		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
 }
 
-func (s *Service) handleVerifyEmail(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var errs ValidationError
 	key, _ := f.char(&errs, charField{name: "key", required: true})
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	// A conflict (another user holds the address verified) answers "ok" and leaves the
 	// address unverified, as the reference does.
 	if _, err := s.VerifyEmail(r.Context(), key); err != nil && !errors.Is(err, ErrConflict) {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeDetail(w, http.StatusOK, "ok")
+	return nil
 }
 
-func (s *Service) handleResendEmail(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleResendEmail(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var errs ValidationError
 	email, _ := f.char(&errs, charField{name: "email", email: true})
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := s.ResendVerification(r.Context(), email); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeDetail(w, http.StatusOK, "ok")
+	return nil
 }

@@ -1,6 +1,7 @@
 package restauth
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,7 +33,7 @@ type route struct {
 	beforeMFA bool
 	// name is reported by OPTIONS.
 	name   string
-	handle func(w http.ResponseWriter, r *http.Request, c *call)
+	handle handlerFunc
 
 	segments []string
 	allow    string
@@ -41,12 +42,43 @@ type route struct {
 	allowHeader []string
 }
 
-// call carries what the router learnt about a request to the route's handler.
+// handlerFunc serves one route. It returns an error instead of answering it: the router
+// writes every error once, in DRF's shapes (writeError). A handler returns an error only
+// before it has written anything.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// call carries what the router learnt about a request to the route's handler, through the
+// request's context (one context value per request: it is also the request's Client, see
+// ClientFromContext). Handlers read it with caller, callerToken, pathID and pathName.
 type call struct {
-	auth  requestAuth
-	id    int64
-	param string
+	client Client
+	auth   requestAuth
+	id     int64
+	param  string
 }
+
+// callOf returns the router's call for r; an empty one outside the router.
+func callOf(r *http.Request) *call {
+	if c, ok := r.Context().Value(clientKey{}).(*call); ok {
+		return c
+	}
+	return &call{}
+}
+
+// caller is the authenticated user of the request, nil when anonymous.
+func caller(r *http.Request) *User { return callOf(r).auth.user }
+
+// callerToken is the token the request was authenticated with, nil for other methods.
+func callerToken(r *http.Request) *APIToken { return callOf(r).auth.token }
+
+// callerMethod tells how the request was authenticated.
+func callerMethod(r *http.Request) AuthMethod { return callOf(r).auth.method }
+
+// pathID is the route's {id} segment.
+func pathID(r *http.Request) int64 { return callOf(r).id }
+
+// pathName is the route's {name} segment.
+func pathName(r *http.Request) string { return callOf(r).param }
 
 // router dispatches requests below one prefix. Matching, authentication, permission and
 // method checks run in DRF's order: authentication (and CSRF) first, so that a bad
@@ -128,9 +160,14 @@ outer:
 // ServeHTTP loads the session unless the request authenticates by token on a route that
 // does not use the session: the token path is every API client's hot path.
 func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r = rt.svc.withClient(r)
+	c := &call{}
+	if outer, ok := ClientFromContext(r.Context()); ok {
+		c.client = outer // the host's Middleware or its own WithClient
+	} else {
+		c.client = Client{Addr: clientIP(r, rt.svc.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+	}
+	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
 	if scheme, _, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "token") {
-		c := &call{}
 		if rte := rt.match(rt.relative(r), c); rte == nil || !rte.usesSession {
 			rt.dispatch(w, r, rte, c) // matched once: this is the hot path
 			return
@@ -150,7 +187,7 @@ func (rt *router) relative(r *http.Request) string {
 
 // serve matches the route and dispatches; it runs inside the session manager.
 func (rt *router) serve(w http.ResponseWriter, r *http.Request) {
-	c := &call{}
+	c := callOf(r)
 	rt.dispatch(w, r, rt.match(rt.relative(r), c), c)
 }
 
@@ -201,7 +238,9 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	}
 	for _, m := range rte.methods {
 		if m == method {
-			rte.handle(w, r, c)
+			if err := rte.handle(w, r); err != nil {
+				s.writeError(w, r, err)
+			}
 			return
 		}
 	}

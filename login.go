@@ -328,11 +328,10 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 	return nil
 }
 
-func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var errs ValidationError
 	username, _ := f.char(&errs, charField{name: "username", allowBlank: true})
@@ -340,36 +339,34 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request, c *call) {
 	password, _ := f.char(&errs, charField{name: "password", required: true})
 	mfaCode, _ := f.char(&errs, charField{name: "mfa_code", allowBlank: true, maxLen: 64})
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password, MFACode: mfaCode})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := s.loginSession(w, r, res.User); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
+	return nil
 }
 
-func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	ctx := r.Context()
 	req := LogoutRequest{User: c.auth.user, Token: c.auth.token}
 	if scheme, key, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "bearer") {
 		req.Key = key
 	}
 	if err := s.Logout(ctx, req); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := s.sessions.Destroy(ctx); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeDetail(w, http.StatusOK, "Successfully logged out.")
+	return nil
 }

@@ -368,15 +368,15 @@ func mfaProofFields(f *formData) (MFAProof, error) {
 // noStore keeps answers that carry secrets (a TOTP secret, recovery codes) out of caches.
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
-func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	ctx, u := r.Context(), c.auth.user
 	noStore(w)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 		st, err := s.TOTPStatus(ctx, u)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, struct {
 			Active bool   `json:"active"`
@@ -386,19 +386,16 @@ func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request, c *call) {
 	case http.MethodPost:
 		f, err := s.decodeBody(w, r)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		var errs ValidationError
 		code, _ := f.char(&errs, charField{name: "code", required: true})
 		if err := errs.orNil(); err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		codes, err := s.ActivateTOTP(ctx, u, code)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, struct {
 			Active        bool     `json:"active"`
@@ -410,11 +407,11 @@ func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request, c *call) {
 			err = s.DeactivateTOTP(ctx, u, proof)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
+	return nil
 }
 
 // reauthenticated runs op, an MFA change that checks proof. Attempts with a code or a

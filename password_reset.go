@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/restauth/restauth/internal/validate"
 	"github.com/restauth/restauth/internal/resettoken"
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // This file serves dj-rest-auth's PasswordResetView and PasswordResetConfirmView with
@@ -196,30 +196,27 @@ func (s *Service) resetUser(ctx context.Context, uid string) (*User, error) {
 	return u, err
 }
 
-func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var errs ValidationError
 	email, _ := f.char(&errs, charField{name: "email", required: true, email: true})
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if err := s.RequestPasswordReset(r.Context(), email); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeDetail(w, http.StatusOK, msgResetSent)
+	return nil
 }
 
-func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var errs ValidationError
 	new1, _ := f.char(&errs, charField{name: "new_password1", required: true, maxLen: maxPasswordLength})
@@ -227,12 +224,11 @@ func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Requ
 	uid, _ := f.char(&errs, charField{name: "uid", required: true})
 	token, _ := f.char(&errs, charField{name: "token", required: true})
 	if err := errs.orNil(); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if _, err := s.ConfirmPasswordReset(r.Context(), PasswordResetConfirm{UID: uid, Token: token, New1: new1, New2: new2}); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeDetail(w, http.StatusOK, msgResetDone)
+	return nil
 }

@@ -123,7 +123,8 @@ type recoveryCodesBody struct {
 	Codes     []string `json:"codes,omitempty"`
 }
 
-func (s *Service) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	ctx, u := r.Context(), c.auth.user
 	noStore(w)
 	if r.Method == http.MethodPost {
@@ -133,16 +134,15 @@ func (s *Service) handleRecoveryCodes(w http.ResponseWriter, r *http.Request, c 
 			codes, err = s.RegenerateRecoveryCodes(ctx, u, proof)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, recoveryCodesBody{Total: len(codes), Remaining: len(codes), Codes: codes})
-		return
+		return nil
 	}
 	st, err := s.RecoveryCodesStatus(ctx, u.ID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, recoveryCodesBody{Total: st.Total, Remaining: st.Remaining})
+	return nil
 }

@@ -287,11 +287,10 @@ func (s *Service) verifiedHolder(ctx context.Context, email string) (*User, *Ema
 	return nil, nil, nil
 }
 
-func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.decodeBody(w, r)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	var errs ValidationError
 	username, _ := f.char(&errs, charField{name: "username", required: true, maxLen: maxUsernameLength})
@@ -302,20 +301,19 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request, c *call
 	// checks, and everything is reported together.
 	res, err := s.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2, DecodeErrors: &errs})
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	if res.Token == nil {
 		// Mandatory verification, or a concealed refusal: the two must look the same.
 		writeDetail(w, http.StatusCreated, "Verification e-mail sent.")
-		return
+		return nil
 	}
 	// allauth's complete_signup logs the new user in.
 	if err := s.loginSession(w, r, res.User); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
+	return nil
 }

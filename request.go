@@ -11,8 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/restauth/restauth/internal/validate"
 	"github.com/restauth/restauth/internal/form"
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // requestError is a problem with the request as a whole, answered with its status and

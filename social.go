@@ -12,8 +12,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/restauth/restauth/internal/validate"
 	"github.com/restauth/restauth/internal/oauthflow"
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // SocialProvider configures one single-sign-on provider: OpenID Connect when Issuer is
@@ -312,7 +312,7 @@ func (s *Service) socialURL(id, action string) string {
 	return s.cfg.SiteURL + s.cfg.Prefix + "social/" + url.PathEscape(id) + "/" + action + "/"
 }
 
-func (s *Service) handleProviders(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleProviders(w http.ResponseWriter, r *http.Request) error {
 	list := make([]providerJSON, 0, len(s.social.providers))
 	for _, p := range s.social.providers {
 		list = append(list, providerJSON{
@@ -333,6 +333,7 @@ func (s *Service) handleProviders(w http.ResponseWriter, r *http.Request, c *cal
 		RegistrationEnabled:      !s.cfg.DisableRegistration,
 		PasswordForgottenEnabled: !s.cfg.DisablePasswordReset,
 	})
+	return nil
 }
 
 // SocialAccounts returns the user's social accounts, ordered by id.
@@ -392,11 +393,11 @@ type socialAccountJSON struct {
 	DateJoined jsonTime `json:"date_joined"`
 }
 
-func (s *Service) handleSocialAccounts(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleSocialAccounts(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	accounts, err := s.SocialAccounts(r.Context(), c.auth.user.ID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]socialAccountJSON, len(accounts))
 	for i, a := range accounts {
@@ -404,15 +405,17 @@ func (s *Service) handleSocialAccounts(w http.ResponseWriter, r *http.Request, c
 			LastLogin: jsonTime(a.LastLogin), DateJoined: jsonTime(a.DateJoined)}
 	}
 	writeList(w, r, out)
+	return nil
 }
 
 // handleSocialDisconnect serves POST social/{id}/disconnect/; the body is ignored.
-func (s *Service) handleSocialDisconnect(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleSocialDisconnect(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	if err := s.DisconnectSocialAccount(r.Context(), c.auth.user, c.id); err != nil {
-		s.writeError(w, r, err) // ErrNotFound → 404 {"detail": "Not found."}
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+	return nil
 }
 
 // socialLogin finds or creates the user a provider account logs in, and records the login.

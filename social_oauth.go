@@ -208,8 +208,8 @@ func (s *Service) failRedirect(w http.ResponseWriter, r *http.Request, p *social
 }
 
 // lookupProvider finds a configured provider or answers 404.
-func (s *Service) lookupProvider(w http.ResponseWriter, c *call) *socialProvider {
-	p := s.social.byID[c.param]
+func (s *Service) lookupProvider(w http.ResponseWriter, r *http.Request) *socialProvider {
+	p := s.social.byID[pathName(r)]
 	if p == nil || !p.configured() {
 		writeDetail(w, http.StatusNotFound, msgNotFound)
 		return nil
@@ -217,18 +217,20 @@ func (s *Service) lookupProvider(w http.ResponseWriter, c *call) *socialProvider
 	return p
 }
 
-func (s *Service) handleSocialLogin(w http.ResponseWriter, r *http.Request, c *call) {
-	s.startSocialFlow(w, r, c, false)
+func (s *Service) handleSocialLogin(w http.ResponseWriter, r *http.Request) error {
+	s.startSocialFlow(w, r, false)
+	return nil
 }
 
-func (s *Service) handleSocialConnect(w http.ResponseWriter, r *http.Request, c *call) {
-	s.startSocialFlow(w, r, c, true)
+func (s *Service) handleSocialConnect(w http.ResponseWriter, r *http.Request) error {
+	s.startSocialFlow(w, r, true)
+	return nil
 }
 
 // startSocialFlow serves GET social/{provider}/login/ and connect/: 302 to the provider.
 // An optional ?next= (on SiteURL's origin) is where a successful flow ends.
-func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, c *call, connect bool) {
-	p := s.lookupProvider(w, c)
+func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, connect bool) {
+	p := s.lookupProvider(w, r)
 	if p == nil {
 		return
 	}
@@ -245,11 +247,11 @@ func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, c *cal
 	if connect {
 		// Connecting needs the browser's own login session: the callback checks that the
 		// same user is still logged in there.
-		if c.auth.user == nil || c.auth.method != AuthSession {
+		if caller(r) == nil || callerMethod(r) != AuthSession {
 			s.failRedirect(w, r, p, socialFail(reasonLoginRequired, nil))
 			return
 		}
-		flow.UserID = c.auth.user.ID
+		flow.UserID = caller(r).ID
 	}
 	if err := p.ready(r.Context(), s.social.client, s.now); err != nil {
 		s.failRedirect(w, r, p, socialFail(reasonProviderUnavailable, err))
@@ -286,20 +288,21 @@ func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, c *cal
 
 // handleSocialCallback serves GET social/{provider}/callback/: every outcome but a
 // success is a redirect to the error URL.
-func (s *Service) handleSocialCallback(w http.ResponseWriter, r *http.Request, c *call) {
-	p := s.lookupProvider(w, c)
+func (s *Service) handleSocialCallback(w http.ResponseWriter, r *http.Request) error {
+	p := s.lookupProvider(w, r)
 	if p == nil {
-		return
+		return nil
 	}
-	target, f := s.socialCallback(w, r, c, p)
+	target, f := s.socialCallback(w, r, p)
 	if f != nil {
 		s.failRedirect(w, r, p, f)
-		return
+		return nil
 	}
 	socialRedirect(w, target)
+	return nil
 }
 
-func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, c *call, p *socialProvider) (string, *socialFailure) {
+func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, p *socialProvider) (string, *socialFailure) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	state := q.Get("state")
@@ -345,8 +348,8 @@ func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, c *call
 		return "", socialFail(reasonSSODisabled, nil)
 	}
 	var sessionUser *User
-	if c.auth.method == AuthSession {
-		sessionUser = c.auth.user
+	if callerMethod(r) == AuthSession {
+		sessionUser = caller(r)
 	}
 	if flow.Connect && (sessionUser == nil || sessionUser.ID != flow.UserID) {
 		return "", socialFail(reasonLoginRequired, nil)

@@ -233,41 +233,43 @@ func (s *Service) tokenJSON(t *APIToken, current *APIToken) tokenJSON {
 
 // handleUserToken is GET /api/user/token/?name=: a new token for the caller. The reference
 // hands back a stored key; keys here are stored hashed, so every call issues a fresh one.
-func (s *Service) handleUserToken(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleUserToken(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	issued, err := s.IssueToken(r.Context(), c.auth.user, r.URL.Query().Get("name"))
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Token  string   `json:"token"`
 		Name   string   `json:"name"`
 		Expiry jsonDate `json:"expiry"`
 	}{issued.Key, issued.Token.Name, jsonDate(issued.Token.Expiry)})
+	return nil
 }
 
-func (s *Service) handleTokenList(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleTokenList(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	tokens, err := s.Tokens(r.Context(), c.auth.user.ID)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	out := make([]tokenJSON, len(tokens))
 	for i := range tokens {
 		out[i] = s.tokenJSON(&tokens[i], c.auth.token)
 	}
 	writeList(w, r, out)
+	return nil
 }
 
 // handleTokenDetail: DELETE revokes (204); GET answers the list, as the reference does.
-func (s *Service) handleTokenDetail(w http.ResponseWriter, r *http.Request, c *call) {
+func (s *Service) handleTokenDetail(w http.ResponseWriter, r *http.Request) error {
+	c := callOf(r)
 	if r.Method != http.MethodDelete {
-		s.handleTokenList(w, r, c)
-		return
+		return s.handleTokenList(w, r)
 	}
 	if err := s.RevokeToken(r.Context(), c.auth.user, c.id); err != nil {
-		s.writeError(w, r, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
