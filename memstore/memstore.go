@@ -3,7 +3,9 @@
 //
 // All data lives behind one sync.RWMutex: uniqueness checks and the writes they guard happen
 // under the same lock, so concurrent requests cannot create duplicates, and reads (above all
-// TokenByHash, on every token-authenticated request) share the lock.
+// TokenByHash, on every token-authenticated request) share the lock. Store.InTx
+// (restauth.Transactor) holds the write lock for a whole transaction and undoes it from
+// copies of the records it changed.
 package memstore
 
 import (
@@ -21,8 +23,16 @@ import (
 )
 
 // Store is an in-memory restauth.Store. The zero value is not usable; create one with New.
-// It is safe for concurrent use.
+// It is safe for concurrent use, and a restauth.Transactor (see InTx).
 type Store struct {
+	*state
+	// tx is set in the view of a transaction (see InTx), whose methods run under the lock
+	// the transaction holds and log what they change; nil in the store New returns.
+	tx *txLog
+}
+
+// state is the data of a Store, shared by the Store and its transactions' views.
+type state struct {
 	mu sync.RWMutex
 
 	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID int64
@@ -55,12 +65,15 @@ type userRecord struct {
 
 type socialKey struct{ provider, uid string }
 
-// Compile-time check that Store implements restauth.Store.
-var _ restauth.Store = (*Store)(nil)
+// Compile-time checks of the interfaces Store implements.
+var (
+	_ restauth.Store      = (*Store)(nil)
+	_ restauth.Transactor = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{
+	return &Store{state: &state{
 		users:      make(map[int64]*userRecord),
 		emails:     make(map[int64]*restauth.EmailAddress),
 		tokens:     make(map[int64]*restauth.APIToken),
@@ -70,7 +83,7 @@ func New() *Store {
 		byEmail:    make(map[string]map[int64]int),
 		byHash:     make(map[[32]byte]*restauth.APIToken),
 		byUID:      make(map[socialKey]*restauth.SocialAccount),
-	}
+	}}
 }
 
 func notFound(kind string, id any) error {
@@ -137,8 +150,8 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 
 	// Check every rule before changing anything, so that a conflict leaves no trace.
 	nameKey := fold.String(u.Username)
@@ -152,6 +165,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 	}
 
 	s.lastUserID++
+	s.touch(s.lastUserID)
 	r := &userRecord{user: *u}
 	r.user.ID = s.lastUserID
 	r.user.Email = ""
@@ -194,8 +208,8 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.
 		return nil, err
 	}
 	k := fold.String(username)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	r, ok := s.byUsername[k]
 	if !ok {
 		return nil, notFound("user", fmt.Sprintf("%q", username))
@@ -209,8 +223,8 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.Use
 		return nil, err
 	}
 	k := fold.String(email)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	refs := s.byEmail[k]
 	out := make([]*restauth.User, 0, len(refs))
 	for uid := range refs {
@@ -295,8 +309,8 @@ func listOfUser[T any](ctx context.Context, s *Store, userID int64, rows func(*u
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	var list []*T
 	if r, ok := s.users[userID]; ok {
 		list = rows(r)
@@ -328,8 +342,8 @@ func lookupByID[T, V any](ctx context.Context, s *Store, table map[int64]*T, kin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	row, ok := table[id]
 	if !ok {
 		return nil, notFound(kind, id)
@@ -338,24 +352,32 @@ func lookupByID[T, V any](ctx context.Context, s *Store, table map[int64]*T, kin
 }
 
 // withRow runs fn on the row of table (one of the store's maps by ID) with that id, under
-// the store's write lock; an unknown id is notFound(kind, id).
-func withRow[T any](ctx context.Context, s *Store, table map[int64]*T, kind string, id int64, fn func(*T) error) error {
+// the store's write lock; an unknown id is notFound(kind, id). owner names the user the
+// row belongs to, whose records fn may change (in a transaction, they are logged first).
+func withRow[T any](ctx context.Context, s *Store, table map[int64]*T, kind string, id int64, owner func(*T) int64, fn func(*T) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	row, ok := table[id]
 	if !ok {
 		return notFound(kind, id)
 	}
+	s.touch(owner(row))
 	return fn(row)
 }
+
+// The owners of rows, for withRow.
+func userOf(r *userRecord) int64                  { return r.user.ID }
+func emailOwner(e *restauth.EmailAddress) int64   { return e.UserID }
+func tokenOwner(t *restauth.APIToken) int64       { return t.UserID }
+func socialOwner(a *restauth.SocialAccount) int64 { return a.UserID }
 
 // withUser runs fn on the user's record under the write lock; ErrNotFound for an unknown
 // user.
 func (s *Store) withUser(ctx context.Context, userID int64, fn func(*userRecord) error) error {
-	return withRow(ctx, s, s.users, "user", userID, fn)
+	return withRow(ctx, s, s.users, "user", userID, userOf, fn)
 }
 
 // AddEmailAddress implements restauth.Store. It returns an error matching
@@ -382,7 +404,7 @@ func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) e
 // VerifyEmailAddress implements restauth.Store. Verifying a verified address is not an error.
 func (s *Store) VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*restauth.EmailAddress, error) {
 	var out *restauth.EmailAddress
-	err := withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
+	err := withRow(ctx, s, s.emails, "email address", id, emailOwner, func(e *restauth.EmailAddress) error {
 		k := fold.String(e.Email)
 		// The owner of a verified address is the only holder of its row, so any other row
 		// in the index belongs to another user.
@@ -404,7 +426,7 @@ func (s *Store) VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfN
 // SetPrimaryEmailAddress implements restauth.Store.
 func (s *Store) SetPrimaryEmailAddress(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
 	var out *restauth.EmailAddress
-	err := withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
+	err := withRow(ctx, s, s.emails, "email address", id, emailOwner, func(e *restauth.EmailAddress) error {
 		s.makePrimary(s.users[e.UserID], e)
 		out = clone(e)
 		return nil
@@ -414,7 +436,7 @@ func (s *Store) SetPrimaryEmailAddress(ctx context.Context, id int64) (*restauth
 
 // DeleteEmailAddress implements restauth.Store.
 func (s *Store) DeleteEmailAddress(ctx context.Context, id int64) error {
-	return withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
+	return withRow(ctx, s, s.emails, "email address", id, emailOwner, func(e *restauth.EmailAddress) error {
 		r := s.users[e.UserID]
 		s.dropEmail(e)
 		r.emails = slices.DeleteFunc(r.emails, func(o *restauth.EmailAddress) bool { return o == e })
@@ -454,15 +476,15 @@ func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APITo
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
+	s.rlock()
 	t, ok := s.byHash[hash]
 	if !ok {
-		s.mu.RUnlock()
+		s.runlock()
 		return nil, errTokenNotFound
 	}
 	c := new(restauth.APIToken)
 	*c = *t
-	s.mu.RUnlock()
+	s.runlock()
 	return c, nil
 }
 
@@ -478,7 +500,7 @@ func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, 
 
 // RevokeToken implements restauth.Store.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	return withRow(ctx, s, s.tokens, "token", id, func(t *restauth.APIToken) error {
+	return withRow(ctx, s, s.tokens, "token", id, tokenOwner, func(t *restauth.APIToken) error {
 		t.Revoked = true
 		return nil
 	})
@@ -486,7 +508,7 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 
 // TouchToken implements restauth.Store.
 func (s *Store) TouchToken(ctx context.Context, id int64, day time.Time) error {
-	return withRow(ctx, s, s.tokens, "token", id, func(t *restauth.APIToken) error {
+	return withRow(ctx, s, s.tokens, "token", id, tokenOwner, func(t *restauth.APIToken) error {
 		t.LastSeen = day
 		return nil
 	})
@@ -518,8 +540,8 @@ func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	a, ok := s.byUID[socialKey{provider, uid}]
 	if !ok {
 		return nil, notFound("social account", provider+"/"+uid)
@@ -537,7 +559,7 @@ func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.So
 func (s *Store) UpdateSocialAccountLogin(ctx context.Context, id int64, at time.Time, extra []byte) error {
 	// Copy outside the lock: the caller keeps its slice and may change it later.
 	extra = bytes.Clone(extra)
-	return withRow(ctx, s, s.social, "social account", id, func(a *restauth.SocialAccount) error {
+	return withRow(ctx, s, s.social, "social account", id, socialOwner, func(a *restauth.SocialAccount) error {
 		a.LastLogin, a.ExtraData = at, extra
 		return nil
 	})
@@ -545,7 +567,7 @@ func (s *Store) UpdateSocialAccountLogin(ctx context.Context, id int64, at time.
 
 // DeleteSocialAccount implements restauth.Store.
 func (s *Store) DeleteSocialAccount(ctx context.Context, id int64) error {
-	return withRow(ctx, s, s.social, "social account", id, func(a *restauth.SocialAccount) error {
+	return withRow(ctx, s, s.social, "social account", id, socialOwner, func(a *restauth.SocialAccount) error {
 		delete(s.social, id)
 		delete(s.byUID, socialKey{a.Provider, a.UID})
 		if r, ok := s.users[a.UserID]; ok {
