@@ -30,109 +30,6 @@ func (e *ConflictError) Error() string { return "restauth: conflict on " + e.Fie
 // Unwrap lets errors.Is(err, ErrConflict) match.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
-// User is an account. Email mirrors the user's primary EmailAddress ("" when none) for
-// accounts the Service manages; an imported user may hold an Email with no address row,
-// and UsersByEmail finds it by either.
-type User struct {
-	ID        int64
-	Username  string
-	Email     string
-	FirstName string
-	LastName  string
-	// PasswordHash is a Django-encoded hash ("algorithm$…"). An empty value, or one starting
-	// with "!", is an unusable password: nobody can log in with it.
-	PasswordHash string
-	IsActive     bool
-	IsStaff      bool
-	IsSuperuser  bool
-	DateJoined   time.Time
-	// LastLogin is the zero time when the user never logged in.
-	LastLogin time.Time
-}
-
-// HasUsablePassword reports whether the user can log in with a password at all.
-func (u *User) HasUsablePassword() bool {
-	return u.PasswordHash != "" && u.PasswordHash[0] != '!'
-}
-
-// UserUpdate changes the fields that are non-nil and leaves the others as they are, so that
-// concurrent updates of different fields (a profile edit and a login) never undo each other.
-type UserUpdate struct {
-	Username     *string
-	FirstName    *string
-	LastName     *string
-	PasswordHash *string
-	LastLogin    *time.Time
-	IsActive     *bool
-	IsStaff      *bool
-	IsSuperuser  *bool
-}
-
-// EmailAddress is one of a user's e-mail addresses.
-type EmailAddress struct {
-	ID       int64
-	UserID   int64
-	Email    string
-	Verified bool
-	Primary  bool
-}
-
-// APIToken is an API token. The key itself is never stored: only its SHA-256 and the
-// non-secret first and last characters used to show it masked.
-type APIToken struct {
-	ID      int64
-	UserID  int64
-	KeyHash [32]byte
-	// KeyPrefix and KeySuffix are the first 8 and last 12 characters of the key, kept to
-	// show the key masked ("inv-0123********…a1b-20241130"); together they carry 28 of its 160 random bits.
-	KeyPrefix string
-	KeySuffix string
-	Name      string
-	Created   time.Time
-	// Expiry is the last day (UTC midnight) on which the token is accepted.
-	Expiry time.Time
-	// LastSeen is the UTC day the token was last used; zero when never used.
-	LastSeen time.Time
-	Revoked  bool
-}
-
-// SocialAccount links a user to an account at an OAuth2/OIDC provider.
-type SocialAccount struct {
-	ID         int64
-	UserID     int64
-	Provider   string
-	UID        string
-	LastLogin  time.Time
-	DateJoined time.Time
-	// ExtraData is the provider's profile as JSON, kept for the host app.
-	ExtraData []byte
-}
-
-// TOTPDevice is a user's time-based one-time-password authenticator (RFC 6238). A user has
-// at most one; it is pending until the user proves, with a code, that their app holds it.
-type TOTPDevice struct {
-	UserID int64
-	// SealedSecret is the shared secret encrypted by the Service (AES-256-GCM under a key
-	// derived from Config.Secret); a store keeps it as opaque bytes.
-	SealedSecret []byte
-	// Confirmed is false while enrolment is pending.
-	Confirmed bool
-	Created   time.Time
-	// LastStep is the TOTP time step of the last code accepted (0: none). Codes of that step
-	// or an earlier one are refused, so each code works once.
-	LastStep int64
-}
-
-// RecoveryCode is one single-use MFA recovery code. The code itself is never stored.
-type RecoveryCode struct {
-	ID     int64
-	UserID int64
-	// Hash is a keyed HMAC of the code, computed by the Service.
-	Hash [32]byte
-	// Used is when the code was used; the zero time while it is unused.
-	Used time.Time
-}
-
 // Store persists users, e-mail addresses, API tokens, social accounts and MFA records. It holds no
 // rules beyond uniqueness, which it must enforce itself (so that concurrent requests on one
 // or many instances cannot create duplicates):
@@ -153,8 +50,21 @@ type RecoveryCode struct {
 // rule return a *ConflictError (matching ErrConflict). Lists for a user without records
 // (or an unknown user) are empty, not an error. Records returned are copies: changing them
 // changes nothing in the store. Lists are ordered by ID ascending. Every method is safe
-// for concurrent use.
+// for concurrent use, and each is atomic on its own: it changes all it documents or
+// nothing. Operations that must be atomic together run through the optional Transactor.
+//
+// The methods are grouped in role interfaces, one per kind of record, so that code that
+// needs one kind can ask for just that role; a Store plays them all.
 type Store interface {
+	UserStore
+	EmailAddressStore
+	TokenStore
+	SocialAccountStore
+	MFAStore
+}
+
+// UserStore is the Store's role for accounts (User).
+type UserStore interface {
 	// CreateUser stores u (its ID, assigned by the store, is written back) and, if email is
 	// not nil, that address for the new user in the same atomic step (its ID and UserID are
 	// written back); when email.Primary is true, u.Email is set to it. Either both are
@@ -173,7 +83,12 @@ type Store interface {
 	// DeleteUser removes the user with its addresses, tokens, social accounts, TOTP device
 	// and recovery codes.
 	DeleteUser(ctx context.Context, id int64) error
+}
 
+// EmailAddressStore is the Store's role for a user's e-mail addresses (EmailAddress). It
+// keeps User.Email equal to the primary address whenever it changes which address is
+// primary.
+type EmailAddressStore interface {
 	// EmailAddresses returns the user's addresses.
 	EmailAddresses(ctx context.Context, userID int64) ([]EmailAddress, error)
 	// EmailAddressByID returns one address.
@@ -182,14 +97,29 @@ type Store interface {
 	// stop being primary and User.Email becomes e.Email, atomically.
 	AddEmailAddress(ctx context.Context, e *EmailAddress) error
 	// VerifyEmailAddress marks the address verified (verifying it again is no error) and
-	// returns it; a *ConflictError with Field "email" if another user already holds it verified. When makePrimaryIfNone is set
-	// and the user has no primary address, the address also becomes primary (and User.Email).
+	// returns it; a *ConflictError with Field "email" if another user already holds it
+	// verified. When makePrimaryIfNone is set and the user has no primary address, the
+	// address also becomes primary (and User.Email).
+	//
+	// The "no primary yet" check is the store's, in the same atomic step as the write,
+	// because only there can it stay true until the write lands: two addresses of one
+	// user verified at once must leave exactly one primary. A caller that read the
+	// addresses and then called SetPrimaryEmailAddress would, on PostgreSQL at READ
+	// COMMITTED (even inside a Transactor's transaction, which sees only committed rows),
+	// not see the other verification's uncommitted primary: the loser then either fails
+	// on the one-primary index or takes the primary the winner has just set. The SQL
+	// stores therefore check under the user's row lock (pgstore) or the database's
+	// single write lock (sqlitestore), and memstore under its store lock; and stores
+	// without a Transactor have no other way to make the pair atomic at all.
 	VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*EmailAddress, error)
 	// SetPrimaryEmailAddress makes the address the user's only primary one and sets User.Email.
 	SetPrimaryEmailAddress(ctx context.Context, id int64) (*EmailAddress, error)
 	// DeleteEmailAddress removes the address. If it was primary, User.Email becomes "".
 	DeleteEmailAddress(ctx context.Context, id int64) error
+}
 
+// TokenStore is the Store's role for API tokens (APIToken).
+type TokenStore interface {
 	// CreateToken stores t (assigning t.ID).
 	CreateToken(ctx context.Context, t *APIToken) error
 	// TokenByHash returns the token whose key hashes to hash, revoked or not. It is on
@@ -203,7 +133,11 @@ type Store interface {
 	RevokeToken(ctx context.Context, id int64) error
 	// TouchToken sets the token's LastSeen to day.
 	TouchToken(ctx context.Context, id int64, day time.Time) error
+}
 
+// SocialAccountStore is the Store's role for links to OAuth2/OIDC provider accounts
+// (SocialAccount).
+type SocialAccountStore interface {
 	// CreateSocialAccount stores a (assigning a.ID).
 	CreateSocialAccount(ctx context.Context, a *SocialAccount) error
 	// SocialAccountByUID returns the account of that provider and uid (compared exactly).
@@ -214,7 +148,13 @@ type Store interface {
 	UpdateSocialAccountLogin(ctx context.Context, id int64, at time.Time, extra []byte) error
 	// DeleteSocialAccount removes the account.
 	DeleteSocialAccount(ctx context.Context, id int64) error
+}
 
+// MFAStore is the Store's role for multi-factor authentication: a user's TOTP device
+// (TOTPDevice) and recovery codes (RecoveryCode). Its writes that spend a code are
+// conditional single steps, so that a code is accepted once even by concurrent requests
+// on many instances.
+type MFAStore interface {
 	// TOTPDevice returns the user's TOTP device, pending or confirmed.
 	TOTPDevice(ctx context.Context, userID int64) (*TOTPDevice, error)
 	// CreateTOTPDevice stores d as the user's device, atomically replacing a pending

@@ -3,7 +3,9 @@
 //
 // All data lives behind one sync.RWMutex: uniqueness checks and the writes they guard happen
 // under the same lock, so concurrent requests cannot create duplicates, and reads (above all
-// TokenByHash, on every token-authenticated request) share the lock.
+// TokenByHash, on every token-authenticated request) share the lock. Store.InTx
+// (restauth.Transactor) holds the write lock for a whole transaction and undoes it from
+// copies of the records it changed.
 package memstore
 
 import (
@@ -14,15 +16,22 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/internal/fold"
 )
 
 // Store is an in-memory restauth.Store. The zero value is not usable; create one with New.
-// It is safe for concurrent use.
+// It is safe for concurrent use, and a restauth.Transactor (see InTx).
 type Store struct {
+	*state
+	// tx is set in the view of a transaction (see InTx), whose methods run under the lock
+	// the transaction holds and log what they change; nil in the store New returns.
+	tx *txLog
+}
+
+// state is the data of a Store, shared by the Store and its transactions' views.
+type state struct {
 	mu sync.RWMutex
 
 	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID int64
@@ -55,12 +64,15 @@ type userRecord struct {
 
 type socialKey struct{ provider, uid string }
 
-// Compile-time check that Store implements restauth.Store.
-var _ restauth.Store = (*Store)(nil)
+// Compile-time checks of the interfaces Store implements.
+var (
+	_ restauth.Store      = (*Store)(nil)
+	_ restauth.Transactor = (*Store)(nil)
+)
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{
+	return &Store{state: &state{
 		users:      make(map[int64]*userRecord),
 		emails:     make(map[int64]*restauth.EmailAddress),
 		tokens:     make(map[int64]*restauth.APIToken),
@@ -70,7 +82,7 @@ func New() *Store {
 		byEmail:    make(map[string]map[int64]int),
 		byHash:     make(map[[32]byte]*restauth.APIToken),
 		byUID:      make(map[socialKey]*restauth.SocialAccount),
-	}
+	}}
 }
 
 func notFound(kind string, id any) error {
@@ -137,8 +149,8 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 
 	// Check every rule before changing anything, so that a conflict leaves no trace.
 	nameKey := fold.String(u.Username)
@@ -152,6 +164,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 	}
 
 	s.lastUserID++
+	s.touch(s.lastUserID)
 	r := &userRecord{user: *u}
 	r.user.ID = s.lastUserID
 	r.user.Email = ""
@@ -194,8 +207,8 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.
 		return nil, err
 	}
 	k := fold.String(username)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	r, ok := s.byUsername[k]
 	if !ok {
 		return nil, notFound("user", fmt.Sprintf("%q", username))
@@ -209,8 +222,8 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.Use
 		return nil, err
 	}
 	k := fold.String(email)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	refs := s.byEmail[k]
 	out := make([]*restauth.User, 0, len(refs))
 	for uid := range refs {
@@ -295,8 +308,8 @@ func listOfUser[T any](ctx context.Context, s *Store, userID int64, rows func(*u
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	var list []*T
 	if r, ok := s.users[userID]; ok {
 		list = rows(r)
@@ -328,8 +341,8 @@ func lookupByID[T, V any](ctx context.Context, s *Store, table map[int64]*T, kin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	row, ok := table[id]
 	if !ok {
 		return nil, notFound(kind, id)
@@ -338,219 +351,30 @@ func lookupByID[T, V any](ctx context.Context, s *Store, table map[int64]*T, kin
 }
 
 // withRow runs fn on the row of table (one of the store's maps by ID) with that id, under
-// the store's write lock; an unknown id is notFound(kind, id).
-func withRow[T any](ctx context.Context, s *Store, table map[int64]*T, kind string, id int64, fn func(*T) error) error {
+// the store's write lock; an unknown id is notFound(kind, id). owner names the user the
+// row belongs to, whose records fn may change (in a transaction, they are logged first).
+func withRow[T any](ctx context.Context, s *Store, table map[int64]*T, kind string, id int64, owner func(*T) int64, fn func(*T) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	row, ok := table[id]
 	if !ok {
 		return notFound(kind, id)
 	}
+	s.touch(owner(row))
 	return fn(row)
 }
+
+// The owners of rows, for withRow.
+func userOf(r *userRecord) int64                  { return r.user.ID }
+func emailOwner(e *restauth.EmailAddress) int64   { return e.UserID }
+func tokenOwner(t *restauth.APIToken) int64       { return t.UserID }
+func socialOwner(a *restauth.SocialAccount) int64 { return a.UserID }
 
 // withUser runs fn on the user's record under the write lock; ErrNotFound for an unknown
 // user.
 func (s *Store) withUser(ctx context.Context, userID int64, fn func(*userRecord) error) error {
-	return withRow(ctx, s, s.users, "user", userID, fn)
-}
-
-// AddEmailAddress implements restauth.Store. It returns an error matching
-// restauth.ErrNotFound when e.UserID names no user.
-func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) error {
-	return s.withUser(ctx, e.UserID, func(r *userRecord) error {
-		if r.holds(e.Email) {
-			return conflict("user_email")
-		}
-		if e.Verified {
-			if _, taken := s.verified[fold.String(e.Email)]; taken {
-				return conflict("email")
-			}
-		}
-		p := s.insertEmail(r, *e)
-		if p.Primary {
-			s.makePrimary(r, p)
-		}
-		e.ID = p.ID
-		return nil
-	})
-}
-
-// VerifyEmailAddress implements restauth.Store. Verifying a verified address is not an error.
-func (s *Store) VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*restauth.EmailAddress, error) {
-	var out *restauth.EmailAddress
-	err := withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
-		k := fold.String(e.Email)
-		// The owner of a verified address is the only holder of its row, so any other row
-		// in the index belongs to another user.
-		if o, taken := s.verified[k]; taken && o != e {
-			return conflict("email")
-		}
-		e.Verified = true
-		s.verified[k] = e
-		r := s.users[e.UserID]
-		if makePrimaryIfNone && !slices.ContainsFunc(r.emails, func(o *restauth.EmailAddress) bool { return o.Primary }) {
-			s.makePrimary(r, e)
-		}
-		out = clone(e)
-		return nil
-	})
-	return out, err
-}
-
-// SetPrimaryEmailAddress implements restauth.Store.
-func (s *Store) SetPrimaryEmailAddress(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
-	var out *restauth.EmailAddress
-	err := withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
-		s.makePrimary(s.users[e.UserID], e)
-		out = clone(e)
-		return nil
-	})
-	return out, err
-}
-
-// DeleteEmailAddress implements restauth.Store.
-func (s *Store) DeleteEmailAddress(ctx context.Context, id int64) error {
-	return withRow(ctx, s, s.emails, "email address", id, func(e *restauth.EmailAddress) error {
-		r := s.users[e.UserID]
-		s.dropEmail(e)
-		r.emails = slices.DeleteFunc(r.emails, func(o *restauth.EmailAddress) bool { return o == e })
-		if e.Primary {
-			s.setUserEmail(r, "")
-		}
-		return nil
-	})
-}
-
-// CreateToken implements restauth.Store. It returns an error matching restauth.ErrNotFound
-// when t.UserID names no user.
-func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
-	return s.withUser(ctx, t.UserID, func(r *userRecord) error {
-		if _, taken := s.byHash[t.KeyHash]; taken {
-			return conflict("token")
-		}
-		s.lastTokenID++
-		p := clone(t)
-		p.ID = s.lastTokenID
-		s.tokens[p.ID] = p
-		s.byHash[p.KeyHash] = p
-		r.tokens = append(r.tokens, p)
-		t.ID = p.ID
-		return nil
-	})
-}
-
-// errTokenNotFound is preallocated so that a lookup of an unknown key, which anyone can
-// provoke by sending made-up tokens, allocates nothing.
-var errTokenNotFound = fmt.Errorf("memstore: token: %w", restauth.ErrNotFound)
-
-// TokenByHash implements restauth.Store. It takes only the read lock and allocates only
-// the returned copy.
-func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APIToken, error) {
-	// ctx.Err is an atomic load at most; cheap enough to keep even here.
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	t, ok := s.byHash[hash]
-	if !ok {
-		s.mu.RUnlock()
-		return nil, errTokenNotFound
-	}
-	c := new(restauth.APIToken)
-	*c = *t
-	s.mu.RUnlock()
-	return c, nil
-}
-
-// TokenByID implements restauth.Store.
-func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, error) {
-	return lookupByID(ctx, s, s.tokens, "token", id, clone)
-}
-
-// Tokens implements restauth.Store. An unknown user has no tokens.
-func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, error) {
-	return listOfUser(ctx, s, userID, func(r *userRecord) []*restauth.APIToken { return r.tokens }, deref)
-}
-
-// RevokeToken implements restauth.Store.
-func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	return withRow(ctx, s, s.tokens, "token", id, func(t *restauth.APIToken) error {
-		t.Revoked = true
-		return nil
-	})
-}
-
-// TouchToken implements restauth.Store.
-func (s *Store) TouchToken(ctx context.Context, id int64, day time.Time) error {
-	return withRow(ctx, s, s.tokens, "token", id, func(t *restauth.APIToken) error {
-		t.LastSeen = day
-		return nil
-	})
-}
-
-// CreateSocialAccount implements restauth.Store. A taken (provider, uid) is a
-// *restauth.ConflictError with Field "social"; an unknown a.UserID matches
-// restauth.ErrNotFound.
-func (s *Store) CreateSocialAccount(ctx context.Context, a *restauth.SocialAccount) error {
-	return s.withUser(ctx, a.UserID, func(r *userRecord) error {
-		k := socialKey{a.Provider, a.UID}
-		if _, taken := s.byUID[k]; taken {
-			return conflict("social")
-		}
-		s.lastSocialID++
-		c := copySocial(a)
-		c.ID = s.lastSocialID
-		p := &c
-		s.social[p.ID] = p
-		s.byUID[k] = p
-		r.social = append(r.social, p)
-		a.ID = p.ID
-		return nil
-	})
-}
-
-// SocialAccountByUID implements restauth.Store.
-func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*restauth.SocialAccount, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	a, ok := s.byUID[socialKey{provider, uid}]
-	if !ok {
-		return nil, notFound("social account", provider+"/"+uid)
-	}
-	c := copySocial(a)
-	return &c, nil
-}
-
-// SocialAccounts implements restauth.Store. An unknown user has no social accounts.
-func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.SocialAccount, error) {
-	return listOfUser(ctx, s, userID, func(r *userRecord) []*restauth.SocialAccount { return r.social }, copySocial)
-}
-
-// UpdateSocialAccountLogin implements restauth.Store.
-func (s *Store) UpdateSocialAccountLogin(ctx context.Context, id int64, at time.Time, extra []byte) error {
-	// Copy outside the lock: the caller keeps its slice and may change it later.
-	extra = bytes.Clone(extra)
-	return withRow(ctx, s, s.social, "social account", id, func(a *restauth.SocialAccount) error {
-		a.LastLogin, a.ExtraData = at, extra
-		return nil
-	})
-}
-
-// DeleteSocialAccount implements restauth.Store.
-func (s *Store) DeleteSocialAccount(ctx context.Context, id int64) error {
-	return withRow(ctx, s, s.social, "social account", id, func(a *restauth.SocialAccount) error {
-		delete(s.social, id)
-		delete(s.byUID, socialKey{a.Provider, a.UID})
-		if r, ok := s.users[a.UserID]; ok {
-			r.social = slices.DeleteFunc(r.social, func(o *restauth.SocialAccount) bool { return o == a })
-		}
-		return nil
-	})
+	return withRow(ctx, s, s.users, "user", userID, userOf, fn)
 }

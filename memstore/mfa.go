@@ -15,8 +15,8 @@ func (s *Store) TOTPDevice(ctx context.Context, userID int64) (*restauth.TOTPDev
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.rlock()
+	defer s.runlock()
 	r, ok := s.users[userID]
 	if !ok || r.totp == nil {
 		return nil, notFound("TOTP device of user", userID)

@@ -43,6 +43,13 @@
 // "Case-insensitive" means as PostgreSQL's lower() under the database's collation, which
 // agrees with strings.EqualFold for ASCII but may differ beyond it.
 //
+// # Transactions
+//
+// Store.InTx (restauth.Transactor) runs several operations in one READ COMMITTED
+// transaction. Inside it, every write runs in a savepoint, so that a write refused by a
+// unique index changes nothing and leaves the transaction usable, as outside it; the locks
+// the operations take are held until the transaction ends.
+//
 // # Times
 //
 // Times are stored as timestamptz at microsecond precision and returned in UTC; the zero

@@ -16,7 +16,7 @@ func scanEmail(row pgx.Row) (restauth.EmailAddress, error) {
 
 // EmailAddresses implements restauth.Store.
 func (s *Store) EmailAddresses(ctx context.Context, userID int64) ([]restauth.EmailAddress, error) {
-	rows, err := s.pool.Query(ctx, s.q.emailsOfUser, userID)
+	rows, err := s.reader().Query(ctx, s.q.emailsOfUser, userID)
 	if err != nil {
 		return nil, storeErr(err, "e-mail addresses of user", userID)
 	}
@@ -32,7 +32,7 @@ func (s *Store) EmailAddresses(ctx context.Context, userID int64) ([]restauth.Em
 
 // EmailAddressByID implements restauth.Store.
 func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
-	e, err := scanEmail(s.pool.QueryRow(ctx, s.q.emailByID, id))
+	e, err := scanEmail(s.reader().QueryRow(ctx, s.q.emailByID, id))
 	if err != nil {
 		return nil, storeErr(err, "e-mail address", id)
 	}
@@ -44,7 +44,7 @@ func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.Email
 func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) error {
 	var id int64
 	if !e.Primary {
-		err := s.pool.QueryRow(ctx, s.q.addEmail, e.UserID, e.Email, e.Verified, false).Scan(&id)
+		err := s.writer().QueryRow(ctx, s.q.addEmail, e.UserID, e.Email, e.Verified, false).Scan(&id)
 		if err != nil {
 			return storeErr(err, "e-mail address", e.Email)
 		}
@@ -77,7 +77,7 @@ func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) e
 // both become primary.
 func (s *Store) VerifyEmailAddress(ctx context.Context, id int64, makePrimaryIfNone bool) (*restauth.EmailAddress, error) {
 	if !makePrimaryIfNone {
-		e, err := scanEmail(s.pool.QueryRow(ctx, s.q.verifyEmail, id))
+		e, err := scanEmail(s.writer().QueryRow(ctx, s.q.verifyEmail, id))
 		if err != nil {
 			return nil, storeErr(err, "e-mail address", id)
 		}

@@ -15,7 +15,7 @@ import (
 func (s *Store) TOTPDevice(ctx context.Context, userID int64) (*restauth.TOTPDevice, error) {
 	d := &restauth.TOTPDevice{UserID: userID}
 	var created pgtype.Timestamptz
-	err := s.pool.QueryRow(ctx, s.q.totpDevice, userID).Scan(&d.SealedSecret, &d.Confirmed, &created, &d.LastStep)
+	err := s.reader().QueryRow(ctx, s.q.totpDevice, userID).Scan(&d.SealedSecret, &d.Confirmed, &created, &d.LastStep)
 	if err != nil {
 		return nil, storeErr(err, "TOTP device of user", userID)
 	}
@@ -38,7 +38,7 @@ func secret(b []byte) []byte {
 // against a concurrent creation or confirmation on another instance, an active device is
 // never overwritten. An unknown d.UserID matches restauth.ErrNotFound.
 func (s *Store) CreateTOTPDevice(ctx context.Context, d *restauth.TOTPDevice) error {
-	tag, err := s.pool.Exec(ctx, s.q.createTOTP, d.UserID, secret(d.SealedSecret), d.Confirmed, ts(d.Created), d.LastStep)
+	tag, err := s.writer().Exec(ctx, s.q.createTOTP, d.UserID, secret(d.SealedSecret), d.Confirmed, ts(d.Created), d.LastStep)
 	if err != nil {
 		return storeErr(err, "TOTP device of user", d.UserID)
 	}
@@ -55,7 +55,7 @@ func (s *Store) CreateTOTPDevice(ctx context.Context, d *restauth.TOTPDevice) er
 // true, and a code checked against a secret replaced meanwhile is refused.
 func (s *Store) UseTOTPStep(ctx context.Context, userID int64, sealedSecret []byte, step int64, confirm bool) (bool, error) {
 	var used, exists bool
-	if err := s.pool.QueryRow(ctx, s.q.useTOTPStep, userID, secret(sealedSecret), step, confirm).Scan(&used, &exists); err != nil {
+	if err := s.writer().QueryRow(ctx, s.q.useTOTPStep, userID, secret(sealedSecret), step, confirm).Scan(&used, &exists); err != nil {
 		return false, storeErr(err, "TOTP device of user", userID)
 	}
 	if !used && !exists {
@@ -80,7 +80,7 @@ func (s *Store) DeleteTOTPDevice(ctx context.Context, userID int64) error {
 
 // RecoveryCodes implements restauth.Store.
 func (s *Store) RecoveryCodes(ctx context.Context, userID int64) ([]restauth.RecoveryCode, error) {
-	rows, err := s.pool.Query(ctx, s.q.recoveryCodes, userID)
+	rows, err := s.reader().Query(ctx, s.q.recoveryCodes, userID)
 	if err != nil {
 		return nil, storeErr(err, "recovery codes of user", userID)
 	}
@@ -141,7 +141,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [
 // NULL), so that of concurrent uses of a code, on any number of instances, exactly one
 // succeeds.
 func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, hash [32]byte, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, s.q.useRecovery, userID, hash[:], ts(at))
+	tag, err := s.writer().Exec(ctx, s.q.useRecovery, userID, hash[:], ts(at))
 	if err != nil {
 		return storeErr(err, "recovery code of user", userID)
 	}

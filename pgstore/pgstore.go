@@ -61,10 +61,18 @@ type Store struct {
 	fastTokens bool
 
 	cleanup periodic.Task // deletes expired sessions once SessionStore starts it; Close stops it
+
+	// tx is set in a transaction's view (see InTx): every statement goes through it. root
+	// is then the Store that began the transaction.
+	tx   pgx.Tx
+	root *Store
 }
 
-// Compile-time check that Store implements restauth.Store.
-var _ restauth.Store = (*Store)(nil)
+// Compile-time checks of the interfaces Store implements.
+var (
+	_ restauth.Store      = (*Store)(nil)
+	_ restauth.Transactor = (*Store)(nil)
+)
 
 // New returns a Store on pool, after bringing the schema up to date (see the package
 // documentation). The pool stays the caller's: Close does not close it.
@@ -117,6 +125,9 @@ func (s *Store) Schema() string { return s.opts.schema }
 // Close stops the session cleanup and, if the store was made by Open, closes the pool,
 // waiting for connections in use to be released. Closing twice is harmless.
 func (s *Store) Close() {
+	if s.root != nil {
+		return // a transaction's view: the store is its root's to close
+	}
 	if !s.cleanup.Stop() {
 		return // closed already
 	}
@@ -254,8 +265,13 @@ func retryable(err error) bool {
 }
 
 // inTx runs fn in a READ COMMITTED transaction, again (up to three times in all) if it
-// fails in a way that a new attempt may not.
+// fails in a way that a new attempt may not. In a transaction's view, fn runs once, in a
+// savepoint of that transaction, so that a method failing halfway leaves nothing behind
+// and the transaction usable.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	if s.tx != nil {
+		return pgx.BeginFunc(ctx, s.tx, fn)
+	}
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
 		if err == nil || attempt == 3 || !retryable(err) || ctx.Err() != nil {

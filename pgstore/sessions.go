@@ -31,6 +31,9 @@ var (
 // every DefaultSessionCleanupInterval (see WithSessionCleanupInterval), until Close. The
 // dynamic type of the result is *SessionStore.
 func (s *Store) SessionStore() scs.Store {
+	if s.root != nil {
+		return s.root.SessionStore()
+	}
 	// Several instances deleting from one table is harmless. Errors are not reported: the
 	// next round tries again, and Find ignores expired sessions anyway. A Close during the
 	// DELETE cancels it.

@@ -35,7 +35,7 @@ func extra(b []byte) []byte {
 // read back as nil.
 func (s *Store) CreateSocialAccount(ctx context.Context, a *restauth.SocialAccount) error {
 	var id int64
-	err := s.pool.QueryRow(ctx, s.q.createSocial, a.UserID, a.Provider, a.UID,
+	err := s.writer().QueryRow(ctx, s.q.createSocial, a.UserID, a.Provider, a.UID,
 		ts(a.LastLogin), ts(a.DateJoined), extra(a.ExtraData)).Scan(&id)
 	if err != nil {
 		return storeErr(err, "social account", a.Provider+"/"+a.UID)
@@ -46,7 +46,7 @@ func (s *Store) CreateSocialAccount(ctx context.Context, a *restauth.SocialAccou
 
 // SocialAccountByUID implements restauth.Store.
 func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*restauth.SocialAccount, error) {
-	a, err := scanSocial(s.pool.QueryRow(ctx, s.q.socialByUID, provider, uid))
+	a, err := scanSocial(s.reader().QueryRow(ctx, s.q.socialByUID, provider, uid))
 	if err != nil {
 		return nil, storeErr(err, "social account", provider+"/"+uid)
 	}
@@ -55,7 +55,7 @@ func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*
 
 // SocialAccounts implements restauth.Store.
 func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.SocialAccount, error) {
-	rows, err := s.pool.Query(ctx, s.q.socialOfUser, userID)
+	rows, err := s.reader().Query(ctx, s.q.socialOfUser, userID)
 	if err != nil {
 		return nil, storeErr(err, "social accounts of user", userID)
 	}

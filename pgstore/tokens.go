@@ -40,7 +40,7 @@ func scanToken(row pgx.Row, t *restauth.APIToken) error {
 // CreateToken implements restauth.Store. Expiry and LastSeen are stored as their UTC day.
 func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
 	var id int64
-	err := s.pool.QueryRow(ctx, s.q.createToken, t.UserID, t.KeyHash[:], t.KeyPrefix, t.KeySuffix,
+	err := s.writer().QueryRow(ctx, s.q.createToken, t.UserID, t.KeyHash[:], t.KeyPrefix, t.KeySuffix,
 		t.Name, ts(t.Created), date(t.Expiry), date(t.LastSeen), t.Revoked).Scan(&id)
 	if err != nil {
 		return storeErr(err, "token", t.KeyPrefix)
@@ -202,7 +202,7 @@ type tokenRow struct {
 // other query modes (such as for PgBouncer) or with a tracer.
 func (s *Store) tokenByHashQueryRow(ctx context.Context, hash [32]byte) (*restauth.APIToken, error) {
 	r := &tokenRow{hash: hash}
-	err := s.pool.QueryRow(ctx, s.q.tokenByHash, r.hash[:]).Scan(&r.tok.ID, &r.tok.UserID,
+	err := s.reader().QueryRow(ctx, s.q.tokenByHash, r.hash[:]).Scan(&r.tok.ID, &r.tok.UserID,
 		&r.tok.KeyPrefix, &r.tok.KeySuffix, &r.tok.Name, &r.created, &r.expiry, &r.lastSeen, &r.tok.Revoked)
 	if err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -219,7 +219,7 @@ func (s *Store) tokenByHashQueryRow(ctx context.Context, hash [32]byte) (*restau
 // TokenByID implements restauth.Store.
 func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, error) {
 	t := new(restauth.APIToken)
-	if err := scanToken(s.pool.QueryRow(ctx, s.q.tokenByID, id), t); err != nil {
+	if err := scanToken(s.reader().QueryRow(ctx, s.q.tokenByID, id), t); err != nil {
 		return nil, storeErr(err, "token", id)
 	}
 	return t, nil
@@ -227,7 +227,7 @@ func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, er
 
 // Tokens implements restauth.Store.
 func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, error) {
-	rows, err := s.pool.Query(ctx, s.q.tokensOfUser, userID)
+	rows, err := s.reader().Query(ctx, s.q.tokensOfUser, userID)
 	if err != nil {
 		return nil, storeErr(err, "tokens of user", userID)
 	}
@@ -257,7 +257,7 @@ func (s *Store) TouchToken(ctx context.Context, id int64, day time.Time) error {
 
 // execOne runs a statement that must change one row: none means kind id is missing.
 func (s *Store) execOne(ctx context.Context, kind string, id int64, sql string, args ...any) error {
-	tag, err := s.pool.Exec(ctx, sql, args...)
+	tag, err := s.writer().Exec(ctx, sql, args...)
 	if err != nil {
 		return storeErr(err, kind, id)
 	}

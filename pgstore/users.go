@@ -60,7 +60,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 		u.IsActive, u.IsStaff, u.IsSuperuser, ts(u.DateJoined), ts(u.LastLogin)}
 	if email == nil {
 		var id int64
-		if err := s.pool.QueryRow(ctx, s.q.createUser, args...).Scan(&id); err != nil {
+		if err := s.writer().QueryRow(ctx, s.q.createUser, args...).Scan(&id); err != nil {
 			return storeErr(err, "user", u.Username)
 		}
 		u.ID = id
@@ -71,7 +71,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 		userID, emailID int64
 		userEmail       string
 	)
-	if err := s.pool.QueryRow(ctx, s.q.createUserWithEmail, args...).Scan(&userID, &userEmail, &emailID); err != nil {
+	if err := s.writer().QueryRow(ctx, s.q.createUserWithEmail, args...).Scan(&userID, &userEmail, &emailID); err != nil {
 		return storeErr(err, "user", u.Username)
 	}
 	u.ID, u.Email = userID, userEmail
@@ -81,7 +81,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 
 // UserByID implements restauth.Store.
 func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, s.q.userByID, id))
+	u, err := scanUser(s.reader().QueryRow(ctx, s.q.userByID, id))
 	if err != nil {
 		return nil, storeErr(err, "user", id)
 	}
@@ -90,7 +90,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) 
 
 // UserByUsername implements restauth.Store.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, s.q.userByUsername, username))
+	u, err := scanUser(s.reader().QueryRow(ctx, s.q.userByUsername, username))
 	if err != nil {
 		return nil, storeErr(err, "user", username)
 	}
@@ -102,7 +102,7 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.Use
 	if email == "" {
 		return []*restauth.User{}, nil
 	}
-	rows, err := s.pool.Query(ctx, s.q.usersByEmail, email)
+	rows, err := s.reader().Query(ctx, s.q.usersByEmail, email)
 	if err != nil {
 		return nil, storeErr(err, "users by e-mail", email)
 	}
@@ -123,7 +123,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdat
 	if upd.LastLogin != nil {
 		login = ts(*upd.LastLogin)
 	}
-	u, err := scanUser(s.pool.QueryRow(ctx, s.q.updateUser, id,
+	u, err := scanUser(s.writer().QueryRow(ctx, s.q.updateUser, id,
 		upd.Username, upd.FirstName, upd.LastName, upd.PasswordHash,
 		upd.LastLogin != nil, login,
 		upd.IsActive, upd.IsStaff, upd.IsSuperuser))
@@ -136,7 +136,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdat
 // DeleteUser implements restauth.Store. The addresses, tokens, social accounts, TOTP device
 // and recovery codes go with the user by ON DELETE CASCADE.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	tag, err := s.pool.Exec(ctx, s.q.deleteUser, id)
+	tag, err := s.writer().Exec(ctx, s.q.deleteUser, id)
 	if err != nil {
 		return storeErr(err, "user", id)
 	}

@@ -17,7 +17,7 @@ func scanEmail(sc scanner, e *restauth.EmailAddress) error {
 
 // EmailAddresses implements restauth.Store.
 func (s *Store) EmailAddresses(ctx context.Context, userID int64) ([]restauth.EmailAddress, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+emailCols+` FROM email_addresses WHERE user_id = ? ORDER BY id`, userID)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+emailCols+` FROM email_addresses WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: e-mail addresses: %w", err)
 	}
@@ -39,7 +39,7 @@ func (s *Store) EmailAddresses(ctx context.Context, userID int64) ([]restauth.Em
 // EmailAddressByID implements restauth.Store.
 func (s *Store) EmailAddressByID(ctx context.Context, id int64) (*restauth.EmailAddress, error) {
 	e := new(restauth.EmailAddress)
-	err := scanEmail(s.rdb.QueryRowContext(ctx, `SELECT `+emailCols+` FROM email_addresses WHERE id = ?`, id), e)
+	err := scanEmail(s.r().QueryRowContext(ctx, `SELECT `+emailCols+` FROM email_addresses WHERE id = ?`, id), e)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("email address", id)
 	}

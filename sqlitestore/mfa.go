@@ -15,7 +15,7 @@ import (
 func (s *Store) TOTPDevice(ctx context.Context, userID int64) (*restauth.TOTPDevice, error) {
 	d := &restauth.TOTPDevice{UserID: userID}
 	var created sql.NullInt64
-	err := s.rdb.QueryRowContext(ctx, `SELECT sealed_secret, confirmed, created, last_step FROM totp_devices WHERE user_id = ?`, userID).
+	err := s.r().QueryRowContext(ctx, `SELECT sealed_secret, confirmed, created, last_step FROM totp_devices WHERE user_id = ?`, userID).
 		Scan(&d.SealedSecret, &d.Confirmed, &created, &d.LastStep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("TOTP device of user", userID)
@@ -42,7 +42,7 @@ func secret(b []byte) []byte {
 // device (UseTOTPStep) comes wholly before or after it. An unknown d.UserID breaks the
 // foreign key and matches restauth.ErrNotFound.
 func (s *Store) CreateTOTPDevice(ctx context.Context, d *restauth.TOTPDevice) error {
-	res, err := s.wdb.ExecContext(ctx, `INSERT INTO totp_devices (user_id, sealed_secret, confirmed, created, last_step) VALUES (?, ?, ?, ?, ?)
+	res, err := s.w().ExecContext(ctx, `INSERT INTO totp_devices (user_id, sealed_secret, confirmed, created, last_step) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (user_id) DO UPDATE SET sealed_secret = excluded.sealed_secret, confirmed = excluded.confirmed,
 	created = excluded.created, last_step = excluded.last_step
 WHERE totp_devices.confirmed = false`,
@@ -65,7 +65,7 @@ WHERE totp_devices.confirmed = false`,
 // step once, and confirms a device once, however many connections, stores or processes
 // try it at the same time.
 func (s *Store) UseTOTPStep(ctx context.Context, userID int64, sealedSecret []byte, step int64, confirm bool) (bool, error) {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE totp_devices SET last_step = ?, confirmed = confirmed OR ?
+	res, err := s.w().ExecContext(ctx, `UPDATE totp_devices SET last_step = ?, confirmed = confirmed OR ?
 WHERE user_id = ? AND last_step < ? AND sealed_secret = ? AND NOT (? AND confirmed)`,
 		step, confirm, userID, step, secret(sealedSecret), confirm)
 	if err != nil {
@@ -80,7 +80,7 @@ WHERE user_id = ? AND last_step < ? AND sealed_secret = ? AND NOT (? AND confirm
 	}
 	// Refused: tell a refused step from a missing device.
 	var exists bool
-	if err := s.wdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp_devices WHERE user_id = ?)`, userID).Scan(&exists); err != nil {
+	if err := s.w().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp_devices WHERE user_id = ?)`, userID).Scan(&exists); err != nil {
 		return false, fmt.Errorf("sqlitestore: use TOTP step of user %d: %w", userID, err)
 	}
 	if !exists {
@@ -105,7 +105,7 @@ func (s *Store) DeleteTOTPDevice(ctx context.Context, userID int64) error {
 
 // RecoveryCodes implements restauth.Store.
 func (s *Store) RecoveryCodes(ctx context.Context, userID int64) ([]restauth.RecoveryCode, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, hash, used FROM recovery_codes WHERE user_id = ? ORDER BY id`, userID)
+	rows, err := s.r().QueryContext(ctx, `SELECT id, hash, used FROM recovery_codes WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: recovery codes: %w", err)
 	}
@@ -169,7 +169,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [
 // UseRecoveryCode implements restauth.Store with one conditional UPDATE of the user's
 // first unused code of that hash, so that a code is accepted once.
 func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, hash [32]byte, at time.Time) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE recovery_codes SET used = ?
+	res, err := s.w().ExecContext(ctx, `UPDATE recovery_codes SET used = ?
 WHERE id = (SELECT id FROM recovery_codes WHERE user_id = ? AND hash = ? AND used IS NULL ORDER BY id LIMIT 1)
 	AND used IS NULL`,
 		micros(at), userID, hash[:])

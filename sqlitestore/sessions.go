@@ -34,6 +34,9 @@ var (
 // The first call starts a goroutine that deletes expired sessions at the interval set
 // with WithSessionCleanupInterval (5 minutes by default); Close stops it.
 func (s *Store) SessionStore() *SessionStore {
+	if s.root != nil {
+		return s.root.SessionStore()
+	}
 	s.cleanup.Start(s.cleanupInterval, func(ctx context.Context) {
 		// A failure (say, a lock held by another process beyond the busy timeout) is
 		// retried at the next tick; expired sessions are never found meanwhile. Close
@@ -47,7 +50,7 @@ func (s *Store) SessionStore() *SessionStore {
 // it deleted. The cleanup goroutine calls it periodically; call it directly to clean up
 // on a schedule of your own (with WithSessionCleanupInterval(0)).
 func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := s.wdb.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, time.Now().UnixMicro())
+	res, err := s.w().ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, time.Now().UnixMicro())
 	if err != nil {
 		return 0, fmt.Errorf("sqlitestore: delete expired sessions: %w", err)
 	}

@@ -33,7 +33,7 @@ func blob(b []byte) any {
 // *restauth.ConflictError with Field "social"; an unknown a.UserID matches
 // restauth.ErrNotFound.
 func (s *Store) CreateSocialAccount(ctx context.Context, a *restauth.SocialAccount) error {
-	res, err := s.wdb.ExecContext(ctx, `INSERT INTO social_accounts (user_id, provider, uid, last_login, date_joined, extra_data)
+	res, err := s.w().ExecContext(ctx, `INSERT INTO social_accounts (user_id, provider, uid, last_login, date_joined, extra_data)
 	VALUES (?, ?, ?, ?, ?, ?)`,
 		a.UserID, a.Provider, a.UID, micros(a.LastLogin), micros(a.DateJoined), blob(a.ExtraData))
 	if err != nil {
@@ -50,7 +50,7 @@ func (s *Store) CreateSocialAccount(ctx context.Context, a *restauth.SocialAccou
 // SocialAccountByUID implements restauth.Store.
 func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*restauth.SocialAccount, error) {
 	a := new(restauth.SocialAccount)
-	err := scanSocial(s.rdb.QueryRowContext(ctx, `SELECT `+socialCols+` FROM social_accounts WHERE provider = ? AND uid = ?`, provider, uid), a)
+	err := scanSocial(s.r().QueryRowContext(ctx, `SELECT `+socialCols+` FROM social_accounts WHERE provider = ? AND uid = ?`, provider, uid), a)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("social account", provider+"/"+uid)
 	}
@@ -62,7 +62,7 @@ func (s *Store) SocialAccountByUID(ctx context.Context, provider, uid string) (*
 
 // SocialAccounts implements restauth.Store.
 func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.SocialAccount, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+socialCols+` FROM social_accounts WHERE user_id = ? ORDER BY id`, userID)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+socialCols+` FROM social_accounts WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: social accounts: %w", err)
 	}
@@ -83,12 +83,12 @@ func (s *Store) SocialAccounts(ctx context.Context, userID int64) ([]restauth.So
 
 // UpdateSocialAccountLogin implements restauth.Store.
 func (s *Store) UpdateSocialAccountLogin(ctx context.Context, id int64, at time.Time, extra []byte) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE social_accounts SET last_login = ?, extra_data = ? WHERE id = ?`, micros(at), blob(extra), id)
+	res, err := s.w().ExecContext(ctx, `UPDATE social_accounts SET last_login = ?, extra_data = ? WHERE id = ?`, micros(at), blob(extra), id)
 	return affected(res, err, "social account", id)
 }
 
 // DeleteSocialAccount implements restauth.Store.
 func (s *Store) DeleteSocialAccount(ctx context.Context, id int64) error {
-	res, err := s.wdb.ExecContext(ctx, `DELETE FROM social_accounts WHERE id = ?`, id)
+	res, err := s.w().ExecContext(ctx, `DELETE FROM social_accounts WHERE id = ?`, id)
 	return affected(res, err, "social account", id)
 }

@@ -37,6 +37,10 @@
 // several processes sharing the file. CreateTOTPDevice is one upsert that replaces only a
 // pending device, so a new enrolment never overwrites a confirmed one.
 //
+// Store.InTx (restauth.Transactor) runs several operations in one BEGIN IMMEDIATE
+// transaction on the write connection; inside it, each operation that takes several
+// statements runs in a SAVEPOINT, so that it stays atomic on its own.
+//
 // The store also keeps github.com/alexedwards/scs/v2 sessions: see Store.SessionStore.
 package sqlitestore
 
@@ -75,10 +79,19 @@ type Store struct {
 
 	cleanupInterval time.Duration
 	cleanup         periodic.Task // deletes expired sessions once SessionStore starts it; Close stops it
+
+	// tx is set in a transaction's view (see InTx): every query goes through it. root is
+	// then the Store that began the transaction.
+	tx   *sql.Tx
+	root *Store
 }
 
-// Compile-time check that Store implements restauth.Store.
-var _ restauth.Store = (*Store)(nil)
+// Compile-time checks of the interfaces Store implements.
+var (
+	_ restauth.Store          = (*Store)(nil)
+	_ restauth.TokenUserStore = (*Store)(nil)
+	_ restauth.Transactor     = (*Store)(nil)
+)
 
 // config holds what the options set.
 type config struct {
@@ -233,6 +246,9 @@ func (s *Store) DB() *sql.DB { return s.wdb }
 // Close stops the session cleanup and closes the database. The Store, its DB and its
 // session store must not be used afterwards.
 func (s *Store) Close() error {
+	if s.root != nil {
+		return errors.New("sqlitestore: Close of a transaction's store")
+	}
 	if !s.cleanup.Stop() {
 		return nil // closed already
 	}
@@ -310,8 +326,12 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE on the write connection) and
-// commits it if fn returns nil.
+// commits it if fn returns nil. In a transaction's view, fn runs in a savepoint of that
+// transaction instead, so that a method failing halfway leaves nothing behind there too.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.tx != nil {
+		return s.savepoint(ctx, func() error { return fn(s.tx) })
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: begin: %w", err)

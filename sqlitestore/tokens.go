@@ -25,7 +25,7 @@ func (s *Store) TokenAndUserByHash(ctx context.Context, hash [32]byte) (*restaut
 		created, expiry, seen, joined, login sql.NullInt64
 	}{t: restauth.APIToken{KeyHash: hash}}
 	t, u := &r.t, &r.u
-	rows, err := s.tokenUserByHash.QueryContext(ctx, t.KeyHash[:])
+	rows, err := s.stmtQuery(ctx, s.tokenUserByHash, tokenUserByHashSQL, t.KeyHash[:])
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlitestore: token and user by hash: %w", err)
 	}
@@ -54,7 +54,7 @@ const tokenCols = `id, user_id, key_hash, key_prefix, key_suffix, name, created,
 
 // CreateToken implements restauth.Store. An unknown t.UserID matches restauth.ErrNotFound.
 func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
-	res, err := s.wdb.ExecContext(ctx, `INSERT INTO api_tokens (user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked)
+	res, err := s.w().ExecContext(ctx, `INSERT INTO api_tokens (user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		t.UserID, t.KeyHash[:], t.KeyPrefix, t.KeySuffix, t.Name, micros(t.Created), micros(t.Expiry), micros(t.LastSeen), t.Revoked)
 	if err != nil {
@@ -82,7 +82,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APITo
 		created, expiry, seen sql.NullInt64
 	}{t: restauth.APIToken{KeyHash: hash}}
 	t := &r.t
-	rows, err := s.tokenByHash.QueryContext(ctx, t.KeyHash[:]) // t is on the heap already
+	rows, err := s.stmtQuery(ctx, s.tokenByHash, tokenByHashSQL, t.KeyHash[:]) // t is on the heap already
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: token by hash: %w", err)
 	}
@@ -123,7 +123,7 @@ func scanToken(rows *sql.Rows, t *restauth.APIToken) error {
 
 // TokenByID implements restauth.Store.
 func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = ?`, id)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: token %d: %w", id, err)
 	}
@@ -143,7 +143,7 @@ func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, er
 
 // Tokens implements restauth.Store.
 func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE user_id = ? ORDER BY id`, userID)
+	rows, err := s.r().QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: tokens: %w", err)
 	}
@@ -164,12 +164,12 @@ func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, 
 
 // RevokeToken implements restauth.Store.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE id = ?`, id)
+	res, err := s.w().ExecContext(ctx, `UPDATE api_tokens SET revoked = 1 WHERE id = ?`, id)
 	return affected(res, err, "token", id)
 }
 
 // TouchToken implements restauth.Store.
 func (s *Store) TouchToken(ctx context.Context, id int64, day time.Time) error {
-	res, err := s.wdb.ExecContext(ctx, `UPDATE api_tokens SET last_seen = ? WHERE id = ?`, micros(day), id)
+	res, err := s.w().ExecContext(ctx, `UPDATE api_tokens SET last_seen = ? WHERE id = ?`, micros(day), id)
 	return affected(res, err, "token", id)
 }

@@ -73,7 +73,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 
 // UserByID implements restauth.Store.
 func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) {
-	u, err := scanUser(s.userByID.QueryRowContext(ctx, id))
+	u, err := scanUser(s.stmtQueryRow(ctx, s.userByID, userByIDSQL, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
 	}
@@ -85,7 +85,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) 
 
 // UserByUsername implements restauth.Store. Case is ignored for ASCII letters only.
 func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.User, error) {
-	u, err := scanUser(s.rdb.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(username) = lower(?)`, username))
+	u, err := scanUser(s.r().QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(username) = lower(?)`, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", fmt.Sprintf("%q", username))
 	}
@@ -101,7 +101,7 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.Use
 	if email == "" {
 		return out, nil
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE id IN (
+	rows, err := s.r().QueryContext(ctx, `SELECT `+userCols+` FROM users WHERE id IN (
 	SELECT id FROM users WHERE lower(email) = lower(?)
 	UNION SELECT user_id FROM email_addresses WHERE lower(email) = lower(?)
 ) ORDER BY id`, email, email)
@@ -166,7 +166,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdat
 	}
 	q.WriteString(" WHERE id = ? RETURNING " + userCols)
 	args = append(args, id)
-	u, err := scanUser(s.wdb.QueryRowContext(ctx, q.String(), args...))
+	u, err := scanUser(s.w().QueryRowContext(ctx, q.String(), args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("user", id)
 	}
@@ -179,7 +179,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdat
 // DeleteUser implements restauth.Store. The schema's ON DELETE CASCADE removes the user's
 // addresses, tokens, social accounts, TOTP device and recovery codes in the same statement.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
-	res, err := s.wdb.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	res, err := s.w().ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	return affected(res, err, "user", id)
 }
 

@@ -170,6 +170,9 @@ var concurrencyTests = []test{
 		require.Len(t, p, 1)
 		requireUserEmail(t, s, u.ID, p[0])
 	}},
+	{"concurrent verifications with makePrimaryIfNone leave exactly one primary", func(t *testing.T, s restauth.Store) {
+		raceVerifications(t, [2]restauth.Store{s, s})
+	}},
 	{"concurrent readers and writers", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
 		tk := createToken(t, s, u.ID, "shared-token-key")
@@ -199,4 +202,39 @@ var concurrencyTests = []test{
 		assert.Len(t, list, n/5)
 		requireUserEmail(t, s, u.ID, "a@example.com")
 	}},
+}
+
+// raceVerifications races, alternating between the stores, VerifyEmailAddress with
+// makePrimaryIfNone of the unverified addresses of users who have no primary one, and
+// requires every verification to succeed and each user to end with exactly one primary
+// address, mirrored in User.Email: never two (both saw "no primary yet"), never none (each
+// saw the other's).
+func raceVerifications(t *testing.T, stores [2]restauth.Store) {
+	ctx := t.Context()
+	const users, perUser = 5, 4
+	var ids []int64
+	us := make([]*restauth.User, users)
+	for i := range us {
+		us[i] = createUser(t, stores[0], fmt.Sprintf("verifier%d", i))
+		for j := range perUser {
+			e := addEmail(t, stores[0], us[i].ID, fmt.Sprintf("v%d.%d@example.com", i, j), false, false)
+			ids = append(ids, e.ID)
+		}
+	}
+	errs := make([]error, len(ids))
+	startTogether(len(ids), func(i int) {
+		_, errs[i] = stores[i%2].VerifyEmailAddress(ctx, ids[i], true)
+	})
+	require.NoError(t, errors.Join(errs...))
+	for _, u := range us {
+		es, err := stores[1].EmailAddresses(ctx, u.ID)
+		require.NoError(t, err)
+		require.Len(t, es, perUser)
+		for _, e := range es {
+			assert.True(t, e.Verified, e.Email)
+		}
+		p := primaries(es)
+		require.Len(t, p, 1, "user %d", u.ID)
+		requireUserEmail(t, stores[0], u.ID, p[0])
+	}
 }

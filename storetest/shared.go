@@ -173,6 +173,9 @@ var sharedTests = []sharedTest{
 	{"racing re-enrolments and confirmations: one kind wins whole", func(t *testing.T, stores [2]restauth.Store) {
 		raceEnrolAndConfirm(t, stores)
 	}},
+	{"racing verifications with makePrimaryIfNone leave exactly one primary", func(t *testing.T, stores [2]restauth.Store) {
+		raceVerifications(t, stores)
+	}},
 	{"one of the racing creations of a username succeeds", func(t *testing.T, stores [2]restauth.Store) {
 		var won atomic.Int32
 		startTogether(racers, func(i int) {

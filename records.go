@@ -1,0 +1,106 @@
+package restauth
+
+import "time"
+
+// User is an account. Email mirrors the user's primary EmailAddress ("" when none) for
+// accounts the Service manages; an imported user may hold an Email with no address row,
+// and UsersByEmail finds it by either.
+type User struct {
+	ID        int64
+	Username  string
+	Email     string
+	FirstName string
+	LastName  string
+	// PasswordHash is a Django-encoded hash ("algorithm$…"). An empty value, or one starting
+	// with "!", is an unusable password: nobody can log in with it.
+	PasswordHash string
+	IsActive     bool
+	IsStaff      bool
+	IsSuperuser  bool
+	DateJoined   time.Time
+	// LastLogin is the zero time when the user never logged in.
+	LastLogin time.Time
+}
+
+// HasUsablePassword reports whether the user can log in with a password at all.
+func (u *User) HasUsablePassword() bool {
+	return u.PasswordHash != "" && u.PasswordHash[0] != '!'
+}
+
+// UserUpdate changes the fields that are non-nil and leaves the others as they are, so that
+// concurrent updates of different fields (a profile edit and a login) never undo each other.
+type UserUpdate struct {
+	Username     *string
+	FirstName    *string
+	LastName     *string
+	PasswordHash *string
+	LastLogin    *time.Time
+	IsActive     *bool
+	IsStaff      *bool
+	IsSuperuser  *bool
+}
+
+// EmailAddress is one of a user's e-mail addresses.
+type EmailAddress struct {
+	ID       int64
+	UserID   int64
+	Email    string
+	Verified bool
+	Primary  bool
+}
+
+// APIToken is an API token. The key itself is never stored: only its SHA-256 and the
+// non-secret first and last characters used to show it masked.
+type APIToken struct {
+	ID      int64
+	UserID  int64
+	KeyHash [32]byte
+	// KeyPrefix and KeySuffix are the first 8 and last 12 characters of the key, kept to
+	// show the key masked ("inv-0123********…a1b-20241130"); together they carry 28 of its 160 random bits.
+	KeyPrefix string
+	KeySuffix string
+	Name      string
+	Created   time.Time
+	// Expiry is the last day (UTC midnight) on which the token is accepted.
+	Expiry time.Time
+	// LastSeen is the UTC day the token was last used; zero when never used.
+	LastSeen time.Time
+	Revoked  bool
+}
+
+// SocialAccount links a user to an account at an OAuth2/OIDC provider.
+type SocialAccount struct {
+	ID         int64
+	UserID     int64
+	Provider   string
+	UID        string
+	LastLogin  time.Time
+	DateJoined time.Time
+	// ExtraData is the provider's profile as JSON, kept for the host app.
+	ExtraData []byte
+}
+
+// TOTPDevice is a user's time-based one-time-password authenticator (RFC 6238). A user has
+// at most one; it is pending until the user proves, with a code, that their app holds it.
+type TOTPDevice struct {
+	UserID int64
+	// SealedSecret is the shared secret encrypted by the Service (AES-256-GCM under a key
+	// derived from Config.Secret); a store keeps it as opaque bytes.
+	SealedSecret []byte
+	// Confirmed is false while enrolment is pending.
+	Confirmed bool
+	Created   time.Time
+	// LastStep is the TOTP time step of the last code accepted (0: none). Codes of that step
+	// or an earlier one are refused, so each code works once.
+	LastStep int64
+}
+
+// RecoveryCode is one single-use MFA recovery code. The code itself is never stored.
+type RecoveryCode struct {
+	ID     int64
+	UserID int64
+	// Hash is a keyed HMAC of the code, computed by the Service.
+	Hash [32]byte
+	// Used is when the code was used; the zero time while it is unused.
+	Used time.Time
+}
