@@ -42,6 +42,16 @@ type route struct {
 	allowHeader []string
 }
 
+// api291 is the InvenTree API 291 dialect (dj-rest-auth and allauth behind DRF): the
+// handlers of /api/auth/ and /api/user/, in the http_291_*.go files. A handler decodes the
+// request, calls one exported Service operation and encodes the answer; the rules live in
+// the operations (a test, TestDialect291IsThin, holds the handler files to the exported
+// API). The router in this file runs DRF's checks (authentication, CSRF, MFA gating,
+// 404/401/405) before the handler.
+type api291 struct {
+	svc *Service
+}
+
 // handlerFunc serves one route. It returns an error instead of answering it: the router
 // writes every error once, in DRF's shapes (writeError). A handler returns an error only
 // before it has written anything.

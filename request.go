@@ -48,6 +48,31 @@ func (s *Service) decodeBody(w http.ResponseWriter, r *http.Request) (*formData,
 	return &formData{json: body.JSON, values: body.Values}, nil
 }
 
+// decode reads the body (see Service.decodeBody) for a 291 handler.
+func (d *api291) decode(w http.ResponseWriter, r *http.Request) (*formData, error) {
+	return d.svc.decodeBody(w, r)
+}
+
+// fields decodes the body and reads the char fields, in the serializer's order, returning
+// their cleaned values by name. A body problem, or the errors of every field together (as
+// DRF collects them), is the error: the one preamble of the handlers whose fields are all
+// strings.
+func (d *api291) fields(w http.ResponseWriter, r *http.Request, specs ...charField) (map[string]string, error) {
+	f, err := d.decode(w, r)
+	if err != nil {
+		return nil, err
+	}
+	var errs ValidationError
+	values := make(map[string]string, len(specs))
+	for _, spec := range specs {
+		values[spec.name], _ = f.char(&errs, spec)
+	}
+	if err := errs.orNil(); err != nil {
+		return nil, err
+	}
+	return values, nil
+}
+
 // charField describes a DRF CharField (or EmailField) as the serializers declare it.
 type charField struct {
 	name       string
