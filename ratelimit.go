@@ -83,8 +83,9 @@ type RateLimits struct {
 	// ResetPerIP limits password-reset requests per client IP (allauth "reset_password"
 	// per ip: 20 per minute).
 	ResetPerIP RateRule
-	// ResetPerEmail limits password-reset requests per submitted address (5 per 5 min, as
-	// DECISIONS.md records; allauth's own default is 5 per minute).
+	// ResetPerEmail limits password-reset requests per submitted address: 5 per 5 min,
+	// stricter than allauth's own default of 5 per minute, because each one mails the
+	// address's owner and a minute's window lets a script send 7,200 a day.
 	ResetPerEmail RateRule
 	// SignupPerIP limits registrations per client IP (allauth "signup": 20 per minute).
 	SignupPerIP RateRule
@@ -116,8 +117,9 @@ const (
 	RuleMFAFailedUser      = "mfa_failed_user"
 )
 
-// DefaultRateLimits returns allauth's defaults as DECISIONS.md records them, plus the
-// password-change and resend rules documented on RateLimits.
+// DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
+// per-address reset window, the password-change and resend rules and the second-factor
+// cap documented on RateLimits.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
 		LoginFailedPerAccount: RateRule{Name: RuleLoginFailedAccount, Limit: 5, Window: 5 * time.Minute},
