@@ -138,6 +138,14 @@ func (s *Service) authenticate(r *http.Request, basicOnly bool) (requestAuth, er
 	case !basicOnly && strings.EqualFold(scheme, "token"):
 		return s.authenticateTokenHeader(ctx, cred, extra)
 	case strings.EqualFold(scheme, "basic"):
+		// A browser that cached Basic credentials sends them with a cross-site form post
+		// too, so unsafe requests from browsers get the same Origin / Fetch-Metadata check
+		// as sessions, before any hashing; API clients send neither header and pass.
+		if !isSafeMethod(r.Method) {
+			if err := s.checkOrigin(r); err != nil {
+				return requestAuth{}, err
+			}
+		}
 		return s.authenticateBasicHeader(ctx, cred, extra)
 	}
 	if basicOnly {
