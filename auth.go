@@ -235,6 +235,8 @@ type Service struct {
 	cop *http.CrossOriginProtection
 	// social holds the social login providers and flow state.
 	social *socialService
+	// verified remembers credentials sent with every request (Basic) for a minute.
+	verified verifiedCredentials
 }
 
 // ErrConfig is wrapped by every error New returns.

@@ -150,7 +150,7 @@ func (s *Service) AuthenticatePassword(ctx context.Context, username, password s
 			return nil, err
 		}
 	}
-	u, err := s.checkCredentials(ctx, username, password)
+	u, err := s.checkCredentialsWith(ctx, username, password, s.passwordMatchesCached)
 	if err != nil {
 		if errors.Is(err, ErrInvalidCredentials) {
 			if !countFirst {
@@ -178,6 +178,15 @@ func (s *Service) AuthenticatePassword(ctx context.Context, username, password s
 // usable password and an inactive user all cost one password hash and fail the same way,
 // so neither the answer nor its timing tells whether the account exists.
 func (s *Service) checkCredentials(ctx context.Context, username, password string) (*User, error) {
+	return s.checkCredentialsWith(ctx, username, password, s.passwordMatches)
+}
+
+// passwordMatcher is passwordMatches or, for credentials sent with every request,
+// passwordMatchesCached.
+type passwordMatcher func(ctx context.Context, u *User, password string) (ok, rehash bool, err error)
+
+// checkCredentialsWith is checkCredentials with the given password check.
+func (s *Service) checkCredentialsWith(ctx context.Context, username, password string, matches passwordMatcher) (*User, error) {
 	var u *User
 	if username != "" {
 		var err error
@@ -185,7 +194,7 @@ func (s *Service) checkCredentials(ctx context.Context, username, password strin
 			return nil, err
 		}
 	}
-	return s.checkPassword(ctx, u, password)
+	return s.checkPasswordWith(ctx, u, password, matches)
 }
 
 // checkEmailCredentials verifies an e-mail address and password: the address names the
@@ -208,7 +217,11 @@ func (s *Service) checkEmailCredentials(ctx context.Context, email, password str
 
 // checkPassword checks password against u (nil: no such user) as checkCredentials does.
 func (s *Service) checkPassword(ctx context.Context, u *User, password string) (*User, error) {
-	ok, rehash, err := s.passwordMatches(ctx, u, password)
+	return s.checkPasswordWith(ctx, u, password, s.passwordMatches)
+}
+
+func (s *Service) checkPasswordWith(ctx context.Context, u *User, password string, matches passwordMatcher) (*User, error) {
+	ok, rehash, err := matches(ctx, u, password)
 	if err != nil {
 		return nil, err
 	}
