@@ -82,8 +82,9 @@ func newSessionManager(c *SessionConfig, site *url.URL, log *slog.Logger) (*scs.
 		return nil, fmt.Errorf("%w: Sessions.Domain %q or Sessions.Path %q is not a valid cookie attribute", ErrConfig, c.Domain, c.Path)
 	}
 
-	// scs.New always makes an in-memory store, whose cleanup goroutine cannot be stopped
-	// safely before it has started: it is the default store, so that no second one runs.
+	// scs.New always makes an in-memory store with a cleanup goroutine, which cannot be
+	// stopped safely before it has started; it is the default store, so that no second one
+	// runs. (With a host store it stays, idle: scs builds no manager without it.)
 	sm := scs.New()
 	if c.Store == nil {
 		c.Store = sm.Store
