@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
 )
 
 // Version is the library's version, reported by the example server's /api/.
@@ -175,17 +174,8 @@ type Config struct {
 	// Answers are capped at 1 MiB.
 	SocialHTTPClient *http.Client
 
-	// Sessions keeps login sessions. Default: an in-memory scs store with cookie "sessionid",
-	// HttpOnly, SameSite=Lax, Path=/, Secure when SiteURL is https, SessionLifetime and
-	// SessionIdleTimeout. A host-supplied manager keeps its own settings, except that the
-	// cookie is always named "sessionid" and HttpOnly.
-	Sessions *scs.SessionManager
-	// SessionLifetime is the absolute lifetime of a login session, however active, applied
-	// to the default session manager. Default 14 days (Django's SESSION_COOKIE_AGE).
-	SessionLifetime time.Duration
-	// SessionIdleTimeout ends a session of the default session manager that has not been
-	// used for this long. Default 0: no idle timeout, only SessionLifetime.
-	SessionIdleTimeout time.Duration
+	// Sessions configures the browser login sessions (the "sessionid" cookie).
+	Sessions SessionConfig
 	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
 	// session-authenticated unsafe requests, browser posts to login/ and registration/,
 	// and to start social login/connect; SiteURL's origin is always trusted.
@@ -316,23 +306,10 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
-	defaultDuration(&cfg.SessionLifetime, 14*24*time.Hour)
-	if cfg.SessionIdleTimeout < 0 {
-		return nil, fmt.Errorf("%w: SessionIdleTimeout must not be negative", ErrConfig)
+	sessions, err := newSessionManager(&cfg.Sessions, site, cfg.Logger)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Sessions == nil {
-		sm := scs.New()
-		sm.Store = memstore.New()
-		sm.Lifetime = cfg.SessionLifetime
-		sm.IdleTimeout = cfg.SessionIdleTimeout
-		sm.Cookie.Path = "/"
-		sm.Cookie.SameSite = http.SameSiteLaxMode
-		sm.Cookie.Secure = site.Scheme == "https"
-		cfg.Sessions = sm
-	}
-	// Django's cookie name, which InvenTree clients look for.
-	cfg.Sessions.Cookie.Name = "sessionid"
-	cfg.Sessions.Cookie.HttpOnly = true
 
 	cop := http.NewCrossOriginProtection()
 	for _, o := range append([]string{site.Scheme + "://" + site.Host}, cfg.TrustedOrigins...) {
@@ -354,7 +331,7 @@ func New(cfg Config) (*Service, error) {
 		site:      site,
 		hasher:    hasher,
 		validator: newPasswordValidator(cfg.Passwords),
-		sessions:  cfg.Sessions,
+		sessions:  sessions,
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		mail:      mailTemplates,
@@ -375,7 +352,3 @@ func defaultDuration(d *time.Duration, def time.Duration) {
 		*d = def
 	}
 }
-
-// Sessions returns the session manager, for a host app that wants to read or store its own
-// values in the same session.
-func (s *Service) Sessions() *scs.SessionManager { return s.sessions }

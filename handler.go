@@ -105,7 +105,7 @@ type router struct {
 
 func newRouter(s *Service, prefix string, routes []*route) *router {
 	rt := &router{svc: s, prefix: prefix, static: make(map[string]*route)}
-	rt.withSession = s.sessions.LoadAndSave(http.HandlerFunc(rt.serve))
+	rt.withSession = s.loadAndSave(http.HandlerFunc(rt.serve))
 	for _, r := range routes {
 		methods := append([]string(nil), r.methods...)
 		for _, m := range r.methods {

@@ -73,7 +73,7 @@ func AuthMethodFromContext(ctx context.Context) AuthMethod {
 // unsafe methods) and puts the user in the request context. A bad credential is answered
 // with 401; an anonymous request passes through (wrap with RequireUser to refuse it).
 func (s *Service) Middleware(next http.Handler) http.Handler {
-	return s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.loadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = s.withClient(r)
 		auth, err := s.authenticate(r, false)
 		if err == nil {

@@ -59,5 +59,7 @@
 // # Sessions
 //
 // SessionStore returns a store for github.com/alexedwards/scs/v2 sessions kept in the
-// same schema, so that a session started on one instance is valid on all of them.
+// same schema, so that a session started on one instance is valid on all of them; pass it
+// as restauth.Config.Sessions.Store. restauth keys each session by the SHA-256 of its id,
+// so the table holds no id a browser could send back.
 package pgstore

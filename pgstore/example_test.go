@@ -5,8 +5,6 @@ import (
 	"log"
 	"os"
 
-	"github.com/alexedwards/scs/v2"
-
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/pgstore"
 )
@@ -22,10 +20,8 @@ func ExampleOpen() {
 	}
 	defer store.Close()
 
-	var _ restauth.Store = store // hand it to the restauth service
-
-	sessions := scs.New()
-	sessions.Store = store.SessionStore()
+	// Hand it to the restauth service, with the sessions in the same schema.
+	_ = restauth.Config{Store: store, Sessions: restauth.SessionConfig{Store: store.SessionStore()}}
 
 	u := &restauth.User{Username: "admin", IsActive: true, IsStaff: true}
 	err = store.CreateUser(ctx, u, &restauth.EmailAddress{Email: "admin@example.com", Verified: true, Primary: true})

@@ -16,7 +16,7 @@ import (
 )
 
 // A schema made by a version of the store that knew only migration 0001 gets the later
-// ones, and keeps its data.
+// ones, and keeps its data, except its sessions (0003).
 func TestMigrationUpgradeFrom0001(t *testing.T) {
 	t.Parallel()
 	pool := sharedPool(t)
@@ -33,6 +33,8 @@ func TestMigrationUpgradeFrom0001(t *testing.T) {
 			`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
 			`INSERT INTO schema_migrations (version) VALUES (1)`,
 			`INSERT INTO users (username) VALUES ('old')`,
+			// A session of the old format, keyed by the browser's id itself.
+			`INSERT INTO sessions (token, data, expiry) VALUES ('raw-session-id', '\x00', now() + interval '1 day')`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return err
@@ -46,7 +48,8 @@ func TestMigrationUpgradeFrom0001(t *testing.T) {
 	s, err := pgstore.New(ctx, pool, pgstore.WithSchema(schema))
 	require.NoError(t, err)
 	defer s.Close()
-	assert.Equal(t, []int64{1, 2}, migrationVersions(t, pool, schema))
+	assert.Equal(t, []int64{1, 2, 3}, migrationVersions(t, pool, schema))
+	assert.Zero(t, count(t, s, "sessions"), "0003 ends the sessions stored by their raw id")
 
 	u, err := s.UserByUsername(ctx, "OLD")
 	require.NoError(t, err)

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -31,15 +30,13 @@ func TestConcurrentRegistrationsOverHTTP(t *testing.T) {
 	store := newStoreOn(t, newPool(t, func(cfg *pgxpool.Config) { cfg.MaxConns = 40 }))
 
 	counting := &conflictCounter{Store: store}
-	sessions := scs.New()
-	sessions.Store = store.SessionStore()
 	svc, err := restauth.New(restauth.Config{
 		Store:     counting,
 		Secret:    bytes.Repeat([]byte("k"), 32),
 		SiteURL:   "http://testserver",
 		Passwords: restauth.PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1, MaxConcurrentHashes: 100},
 		Mailer:    restauth.MailerFunc(func(context.Context, *restauth.Message) error { return nil }),
-		Sessions:  sessions,
+		Sessions:  restauth.SessionConfig{Store: store.SessionStore()},
 		// 100 registrations from one test address: the signup limit would refuse most.
 		RateLimits: restauth.RateLimits{SignupPerIP: restauth.RateRule{Limit: -1}},
 	})

@@ -26,8 +26,8 @@ var (
 	_ scs.IterableCtxStore = (*SessionStore)(nil)
 )
 
-// SessionStore returns a session store for scs (assign it to scs.SessionManager.Store) on
-// this store's schema. The first call starts a goroutine that deletes expired sessions
+// SessionStore returns a session store for scs (pass it as restauth.Config.Sessions.Store)
+// on this store's schema. The first call starts a goroutine that deletes expired sessions
 // every DefaultSessionCleanupInterval (see WithSessionCleanupInterval), until Close. The
 // dynamic type of the result is *SessionStore.
 func (s *Store) SessionStore() scs.Store {

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
-
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/sqlitestore"
 )
@@ -36,9 +34,8 @@ func ExampleOpen() {
 		log.Fatal(err)
 	}
 
-	// Pass store as restauth.Config.Store, and keep sessions in the same file.
-	sessions := scs.New()
-	sessions.Store = store.SessionStore()
+	// Hand store to restauth, and keep sessions in the same file.
+	_ = restauth.Config{Store: store, Sessions: restauth.SessionConfig{Store: store.SessionStore()}}
 
 	u, err := store.UserByUsername(ctx, "ADMIN")
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 // A database made by a version of the store that knew only migration 0001 gets the later
-// ones when opened, and keeps its data.
+// ones when opened, and keeps its data, except its sessions (0003).
 func TestMigrationUpgradeFrom0001(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -31,6 +31,8 @@ func TestMigrationUpgradeFrom0001(t *testing.T) {
 		string(init),
 		`INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)`,
 		`INSERT INTO users (username) VALUES ('old')`,
+		// A session of the old format, keyed by the browser's id itself.
+		`INSERT INTO sessions (token, data, expiry) VALUES ('raw-session-id', x'00', 32503680000000000)`,
 	} {
 		_, err := old.ExecContext(ctx, q)
 		require.NoError(t, err)
@@ -50,7 +52,10 @@ func TestMigrationUpgradeFrom0001(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.NoError(t, rows.Close())
-	assert.Equal(t, []int64{1, 2}, versions)
+	assert.Equal(t, []int64{1, 2, 3}, versions)
+	var sessions int
+	require.NoError(t, s.DB().QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&sessions))
+	assert.Zero(t, sessions, "0003 ends the sessions stored by their raw id")
 
 	u, err := s.UserByUsername(ctx, "OLD")
 	require.NoError(t, err)

@@ -26,10 +26,12 @@ var (
 	_ scs.IterableCtxStore = (*SessionStore)(nil)
 )
 
-// SessionStore returns the store's scs session store:
+// SessionStore returns the store's scs session store, for restauth's sessions:
 //
-//	sessions := scs.New()
-//	sessions.Store = store.SessionStore()
+//	restauth.Config{Store: store, Sessions: restauth.SessionConfig{Store: store.SessionStore()}}
+//
+// restauth keys each session by the SHA-256 of its id, so the table holds no id a browser
+// could send back.
 //
 // The first call starts a goroutine that deletes expired sessions at the interval set
 // with WithSessionCleanupInterval (5 minutes by default); Close stops it.

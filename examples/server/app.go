@@ -71,7 +71,7 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		a.close()
 		return nil, err
 	}
-	sessions, err := newSessions(ctx, o, a)
+	sessions, err := newSessionStore(ctx, o, a)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -83,7 +83,7 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		DisableRegistration: !o.registration,
 		EmailVerification:   restauth.EmailVerification(o.verification),
 		Mailer:              mailer,
-		Sessions:            sessions,
+		Sessions:            restauth.SessionConfig{Store: sessions},
 		Logger:              logger,
 		MFAEnabled:          o.mfa,
 		MFARequired:         o.mfaRequired,

@@ -3,18 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/alexedwards/scs/v2/memstore"
 )
 
-// newSessions builds the session manager: in the account database when it can hold them
-// (the default for database stores), in Redis, or in memory.
-func newSessions(ctx context.Context, o *options, a *app) (*scs.SessionManager, error) {
-	sm := scs.New()
-	sm.Lifetime = 14 * 24 * time.Hour
-	sm.Cookie.Secure = len(o.siteURL) > 5 && o.siteURL[:6] == "https:"
+// newSessionStore picks where sessions live: in the account database when it can hold
+// them (the default for database stores), in Redis, or in memory (nil: restauth's
+// default). restauth builds the session manager on it and sets the cookie, Secure exactly
+// when -site-url is https.
+func newSessionStore(ctx context.Context, o *options, a *app) (scs.Store, error) {
 	kind := o.sessions
 	canStore := a.sessionStore != nil
 	if kind == "" {
@@ -25,21 +22,20 @@ func newSessions(ctx context.Context, o *options, a *app) (*scs.SessionManager, 
 	}
 	switch kind {
 	case "memory":
-		sm.Store = memstore.New()
+		return nil, nil // restauth's default: scs's in-memory store
 	case "store":
 		if !canStore {
 			return nil, fmt.Errorf("-sessions store: the %s store cannot keep sessions", o.store)
 		}
-		sm.Store = a.sessionStore
+		return a.sessionStore, nil
 	case "redis":
 		store, closeFn, err := openRedisSessions(ctx, o.redisAddr)
 		if err != nil {
 			return nil, err
 		}
 		a.closers = append(a.closers, closeFn)
-		sm.Store = store
+		return store, nil
 	default:
 		return nil, fmt.Errorf("unknown -sessions %q (want memory, store or redis)", kind)
 	}
-	return sm, nil
 }

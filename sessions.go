@@ -1,0 +1,194 @@
+package restauth
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+)
+
+// SessionConfig configures the browser login sessions (the "sessionid" cookie). restauth
+// builds its own scs.SessionManager from it, so every rule that makes a session safe — the
+// cookie's name and flags, and the hashing of session ids at rest — holds whatever the host
+// passes; Service.Sessions returns the manager.
+type SessionConfig struct {
+	// Store keeps the session data. Default: scs's in-memory store, which loses sessions on
+	// restart and shares none between instances; sqlitestore's and pgstore's SessionStore,
+	// or an scs Redis store, keep them in a shared database. The store only ever sees the
+	// SHA-256 of a session id, never the id the browser holds, so a copy of the store
+	// (a backup, a read-only SQL injection) opens no session.
+	Store scs.Store
+	// Lifetime is the absolute lifetime of a session, however active. Default 14 days
+	// (Django's SESSION_COOKIE_AGE).
+	Lifetime time.Duration
+	// IdleTimeout ends a session that has not been used for this long. Default 0: no idle
+	// timeout, only Lifetime.
+	IdleTimeout time.Duration
+	// Domain is the cookie's Domain attribute, to share the session with sibling hosts
+	// (e.g. "example.com"). Default "": the cookie goes back only to the host that set it,
+	// which is the safer choice.
+	Domain string
+	// Path is the cookie's Path attribute. Default "/": the host application's own routes
+	// authenticate with the same session through Service.Middleware.
+	Path string
+	// SameSite is the cookie's SameSite attribute: http.SameSiteLaxMode (the default, which
+	// keeps the session on a provider's redirect back and on links from mail),
+	// http.SameSiteStrictMode, or http.SameSiteNoneMode (only with an https SiteURL: browsers
+	// drop a SameSite=None cookie that is not Secure).
+	SameSite http.SameSite
+}
+
+// sessionCookieName is Django's cookie name, which InvenTree clients look for.
+const sessionCookieName = "sessionid"
+
+// sessionRetryAfter is the Retry-After, in seconds, of the 503 answered when the session
+// store fails: long enough not to hammer a store that is restarting.
+const sessionRetryAfter = "5"
+
+// msgServiceUnavailable is DRF's ServiceUnavailable detail.
+const msgServiceUnavailable = "Service temporarily unavailable, try again later."
+
+// newSessionManager applies the defaults to c (New's copy of the host's Config) and builds
+// the session manager. Nothing of the host's is changed: c is a copy, and the manager is
+// new.
+func newSessionManager(c *SessionConfig, site *url.URL, log *slog.Logger) (*scs.SessionManager, error) {
+	defaultDuration(&c.Lifetime, 14*24*time.Hour)
+	if c.IdleTimeout < 0 {
+		return nil, fmt.Errorf("%w: Sessions.IdleTimeout must not be negative", ErrConfig)
+	}
+	defaultString(&c.Path, "/")
+	// url.Parse already lowers the scheme; EqualFold keeps "HTTPS://…" Secure even if the
+	// URL reaches here some other way.
+	secure := strings.EqualFold(site.Scheme, "https")
+	switch c.SameSite {
+	case 0:
+		c.SameSite = http.SameSiteLaxMode
+	case http.SameSiteLaxMode, http.SameSiteStrictMode:
+	case http.SameSiteNoneMode:
+		if !secure {
+			return nil, fmt.Errorf("%w: Sessions.SameSite None needs an https SiteURL", ErrConfig)
+		}
+	default:
+		// SameSiteDefaultMode sends no attribute, which some browsers read as None.
+		return nil, fmt.Errorf("%w: Sessions.SameSite must be Lax, Strict or None", ErrConfig)
+	}
+	probe := http.Cookie{Name: sessionCookieName, Value: "x", Domain: c.Domain, Path: c.Path}
+	if !strings.HasPrefix(c.Path, "/") || probe.Valid() != nil {
+		return nil, fmt.Errorf("%w: Sessions.Domain %q or Sessions.Path %q is not a valid cookie attribute", ErrConfig, c.Domain, c.Path)
+	}
+
+	// scs.New always makes an in-memory store with a cleanup goroutine, which cannot be
+	// stopped safely before it has started; it is the default store, so that no second one
+	// runs. (With a host store it stays, idle: scs builds no manager without it.)
+	sm := scs.New()
+	if c.Store == nil {
+		c.Store = sm.Store
+	}
+	sm.Store = c.Store
+	sm.Lifetime = c.Lifetime
+	sm.IdleTimeout = c.IdleTimeout
+	// The store keys sessions by the SHA-256 of their id, so that what the store holds
+	// cannot be sent back as a cookie.
+	sm.HashTokenInStore = true
+	sm.Cookie = scs.SessionCookie{
+		Name:     sessionCookieName,
+		Domain:   c.Domain,
+		HttpOnly: true,
+		Path:     c.Path,
+		SameSite: c.SameSite,
+		Secure:   secure,
+		Persist:  true,
+	}
+	sm.ErrorFunc = sessionErrorFunc(log)
+	return sm, nil
+}
+
+// Sessions returns the session manager, for a host app that wants to read or store its own
+// values in the same session. Its settings are restauth's; change them through
+// Config.Sessions, not on the manager. The store holds hashed session ids, so Iterate can
+// only read sessions: a change it makes does not reach the stored session.
+func (s *Service) Sessions() *scs.SessionManager { return s.sessions }
+
+// loadAndSave wraps next in the session manager's LoadAndSave, behind a sessionGuard so
+// that the answer to a failed session save stands alone.
+func (s *Service) loadAndSave(next http.Handler) http.Handler {
+	h := s.sessions.LoadAndSave(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&sessionGuard{ResponseWriter: w}, r)
+	})
+}
+
+// sessionGuard sits between LoadAndSave and the real ResponseWriter. scs saves a modified
+// session at the handler's first WriteHeader or Write and, when that fails, calls ErrorFunc
+// and then lets the handler's own status and body through after the error's; once
+// ErrorFunc has answered, the guard drops them, so the client gets one well-formed 503.
+type sessionGuard struct {
+	http.ResponseWriter
+	failed bool
+}
+
+// errSessionAnswered is what the handler's writes get after a session failure was answered.
+var errSessionAnswered = errors.New("restauth: the session could not be saved; the request was answered with 503")
+
+func (g *sessionGuard) WriteHeader(code int) {
+	if !g.failed {
+		g.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (g *sessionGuard) Write(b []byte) (int, error) {
+	if g.failed {
+		return 0, errSessionAnswered
+	}
+	return g.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController (which scs uses for Flush and Hijack) reach the
+// connection.
+func (g *sessionGuard) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
+// representationHeaders describe the body the handler meant to send; they are wrong for the
+// 503 that replaces it. Headers set before the session was loaded (CORS, say) stay.
+var representationHeaders = []string{"Content-Length", "Content-Encoding", "Content-Range",
+	"Content-Disposition", "Etag", "Last-Modified", "Location", "Set-Cookie"}
+
+// sessionErrorFunc answers a session load or save failure (the session store is down, or
+// holds data that does not decode) in the 291 dialect: 503 {"detail": …} with Retry-After,
+// instead of scs's text/plain 500. The error is logged with the request's context; it
+// never holds the browser's session id (the store sees only its hash), and the id is
+// masked should a store put it in an error anyway.
+func sessionErrorFunc(log *slog.Logger) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		g, _ := w.(*sessionGuard)
+		if g != nil && g.failed {
+			return
+		}
+		ctx := r.Context()
+		msg := err.Error()
+		if c, cerr := r.Cookie(sessionCookieName); cerr == nil && c.Value != "" {
+			msg = strings.ReplaceAll(msg, c.Value, "[sessionid]")
+		}
+		detail := msgServiceUnavailable
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// The client went away while the store was being asked: nobody reads this.
+			log.DebugContext(ctx, "restauth: request cancelled", "method", r.Method, "path", r.URL.Path)
+			detail = "Request cancelled."
+		} else {
+			log.ErrorContext(ctx, "restauth: session store failed", "method", r.Method, "path", r.URL.Path, "error", msg)
+		}
+		h := w.Header()
+		for _, k := range representationHeaders {
+			h.Del(k)
+		}
+		h.Set("Retry-After", sessionRetryAfter)
+		writeDetail(w, http.StatusServiceUnavailable, detail)
+		if g != nil {
+			g.failed = true
+		}
+	}
+}
