@@ -3,8 +3,6 @@ package restauth
 import (
 	"context"
 	"errors"
-	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -13,6 +11,10 @@ type ProfileUpdate struct {
 	Username  *string
 	FirstName *string
 	LastName  *string
+	// DecodeErrors holds the field errors a dialect found while reading the request (a
+	// missing or blank field, a wrong type), or nil. As DRF does, UpdateProfile reports
+	// them together with its own and skips its checks of those fields.
+	DecodeErrors *ValidationError
 }
 
 // The profile fields as dj-rest-auth's UserDetailsSerializer (a ModelSerializer over
@@ -27,35 +29,31 @@ var (
 // UpdateProfile changes a user's username and names. Every field given is checked and all
 // problems are reported together, as DRF does. The user's own current username is
 // accepted (the reference refuses it, dj-rest-auth #187); uniqueness is case-insensitive
-// against other users.
+// against other users, and checked only for a username that passed its other checks: one
+// that did not cannot be held by anybody.
 func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUpdate) (*User, error) {
-	var errs ValidationError
+	errs := upd.DecodeErrors
+	if errs == nil {
+		errs = &ValidationError{}
+	}
 	for _, f := range []struct {
 		spec  charField
 		value *string
 	}{{usernameField, upd.Username}, {firstNameField, upd.FirstName}, {lastNameField, upd.LastName}} {
-		if f.value != nil {
-			f.spec.check(&errs, *f.value)
+		if f.value != nil && errs.Fields[f.spec.name] == nil {
+			f.spec.check(errs, *f.value)
 		}
 	}
-	return s.updateProfile(ctx, userID, upd, &errs)
-}
-
-// updateProfile stores upd unless the fields' own checks failed (their errors are in
-// fieldErrs) or the username is taken; all errors are reported together. Uniqueness is
-// checked only for a username that passed its other checks: one that did not cannot be
-// held by anybody.
-func (s *Service) updateProfile(ctx context.Context, userID int64, upd ProfileUpdate, fieldErrs *ValidationError) (*User, error) {
-	if upd.Username != nil && fieldErrs.Fields["username"] == nil {
+	if upd.Username != nil && errs.Fields["username"] == nil {
 		taken, err := s.usernameTaken(ctx, *upd.Username, userID)
 		if err != nil {
 			return nil, err
 		}
 		if taken {
-			fieldErrs.addCause(ErrUsernameTaken, "username", msgUsernameTaken)
+			errs.addCause(ErrUsernameTaken, "username", msgUsernameTaken)
 		}
 	}
-	if err := fieldErrs.orNil(); err != nil {
+	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
 	u, err := s.store.UpdateUser(ctx, userID, UserUpdate{Username: upd.Username, FirstName: upd.FirstName, LastName: upd.LastName})
@@ -115,129 +113,6 @@ func (s *Service) setPassword(ctx context.Context, u *User, new1, new2 string) (
 		return nil, err
 	}
 	return s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: &encoded})
-}
-
-// userDetailsJSON is dj-rest-auth's UserDetailsSerializer output.
-type userDetailsJSON struct {
-	PK        int64  `json:"pk"`
-	Username  string `json:"username"`
-	Email     string `json:"email"`
-	FirstName string `json:"first_name"`
-	LastName  string `json:"last_name"`
-}
-
-func userDetails(u *User) userDetailsJSON {
-	return userDetailsJSON{PK: u.ID, Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
-}
-
-// editProfile serves a PUT or PATCH of the caller's profile: it reads the writable fields
-// (username only when withUsername) and updates them, reporting all fields' errors
-// together.
-func (s *Service) editProfile(w http.ResponseWriter, r *http.Request, u *User, withUsername bool) (*User, error) {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return nil, err
-	}
-	var errs ValidationError
-	var upd ProfileUpdate
-	if withUsername {
-		spec := usernameField
-		spec.required = r.Method == http.MethodPut
-		if v, ok := f.char(&errs, spec); ok {
-			upd.Username = &v
-		}
-	}
-	if v, ok := f.char(&errs, firstNameField); ok {
-		upd.FirstName = &v
-	}
-	if v, ok := f.char(&errs, lastNameField); ok {
-		upd.LastName = &v
-	}
-	return s.updateProfile(r.Context(), u.ID, upd, &errs)
-}
-
-func (s *Service) handleUserDetails(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	u := c.auth.user
-	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
-		var err error
-		u, err = s.editProfile(w, r, u, true)
-		if err != nil {
-			return err
-		}
-	}
-	writeRawJSON(w, http.StatusOK, appendUserDetails(make([]byte, 0, 128), u))
-	return nil
-}
-
-// appendUserDetails encodes userDetails(u) by hand: GET user/ is the hot path of every API
-// client, and encoding/json's reflection costs allocations there. The output is what
-// json.Marshal(userDetails(u)) produces (a test holds them equal).
-func appendUserDetails(b []byte, u *User) []byte {
-	b = append(b, `{"pk":`...)
-	b = strconv.AppendInt(b, u.ID, 10)
-	b = append(b, `,"username":`...)
-	b = appendJSONString(b, u.Username)
-	b = append(b, `,"email":`...)
-	b = appendJSONString(b, u.Email)
-	b = append(b, `,"first_name":`...)
-	b = appendJSONString(b, u.FirstName)
-	b = append(b, `,"last_name":`...)
-	b = appendJSONString(b, u.LastName)
-	return append(b, '}')
-}
-
-// meJSON is InvenTree's MeUserSerializer output.
-type meJSON struct {
-	PK          int64    `json:"pk"`
-	Username    string   `json:"username"`
-	FirstName   string   `json:"first_name"`
-	LastName    string   `json:"last_name"`
-	Email       string   `json:"email"`
-	Groups      []string `json:"groups"`
-	IsStaff     bool     `json:"is_staff"`
-	IsSuperuser bool     `json:"is_superuser"`
-	IsActive    bool     `json:"is_active"`
-}
-
-// handleMe serves /api/user/me/; username and e-mail are read-only there.
-func (s *Service) handleMe(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	u := c.auth.user
-	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
-		var err error
-		u, err = s.editProfile(w, r, u, false)
-		if err != nil {
-			return err
-		}
-	}
-	writeJSON(w, http.StatusOK, meJSON{
-		PK: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		Groups: []string{}, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, IsActive: u.IsActive,
-	})
-	return nil
-}
-
-func (s *Service) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	var errs ValidationError
-	old, _ := f.char(&errs, charField{name: "old_password", required: !s.cfg.AllowPasswordChangeWithoutOld, maxLen: maxPasswordLength})
-	new1, _ := f.char(&errs, charField{name: "new_password1", required: true, maxLen: maxPasswordLength})
-	new2, _ := f.char(&errs, charField{name: "new_password2", required: true, maxLen: maxPasswordLength})
-	if err := errs.orNil(); err != nil {
-		return err
-	}
-	u, err := s.ChangePassword(r.Context(), c.auth.user, PasswordChange{Old: old, New1: new1, New2: new2})
-	if err != nil {
-		return err
-	}
-	s.refreshSessionHash(r.Context(), u)
-	writeDetail(w, http.StatusOK, "New password has been saved.")
-	return nil
 }
 
 // equalFoldEmail compares addresses case-insensitively, as the stores do. Unicode folding

@@ -293,16 +293,17 @@ func (s *Service) UserHandler() http.Handler {
 }
 
 func (s *Service) authRoutes() []*route {
+	d := &api291{svc: s}
 	post := []string{http.MethodPost}
 	routes := []*route{
-		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, sameOrigin: true, name: "Login", handle: s.handleLogin},
-		{pattern: "logout/", methods: post, public: true, usesSession: true, beforeMFA: true, name: "Logout", handle: s.handleLogout},
-		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: s.handleUserDetails},
-		{pattern: "password/change/", methods: post, usesSession: true, name: "Password Change", handle: s.handlePasswordChange},
-		{pattern: "registration/", methods: post, public: true, usesSession: true, sameOrigin: true, name: "Register", handle: s.handleRegister},
+		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, sameOrigin: true, name: "Login", handle: d.handleLogin},
+		{pattern: "logout/", methods: post, public: true, usesSession: true, beforeMFA: true, name: "Logout", handle: d.handleLogout},
+		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: d.handleUserDetails},
+		{pattern: "password/change/", methods: post, usesSession: true, name: "Password Change", handle: d.handlePasswordChange},
+		{pattern: "registration/", methods: post, public: true, usesSession: true, sameOrigin: true, name: "Register", handle: d.handleRegister},
 		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: s.handleProviders},
-		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: s.handlePasswordReset},
-		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: s.handlePasswordResetConfirm},
+		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: d.handlePasswordReset},
+		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: d.handlePasswordResetConfirm},
 		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: s.handleVerifyEmail},
 		{pattern: "registration/resend-email/", methods: post, public: true, name: "Resend Email Verification", handle: s.handleResendEmail},
 		{pattern: "emails/", methods: []string{http.MethodGet, http.MethodPost}, name: "Email List", handle: s.handleEmails},
@@ -327,8 +328,9 @@ func (s *Service) authRoutes() []*route {
 }
 
 func (s *Service) userRoutes() []*route {
+	d := &api291{svc: s}
 	return []*route{
-		{pattern: "me/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "Me", handle: s.handleMe},
+		{pattern: "me/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "Me", handle: d.handleMe},
 		{pattern: "token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: s.handleUserToken},
 		{pattern: "tokens/", methods: []string{http.MethodGet}, name: "Api Token List", handle: s.handleTokenList},
 		{pattern: "tokens/{id}/", methods: []string{http.MethodGet, http.MethodDelete}, name: "Api Token Detail", handle: s.handleTokenDetail},

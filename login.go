@@ -3,7 +3,6 @@ package restauth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/restauth/restauth/internal/validate"
@@ -338,48 +337,5 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
 		}
 		s.audit(ctx, AuditLogout, req.User, detail)
 	}
-	return nil
-}
-
-func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	var errs ValidationError
-	username, _ := f.char(&errs, charField{name: "username", allowBlank: true})
-	email, _ := f.char(&errs, charField{name: "email", allowBlank: true, email: true})
-	password, _ := f.char(&errs, charField{name: "password", required: true})
-	mfaCode, _ := f.char(&errs, charField{name: "mfa_code", allowBlank: true, maxLen: 64})
-	if err := errs.orNil(); err != nil {
-		return err
-	}
-	res, err := s.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password, MFACode: mfaCode})
-	if err != nil {
-		return err
-	}
-	if err := s.loginSession(w, r, res.User); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Key string `json:"key"`
-	}{res.Token.Key})
-	return nil
-}
-
-func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	ctx := r.Context()
-	req := LogoutRequest{User: c.auth.user, Token: c.auth.token}
-	if scheme, key, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "bearer") {
-		req.Key = key
-	}
-	if err := s.Logout(ctx, req); err != nil {
-		return err
-	}
-	if err := s.sessions.Destroy(ctx); err != nil {
-		return err
-	}
-	writeDetail(w, http.StatusOK, "Successfully logged out.")
 	return nil
 }

@@ -258,21 +258,23 @@ func (s *Service) sessionAuthHash(u *User) string {
 }
 
 // loginSession logs u into the request's session, renewing the session id (so a session
-// fixed by an attacker before login is worthless) and rotating the CSRF cookie.
-func (s *Service) loginSession(w http.ResponseWriter, r *http.Request, u *User) error {
+// fixed by an attacker before login is worthless) and rotating the CSRF cookie. Sessions
+// are the dialect's, not the operations': it is an api291 method, kept here beside the
+// session keys and the CSRF cookie it shares with authenticateSession.
+func (d *api291) loginSession(w http.ResponseWriter, r *http.Request, u *User) error {
 	ctx := r.Context()
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := d.svc.sessions.RenewToken(ctx); err != nil {
 		return err
 	}
-	s.sessions.Put(ctx, sessionUserKey, u.ID)
-	s.sessions.Put(ctx, sessionHashKey, s.sessionAuthHash(u))
-	return s.setCSRFCookie(w)
+	d.svc.sessions.Put(ctx, sessionUserKey, u.ID)
+	d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
+	return d.svc.setCSRFCookie(w)
 }
 
 // refreshSessionHash keeps the current session valid after the user's own password change.
-func (s *Service) refreshSessionHash(ctx context.Context, u *User) {
-	if s.sessions.GetInt64(ctx, sessionUserKey) == u.ID {
-		s.sessions.Put(ctx, sessionHashKey, s.sessionAuthHash(u))
+func (d *api291) refreshSessionHash(ctx context.Context, u *User) {
+	if d.svc.sessions.GetInt64(ctx, sessionUserKey) == u.ID {
+		d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
 	}
 }
 

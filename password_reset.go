@@ -3,21 +3,19 @@ package restauth
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	"github.com/restauth/restauth/internal/resettoken"
 	"github.com/restauth/restauth/internal/validate"
 )
 
-// This file serves dj-rest-auth's PasswordResetView and PasswordResetConfirmView with
-// allauth's reset form behind them: the reset link carries the user's pk in base36 and a
-// stateless PasswordResetTokenGenerator token (internal/resettoken), and is built from
+// This file holds the password reset operations behind dj-rest-auth's PasswordResetView
+// and PasswordResetConfirmView (http_291_password_reset.go), with allauth's reset form
+// rules: the reset link carries the user's pk in base36 and a stateless
+// PasswordResetTokenGenerator token (internal/resettoken), and is built from
 // Config.SiteURL and Config.PasswordResetPath only.
 
-// Messages of the password reset routes, word for word as the reference sends them.
+// Messages of the password reset operations, word for word as the reference sends them.
 const (
-	msgResetSent    = "Password reset e-mail has been sent."
-	msgResetDone    = "Password has been reset with the new password."
 	msgInvalidValue = "Invalid value" // no trailing period
 	// restauth's own: the reference has no switch to turn reset off.
 	msgResetDisabled = "Password reset is disabled."
@@ -194,41 +192,4 @@ func (s *Service) resetUser(ctx context.Context, uid string) (*User, error) {
 		return nil, fieldError("uid", msgInvalidValue)
 	}
 	return u, err
-}
-
-func (s *Service) handlePasswordReset(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	var errs ValidationError
-	email, _ := f.char(&errs, charField{name: "email", required: true, email: true})
-	if err := errs.orNil(); err != nil {
-		return err
-	}
-	if err := s.RequestPasswordReset(r.Context(), email); err != nil {
-		return err
-	}
-	writeDetail(w, http.StatusOK, msgResetSent)
-	return nil
-}
-
-func (s *Service) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	var errs ValidationError
-	new1, _ := f.char(&errs, charField{name: "new_password1", required: true, maxLen: maxPasswordLength})
-	new2, _ := f.char(&errs, charField{name: "new_password2", required: true, maxLen: maxPasswordLength})
-	uid, _ := f.char(&errs, charField{name: "uid", required: true})
-	token, _ := f.char(&errs, charField{name: "token", required: true})
-	if err := errs.orNil(); err != nil {
-		return err
-	}
-	if _, err := s.ConfirmPasswordReset(r.Context(), PasswordResetConfirm{UID: uid, Token: token, New1: new1, New2: new2}); err != nil {
-		return err
-	}
-	writeDetail(w, http.StatusOK, msgResetDone)
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"unicode/utf8"
 
 	"github.com/restauth/restauth/internal/validate"
@@ -285,35 +284,4 @@ func (s *Service) verifiedHolder(ctx context.Context, email string) (*User, *Ema
 		}
 	}
 	return nil, nil, nil
-}
-
-func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	var errs ValidationError
-	username, _ := f.char(&errs, charField{name: "username", required: true, maxLen: maxUsernameLength})
-	email, _ := f.char(&errs, charField{name: "email", email: true})
-	password1, _ := f.char(&errs, charField{name: "password1", required: true})
-	password2, _ := f.char(&errs, charField{name: "password2", required: true})
-	// Field errors are not answered yet: the fields that passed still get their own
-	// checks, and everything is reported together.
-	res, err := s.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2, DecodeErrors: &errs})
-	if err != nil {
-		return err
-	}
-	if res.Token == nil {
-		// Mandatory verification, or a concealed refusal: the two must look the same.
-		writeDetail(w, http.StatusCreated, "Verification e-mail sent.")
-		return nil
-	}
-	// allauth's complete_signup logs the new user in.
-	if err := s.loginSession(w, r, res.User); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, struct {
-		Key string `json:"key"`
-	}{res.Token.Key})
-	return nil
 }

@@ -371,7 +371,7 @@ func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, p *soci
 	if f != nil {
 		return "", f
 	}
-	if err := s.loginSession(w, r, u); err != nil {
+	if err := (&api291{svc: s}).loginSession(w, r, u); err != nil {
 		return "", socialFail(reasonServerError, err)
 	}
 	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)

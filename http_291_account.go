@@ -1,0 +1,124 @@
+package restauth
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// userDetailsJSON is dj-rest-auth's UserDetailsSerializer output.
+type userDetailsJSON struct {
+	PK        int64  `json:"pk"`
+	Username  string `json:"username"`
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+}
+
+func userDetails(u *User) userDetailsJSON {
+	return userDetailsJSON{PK: u.ID, Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName}
+}
+
+// appendUserDetails encodes userDetails(u) by hand: GET user/ is the hot path of every API
+// client, and encoding/json's reflection costs allocations there. The output is what
+// json.Marshal(userDetails(u)) produces (a test holds them equal).
+func appendUserDetails(b []byte, u *User) []byte {
+	b = append(b, `{"pk":`...)
+	b = strconv.AppendInt(b, u.ID, 10)
+	b = append(b, `,"username":`...)
+	b = appendJSONString(b, u.Username)
+	b = append(b, `,"email":`...)
+	b = appendJSONString(b, u.Email)
+	b = append(b, `,"first_name":`...)
+	b = appendJSONString(b, u.FirstName)
+	b = append(b, `,"last_name":`...)
+	b = appendJSONString(b, u.LastName)
+	return append(b, '}')
+}
+
+// meJSON is InvenTree's MeUserSerializer output.
+type meJSON struct {
+	PK          int64    `json:"pk"`
+	Username    string   `json:"username"`
+	FirstName   string   `json:"first_name"`
+	LastName    string   `json:"last_name"`
+	Email       string   `json:"email"`
+	Groups      []string `json:"groups"`
+	IsStaff     bool     `json:"is_staff"`
+	IsSuperuser bool     `json:"is_superuser"`
+	IsActive    bool     `json:"is_active"`
+}
+
+// editProfile serves a PUT or PATCH of the caller's profile: it reads the writable fields
+// (username only when withUsername; PUT requires it, PATCH does not) and hands their
+// decode errors to UpdateProfile, which reports them with its own.
+func (d *api291) editProfile(w http.ResponseWriter, r *http.Request, withUsername bool) (*User, error) {
+	f, err := d.decode(w, r)
+	if err != nil {
+		return nil, err
+	}
+	upd := ProfileUpdate{DecodeErrors: &ValidationError{}}
+	if withUsername {
+		spec := usernameField
+		spec.required = r.Method == http.MethodPut
+		if v, ok := f.char(upd.DecodeErrors, spec); ok {
+			upd.Username = &v
+		}
+	}
+	if v, ok := f.char(upd.DecodeErrors, firstNameField); ok {
+		upd.FirstName = &v
+	}
+	if v, ok := f.char(upd.DecodeErrors, lastNameField); ok {
+		upd.LastName = &v
+	}
+	return d.svc.UpdateProfile(r.Context(), caller(r).ID, upd)
+}
+
+// handleUserDetails serves dj-rest-auth's UserDetailsView (/api/auth/user/).
+func (d *api291) handleUserDetails(w http.ResponseWriter, r *http.Request) error {
+	u := caller(r)
+	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		var err error
+		if u, err = d.editProfile(w, r, true); err != nil {
+			return err
+		}
+	}
+	writeRawJSON(w, http.StatusOK, appendUserDetails(make([]byte, 0, 128), u))
+	return nil
+}
+
+// handleMe serves /api/user/me/; username and e-mail are read-only there.
+func (d *api291) handleMe(w http.ResponseWriter, r *http.Request) error {
+	u := caller(r)
+	if r.Method == http.MethodPut || r.Method == http.MethodPatch {
+		var err error
+		if u, err = d.editProfile(w, r, false); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, meJSON{
+		PK: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		Groups: []string{}, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, IsActive: u.IsActive,
+	})
+	return nil
+}
+
+// handlePasswordChange serves dj-rest-auth's PasswordChangeView. The change ends the
+// sessions opened with the old password; the caller's own session is kept (Django's
+// update_session_auth_hash).
+func (d *api291) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
+	v, err := d.fields(w, r,
+		charField{name: "old_password", required: !d.svc.cfg.AllowPasswordChangeWithoutOld, maxLen: maxPasswordLength},
+		charField{name: "new_password1", required: true, maxLen: maxPasswordLength},
+		charField{name: "new_password2", required: true, maxLen: maxPasswordLength},
+	)
+	if err != nil {
+		return err
+	}
+	u, err := d.svc.ChangePassword(r.Context(), caller(r), PasswordChange{Old: v["old_password"], New1: v["new_password1"], New2: v["new_password2"]})
+	if err != nil {
+		return err
+	}
+	d.refreshSessionHash(r.Context(), u)
+	writeDetail(w, http.StatusOK, "New password has been saved.")
+	return nil
+}
