@@ -1,32 +1,26 @@
 package restauth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/restauth/restauth/internal/djsign"
-	"github.com/restauth/restauth/internal/form"
 )
 
-// This file serves the e-mail address routes (InvenTree's views over allauth's
-// EmailAddress) and the registration verification routes (dj-rest-auth's VerifyEmailView
-// and ResendEmailVerificationView), with the fixes DECISIONS.md lists: the caller can only
-// act on their own addresses, verified and primary cannot be set by the client, an
-// unverified address cannot displace a verified primary, and the primary cannot be removed
-// while other addresses exist.
+// This file holds the operations on a user's e-mail addresses (InvenTree's views over
+// allauth's EmailAddress) and on registration verification (dj-rest-auth's VerifyEmailView
+// and ResendEmailVerificationView); http_291_email.go serves them. Unlike the reference,
+// the operations hold these rules: a user acts only on their own addresses (another user's
+// looks missing), an address is added unverified and non-primary whatever the client asks,
+// an unverified address cannot displace a verified primary, and the primary cannot be
+// removed while other addresses exist.
 
-// Messages of the e-mail address routes. The first is Django's unique_together message;
-// the others answer checks the reference does not make.
+// Messages of the e-mail address operations. The first is Django's unique_together
+// message; the others answer checks the reference does not make.
 const (
 	msgEmailNotUnique       = "The fields user, email must make a unique set."
-	msgEmailOtherUser       = "You can only add e-mail addresses to your own account."
 	msgPrimaryNeedsVerified = "An unverified e-mail address cannot replace a verified primary address. Verify it first."
 	msgCannotRemovePrimary  = "You cannot remove your primary e-mail address while you have other addresses. Make another address primary first."
 )
@@ -94,6 +88,21 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 	}
 	s.confirmUnlessTaken(ctx, u, addr)
 	return addr, nil
+}
+
+// UserExists reports whether a user with the id exists, active or not. A dialect that lets
+// the client name the owner of a new address (the 291 "user" field, which must be the
+// caller) needs it to refuse an unknown id and another user's id with the reference's two
+// different messages; the address is always added to the caller, whatever it answers.
+func (s *Service) UserExists(ctx context.Context, id int64) (bool, error) {
+	_, err := s.store.UserByID(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
 }
 
 // ownEmailAddress returns the address id if the user holds it, else an error matching
@@ -292,281 +301,4 @@ func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddr
 	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, s.now())
 	link := s.siteLink(s.cfg.EmailConfirmPath, map[string]string{"key": key})
 	return s.sendMail(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
-}
-
-// sendMail renders one kind of mail for u, addressed to data.Email (the Service fills in
-// the site and the username), and hands it to deliver. It
-// reports false when rendering fails; delivery failures are logged by deliver.
-func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
-	args := append([]any{"kind", string(kind), "user_id", u.ID}, logArgs...)
-	data.SiteURL, data.SiteName, data.Username = s.cfg.SiteURL, s.cfg.SiteName, u.Username
-	msg, err := renderMail(s.mail[kind], s.cfg.MailSubjectPrefix, data.Email, data)
-	if err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not render mail", append(args, "error", err)...)
-		return false
-	}
-	return s.deliver(ctx, msg, args)
-}
-
-// maxMailsInFlight bounds concurrent background deliveries; past it a request waits for a
-// slot rather than dropping the mail.
-const maxMailsInFlight = 64
-
-// mailTimeout bounds one background delivery.
-const mailTimeout = 2 * time.Minute
-
-// deliver sends msg. By default it sends in the background, so that the answer's timing
-// does not depend on whether a mail was sent (which would tell who has an account) nor on
-// the mail server's speed; Config.SendMailInRequest sends before answering instead.
-// Failures are logged with args, never with the message, which holds secrets.
-func (s *Service) deliver(ctx context.Context, msg *Message, args []any) bool {
-	if s.cfg.SendMailInRequest {
-		if err := s.cfg.Mailer.Send(ctx, msg); err != nil {
-			s.log.ErrorContext(ctx, "restauth: could not send mail", append(args, "error", err)...)
-			return false
-		}
-		return true
-	}
-	select {
-	case s.mailSlots <- struct{}{}:
-	case <-ctx.Done():
-		return false
-	}
-	s.mailWG.Add(1)
-	go func() {
-		defer func() { <-s.mailSlots; s.mailWG.Done() }()
-		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailTimeout)
-		defer cancel()
-		if err := s.cfg.Mailer.Send(sendCtx, msg); err != nil {
-			s.log.ErrorContext(sendCtx, "restauth: could not send mail", append(args, "error", err)...)
-		}
-	}()
-	return true
-}
-
-// Close waits until mails being sent in the background are delivered or ctx ends. Call it
-// when shutting down, after the HTTP server has stopped.
-func (s *Service) Close(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.mailWG.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// checkLinkTemplate checks a Config link template: it must be a path starting with "/"
-// (SiteURL is put before it) and hold each placeholder.
-func checkLinkTemplate(field, tmpl string, placeholders ...string) error {
-	if !strings.HasPrefix(tmpl, "/") {
-		return fmt.Errorf("%w: %s must start with /", ErrConfig, field)
-	}
-	for _, p := range placeholders {
-		if !strings.Contains(tmpl, p) {
-			return fmt.Errorf("%w: %s must contain %s", ErrConfig, field, p)
-		}
-	}
-	return nil
-}
-
-// siteLink builds an absolute link for an e-mail: Config.SiteURL followed by tmpl with
-// each {name} of values replaced — escaped as a path segment before any "?" or "#", and as
-// a query value after it. Links are never built from a request's Host header, which an
-// attacker controls (reset poisoning).
-func (s *Service) siteLink(tmpl string, values map[string]string) string {
-	var b strings.Builder
-	b.WriteString(s.cfg.SiteURL)
-	inQuery := false
-	for i := 0; i < len(tmpl); {
-		c := tmpl[i]
-		if c == '{' {
-			if j := strings.IndexByte(tmpl[i:], '}'); j > 0 {
-				if v, ok := values[tmpl[i+1:i+j]]; ok {
-					if inQuery {
-						b.WriteString(queryValueEscape(v))
-					} else {
-						b.WriteString(url.PathEscape(v))
-					}
-					i += j + 1
-					continue
-				}
-			}
-		}
-		if c == '?' || c == '#' {
-			inQuery = true
-		}
-		b.WriteByte(c)
-		i++
-	}
-	return b.String()
-}
-
-// queryValueEscape is url.QueryEscape, except that ":" and "@" stay as they are (RFC 3986
-// allows them in a query), so a confirmation key "<b64>:<ts>:<sig>" reads the same in the
-// link as in the mail's text.
-func queryValueEscape(v string) string {
-	return strings.NewReplacer("%3A", ":", "%40", "@").Replace(url.QueryEscape(v))
-}
-
-// emailAddressJSON is InvenTree's EmailAddressSerializer output; ID is null in the answer
-// of remove/.
-type emailAddressJSON struct {
-	ID       *int64 `json:"id"`
-	Email    string `json:"email"`
-	Verified bool   `json:"verified"`
-	Primary  bool   `json:"primary"`
-	User     int64  `json:"user"`
-}
-
-func emailAddressOut(a *EmailAddress) emailAddressJSON {
-	id := a.ID
-	return emailAddressJSON{ID: &id, Email: a.Email, Verified: a.Verified, Primary: a.Primary, User: a.UserID}
-}
-
-func (s *Service) handleEmails(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	if r.Method == http.MethodPost {
-		return s.handleAddEmail(w, r)
-	}
-	addrs, err := s.EmailAddresses(r.Context(), c.auth.user.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]emailAddressJSON, len(addrs))
-	for i := range addrs {
-		out[i] = emailAddressOut(&addrs[i])
-	}
-	writeList(w, r, out)
-	return nil
-}
-
-// handleAddEmail serves POST emails/. verified and primary in the body are ignored
-// (read-only); user may be omitted and otherwise must be the caller.
-func (s *Service) handleAddEmail(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
-	caller := c.auth.user
-	var errs ValidationError
-	// Tags are stripped before the field checks (InvenTree's CleanMixin cleans the data
-	// before the serializer sees it), so "<b></b>" is blank.
-	email, present := f.char(&errs, charField{name: "email", required: true, allowBlank: true})
-	if present && errs.Fields["email"] == nil {
-		cleanNewEmail(&errs, email)
-	}
-	if err := s.checkOwnUserField(ctx, f, caller, &errs); err != nil {
-		return err
-	}
-	if err := errs.orNil(); err != nil {
-		return err
-	}
-	addr, err := s.AddEmailAddress(ctx, caller.ID, email)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusCreated, emailAddressOut(addr))
-	return nil
-}
-
-// checkOwnUserField reads the optional "user" field of POST emails/ as DRF's
-// PrimaryKeyRelatedField does (same messages for a wrong type, null and an unknown pk)
-// and, unlike the reference, accepts only the caller's own pk.
-func (s *Service) checkOwnUserField(ctx context.Context, f *formData, caller *User, errs *ValidationError) error {
-	const field = "user"
-	value, present, bad := f.raw(field)
-	if !present {
-		return nil
-	}
-	kind := "str"
-	if f.json != nil {
-		raw := bytes.TrimSpace(f.json[field])
-		kind = form.JSONKind(raw)
-		if len(raw) > 0 && raw[0] == '{' {
-			kind = "dict"
-		}
-	}
-	switch {
-	case bad == msgNull || (bad == "" && kind == "str" && value == ""):
-		// DRF's RelatedField turns "" into None before the null check.
-		errs.add(field, msgNull)
-		return nil
-	case bad != "" || (kind != "str" && kind != "int"):
-		errs.add(field, "Incorrect type. Expected pk value, received "+kind+".")
-		return nil
-	}
-	pk, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-	if err != nil {
-		errs.add(field, "Incorrect type. Expected pk value, received "+kind+".")
-		return nil
-	}
-	if pk == caller.ID {
-		return nil
-	}
-	_, err = s.store.UserByID(ctx, pk)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		errs.add(field, `Invalid pk "`+value+`" - object does not exist.`)
-	case err != nil:
-		return err
-	default:
-		errs.add(field, msgEmailOtherUser)
-	}
-	return nil
-}
-
-// handleEmailAction serves POST emails/{id}/primary|verify|remove/; the body is ignored.
-func (s *Service) handleEmailAction(action func(ctx context.Context, userID, id int64) (*EmailAddress, error), removed bool) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		addr, err := action(r.Context(), caller(r).ID, pathID(r))
-		if err != nil {
-			return err
-		}
-		out := emailAddressOut(addr)
-		if removed {
-			out.ID = nil // Django clears the pk of a deleted instance.
-		}
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-}
-
-func (s *Service) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	var errs ValidationError
-	key, _ := f.char(&errs, charField{name: "key", required: true})
-	if err := errs.orNil(); err != nil {
-		return err
-	}
-	// A conflict (another user holds the address verified) answers "ok" and leaves the
-	// address unverified, as the reference does.
-	if _, err := s.VerifyEmail(r.Context(), key); err != nil && !errors.Is(err, ErrConflict) {
-		return err
-	}
-	writeDetail(w, http.StatusOK, "ok")
-	return nil
-}
-
-func (s *Service) handleResendEmail(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return err
-	}
-	var errs ValidationError
-	email, _ := f.char(&errs, charField{name: "email", email: true})
-	if err := errs.orNil(); err != nil {
-		return err
-	}
-	if err := s.ResendVerification(r.Context(), email); err != nil {
-		return err
-	}
-	writeDetail(w, http.StatusOK, "ok")
-	return nil
 }

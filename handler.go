@@ -283,17 +283,19 @@ func absoluteURL(r *http.Request) *url.URL {
 // Handler returns the http.Handler for the /api/auth/ routes, to be mounted at
 // Config.Prefix (or behind http.StripPrefix). It loads and saves sessions itself.
 func (s *Service) Handler() http.Handler {
-	return newRouter(s, s.cfg.Prefix, s.authRoutes())
+	d := &api291{svc: s}
+	return newRouter(s, s.cfg.Prefix, d.authRoutes())
 }
 
 // UserHandler returns the http.Handler for the companion /api/user/ routes InvenTree's
 // clients call (me/, token/, tokens/), to be mounted at Config.UserPrefix.
 func (s *Service) UserHandler() http.Handler {
-	return newRouter(s, s.cfg.UserPrefix, s.userRoutes())
+	d := &api291{svc: s}
+	return newRouter(s, s.cfg.UserPrefix, d.userRoutes())
 }
 
-func (s *Service) authRoutes() []*route {
-	d := &api291{svc: s}
+func (d *api291) authRoutes() []*route {
+	s := d.svc
 	post := []string{http.MethodPost}
 	routes := []*route{
 		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, sameOrigin: true, name: "Login", handle: d.handleLogin},
@@ -304,12 +306,12 @@ func (s *Service) authRoutes() []*route {
 		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: s.handleProviders},
 		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: d.handlePasswordReset},
 		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: d.handlePasswordResetConfirm},
-		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: s.handleVerifyEmail},
-		{pattern: "registration/resend-email/", methods: post, public: true, name: "Resend Email Verification", handle: s.handleResendEmail},
-		{pattern: "emails/", methods: []string{http.MethodGet, http.MethodPost}, name: "Email List", handle: s.handleEmails},
-		{pattern: "emails/{id}/primary/", methods: post, name: "Email Primary", handle: s.handleEmailAction(s.SetPrimaryEmail, false)},
-		{pattern: "emails/{id}/verify/", methods: post, name: "Email Verify", handle: s.handleEmailAction(s.RequestVerification, false)},
-		{pattern: "emails/{id}/remove/", methods: post, name: "Email Remove", handle: s.handleEmailAction(s.RemoveEmailAddress, true)},
+		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: d.verifyEmail},
+		{pattern: "registration/resend-email/", methods: post, public: true, name: "Resend Email Verification", handle: d.resendEmail},
+		{pattern: "emails/", methods: []string{http.MethodGet, http.MethodPost}, name: "Email List", handle: d.emails},
+		{pattern: "emails/{id}/primary/", methods: post, name: "Email Primary", handle: d.emailPrimary},
+		{pattern: "emails/{id}/verify/", methods: post, name: "Email Verify", handle: d.emailVerify},
+		{pattern: "emails/{id}/remove/", methods: post, name: "Email Remove", handle: d.emailRemove},
 		{pattern: "social/", methods: []string{http.MethodGet}, name: "Social Account List", handle: s.handleSocialAccounts},
 		{pattern: "social/{id}/disconnect/", methods: post, name: "Social Account Disconnect", handle: s.handleSocialDisconnect},
 		// The browser flows are public: a failure (connect without a login session
@@ -320,19 +322,19 @@ func (s *Service) authRoutes() []*route {
 	}
 	if s.cfg.MFAEnabled {
 		routes = append(routes,
-			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, beforeMFA: true, name: "MFA TOTP", handle: s.handleTOTP},
-			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, beforeMFA: true, name: "MFA Recovery Codes", handle: s.handleRecoveryCodes},
+			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, beforeMFA: true, name: "MFA TOTP", handle: d.totp},
+			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, beforeMFA: true, name: "MFA Recovery Codes", handle: d.recoveryCodes},
 		)
 	}
 	return routes
 }
 
-func (s *Service) userRoutes() []*route {
-	d := &api291{svc: s}
+func (d *api291) userRoutes() []*route {
+	s := d.svc
 	return []*route{
 		{pattern: "me/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "Me", handle: d.handleMe},
-		{pattern: "token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: s.handleUserToken},
-		{pattern: "tokens/", methods: []string{http.MethodGet}, name: "Api Token List", handle: s.handleTokenList},
-		{pattern: "tokens/{id}/", methods: []string{http.MethodGet, http.MethodDelete}, name: "Api Token Detail", handle: s.handleTokenDetail},
+		{pattern: "token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: d.userToken},
+		{pattern: "tokens/", methods: []string{http.MethodGet}, name: "Api Token List", handle: d.tokenList},
+		{pattern: "tokens/{id}/", methods: []string{http.MethodGet, http.MethodDelete}, name: "Api Token Detail", handle: d.tokenDetail},
 	}
 }

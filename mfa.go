@@ -3,7 +3,6 @@ package restauth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 	"strings"
 
@@ -357,63 +356,6 @@ func (s *Service) checkMFA(ctx context.Context, auth requestAuth, beforeMFA bool
 	return nil
 }
 
-// mfaProofFields reads the re-authentication fields of a DELETE or regeneration request.
-func mfaProofFields(f *formData) (MFAProof, error) {
-	var errs ValidationError
-	code, _ := f.char(&errs, charField{name: "code", allowBlank: true})
-	password, _ := f.char(&errs, charField{name: "password", allowBlank: true})
-	return MFAProof{Code: code, Password: password}, errs.orNil()
-}
-
-// noStore keeps answers that carry secrets (a TOTP secret, recovery codes) out of caches.
-func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
-
-func (s *Service) handleTOTP(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	ctx, u := r.Context(), c.auth.user
-	noStore(w)
-	switch r.Method {
-	case http.MethodGet, http.MethodHead:
-		st, err := s.TOTPStatus(ctx, u)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, struct {
-			Active bool   `json:"active"`
-			Secret string `json:"secret,omitempty"`
-			URL    string `json:"otpauth_url,omitempty"`
-		}{st.Active, st.Secret, st.URL})
-	case http.MethodPost:
-		f, err := s.decodeBody(w, r)
-		if err != nil {
-			return err
-		}
-		var errs ValidationError
-		code, _ := f.char(&errs, charField{name: "code", required: true})
-		if err := errs.orNil(); err != nil {
-			return err
-		}
-		codes, err := s.ActivateTOTP(ctx, u, code)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, struct {
-			Active        bool     `json:"active"`
-			RecoveryCodes []string `json:"recovery_codes"`
-		}{true, codes})
-	case http.MethodDelete:
-		proof, err := s.readMFAProof(w, r)
-		if err == nil {
-			err = s.DeactivateTOTP(ctx, u, proof)
-		}
-		if err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}
-	return nil
-}
-
 // reauthenticated runs op, an MFA change that checks proof. Attempts with a code or a
 // password count towards the user's failed-login limits, like logins, so a stolen session
 // cannot guess the password or a code here faster than at login; a failed proof emits
@@ -438,13 +380,4 @@ func (s *Service) reauthenticated(ctx context.Context, u *User, proof MFAProof, 
 	s.passwordAccepted(ctx, u.Username, false)
 	s.loginSucceeded(ctx, u.Username)
 	return nil
-}
-
-// readMFAProof reads the re-authentication fields of a DELETE or regeneration request.
-func (s *Service) readMFAProof(w http.ResponseWriter, r *http.Request) (MFAProof, error) {
-	f, err := s.decodeBody(w, r)
-	if err != nil {
-		return MFAProof{}, err
-	}
-	return mfaProofFields(f)
 }

@@ -3,7 +3,6 @@ package restauth
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strconv"
 
 	"github.com/restauth/restauth/internal/djsign"
@@ -115,34 +114,4 @@ func (s *Service) regenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 	s.audit(ctx, AuditRecoveryCodesGenerated, u, "count="+strconv.Itoa(len(codes)))
 	s.notify(ctx, MailRecoveryCodesGenerated, u, MailData{})
 	return codes, nil
-}
-
-type recoveryCodesBody struct {
-	Total     int      `json:"total"`
-	Remaining int      `json:"remaining"`
-	Codes     []string `json:"codes,omitempty"`
-}
-
-func (s *Service) handleRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	ctx, u := r.Context(), c.auth.user
-	noStore(w)
-	if r.Method == http.MethodPost {
-		proof, err := s.readMFAProof(w, r)
-		var codes []string
-		if err == nil {
-			codes, err = s.RegenerateRecoveryCodes(ctx, u, proof)
-		}
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, recoveryCodesBody{Total: len(codes), Remaining: len(codes), Codes: codes})
-		return nil
-	}
-	st, err := s.RecoveryCodesStatus(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, recoveryCodesBody{Total: st.Total, Remaining: st.Remaining})
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"html"
-	"net/http"
 	"strings"
 	"time"
 	"unicode"
@@ -185,6 +184,13 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]APIToken, error) 
 	return s.store.Tokens(ctx, userID)
 }
 
+// TokenActive reports whether t still authenticates as far as the token itself goes: it
+// is not revoked and, by the Service's clock, has not expired (a token is valid through
+// its expiry day, as AuthenticateToken counts it). Its user's state is not consulted.
+func (s *Service) TokenActive(t *APIToken) bool {
+	return !t.Revoked && !t.Expiry.Before(day(s.now()))
+}
+
 // RevokeToken revokes one of the user's tokens; another user's token is ErrNotFound.
 func (s *Service) RevokeToken(ctx context.Context, u *User, tokenID int64) error {
 	t, err := s.store.TokenByID(ctx, tokenID)
@@ -198,78 +204,5 @@ func (s *Service) RevokeToken(ctx context.Context, u *User, tokenID int64) error
 		return err
 	}
 	s.audit(ctx, AuditTokenRevoked, u, tokenDetail(t))
-	return nil
-}
-
-// tokenJSON is InvenTree's ApiToken serializer output; the key is shown masked.
-type tokenJSON struct {
-	Created  jsonTime `json:"created"`
-	Expiry   jsonDate `json:"expiry"`
-	ID       int64    `json:"id"`
-	LastSeen jsonDate `json:"last_seen"`
-	Name     string   `json:"name"`
-	Token    string   `json:"token"`
-	Active   bool     `json:"active"`
-	Revoked  bool     `json:"revoked"`
-	User     int64    `json:"user"`
-	InUse    bool     `json:"in_use"`
-}
-
-func (s *Service) tokenJSON(t *APIToken, current *APIToken) tokenJSON {
-	keyLen := len(s.cfg.TokenPrefix) + 2*tokenRandomBytes + len("-YYYYMMDD")
-	return tokenJSON{
-		Created:  jsonTime(t.Created),
-		Expiry:   jsonDate(t.Expiry),
-		ID:       t.ID,
-		LastSeen: jsonDate(t.LastSeen),
-		Name:     t.Name,
-		Token:    t.KeyPrefix + strings.Repeat("*", max(keyLen-tokenMaskedPrefix-tokenMaskedSuffix, 1)) + t.KeySuffix,
-		Active:   !t.Revoked && !t.Expiry.Before(day(s.now())),
-		Revoked:  t.Revoked,
-		User:     t.UserID,
-		InUse:    current != nil && current.ID == t.ID,
-	}
-}
-
-// handleUserToken is GET /api/user/token/?name=: a new token for the caller. The reference
-// hands back a stored key; keys here are stored hashed, so every call issues a fresh one.
-func (s *Service) handleUserToken(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	issued, err := s.IssueToken(r.Context(), c.auth.user, r.URL.Query().Get("name"))
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, struct {
-		Token  string   `json:"token"`
-		Name   string   `json:"name"`
-		Expiry jsonDate `json:"expiry"`
-	}{issued.Key, issued.Token.Name, jsonDate(issued.Token.Expiry)})
-	return nil
-}
-
-func (s *Service) handleTokenList(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	tokens, err := s.Tokens(r.Context(), c.auth.user.ID)
-	if err != nil {
-		return err
-	}
-	out := make([]tokenJSON, len(tokens))
-	for i := range tokens {
-		out[i] = s.tokenJSON(&tokens[i], c.auth.token)
-	}
-	writeList(w, r, out)
-	return nil
-}
-
-// handleTokenDetail: DELETE revokes (204); GET answers the list, as the reference does.
-func (s *Service) handleTokenDetail(w http.ResponseWriter, r *http.Request) error {
-	c := callOf(r)
-	if r.Method != http.MethodDelete {
-		return s.handleTokenList(w, r)
-	}
-	if err := s.RevokeToken(r.Context(), c.auth.user, c.id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
