@@ -293,6 +293,7 @@ func (s *Service) UserHandler() http.Handler {
 }
 
 func (s *Service) authRoutes() []*route {
+	d := &api291{svc: s}
 	post := []string{http.MethodPost}
 	routes := []*route{
 		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, sameOrigin: true, name: "Login", handle: s.handleLogin},
@@ -300,7 +301,7 @@ func (s *Service) authRoutes() []*route {
 		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: s.handleUserDetails},
 		{pattern: "password/change/", methods: post, usesSession: true, name: "Password Change", handle: s.handlePasswordChange},
 		{pattern: "registration/", methods: post, public: true, usesSession: true, sameOrigin: true, name: "Register", handle: s.handleRegister},
-		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: s.handleProviders},
+		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: d.handleProviders},
 		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: s.handlePasswordReset},
 		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: s.handlePasswordResetConfirm},
 		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: s.handleVerifyEmail},
@@ -309,13 +310,13 @@ func (s *Service) authRoutes() []*route {
 		{pattern: "emails/{id}/primary/", methods: post, name: "Email Primary", handle: s.handleEmailAction(s.SetPrimaryEmail, false)},
 		{pattern: "emails/{id}/verify/", methods: post, name: "Email Verify", handle: s.handleEmailAction(s.RequestVerification, false)},
 		{pattern: "emails/{id}/remove/", methods: post, name: "Email Remove", handle: s.handleEmailAction(s.RemoveEmailAddress, true)},
-		{pattern: "social/", methods: []string{http.MethodGet}, name: "Social Account List", handle: s.handleSocialAccounts},
-		{pattern: "social/{id}/disconnect/", methods: post, name: "Social Account Disconnect", handle: s.handleSocialDisconnect},
+		{pattern: "social/", methods: []string{http.MethodGet}, name: "Social Account List", handle: d.handleSocialAccounts},
+		{pattern: "social/{id}/disconnect/", methods: post, name: "Social Account Disconnect", handle: d.handleSocialDisconnect},
 		// The browser flows are public: a failure (connect without a login session
 		// included) is a redirect to the error URL, never a JSON dead end.
-		{pattern: "social/{name}/login/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Login", handle: s.handleSocialLogin},
-		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: s.handleSocialConnect},
-		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: s.handleSocialCallback},
+		{pattern: "social/{name}/login/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Login", handle: d.handleSocialLogin},
+		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: d.handleSocialConnect},
+		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: d.handleSocialCallback},
 	}
 	if s.cfg.MFAEnabled {
 		routes = append(routes,
