@@ -295,7 +295,6 @@ func (s *Service) UserHandler() http.Handler {
 }
 
 func (d *api291) authRoutes() []*route {
-	s := d.svc
 	post := []string{http.MethodPost}
 	routes := []*route{
 		{pattern: "login/", methods: post, public: true, basicOnly: true, usesSession: true, sameOrigin: true, name: "Login", handle: d.handleLogin},
@@ -303,7 +302,7 @@ func (d *api291) authRoutes() []*route {
 		{pattern: "user/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "User Details", handle: d.handleUserDetails},
 		{pattern: "password/change/", methods: post, usesSession: true, name: "Password Change", handle: d.handlePasswordChange},
 		{pattern: "registration/", methods: post, public: true, usesSession: true, sameOrigin: true, name: "Register", handle: d.handleRegister},
-		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: s.handleProviders},
+		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: d.handleProviders},
 		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: d.handlePasswordReset},
 		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: d.handlePasswordResetConfirm},
 		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: d.verifyEmail},
@@ -312,15 +311,15 @@ func (d *api291) authRoutes() []*route {
 		{pattern: "emails/{id}/primary/", methods: post, name: "Email Primary", handle: d.emailPrimary},
 		{pattern: "emails/{id}/verify/", methods: post, name: "Email Verify", handle: d.emailVerify},
 		{pattern: "emails/{id}/remove/", methods: post, name: "Email Remove", handle: d.emailRemove},
-		{pattern: "social/", methods: []string{http.MethodGet}, name: "Social Account List", handle: s.handleSocialAccounts},
-		{pattern: "social/{id}/disconnect/", methods: post, name: "Social Account Disconnect", handle: s.handleSocialDisconnect},
+		{pattern: "social/", methods: []string{http.MethodGet}, name: "Social Account List", handle: d.handleSocialAccounts},
+		{pattern: "social/{id}/disconnect/", methods: post, name: "Social Account Disconnect", handle: d.handleSocialDisconnect},
 		// The browser flows are public: a failure (connect without a login session
 		// included) is a redirect to the error URL, never a JSON dead end.
-		{pattern: "social/{name}/login/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Login", handle: s.handleSocialLogin},
-		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: s.handleSocialConnect},
-		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: s.handleSocialCallback},
+		{pattern: "social/{name}/login/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Login", handle: d.handleSocialLogin},
+		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: d.handleSocialConnect},
+		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: d.handleSocialCallback},
 	}
-	if s.cfg.MFAEnabled {
+	if d.svc.cfg.MFAEnabled {
 		routes = append(routes,
 			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, beforeMFA: true, name: "MFA TOTP", handle: d.totp},
 			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, beforeMFA: true, name: "MFA Recovery Codes", handle: d.recoveryCodes},
@@ -330,7 +329,6 @@ func (d *api291) authRoutes() []*route {
 }
 
 func (d *api291) userRoutes() []*route {
-	s := d.svc
 	return []*route{
 		{pattern: "me/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "Me", handle: d.handleMe},
 		{pattern: "token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: d.userToken},

@@ -34,31 +34,31 @@ type socialProfile struct {
 // fetchProfile exchanges the code (with the PKCE verifier) and reads the profile: from the
 // verified ID token (completed from user-info) for OpenID Connect, from the user-info URL
 // for OAuth2.
-func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *socialFlow, code string) (*socialProfile, *socialFailure) {
+func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *socialFlow, code string) (*socialProfile, *SocialError) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	ctx = oidc.ClientContext(ctx, s.social.client)
 	tok, err := s.oauth2Config(p).Exchange(ctx, code, oauth2.VerifierOption(flow.Verifier))
 	if err != nil {
-		return nil, socialFail(reasonExchangeFailed, err)
+		return nil, socialFail(SocialReasonExchangeFailed, err)
 	}
 	var claims map[string]any
 	if p.isOIDC() {
 		claims, err = s.verifyIDToken(ctx, p, flow, tok)
 		if err != nil {
 			if errors.Is(err, errNonceMismatch) {
-				return nil, socialFail(reasonNonceMismatch, err)
+				return nil, socialFail(SocialReasonNonceMismatch, err)
 			}
-			return nil, socialFail(reasonInvalidIDToken, err)
+			return nil, socialFail(SocialReasonInvalidIDToken, err)
 		}
 		if claimString(claims, p.cfg.Fields.Email) == "" && p.userInfo != "" {
 			info, err := s.getJSON(ctx, p.userInfo, tok)
 			if err != nil {
-				return nil, socialFail(reasonProfileFailed, err)
+				return nil, socialFail(SocialReasonProfileFailed, err)
 			}
 			infoMap, ok := info.(map[string]any)
 			if !ok || claimString(infoMap, "sub") != claimString(claims, "sub") {
-				return nil, socialFail(reasonProfileFailed, errors.New("user-info does not describe the ID token's subject"))
+				return nil, socialFail(SocialReasonProfileFailed, errors.New("user-info does not describe the ID token's subject"))
 			}
 			for k, v := range infoMap {
 				if _, has := claims[k]; !has {
@@ -69,11 +69,11 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 	} else {
 		info, err := s.getJSON(ctx, p.userInfo, tok)
 		if err != nil {
-			return nil, socialFail(reasonProfileFailed, err)
+			return nil, socialFail(SocialReasonProfileFailed, err)
 		}
 		var ok bool
 		if claims, ok = info.(map[string]any); !ok {
-			return nil, socialFail(reasonProfileFailed, errors.New("user-info is not a JSON object"))
+			return nil, socialFail(SocialReasonProfileFailed, errors.New("user-info is not a JSON object"))
 		}
 	}
 	fl := p.cfg.Fields
@@ -104,7 +104,7 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 		}
 	}
 	if prof.UID == "" || len(prof.UID) > 191 {
-		return nil, socialFail(reasonProfileFailed, errors.New("the profile has no usable account id"))
+		return nil, socialFail(SocialReasonProfileFailed, errors.New("the profile has no usable account id"))
 	}
 	if !validate.Email(prof.Email) || len(prof.Email) > maxEmailLength {
 		prof.Email, prof.EmailVerified = "", false

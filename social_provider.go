@@ -145,7 +145,7 @@ func (s *Service) oauth2Config(p *socialProvider) *oauth2.Config {
 		ClientID:     p.cfg.ClientID,
 		ClientSecret: p.cfg.ClientSecret,
 		Endpoint:     endpoint,
-		RedirectURL:  s.socialURL(p.cfg.ID, "callback"),
+		RedirectURL:  socialRouteURL(&s.cfg, p.cfg.ID, "callback"),
 		Scopes:       p.cfg.Scopes,
 	}
 }

@@ -1,0 +1,177 @@
+package restauth
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/restauth/restauth/internal/oauthflow"
+)
+
+// This file turns the social settings of Config into the state the flows share, once, in
+// New: every check that can fail does so at start-up, never in the middle of a login.
+
+// maxProviderIDLength leaves room in the SocialAccount provider column (200).
+const maxProviderIDLength = 100
+
+// socialService holds the configured providers and the state the browser flows share.
+type socialService struct {
+	providers []*socialProvider // in Config order
+	byID      map[string]*socialProvider
+	client    *http.Client
+	// used remembers consumed flows until they expire, so a replayed state fails even
+	// with the flow cookie.
+	used oauthflow.ReplayCache
+	// disconnectLocks serialise disconnects of one user, so two concurrent disconnects
+	// cannot each leave the other as "the remaining login method".
+	disconnectLocks [64]sync.Mutex
+}
+
+// newSocialService validates the social settings of cfg (after SiteURL is cleaned) and
+// fills in their defaults. It never touches the network.
+//
+// The redirects (SocialLoginRedirect, SocialConnectRedirect, SocialErrorRedirect) are
+// resolved in cfg itself to absolute URLs on SiteURL's origin, the error one always holding
+// "{reason}": the operations and the dialects then read them from the Config as they are.
+func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialService, error) {
+	ss := &socialService{byID: make(map[string]*socialProvider)}
+	for i := range cfg.SocialProviders {
+		p, err := newSocialProvider(cfg.SocialProviders[i])
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := ss.byID[p.cfg.ID]; dup {
+			return nil, fmt.Errorf("%w: social provider id %q is used twice", ErrConfig, p.cfg.ID)
+		}
+		if p.cfg.ClientID == "" {
+			log.Warn("restauth: social provider has no ClientID; it is listed as not configured", "provider", p.cfg.ID)
+		}
+		for _, raw := range []string{p.cfg.Issuer, p.cfg.AuthURL, p.cfg.TokenURL, p.cfg.UserInfoURL, p.cfg.EmailsURL} {
+			if u, _ := url.Parse(raw); u != nil && u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+				log.Warn("restauth: social provider endpoint is not https", "provider", p.cfg.ID, "url", raw)
+			}
+		}
+		ss.byID[p.cfg.ID] = p
+		ss.providers = append(ss.providers, p)
+	}
+
+	defaultString(&cfg.SocialLoginRedirect, "/platform/logged-in/")
+	defaultString(&cfg.SocialConnectRedirect, cfg.SocialLoginRedirect)
+	defaultString(&cfg.SocialErrorRedirect, "/platform/login?sso_error={reason}")
+	if !strings.Contains(cfg.SocialErrorRedirect, "{reason}") {
+		cfg.SocialErrorRedirect = addQueryParam(cfg.SocialErrorRedirect, "sso_error", "{reason}")
+	}
+	for _, r := range []struct {
+		field string
+		v     *string
+	}{
+		{"SocialLoginRedirect", &cfg.SocialLoginRedirect},
+		{"SocialConnectRedirect", &cfg.SocialConnectRedirect},
+		{"SocialErrorRedirect", &cfg.SocialErrorRedirect},
+	} {
+		abs, err := configRedirect(site, r.field, *r.v)
+		if err != nil {
+			return nil, err
+		}
+		*r.v = abs
+	}
+
+	client := &http.Client{Timeout: 10 * time.Second}
+	if cfg.SocialHTTPClient != nil {
+		copied := *cfg.SocialHTTPClient
+		client = &copied
+	}
+	base := client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	client.Transport = limitedTransport{base}
+	ss.client = client
+	return ss, nil
+}
+
+// configRedirect turns a Config redirect into an absolute URL on SiteURL's origin: a path
+// ("/…") is put after SiteURL, like the e-mail link paths; an absolute URL must already be
+// on SiteURL's scheme and host. Anything else is refused, so no configuration can make
+// the flow an open redirect.
+func configRedirect(site *url.URL, field, v string) (string, error) {
+	abs := v
+	if strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") {
+		abs = site.String() + v
+	}
+	probe := strings.ReplaceAll(abs, "{reason}", "x")
+	u, err := url.Parse(probe)
+	if err != nil || strings.ContainsAny(probe, "\\ \t\r\n") || !sameOrigin(site, u) {
+		return "", fmt.Errorf("%w: %s must be a path starting with / or an absolute URL on SiteURL's origin", ErrConfig, field)
+	}
+	return abs, nil
+}
+
+// sameOrigin reports whether u is an absolute URL with site's scheme and host (and no
+// user info, which some browsers would show as a different site).
+func sameOrigin(site, u *url.URL) bool {
+	return u.Scheme == site.Scheme && strings.EqualFold(u.Host, site.Host) && u.User == nil && u.Opaque == ""
+}
+
+// originKey is the origin of an absolute http(s) URL (an Origin header, a Referer, a
+// configured origin), lower-cased and without a default port, or "" for anything else
+// ("null", a relative or opaque URL, user info). Browsers send origins in this canonical
+// form, so configured origins are compared in it too.
+func originKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	switch scheme {
+	case "http":
+		host = strings.TrimSuffix(host, ":80")
+	case "https":
+		host = strings.TrimSuffix(host, ":443")
+	default:
+		return ""
+	}
+	return scheme + "://" + host
+}
+
+// addQueryParam appends k=v to a URL's query, before any fragment; v is not escaped.
+func addQueryParam(raw, k, v string) string {
+	base, frag, hasFrag := strings.Cut(raw, "#")
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+		if strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&") {
+			sep = ""
+		}
+	}
+	out := base + sep + k + "=" + v
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
+}
+
+// validProviderID reports whether id is usable as a URL segment and account key.
+func validProviderID(id string) bool {
+	if id == "" || len(id) > maxProviderIDLength {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// socialRouteURL is the absolute URL of the social route action (login, connect,
+// callback) of provider id, built from SiteURL and Prefix only, never from a request: the
+// callback URL is registered with the provider and must not depend on a Host header. The
+// flow needs it as the OAuth redirect URI and the 291 dialect lists the others.
+func socialRouteURL(cfg *Config, id, action string) string {
+	return cfg.SiteURL + cfg.Prefix + "social/" + url.PathEscape(id) + "/" + action + "/"
+}

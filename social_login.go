@@ -1,0 +1,222 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/restauth/restauth/internal/validate"
+)
+
+// The account side of a social flow: which local user a verified provider profile logs
+// in, links to, or creates. Nothing here knows how the profile was obtained, so a later
+// way to obtain one (a native app's ID token) reuses every rule.
+
+// socialLogin finds or creates the user a provider account logs in, and records the login.
+func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile) (*User, *SocialError) {
+	if s.cfg.MFAEnabled && s.cfg.MFARequired {
+		// Every user needs a second factor, which only a password login can give.
+		return nil, socialFail(SocialReasonMFARequired, nil)
+	}
+	now := s.now().UTC()
+	acct, err := s.store.SocialAccountByUID(ctx, p.cfg.ID, prof.UID)
+	var u *User
+	switch {
+	case err == nil:
+		if u, err = s.store.UserByID(ctx, acct.UserID); err != nil {
+			return nil, socialFail(SocialReasonServerError, err)
+		}
+	case errors.Is(err, ErrNotFound):
+		var f *SocialError
+		if u, f = s.socialSignup(ctx, p, prof, now); f != nil {
+			return nil, f
+		}
+	default:
+		return nil, socialFail(SocialReasonServerError, err)
+	}
+	if !u.IsActive {
+		return nil, socialFail(SocialReasonInactive, nil)
+	}
+	if f := s.refuseSocialForMFA(ctx, u); f != nil {
+		return nil, f
+	}
+	if s.cfg.EmailVerification == VerificationMandatory {
+		verified, err := s.hasVerifiedPrimary(ctx, u)
+		if err != nil {
+			return nil, socialFail(SocialReasonServerError, err)
+		}
+		if !verified {
+			return nil, socialFail(SocialReasonEmailNotVerified, nil)
+		}
+	}
+	// A refused login records nothing.
+	if acct != nil {
+		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
+			return nil, socialFail(SocialReasonServerError, err)
+		}
+	}
+	// Recording the login also invalidates password-reset links issued before it.
+	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
+		return nil, socialFail(SocialReasonServerError, err)
+	}
+	return u, nil
+}
+
+// refuseSocialForMFA refuses a social login of a user with TOTP: the second step exists
+// for password logins only, and a provider account must not be the way around it.
+func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *SocialError {
+	if !s.cfg.MFAEnabled {
+		return nil
+	}
+	d, err := s.activeTOTP(ctx, u.ID)
+	if err != nil {
+		return socialFail(SocialReasonServerError, err)
+	}
+	if d != nil {
+		return socialFail(SocialReasonMFARequired, nil)
+	}
+	return nil
+}
+
+// socialSignup handles a provider account nobody has linked yet: it links it to the user
+// who holds the provider's address verified — only when the provider asserts the address
+// verified and Config.SocialLinkByVerifiedEmail allows it (an unverified match would let
+// whoever controls the provider account take over the local one) — or creates a user when
+// Config.SSORegistration is on.
+func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *SocialError) {
+	holder, _, err := s.verifiedHolder(ctx, prof.Email)
+	if err != nil {
+		return nil, socialFail(SocialReasonServerError, err)
+	}
+	if holder != nil {
+		if !prof.EmailVerified || !s.cfg.SocialLinkByVerifiedEmail {
+			return nil, socialFail(SocialReasonEmailInUse, nil)
+		}
+		// Refused logins link nothing: a user with TOTP is not logged in below, and must
+		// not find a provider account linked behind their back.
+		if f := s.refuseSocialForMFA(ctx, holder); f != nil {
+			return nil, f
+		}
+		if f := s.linkSocialAccount(ctx, p, prof, holder, now, true); f != nil {
+			return nil, f
+		}
+		return holder, nil
+	}
+	if !s.cfg.SSORegistration {
+		return nil, socialFail(SocialReasonRegistrationClosed, nil)
+	}
+	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, IsActive: true, DateJoined: now}
+	var addr *EmailAddress
+	if prof.Email != "" {
+		addr = &EmailAddress{Email: prof.Email, Primary: true, Verified: prof.EmailVerified}
+	}
+	base := usernameBase(prof, p.cfg.ID)
+	for attempt := 0; ; attempt++ {
+		candidate := base
+		if attempt > 0 {
+			digits := 4
+			if attempt > 5 {
+				digits = 8
+			}
+			suffix, err := randomString(digits, "0123456789")
+			if err != nil {
+				return nil, socialFail(SocialReasonServerError, err)
+			}
+			candidate = clipRunes(base, maxUsernameLength-digits) + suffix
+		}
+		if attempt < 10 {
+			if taken, err := s.usernameTaken(ctx, candidate, 0); err != nil {
+				return nil, socialFail(SocialReasonServerError, err)
+			} else if taken {
+				continue
+			}
+		}
+		u.ID, u.Username, u.Email = 0, candidate, ""
+		if addr != nil {
+			addr.ID, addr.UserID = 0, 0
+		}
+		err := s.store.CreateUser(ctx, u, addr)
+		var conflict *ConflictError
+		switch {
+		case err == nil:
+		case errors.As(err, &conflict) && conflict.Field == "username" && attempt < 20:
+			continue
+		case errors.As(err, &conflict):
+			return nil, socialFail(SocialReasonEmailInUse, err)
+		default:
+			return nil, socialFail(SocialReasonServerError, err)
+		}
+		break
+	}
+	if f := s.linkSocialAccount(ctx, p, prof, u, now, false); f != nil {
+		// Another callback for the same provider account won the race: undo this user.
+		if err := s.store.DeleteUser(ctx, u.ID); err != nil {
+			s.log.ErrorContext(ctx, "restauth: could not remove a user created for a lost social-login race", "user_id", u.ID, "error", err)
+		}
+		return nil, f
+	}
+	if addr != nil && !addr.Verified && s.cfg.EmailVerification != VerificationNone {
+		s.sendConfirmation(ctx, u, addr)
+	}
+	return u, nil
+}
+
+// linkSocialAccount stores the provider account for u. existing is set when u existed
+// before this flow (connect, link by verified e-mail): u is then mailed a security notice,
+// since whoever holds the provider account can now log in as u. Like every notice it goes
+// only to an address u holds verified (see notify); a user the flow has just created gets
+// none.
+func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User, now time.Time, existing bool) *SocialError {
+	acct := &SocialAccount{UserID: u.ID, Provider: p.cfg.ID, UID: prof.UID, LastLogin: now, DateJoined: now, ExtraData: prof.Extra}
+	if err := s.store.CreateSocialAccount(ctx, acct); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return socialFail(SocialReasonAccountInUse, err)
+		}
+		return socialFail(SocialReasonServerError, err)
+	}
+	s.audit(ctx, AuditSocialLinked, u, "provider="+p.cfg.ID)
+	if existing {
+		s.notify(ctx, MailSocialConnected, u, MailData{Provider: p.cfg.DisplayName})
+	}
+	return nil
+}
+
+// connectSocialAccount links the provider account to the logged-in user; an account
+// already linked to someone else is refused.
+func (s *Service) connectSocialAccount(ctx context.Context, p *socialProvider, prof *socialProfile, u *User) *SocialError {
+	now := s.now().UTC()
+	acct, err := s.store.SocialAccountByUID(ctx, p.cfg.ID, prof.UID)
+	switch {
+	case err == nil && acct.UserID == u.ID:
+		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
+			return socialFail(SocialReasonServerError, err)
+		}
+		return nil
+	case err == nil:
+		return socialFail(SocialReasonAccountInUse, nil)
+	case !errors.Is(err, ErrNotFound):
+		return socialFail(SocialReasonServerError, err)
+	}
+	return s.linkSocialAccount(ctx, p, prof, u, now, true)
+}
+
+// usernameBase derives a username from the profile, like allauth: the provider's
+// username, else the address's local part, else the name; only characters Django allows,
+// lower-cased.
+func usernameBase(prof *socialProfile, providerID string) string {
+	local, _, _ := strings.Cut(prof.Email, "@")
+	for _, cand := range []string{prof.Username, local, prof.FirstName + prof.LastName} {
+		var b strings.Builder
+		for _, r := range strings.ToLower(cand) {
+			if unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r) {
+				b.WriteRune(r)
+			}
+		}
+		if out := clipRunes(b.String(), maxUsernameLength); out != "" && validate.Username(out) {
+			return out
+		}
+	}
+	return clipRunes(providerID+"-user", maxUsernameLength)
+}
