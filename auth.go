@@ -1,12 +1,27 @@
 // Package restauth serves the /api/auth/ routes of InvenTree's REST API (version 291) —
 // dj-rest-auth and django-allauth behaviour — for any Go web application: registration,
-// login, logout, user details, password change and reset, e-mail addresses, API tokens and
-// social accounts, wire-compatible with clients written for InvenTree.
+// login, logout, user details, password change and reset, e-mail addresses, API tokens,
+// social accounts and TOTP, wire-compatible with clients written for InvenTree.
 //
 // Create a Service with New, mount Service.Handler under /api/auth/ and
 // Service.UserHandler under /api/user/, and wrap the application's own routes in
-// Service.Middleware; UserFromContext then tells who is calling. Every operation is also a
-// Service method, usable without HTTP.
+// Service.Middleware; UserFromContext then tells who is calling (and false for an
+// anonymous request).
+//
+// Every operation is a Service method (Register, Login, ChangePassword, IssueToken, …)
+// that owns its rules: validation, rate limits, enumeration prevention, MFA gating, audit
+// events and notices happen inside it, so calling it without HTTP is as safe as calling
+// its route, and the HTTP handlers only translate. The client's address and user agent
+// travel in the context: the handlers and Middleware put them there, and a host calling an
+// operation for a remote client by other means names it with WithClient, or the
+// per-address rate limits do not apply. Decisions are typed errors (ValidationError,
+// ThrottledError, ErrThrottled, ErrEmailTaken, …), matched with errors.Is and errors.As.
+//
+// Accounts live in a Store, made of role interfaces (UserStore, EmailAddressStore,
+// TokenStore, SocialAccountStore, MFAStore) and optionally a Transactor; package memstore
+// holds one in memory, and the sqlitestore and pgstore modules persist them. Mail goes
+// through a Mailer: NewLogMailer by default, the SMTP and directory mailers of package
+// github.com/restauth/restauth/mail, or MailerFunc.
 package restauth
 
 import (

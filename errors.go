@@ -82,6 +82,7 @@ type AuthError struct {
 	Challenge string
 }
 
+// Error names the failure for logs; clients see Detail.
 func (e *AuthError) Error() string { return "restauth: authentication failed: " + e.Detail }
 
 // PermissionError is answered with 403 {"detail": Detail}.
@@ -90,6 +91,7 @@ type PermissionError struct {
 	cause  error
 }
 
+// Error names the refusal for logs; clients see Detail.
 func (e *PermissionError) Error() string { return "restauth: permission denied: " + e.Detail }
 
 // Unwrap exposes the sentinel the error stands for, such as ErrMFARequired.
@@ -105,6 +107,7 @@ type ThrottledError struct {
 	Rule string
 }
 
+// Error names the rule that refused, for logs.
 func (e *ThrottledError) Error() string { return "restauth: throttled by " + e.Rule }
 
 // Is makes every *ThrottledError match ErrThrottled.

@@ -25,6 +25,7 @@ type ConflictError struct {
 	Field string
 }
 
+// Error names the field in conflict.
 func (e *ConflictError) Error() string { return "restauth: conflict on " + e.Field }
 
 // Unwrap lets errors.Is(err, ErrConflict) match.
