@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // ProfileUpdate changes the non-nil fields of a user's profile.
@@ -26,9 +28,14 @@ var (
 
 // UpdateProfile changes a user's username and names. Every field given is checked and all
 // problems are reported together, as DRF does. The user's own current username is
-// accepted (the reference refuses it, dj-rest-auth #187); uniqueness is case-insensitive
-// against other users.
+// accepted (the reference refuses it, dj-rest-auth #187); the username is NFKC-normalised
+// before its checks (Django's normalize_username) and uniqueness is case-insensitive
+// against other users, so a look-alike of another user's name is refused.
 func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUpdate) (*User, error) {
+	if upd.Username != nil {
+		n := validate.NormalizeUsername(*upd.Username)
+		upd.Username = &n
+	}
 	var errs ValidationError
 	for _, f := range []struct {
 		spec  charField
@@ -46,6 +53,14 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUp
 // checked only for a username that passed its other checks: one that did not cannot be
 // held by anybody.
 func (s *Service) updateProfile(ctx context.Context, userID int64, upd ProfileUpdate, fieldErrs *ValidationError) (*User, error) {
+	if upd.Username != nil && fieldErrs.Fields["username"] == nil {
+		// Callers may have checked the name as typed; its NFKC form is what is stored, and
+		// it can differ in length and characters ("½" holds a fraction slash).
+		if n := validate.NormalizeUsername(*upd.Username); n != *upd.Username {
+			usernameField.check(fieldErrs, n)
+			upd.Username = &n
+		}
+	}
 	if upd.Username != nil && fieldErrs.Fields["username"] == nil {
 		taken, err := s.usernameTaken(ctx, *upd.Username, userID)
 		if err != nil {
