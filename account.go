@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // ProfileUpdate changes the non-nil fields of a user's profile.
@@ -28,9 +30,11 @@ var (
 
 // UpdateProfile changes a user's username and names. Every field given is checked and all
 // problems are reported together, as DRF does. The user's own current username is
-// accepted (the reference refuses it, dj-rest-auth #187); uniqueness is case-insensitive
-// against other users, and checked only for a username that passed its other checks: one
-// that did not cannot be held by anybody.
+// accepted (the reference refuses it, dj-rest-auth #187); the username is NFKC-normalised
+// before its uniqueness check (Django's normalize_username) and uniqueness is
+// case-insensitive against other users, so a look-alike of another user's name is refused.
+// Uniqueness is checked only for a username that passed its other checks: one that did
+// not cannot be held by anybody.
 func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUpdate) (*User, error) {
 	errs := upd.DecodeErrors
 	if errs == nil {
@@ -42,6 +46,14 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUp
 	}{{usernameField, upd.Username}, {firstNameField, upd.FirstName}, {lastNameField, upd.LastName}} {
 		if f.value != nil && errs.Fields[f.spec.name] == nil {
 			f.spec.check(errs, *f.value)
+		}
+	}
+	if upd.Username != nil && errs.Fields["username"] == nil {
+		// Callers may have checked the name as typed; its NFKC form is what is stored, and
+		// it can differ in length and characters ("½" holds a fraction slash).
+		if n := validate.NormalizeUsername(*upd.Username); n != *upd.Username {
+			usernameField.check(errs, n)
+			upd.Username = &n
 		}
 	}
 	if upd.Username != nil && errs.Fields["username"] == nil {

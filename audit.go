@@ -2,9 +2,14 @@ package restauth
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/restauth/restauth/internal/djsign"
+	"github.com/restauth/restauth/internal/fold"
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // AuditKind names what an AuditEvent records.
@@ -17,8 +22,13 @@ const (
 	// logins and emit nothing when they succeed.
 	AuditLoginSucceeded AuditKind = "login_succeeded"
 	// AuditLoginFailed: a login was refused (wrong credentials, inactive or unknown user,
-	// unverified e-mail, MFA required, a wrong MFA code), including failed Basic credentials. Username is
-	// the name that was tried; UserID is 0.
+	// unverified e-mail, MFA required, a wrong MFA code), including failed Basic
+	// credentials. It never holds the name that was typed (a password typed into the
+	// username field would end up in the logs): Username is "", and Detail is the reason
+	// followed by " login=<16 hex digits>", a keyed hash (HMAC with Config.Secret) of the
+	// typed name, NFKC-normalised and case-folded, so failures of one name can still be
+	// correlated. UserID is the user's where the operation knows who it is (MFA required,
+	// a failed re-authentication), 0 for a refused login.
 	AuditLoginFailed AuditKind = "login_failed"
 	// AuditLogout: a logout by an authenticated user.
 	AuditLogout AuditKind = "logout"
@@ -63,7 +73,8 @@ type AuditEvent struct {
 	// UserID is the user concerned, 0 when none is known (a failed login, a throttled
 	// anonymous request).
 	UserID int64
-	// Username is the user's name, or for a failed login the name that was tried.
+	// Username is the user's name; "" when none is known and for AuditLoginFailed, which
+	// never names what was typed (see there).
 	Username string
 	// IP is the client's address as the rate limits see it (Config.TrustedProxies; IPv6
 	// grouped by /64), "" when the context names no client.
@@ -94,9 +105,24 @@ func (s *Service) audit(ctx context.Context, kind AuditKind, u *User, detail str
 		slog.String("detail", e.Detail))
 }
 
-// auditLoginFailed records a refused login for the name that was tried.
-func (s *Service) auditLoginFailed(ctx context.Context, username, detail string) {
-	s.audit(ctx, AuditLoginFailed, &User{Username: username}, detail)
+// auditLoginFailed records a refused login: the user known (nil if none), the login
+// that was typed and the reason. The event keeps the user's id but no name and only a
+// keyed hash of the login, see AuditLoginFailed.
+func (s *Service) auditLoginFailed(ctx context.Context, known *User, login, reason string) {
+	var u *User
+	if known != nil {
+		u = &User{ID: known.ID}
+	}
+	s.audit(ctx, AuditLoginFailed, u, reason+" login="+s.loginDigest(login))
+}
+
+// loginDigest is the keyed hash of a login name AuditLoginFailed carries: the first 64
+// bits, hex, of an HMAC with the Service secret (its own salt, so it matches no limiter
+// key) over the name as logins compare it. Without the secret a dump of the audit log
+// cannot be tested against a list of guessed names or passwords.
+func (s *Service) loginDigest(login string) string {
+	mac := djsign.SaltedHMAC("restauth.audit.login", s.cfg.Secret, fold.String(validate.NormalizeUsername(login)))
+	return hex.EncodeToString(mac[:8])
 }
 
 // tokenDetail names a token in an event by its id, never by its key.

@@ -89,7 +89,10 @@ func TestAuditEvents(t *testing.T) {
 	require.Len(t, events, 1)
 	assert.Equal(t, restauth.AuditLoginFailed, events[0].Kind)
 	assert.Equal(t, int64(0), events[0].UserID)
-	assert.Equal(t, "alice", events[0].Username)
+	// Deliberate reversal (security issue #16 finding 11): the typed name is never kept,
+	// only its keyed hash, which still correlates the failures of one name.
+	assert.Empty(t, events[0].Username)
+	assert.Equal(t, "invalid credentials login="+restauth.LoginDigest(e.svc, "alice"), events[0].Detail)
 	assert.Equal(t, "192.0.2.7", events[0].IP)
 
 	// Failed Basic credentials on any route are failed logins too.
@@ -213,7 +216,7 @@ func TestAuditDefaultsToLogger(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest,
 		e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "bob", "password": wrong}, fromIP("192.0.2.9")).Code)
 	out := buf.String()
-	assert.Contains(t, out, `level=INFO msg="restauth: audit" kind=login_failed user_id=0 username=bob ip=192.0.2.9`)
+	assert.Contains(t, out, `level=INFO msg="restauth: audit" kind=login_failed user_id=0 username="" ip=192.0.2.9 detail="invalid credentials login=`+restauth.LoginDigest(e.svc, "bob")+`"`)
 	assert.NotContains(t, out, wrong)
 }
 

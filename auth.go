@@ -106,11 +106,15 @@ type Config struct {
 	TokenPrefix string
 	// TokenLifetime is how long a new API token is valid. Default 365 days.
 	TokenLifetime time.Duration
+	// MaxTokensPerUser caps a user's active tokens: issuing one more revokes the least recently used. Default 100; -1: no cap.
+	MaxTokensPerUser int
 
 	// PasswordResetTimeout is how long a reset link is valid. Default 3 days.
 	PasswordResetTimeout time.Duration
 	// EmailConfirmationExpiry is how long a confirmation key is valid. Default 3 days.
 	EmailConfirmationExpiry time.Duration
+	// MaxEmailAddresses caps a user's addresses (allauth's ACCOUNT_MAX_EMAIL_ADDRESSES); adding more is refused. Default 20; -1: no cap.
+	MaxEmailAddresses int
 	// PasswordResetPath is appended to SiteURL to build reset links; {uid} and {token} are
 	// replaced. Default "/platform/set-password?uid={uid}&token={token}".
 	PasswordResetPath string
@@ -281,6 +285,8 @@ func New(cfg Config) (*Service, error) {
 	defaultDuration(&cfg.TokenLifetime, 365*24*time.Hour)
 	defaultDuration(&cfg.PasswordResetTimeout, 3*24*time.Hour)
 	defaultDuration(&cfg.EmailConfirmationExpiry, 3*24*time.Hour)
+	defaultCap(&cfg.MaxTokensPerUser, 100)
+	defaultCap(&cfg.MaxEmailAddresses, 20)
 	defaultString(&cfg.PasswordResetPath, "/platform/set-password?uid={uid}&token={token}")
 	defaultString(&cfg.EmailConfirmPath, "/platform/verify-email?key={key}")
 	defaultString(&cfg.MailSubjectPrefix, "[restauth] ")
@@ -365,5 +371,11 @@ func defaultString(s *string, def string) {
 func defaultDuration(d *time.Duration, def time.Duration) {
 	if *d <= 0 {
 		*d = def
+	}
+}
+// defaultCap sets an unset (zero) cap to def; a negative cap stays, meaning none.
+func defaultCap(n *int, def int) {
+	if *n == 0 {
+		*n = def
 	}
 }

@@ -23,6 +23,9 @@ const (
 	msgEmailNotUnique       = "The fields user, email must make a unique set."
 	msgPrimaryNeedsVerified = "An unverified e-mail address cannot replace a verified primary address. Verify it first."
 	msgCannotRemovePrimary  = "You cannot remove your primary e-mail address while you have other addresses. Make another address primary first."
+	msgPrimaryTakenVerified = "This e-mail address is verified by another account; it cannot become your primary address."
+	// msgMaxEmailAddresses is allauth's max_email_addresses message.
+	msgMaxEmailAddresses = "You cannot add more than %d e-mail addresses."
 )
 
 // EmailAddresses returns the user's e-mail addresses, ordered by id.
@@ -58,6 +61,12 @@ func cleanNewEmail(errs *ValidationError, raw string) (clean string, ok bool) {
 // that lasts: it could not be verified, and the mail would go to the other account's owner.
 // Nor is one mailed when RateLimits.ResendPerEmail refuses another link to the address;
 // the address is added all the same.
+//
+// A user holding Config.MaxEmailAddresses addresses (allauth's
+// ACCOUNT_MAX_EMAIL_ADDRESSES) gets a *ValidationError on non_field_errors matching
+// ErrTooManyEmailAddresses: every address costs a row and possibly a mail, and an
+// account must not be a way to pile up either. Concurrent adds may pass the count
+// together; the cap bounds growth, it is not a uniqueness rule.
 func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
 	var errs ValidationError
 	clean, ok := cleanNewEmail(&errs, email)
@@ -67,6 +76,15 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return nil, err
+	}
+	if max := s.cfg.MaxEmailAddresses; max > 0 {
+		addrs, err := s.store.EmailAddresses(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if len(addrs) >= max {
+			return nil, causedFieldError(ErrTooManyEmailAddresses, nonFieldErrors, fmt.Sprintf(msgMaxEmailAddresses, max))
+		}
 	}
 	addr := &EmailAddress{UserID: u.ID, Email: clean}
 	if err := s.store.AddEmailAddress(ctx, addr); err != nil {
@@ -123,6 +141,11 @@ func (s *Service) ownEmailAddress(ctx context.Context, userID, id int64) (*Email
 // unverified too, so a verified primary is never replaced by an address nobody confirmed.
 // Another user's or an unknown id gives an error matching ErrNotFound.
 //
+// An address another user holds verified cannot become primary (a *ValidationError on
+// non_field_errors matching ErrEmailVerifiedElsewhere): the caller's User.Email would then
+// name somebody else's mailbox, where password resets by address and notices would go.
+// Saying so tells the caller only about an address they typed in themselves.
+//
 // The MailEmailChanged notice goes to the previous primary address, and only if it was
 // verified. An unverified previous primary may be someone else's (a typo at
 // registration), and the notice names the account and the new address; then nobody is
@@ -147,6 +170,17 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 	}
 	if !addr.Verified && was != nil {
 		return nil, fieldError(nonFieldErrors, msgPrimaryNeedsVerified)
+	}
+	if !addr.Verified {
+		// The caller holds the address unverified, and one user holds an address once, so
+		// a verified holder is another user.
+		taken, err := s.emailTakenVerified(ctx, addr.Email)
+		if err != nil {
+			return nil, err
+		}
+		if taken {
+			return nil, causedFieldError(ErrEmailVerifiedElsewhere, nonFieldErrors, msgPrimaryTakenVerified)
+		}
 	}
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
@@ -217,18 +251,26 @@ func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*Em
 // VerifyEmail confirms the address a confirmation key was mailed for and makes it primary
 // if its user has none, emitting AuditEmailVerified. A malformed, tampered or expired key,
 // a key for an address that no longer exists, and a key for an address already verified
-// (a used key) all give an error matching ErrNotFound. If another user holds the address
+// (a used key) all give an error matching ErrNotFound. So does a key whose address id now
+// names another user's address or another address text: the key binds the address id,
+// its user and its text (a restore that rewinds ids must not let an old key verify
+// somebody else's address), so keys made before that change (bare-id, allauth's) are
+// refused too. If another user holds the address
 // verified meanwhile, nothing changes: the address is returned unchanged with a
 // *ConflictError (Field "email"), and the HTTP route still answers 200, as the reference
 // does.
 func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, error) {
-	id, err := djsign.ParseConfirmationKey(s.cfg.Secret, key, s.cfg.EmailConfirmationExpiry, s.now())
+	c, err := djsign.ParseConfirmationKey(s.cfg.Secret, key, s.cfg.EmailConfirmationExpiry, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("restauth: confirmation key refused (%w): %w", err, ErrNotFound)
 	}
+	id := c.AddressID
 	addr, err := s.store.EmailAddressByID(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if !c.Matches(s.cfg.Secret, addr.UserID, addr.Email) {
+		return nil, fmt.Errorf("restauth: confirmation key for e-mail address %d was made for another user or address: %w", id, ErrNotFound)
 	}
 	if addr.Verified {
 		return nil, fmt.Errorf("restauth: e-mail address %d is verified already: %w", id, ErrNotFound)
@@ -295,10 +337,11 @@ func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAd
 
 // sendConfirmation mails a confirmation link for addr and reports whether it was sent.
 // Send failures are logged, never returned: they must not change any answer. The key is
-// allauth's HMAC key (a signed address id, valid Config.EmailConfirmationExpiry), put into
-// Config.EmailConfirmPath after SiteURL; neither it nor the link is ever logged.
+// an allauth-style HMAC key (Django-signed, valid Config.EmailConfirmationExpiry) binding
+// the address id, its user and its text, put into Config.EmailConfirmPath after SiteURL;
+// neither it nor the link is ever logged.
 func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
-	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, s.now())
+	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, u.ID, addr.Email, s.now())
 	link := s.siteLink(s.cfg.EmailConfirmPath, map[string]string{"key": key})
 	return s.sendMail(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }

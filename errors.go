@@ -148,6 +148,13 @@ var (
 	// ErrPasswordResetDisabled is returned by RequestPasswordReset and
 	// ConfirmPasswordReset when Config.DisablePasswordReset is set.
 	ErrPasswordResetDisabled = errors.New("restauth: password reset is disabled")
+	// ErrEmailVerifiedElsewhere is matched by the *ValidationError SetPrimaryEmail returns
+	// for an unverified address another user holds verified: it cannot become the
+	// caller's primary (and so User.Email) while it is that user's.
+	ErrEmailVerifiedElsewhere = errors.New("restauth: e-mail address verified by another user")
+	// ErrTooManyEmailAddresses is matched by the *ValidationError AddEmailAddress returns
+	// when the user holds Config.MaxEmailAddresses addresses already.
+	ErrTooManyEmailAddresses = errors.New("restauth: too many e-mail addresses")
 )
 
 // Messages the reference sends, word for word.

@@ -3,3 +3,6 @@ package restauth
 // HashesComputed exposes, to the external tests only, how many password hashes the
 // Service has computed, so they can prove equal work without timing anything.
 func HashesComputed(s *Service) int64 { return s.hasher.HashCount() }
+
+// LoginDigest is the keyed hash of a login name that AuditLoginFailed carries.
+func LoginDigest(s *Service, login string) string { return s.loginDigest(login) }

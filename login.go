@@ -60,7 +60,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	res, err := s.login(ctx, login, byEmail, req.Password, req.MFACode)
 	if err != nil {
 		if reason := loginFailure(err); reason != "" {
-			s.auditLoginFailed(ctx, login, reason)
+			s.auditLoginFailed(ctx, nil, login, reason)
 		}
 		if passwordVerified(err) {
 			s.passwordAccepted(ctx, login, false) // e.g. MFA required: not a failed login
@@ -157,7 +157,7 @@ func (s *Service) AuthenticatePassword(ctx context.Context, username, password s
 					return nil, throttled
 				}
 			}
-			s.auditLoginFailed(ctx, username, "invalid credentials method=basic")
+			s.auditLoginFailed(ctx, nil, username, "invalid credentials method=basic")
 		}
 		return nil, err
 	}
@@ -176,6 +176,11 @@ func (s *Service) AuthenticatePassword(ctx context.Context, username, password s
 // checkCredentials verifies a username and password. An unknown user, a user without a
 // usable password and an inactive user all cost one password hash and fail the same way,
 // so neither the answer nor its timing tells whether the account exists.
+//
+// The name is looked up as typed, then in its NFKC form (Django's normalize_username, the
+// form every username is stored in since): accounts stored before that rule keep logging
+// in by their stored name, and a name typed with compatibility characters ("ｊｅｓｓ")
+// finds the account stored in plain letters.
 func (s *Service) checkCredentials(ctx context.Context, username, password string) (*User, error) {
 	return s.checkCredentialsWith(ctx, username, password, s.passwordMatches)
 }
@@ -189,7 +194,11 @@ func (s *Service) checkCredentialsWith(ctx context.Context, username, password s
 	var u *User
 	if username != "" {
 		var err error
-		if u, err = s.store.UserByUsername(ctx, username); err != nil && !errors.Is(err, ErrNotFound) {
+		u, err = s.store.UserByUsername(ctx, username)
+		if n := validate.NormalizeUsername(username); errors.Is(err, ErrNotFound) && n != username {
+			u, err = s.store.UserByUsername(ctx, n)
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 	}

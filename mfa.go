@@ -350,7 +350,7 @@ func (s *Service) checkMFA(ctx context.Context, auth requestAuth, beforeMFA bool
 		return err
 	}
 	if (d != nil && basic) || (d == nil && s.cfg.MFARequired && !beforeMFA) {
-		s.auditLoginFailed(ctx, auth.user.Username, "mfa required method="+auth.method.String())
+		s.auditLoginFailed(ctx, auth.user, auth.user.Username, "mfa required method="+auth.method.String())
 		return mfaRequired()
 	}
 	return nil
@@ -371,9 +371,9 @@ func (s *Service) reauthenticated(ctx context.Context, u *User, proof MFAProof, 
 		var verr *ValidationError
 		switch {
 		case errors.Is(err, ErrInvalidMFACode):
-			s.auditLoginFailed(ctx, u.Username, "invalid mfa code method=reauthentication")
+			s.auditLoginFailed(ctx, u, u.Username, "invalid mfa code method=reauthentication")
 		case errors.As(err, &verr) && len(verr.Fields["password"]) > 0:
-			s.auditLoginFailed(ctx, u.Username, "invalid credentials method=reauthentication")
+			s.auditLoginFailed(ctx, u, u.Username, "invalid credentials method=reauthentication")
 		}
 		return err
 	}

@@ -129,10 +129,17 @@ func TestMFAFailedReauthenticationIsAudited(t *testing.T) {
 	rec.take()
 	require.Equal(t, http.StatusBadRequest, e.do(http.MethodDelete, totpPath, map[string]any{"password": "wrong-guess"}, withToken(key)).Code)
 	require.Equal(t, http.StatusBadRequest, e.do(http.MethodPost, recoveryPath, map[string]any{"code": "zzzzz-zzzzz"}, withToken(key)).Code)
+	// The user is known here: the events keep the id, never a name (security issue #16).
+	login := " login=" + restauth.LoginDigest(e.svc, "vince")
+	events := rec.take()
 	assert.Equal(t, []string{
-		"login_failed invalid credentials method=reauthentication",
-		"login_failed invalid mfa code method=reauthentication",
-	}, kindsAndDetails(rec.take()))
+		"login_failed invalid credentials method=reauthentication" + login,
+		"login_failed invalid mfa code method=reauthentication" + login,
+	}, kindsAndDetails(events))
+	for _, ev := range events {
+		assert.NotZero(t, ev.UserID)
+		assert.Empty(t, ev.Username)
+	}
 }
 
 // A double submit of the activation (codes of two adjacent steps) activates once and

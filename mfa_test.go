@@ -416,7 +416,7 @@ func TestMFAWrongCodesAreRateLimited(t *testing.T) {
 			reasons = append(reasons, ev.Detail)
 		}
 	}
-	assert.Contains(t, reasons, "invalid mfa code")
+	assert.Contains(t, reasons, "invalid mfa code login="+restauth.LoginDigest(e.svc, "vera"))
 
 	e.clock.Advance(6 * time.Minute)
 	assert.Equal(t, http.StatusOK, e.mfaLogin("vera", app.Code(e.clock.Now())).Code)

@@ -36,6 +36,10 @@ type RegisterResult struct {
 // and address included — runs before anything is written, so a refused registration
 // leaves nothing behind; the store's uniqueness rules settle races between registrations.
 //
+// The username is NFKC-normalised first (Django's AbstractBaseUser.normalize_username),
+// checked and stored in that form: a look-alike of a taken name ("ｊｅｓｓ" for "jess")
+// is refused with ErrUsernameTaken like the name itself.
+//
 // Under enumeration prevention (see Config.AllowEnumeration) an address held verified by
 // another account is never reported: a registration failing other checks gets exactly the
 // errors a free address would, and one failing no other check hashes the password like a
@@ -58,6 +62,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 	if err := s.throttleAddr(ctx, s.cfg.RateLimits.SignupPerIP); err != nil {
 		return nil, err
 	}
+	req.Username = validate.NormalizeUsername(req.Username)
 	fieldErrs := req.DecodeErrors
 	if fieldErrs == nil {
 		fieldErrs = &ValidationError{}
@@ -159,9 +164,11 @@ type NewUser struct {
 }
 
 // CreateUser creates an account for an administrator, like Django's createsuperuser: the
-// same username, address and password rules as registration apply, but it works while
-// registration is disabled, sends no mail and issues no token.
+// same username, address and password rules as registration apply (the username is
+// NFKC-normalised first, see Register), but it works while registration is disabled,
+// sends no mail and issues no token.
 func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+	nu.Username = validate.NormalizeUsername(nu.Username)
 	var errs ValidationError
 	if err := s.checkNewAccount(ctx, &errs, nu.Username, nu.Email, nu.Password, "password"); err != nil {
 		return nil, err
@@ -244,7 +251,9 @@ func (s *Service) createAccount(ctx context.Context, nu NewUser) (*User, *EmailA
 }
 
 // usernameTaken reports whether another user (not exceptID) holds the username,
-// compared case-insensitively.
+// compared case-insensitively as the store compares. Callers pass the NFKC form
+// (validate.NormalizeUsername), which every username stored since is in, so a look-alike
+// spelling ("ｊｅｓｓ", "\u212aim") finds the account it imitates.
 func (s *Service) usernameTaken(ctx context.Context, username string, exceptID int64) (bool, error) {
 	u, err := s.store.UserByUsername(ctx, username)
 	switch {

@@ -30,7 +30,8 @@ func TestServiceAloneOwnsLoginPolicy(t *testing.T) {
 	require.Len(t, events, limit)
 	for _, ev := range events {
 		assert.Equal(t, restauth.AuditLoginFailed, ev.Kind)
-		assert.Equal(t, "invalid credentials", ev.Detail)
+		assert.Equal(t, "invalid credentials login="+restauth.LoginDigest(e.svc, "mallory-target"), ev.Detail)
+		assert.Empty(t, ev.Username, "the typed name is never kept")
 		assert.Equal(t, "198.51.100.4", ev.IP, "the address comes from the context's Client")
 		assert.Equal(t, "cron/1.0", ev.UserAgent)
 	}

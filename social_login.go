@@ -203,13 +203,13 @@ func (s *Service) connectSocialAccount(ctx context.Context, p *socialProvider, p
 }
 
 // usernameBase derives a username from the profile, like allauth: the provider's
-// username, else the address's local part, else the name; only characters Django allows,
-// lower-cased.
+// username, else the address's local part, else the name; NFKC-normalised as every
+// username is (validate.NormalizeUsername), only characters Django allows, lower-cased.
 func usernameBase(prof *socialProfile, providerID string) string {
 	local, _, _ := strings.Cut(prof.Email, "@")
 	for _, cand := range []string{prof.Username, local, prof.FirstName + prof.LastName} {
 		var b strings.Builder
-		for _, r := range strings.ToLower(cand) {
+		for _, r := range strings.ToLower(validate.NormalizeUsername(cand)) {
 			if unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r) {
 				b.WriteRune(r)
 			}

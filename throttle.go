@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // This file holds the rate-limit policy the operations apply. Every operation counts its
@@ -48,9 +50,10 @@ func addrKey(ctx context.Context) (string, bool) {
 }
 
 // loginKey is the limiter key for a login name; it is hashed so the limiter's store holds
-// no user names.
+// no user names. The name is NFKC-normalised first, as logins look it up, so look-alike
+// spellings of one name share its count.
 func (s *Service) loginKey(username string) string {
-	return rateKeyHash(s.cfg.Secret, "login", username)
+	return rateKeyHash(s.cfg.Secret, "login", validate.NormalizeUsername(username))
 }
 
 // emailKey is the limiter key for an e-mail address, hashed for the same reason.

@@ -1,12 +1,14 @@
 package restauth
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"html"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -77,7 +79,48 @@ func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*I
 	if err := s.store.CreateToken(ctx, &t); err != nil {
 		return nil, err
 	}
+	if err := s.evictTokens(ctx, &t); err != nil {
+		return nil, err
+	}
 	return &IssuedToken{Key: key, Token: t}, nil
+}
+
+// evictTokens revokes the user's least recently used active tokens beyond
+// Config.MaxTokensPerUser, never keep (the token just issued). A cap that refused new
+// tokens would lock the user out of logging in once a script had piled them up; evicting
+// the oldest unused ones keeps the newest login working and bounds what a stolen password
+// can leave behind. Each eviction emits AuditTokenRevoked with reason=token_cap.
+func (s *Service) evictTokens(ctx context.Context, keep *APIToken) error {
+	max := s.cfg.MaxTokensPerUser
+	if max <= 0 {
+		return nil
+	}
+	tokens, err := s.store.Tokens(ctx, keep.UserID)
+	if err != nil {
+		return err
+	}
+	today := day(s.now())
+	active := make([]*APIToken, 0, len(tokens))
+	for i := range tokens {
+		if t := &tokens[i]; !t.Revoked && !t.Expiry.Before(today) && t.ID != keep.ID {
+			active = append(active, t)
+		}
+	}
+	excess := len(active) + 1 - max
+	if excess <= 0 {
+		return nil
+	}
+	// Least recently seen first (never used counts as oldest), then the oldest issued.
+	slices.SortFunc(active, func(a, b *APIToken) int {
+		return cmp.Or(a.LastSeen.Compare(b.LastSeen), a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	})
+	for _, t := range active[:excess] {
+		if err := s.store.RevokeToken(ctx, t.ID); err != nil {
+			return err
+		}
+		s.audit(ctx, AuditTokenRevoked, &User{ID: t.UserID}, tokenDetail(t)+" reason=token_cap")
+	}
+	return nil
 }
 
 // cleanTokenName trims the name, drops HTML tags and unprintable characters, turns spaces

@@ -3,8 +3,12 @@
 // confirmation keys: EmailConfirmationHMAC.key is
 // signing.dumps(obj=email_address.pk, salt="account") and from_key checks it with
 // signing.loads(key, salt="account", max_age=EMAIL_CONFIRMATION_EXPIRE_DAYS*86400).
-// A key made by the reference with the same SECRET_KEY is accepted here and the
-// other way round, so links mailed before a switch keep working.
+//
+// The confirmation keys made here are signed the same way (any Django can check them
+// with signing.loads), but their object is [address pk, user pk, address tag] rather than
+// the bare pk (security issue #16 finding 7): a pk alone is only as unique as the ids of
+// the store, and after a restore that rewinds them an old key named another user's
+// address. allauth's bare-pk keys are therefore no longer accepted.
 package djsign
 
 import (
@@ -12,6 +16,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"math"
 	"strconv"
@@ -147,29 +152,71 @@ func signatureExpired(ts int64, maxAge time.Duration, now time.Time) bool {
 	return age > maxSec || (age == maxSec && nowNsec > maxNsec)
 }
 
-// MakeConfirmationKey is allauth's EmailConfirmationHMAC(email_address).key:
-// signing.dumps(obj=email_address.pk, salt="account").
-func MakeConfirmationKey(secret []byte, emailAddressID int64, now time.Time) string {
-	// json.dumps of a Python int is its decimal form.
-	return Sign(secret, confirmationSalt, strconv.FormatInt(emailAddressID, 10), now)
+// Confirmation is what a confirmation key names: one address of one user, as it was
+// when the key was made.
+type Confirmation struct {
+	AddressID int64
+	UserID    int64
+	// emailTag is addressTag of the address text the key was made for.
+	emailTag string
+}
+
+// addressTagSalt separates the address tag's HMAC key from every other use of the secret.
+const addressTagSalt = "restauth.djsign.confirmation-address"
+
+// addressTag is a keyed digest of an address: the key binds the address text without
+// carrying it, so a link that leaks (logs, Referer) does not tell the address. 64 bits
+// are plenty: the tag only has to tell apart addresses that share an id and a user.
+func addressTag(secret []byte, email string) string {
+	return hex.EncodeToString(SaltedHMAC(addressTagSalt, secret, email)[:8])
+}
+
+// Matches reports whether the key was made for this user's address with this text, the
+// check the caller makes once it has looked the address up by c.AddressID.
+func (c Confirmation) Matches(secret []byte, userID int64, email string) bool {
+	return c.UserID == userID && hmac.Equal([]byte(c.emailTag), []byte(addressTag(secret, email)))
+}
+
+// MakeConfirmationKey is allauth's EmailConfirmationHMAC(email_address).key with a
+// bound object: signing.dumps(obj=[address pk, user pk, tag], salt="account"), where
+// tag is a keyed digest of the address text.
+func MakeConfirmationKey(secret []byte, addressID, userID int64, email string, now time.Time) string {
+	// json.dumps with Django's compact separators.
+	obj := "[" + strconv.FormatInt(addressID, 10) + "," + strconv.FormatInt(userID, 10) + `,"` + addressTag(secret, email) + `"]`
+	return Sign(secret, confirmationSalt, obj, now)
 }
 
 // ParseConfirmationKey is the signing part of allauth's EmailConfirmationHMAC.from_key:
-// signing.loads(key, salt="account", max_age=...) and the e-mail address pk it carries.
-// The caller still has to look the address up (allauth also requires verified=False).
-func ParseConfirmationKey(secret []byte, key string, maxAge time.Duration, now time.Time) (int64, error) {
+// signing.loads(key, salt="account", max_age=...) and what the object names. The caller
+// still has to look the address up, check Confirmation.Matches and that it is unverified.
+func ParseConfirmationKey(secret []byte, key string, maxAge time.Duration, now time.Time) (Confirmation, error) {
 	v, err := Unsign(secret, confirmationSalt, key, maxAge, now)
 	if err != nil {
-		return 0, err
+		return Confirmation{}, err
 	}
-	// Both implementations only ever sign a JSON integer here; anything else carrying a
-	// genuine signature was signed for another purpose and is refused.
-	// Only json.dumps' canonical form of an int is taken (no "+", leading zeros, spaces).
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || strconv.FormatInt(id, 10) != v {
-		return 0, ErrSignatureMalformed
+	// Only MakeConfirmationKey's exact form is taken: anything else carrying a genuine
+	// signature was signed for another purpose (or is an old bare-pk key) and is refused.
+	inner, ok := strings.CutPrefix(v, "[")
+	if inner, ok = strings.CutSuffix(inner, `"]`); !ok || !strings.HasPrefix(v, "[") {
+		return Confirmation{}, ErrSignatureMalformed
 	}
-	return id, nil
+	parts := strings.Split(inner, ",")
+	if len(parts) != 3 || !strings.HasPrefix(parts[2], `"`) {
+		return Confirmation{}, ErrSignatureMalformed
+	}
+	addressID, ok1 := canonicalInt(parts[0])
+	userID, ok2 := canonicalInt(parts[1])
+	tag := parts[2][1:]
+	if !ok1 || !ok2 || len(tag) != 16 || strings.Trim(tag, "0123456789abcdef") != "" {
+		return Confirmation{}, ErrSignatureMalformed
+	}
+	return Confirmation{AddressID: addressID, UserID: userID, emailTag: tag}, nil
+}
+
+// canonicalInt parses json.dumps' canonical form of an int (no "+", leading zeros, spaces).
+func canonicalInt(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && strconv.FormatInt(n, 10) == s
 }
 
 // b62Encode is django.core.signing.b62_encode: base 62 over base62Alphabet with a

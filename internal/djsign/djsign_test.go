@@ -54,13 +54,11 @@ func TestSignValueDjangoVectors(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, value, got)
 
+			_, err = ParseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
 			if tt.salt == confirmationSalt {
-				assert.Equal(t, tt.key, MakeConfirmationKey(testSigningSecret, tt.obj, at))
-				id, err := ParseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
-				require.NoError(t, err)
-				assert.Equal(t, tt.obj, id)
+				// allauth's bare-pk keys name no user (security issue #16 finding 7).
+				assert.ErrorIs(t, err, ErrSignatureMalformed, "a bare address pk is refused")
 			} else {
-				_, err := ParseConfirmationKey(testSigningSecret, tt.key, 72*time.Hour, at)
 				assert.ErrorIs(t, err, ErrBadSignature, "signed with another salt")
 			}
 		})
@@ -76,8 +74,9 @@ func TestUnsignValueExpiry(t *testing.T) {
 	// patched time.time (a key signed at 1732980600.5): valid at +0, +259200 and -5
 	// seconds; SignatureExpired at +259200.000001, +259200.5 and +259201.
 	const signedAt = 1732980600
-	key := MakeConfirmationKey(testSigningSecret, 42, time.Unix(signedAt, 500_000_000))
+	key := Sign(testSigningSecret, confirmationSalt, "42", time.Unix(signedAt, 500_000_000))
 	require.Equal(t, "NDI:1tHPQ0:CBKOQ9bDcnIR3FftsiSGa9DVl-tc5duZdTLNrGoZI_Q", key)
+	bound := MakeConfirmationKey(testSigningSecret, 42, 7, "a@example.com", time.Unix(signedAt, 500_000_000))
 	const maxAge = 259200 * time.Second
 	at := func(sec int64, frac time.Duration) time.Time { return time.Unix(signedAt+sec, 0).Add(frac) }
 
@@ -103,13 +102,17 @@ func TestUnsignValueExpiry(t *testing.T) {
 		{"latest clock", maxAge, time.Unix(math.MaxInt64-62135596800, 999999999), true},
 	}
 	for _, tt := range tests {
-		id, err := ParseConfirmationKey(testSigningSecret, key, tt.maxAge, tt.now)
+		v, err := Unsign(testSigningSecret, confirmationSalt, key, tt.maxAge, tt.now)
+		c, cerr := ParseConfirmationKey(testSigningSecret, bound, tt.maxAge, tt.now)
 		if tt.expired {
 			assert.ErrorIs(t, err, ErrSignatureExpired, tt.name)
 			assert.NotErrorIs(t, err, ErrBadSignature, tt.name)
+			assert.ErrorIs(t, cerr, ErrSignatureExpired, tt.name)
 		} else {
 			require.NoError(t, err, tt.name)
-			assert.Equal(t, int64(42), id, tt.name)
+			assert.Equal(t, "42", v, tt.name)
+			require.NoError(t, cerr, tt.name)
+			assert.Equal(t, int64(42), c.AddressID, tt.name)
 		}
 	}
 }
@@ -134,10 +137,13 @@ func TestUnsignValueErrors(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1732980600, 0)
 	const maxAge = 72 * time.Hour
-	good := MakeConfirmationKey(testSigningSecret, 42, now)
-	require.Equal(t, "NDI:1tHPQ0:CBKOQ9bDcnIR3FftsiSGa9DVl-tc5duZdTLNrGoZI_Q", good)
+	good := MakeConfirmationKey(testSigningSecret, 42, 7, "a@example.com", now)
+	tag := addressTag(testSigningSecret, "a@example.com")
 	b64 := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	require.Equal(t, b64(`[42,7,"`+tag+`"]`), good[:strings.Index(good, ":")], "the object is compact JSON, as json.dumps makes it")
 	ts := b62Encode(1732980600)
+	payload, sig := good[:strings.Index(good, ":")], good[strings.LastIndex(good, ":")+1:]
+	signed := func(obj string) string { return signRaw(testSigningSecret, "account", b64(obj)+":"+ts) }
 
 	tests := []struct {
 		name   string
@@ -146,12 +152,12 @@ func TestUnsignValueErrors(t *testing.T) {
 		want   error
 	}{
 		{"empty", testSigningSecret, "", ErrSignatureMalformed},
-		{"no separator", testSigningSecret, "NDI", ErrSignatureMalformed},
-		{"one separator, no signature match", testSigningSecret, "NDI:1tHPQ0", ErrBadSignature},
-		{"payload changed (43)", testSigningSecret, strings.Replace(good, "NDI", "NDM", 1), ErrBadSignature},
-		{"timestamp changed", testSigningSecret, strings.Replace(good, "1tHPQ0", "1tHPQ1", 1), ErrBadSignature},
-		{"timestamp removed", testSigningSecret, "NDI:" + good[strings.LastIndex(good, ":")+1:], ErrBadSignature},
-		{"signature changed", testSigningSecret, good[:len(good)-1] + "R", ErrBadSignature},
+		{"no separator", testSigningSecret, payload, ErrSignatureMalformed},
+		{"one separator, no signature match", testSigningSecret, payload + ":" + ts, ErrBadSignature},
+		{"payload changed", testSigningSecret, "X" + good[1:], ErrBadSignature},
+		{"timestamp changed", testSigningSecret, strings.Replace(good, ":"+ts+":", ":1tHPQ1:", 1), ErrBadSignature},
+		{"timestamp removed", testSigningSecret, payload + ":" + sig, ErrBadSignature},
+		{"signature changed", testSigningSecret, good[:len(good)-1] + string("AB"[min(1, strings.Count(good[len(good)-1:], "A"))]), ErrBadSignature},
 		{"signature truncated", testSigningSecret, good[:len(good)-1], ErrBadSignature},
 		{"signature with padding", testSigningSecret, good + "=", ErrBadSignature},
 		{"signature empty", testSigningSecret, good[:strings.LastIndex(good, ":")+1], ErrBadSignature},
@@ -160,27 +166,32 @@ func TestUnsignValueErrors(t *testing.T) {
 		{"signed with another salt", testSigningSecret, djangoSigningVectors[3].key, ErrBadSignature},
 		{"trailing newline", testSigningSecret, good + "\n", ErrBadSignature},
 		{"leading space", testSigningSecret, " " + good, ErrBadSignature},
-		// Genuine signatures over values dumps never makes.
-		{"signed, no timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI"), ErrSignatureMalformed},
-		{"signed, empty timestamp", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:"), ErrSignatureMalformed},
-		{"signed, bad timestamp digit", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:1t*PQ0"), ErrSignatureMalformed},
-		{"signed, timestamp overflows", testSigningSecret, signRaw(testSigningSecret, "account", "NDI:zzzzzzzzzzz"), ErrSignatureMalformed},
+		// Genuine signatures over values MakeConfirmationKey never makes.
+		{"signed, no timestamp", testSigningSecret, signRaw(testSigningSecret, "account", payload), ErrSignatureMalformed},
+		{"signed, empty timestamp", testSigningSecret, signRaw(testSigningSecret, "account", payload+":"), ErrSignatureMalformed},
+		{"signed, bad timestamp digit", testSigningSecret, signRaw(testSigningSecret, "account", payload+":1t*PQ0"), ErrSignatureMalformed},
+		{"signed, timestamp overflows", testSigningSecret, signRaw(testSigningSecret, "account", payload+":zzzzzzzzzzz"), ErrSignatureMalformed},
 		{"signed, payload not base64", testSigningSecret, signRaw(testSigningSecret, "account", "N@I:"+ts), ErrSignatureMalformed},
 		{"signed, padded payload", testSigningSecret, signRaw(testSigningSecret, "account", "NDI=:"+ts), ErrSignatureMalformed},
 		{"signed, compressed payload", testSigningSecret, signRaw(testSigningSecret, "account", ".eJwzMQIAAJwAZw:"+ts), ErrSignatureMalformed},
-		{"signed, JSON string", testSigningSecret, signRaw(testSigningSecret, "account", b64(`"42"`)+":"+ts), ErrSignatureMalformed},
-		{"signed, JSON float", testSigningSecret, signRaw(testSigningSecret, "account", b64(`42.0`)+":"+ts), ErrSignatureMalformed},
-		{"signed, leading zero", testSigningSecret, signRaw(testSigningSecret, "account", b64(`042`)+":"+ts), ErrSignatureMalformed},
-		{"signed, plus sign", testSigningSecret, signRaw(testSigningSecret, "account", b64(`+42`)+":"+ts), ErrSignatureMalformed},
-		{"signed, spaces", testSigningSecret, signRaw(testSigningSecret, "account", b64(` 42`)+":"+ts), ErrSignatureMalformed},
-		{"signed, true", testSigningSecret, signRaw(testSigningSecret, "account", b64(`true`)+":"+ts), ErrSignatureMalformed},
-		{"signed, beyond int64", testSigningSecret, signRaw(testSigningSecret, "account", b64(`9223372036854775808`)+":"+ts), ErrSignatureMalformed},
+		{"signed, allauth's bare pk", testSigningSecret, signed(`42`), ErrSignatureMalformed},
+		{"signed, JSON string", testSigningSecret, signed(`"42"`), ErrSignatureMalformed},
+		{"signed, no tag", testSigningSecret, signed(`[42,7]`), ErrSignatureMalformed},
+		{"signed, extra element", testSigningSecret, signed(`[42,7,"` + tag + `",1]`), ErrSignatureMalformed},
+		{"signed, short tag", testSigningSecret, signed(`[42,7,"` + tag[:15] + `"]`), ErrSignatureMalformed},
+		{"signed, upper-case tag", testSigningSecret, signed(`[42,7,"` + strings.ToUpper(tag) + `"]`), ErrSignatureMalformed},
+		{"signed, leading zero", testSigningSecret, signed(`[042,7,"` + tag + `"]`), ErrSignatureMalformed},
+		{"signed, plus sign", testSigningSecret, signed(`[42,+7,"` + tag + `"]`), ErrSignatureMalformed},
+		{"signed, spaces", testSigningSecret, signed(`[42, 7, "` + tag + `"]`), ErrSignatureMalformed},
+		{"signed, float", testSigningSecret, signed(`[42.0,7,"` + tag + `"]`), ErrSignatureMalformed},
+		{"signed, beyond int64", testSigningSecret, signed(`[9223372036854775808,7,"` + tag + `"]`), ErrSignatureMalformed},
+		{"signed, object", testSigningSecret, signed(`{"a":[1,2]}`), ErrSignatureMalformed},
 		{"signed, empty payload", testSigningSecret, signRaw(testSigningSecret, "account", ":"+ts), ErrSignatureMalformed},
 	}
 	for _, tt := range tests {
-		id, err := ParseConfirmationKey(tt.secret, tt.key, maxAge, now)
+		c, err := ParseConfirmationKey(tt.secret, tt.key, maxAge, now)
 		assert.ErrorIs(t, err, tt.want, tt.name)
-		assert.Zero(t, id, tt.name)
+		assert.Zero(t, c, tt.name)
 		for _, other := range []error{ErrBadSignature, ErrSignatureExpired, ErrSignatureMalformed} {
 			if other != tt.want {
 				assert.NotErrorIs(t, err, other, tt.name)
@@ -189,15 +200,34 @@ func TestUnsignValueErrors(t *testing.T) {
 	}
 
 	// Leading zeros in the timestamp are accepted, as b62_decode does.
-	id, err := ParseConfirmationKey(testSigningSecret, signRaw(testSigningSecret, "account", "NDI:00"+ts), maxAge, now)
+	c, err := ParseConfirmationKey(testSigningSecret, signRaw(testSigningSecret, "account", payload+":00"+ts), maxAge, now)
 	require.NoError(t, err)
-	assert.Equal(t, int64(42), id)
+	assert.Equal(t, int64(42), c.AddressID)
 	// Negative and extreme ids survive the round trip.
 	for _, n := range []int64{0, -1, math.MaxInt64, math.MinInt64} {
-		id, err := ParseConfirmationKey(testSigningSecret, MakeConfirmationKey(testSigningSecret, n, now), maxAge, now)
+		c, err := ParseConfirmationKey(testSigningSecret, MakeConfirmationKey(testSigningSecret, n, n, "a@example.com", now), maxAge, now)
 		require.NoError(t, err)
-		assert.Equal(t, n, id)
+		assert.Equal(t, n, c.AddressID)
+		assert.True(t, c.Matches(testSigningSecret, n, "a@example.com"))
 	}
+}
+
+// TestConfirmationKeyBindsUserAndAddress is security issue #16 finding 7: a key names an
+// address of one user with one text, not just an address id, so after ids are reused (a
+// restore that rewinds them) an old key does not verify somebody else's address.
+func TestConfirmationKeyBindsUserAndAddress(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1732980600, 0)
+	c, err := ParseConfirmationKey(testSigningSecret, MakeConfirmationKey(testSigningSecret, 42, 7, "a@example.com", now), time.Hour, now)
+	require.NoError(t, err)
+	assert.Equal(t, int64(42), c.AddressID)
+	assert.Equal(t, int64(7), c.UserID)
+	assert.True(t, c.Matches(testSigningSecret, 7, "a@example.com"))
+	assert.False(t, c.Matches(testSigningSecret, 8, "a@example.com"), "another user")
+	assert.False(t, c.Matches(testSigningSecret, 7, "b@example.com"), "another address text")
+	assert.False(t, c.Matches(testSigningSecret, 7, "A@example.com"), "the text as stored, exactly")
+	assert.False(t, c.Matches([]byte("another-secret"), 7, "a@example.com"), "the tag is keyed")
+	assert.NotContains(t, MakeConfirmationKey(testSigningSecret, 42, 7, "a@example.com", now), base64.RawURLEncoding.EncodeToString([]byte("example")), "the key does not carry the address")
 }
 
 func TestUnsignValueArbitraryJSON(t *testing.T) {
@@ -274,23 +304,24 @@ func FuzzParseConfirmationKey(f *testing.F) {
 	for _, v := range djangoSigningVectors {
 		f.Add(v.key)
 	}
-	f.Add(MakeConfirmationKey(testSigningSecret, 42, now))
+	f.Add(MakeConfirmationKey(testSigningSecret, 42, 7, "a@example.com", now))
 	f.Add(signRaw(testSigningSecret, "account", "NDI"))
 	f.Add(signRaw(testSigningSecret, "account", ".eJwzMQIAAJwAZw:1tHPQ0"))
 	for _, s := range []string{"", ":", "::", ":::", "NDI", "NDI:1tHPQ0", "NDI:1tHPQ0:", "NDI:-:x", "\xff:\xfe:\x00"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
-		id, err := ParseConfirmationKey(testSigningSecret, key, maxAge, now)
+		c, err := ParseConfirmationKey(testSigningSecret, key, maxAge, now)
 		if err != nil {
-			require.Zero(t, id)
+			require.Zero(t, c)
 			require.True(t, err == ErrBadSignature || err == ErrSignatureExpired || err == ErrSignatureMalformed, "unexpected error %v", err)
 			return
 		}
-		// An accepted key carries a genuine signature over the canonical JSON of id.
+		// An accepted key carries a genuine signature over the canonical JSON of its object.
 		i := strings.LastIndex(key, ":")
 		j := strings.LastIndex(key[:i], ":")
-		require.Equal(t, base64.RawURLEncoding.EncodeToString([]byte(jsonInt(id))), key[:j])
+		obj := "[" + jsonInt(c.AddressID) + "," + jsonInt(c.UserID) + `,"` + c.emailTag + `"]`
+		require.Equal(t, base64.RawURLEncoding.EncodeToString([]byte(obj)), key[:j])
 		require.Equal(t, signature(testSigningSecret, confirmationSalt, key[:i]), key[i+1:])
 	})
 }

@@ -8,7 +8,16 @@ import (
 	"unicode"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
+
+// NormalizeUsername is Django's AbstractBaseUser.normalize_username:
+// unicodedata.normalize("NFKC", username). Compatibility forms (full-width letters,
+// ligatures, superscripts, the Kelvin and Ohm signs) become their plain letters, so names
+// that look alike are stored and compared alike.
+func NormalizeUsername(s string) string {
+	return norm.NFKC.String(s)
+}
 
 // Username reports whether s matches Django's username pattern ^[\w.@+-]+$, where \w
 // is Python's Unicode word class: letters, numbers and the underscore.

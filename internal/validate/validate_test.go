@@ -3,6 +3,8 @@ package validate
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // FuzzValidators: the username and address checks never panic and accept only what the
@@ -19,4 +21,20 @@ func FuzzValidators(f *testing.F) {
 			t.Fatalf("address %q accepted", s)
 		}
 	})
+}
+
+func TestNormalizeUsername(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"jess", "jess"},
+		{"ｊｅｓｓ", "jess"},            // full-width
+		{"\ufb01le", "file"},        // ligature fi
+		{"\u212aim", "Kim"},         // Kelvin sign
+		{"x\u00b2", "x2"},           // superscript two
+		{"cafe\u0301", "caf\u00e9"}, // decomposed accent composed
+		{"Ω\u2126", "ΩΩ"},           // Ohm sign
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, NormalizeUsername(tt.in), "%q", tt.in)
+	}
 }
