@@ -100,11 +100,11 @@ func (d *api291) checkOwnUserField(r *http.Request, f *formData, u *User, errs *
 		}
 	}
 	switch {
-	case bad == msgNull || (bad == "" && kind == "str" && value == ""):
+	case bad == rawNull || (bad == rawOK && kind == "str" && value == ""):
 		// DRF's RelatedField turns "" into None before the null check.
 		errs.add(field, msgNull)
 		return nil
-	case bad != "" || (kind != "str" && kind != "int"):
+	case bad != rawOK || (kind != "str" && kind != "int"):
 		errs.add(field, "Incorrect type. Expected pk value, received "+kind+".")
 		return nil
 	}

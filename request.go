@@ -97,8 +97,8 @@ func (f *formData) char(errs *ValidationError, spec charField) (string, bool) {
 			errs.add(spec.name, msgRequired)
 		}
 		return "", false
-	case bad != "":
-		errs.add(spec.name, bad)
+	case bad != rawOK:
+		errs.add(spec.name, bad.message())
 		return "", true
 	}
 	if !spec.noTrim {
@@ -144,37 +144,57 @@ func (spec charField) check(errs *ValidationError, value string) (string, bool) 
 	return value, true
 }
 
-// raw returns a field as text. bad is DRF's message when the JSON value is of a type a
-// CharField refuses (null, booleans, objects, arrays); numbers become their text, as in DRF.
-func (f *formData) raw(name string) (value string, present bool, bad string) {
+// rawProblem is why a JSON value is not text, as DRF's CharField tells it.
+type rawProblem uint8
+
+const (
+	rawOK        rawProblem = iota
+	rawNull                 // null: "This field may not be null."
+	rawNotString            // booleans, objects, arrays, bad strings: "Not a valid string."
+)
+
+// message is DRF's message for the problem ("" for none).
+func (p rawProblem) message() string {
+	switch p {
+	case rawNull:
+		return msgNull
+	case rawNotString:
+		return msgNotString
+	}
+	return ""
+}
+
+// raw returns a field as text. bad tells why a JSON value is of a type a CharField refuses
+// (null, booleans, objects, arrays); numbers become their text, as in DRF.
+func (f *formData) raw(name string) (value string, present bool, bad rawProblem) {
 	if f.values != nil {
 		vs, ok := f.values[name]
 		if !ok || len(vs) == 0 {
-			return "", false, ""
+			return "", false, rawOK
 		}
-		return vs[len(vs)-1], true, ""
+		return vs[len(vs)-1], true, rawOK
 	}
 	msg, ok := f.json[name]
 	if !ok {
-		return "", false, ""
+		return "", false, rawOK
 	}
 	msg = bytes.TrimSpace(msg)
 	if len(msg) == 0 {
-		return "", false, ""
+		return "", false, rawOK
 	}
 	switch msg[0] {
 	case '"':
 		var s string
 		if err := json.Unmarshal(msg, &s); err != nil {
-			return "", true, msgNotString
+			return "", true, rawNotString
 		}
-		return s, true, ""
+		return s, true, rawOK
 	case 'n':
-		return "", true, msgNull
+		return "", true, rawNull
 	case 't', 'f', '{', '[':
-		return "", true, msgNotString
+		return "", true, rawNotString
 	default:
-		return string(msg), true, ""
+		return string(msg), true, rawOK
 	}
 }
 
@@ -184,11 +204,12 @@ func (f *formData) integer(errs *ValidationError, name string) (int64, bool) {
 	if !present {
 		return 0, false
 	}
-	if bad == msgNotString { // booleans, objects and arrays are not integers either
-		bad = "A valid integer is required."
-	}
-	if bad != "" {
-		errs.add(name, bad)
+	switch bad {
+	case rawNotString: // booleans, objects and arrays are not integers either
+		errs.add(name, "A valid integer is required.")
+		return 0, true
+	case rawNull:
+		errs.add(name, bad.message())
 		return 0, true
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
