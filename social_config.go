@@ -7,9 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/restauth/restauth/internal/oauthflow"
+	"github.com/restauth/restauth/internal/sso"
 )
 
 // This file turns the social settings of Config into the state the flows share, once, in
@@ -38,9 +38,9 @@ type socialService struct {
 // resolved in cfg itself to absolute URLs on SiteURL's origin, the error one always holding
 // "{reason}": the operations and the dialects then read them from the Config as they are.
 func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialService, error) {
-	ss := &socialService{byID: make(map[string]*socialProvider)}
+	ss := &socialService{byID: make(map[string]*socialProvider), client: sso.NewClient(cfg.SocialHTTPClient)}
 	for i := range cfg.SocialProviders {
-		p, err := newSocialProvider(cfg.SocialProviders[i])
+		p, err := newSocialProvider(cfg, ss, cfg.SocialProviders[i])
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialServ
 	defaultString(&cfg.SocialConnectRedirect, cfg.SocialLoginRedirect)
 	defaultString(&cfg.SocialErrorRedirect, "/platform/login?sso_error={reason}")
 	if !strings.Contains(cfg.SocialErrorRedirect, "{reason}") {
-		cfg.SocialErrorRedirect = addQueryParam(cfg.SocialErrorRedirect, "sso_error", "{reason}")
+		cfg.SocialErrorRedirect = sso.AddQueryParam(cfg.SocialErrorRedirect, "sso_error", "{reason}")
 	}
 	for _, r := range []struct {
 		field string
@@ -73,87 +73,18 @@ func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialServ
 		{"SocialConnectRedirect", &cfg.SocialConnectRedirect},
 		{"SocialErrorRedirect", &cfg.SocialErrorRedirect},
 	} {
-		abs, err := configRedirect(site, r.field, *r.v)
-		if err != nil {
-			return nil, err
+		// No configuration can make the flow an open redirect.
+		abs, ok := sso.SiteRedirect(site, *r.v)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s must be a path starting with / or an absolute URL on SiteURL's origin", ErrConfig, r.field)
 		}
 		*r.v = abs
 	}
-
-	client := &http.Client{Timeout: 10 * time.Second}
-	if cfg.SocialHTTPClient != nil {
-		copied := *cfg.SocialHTTPClient
-		client = &copied
-	}
-	base := client.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	client.Transport = limitedTransport{base}
-	ss.client = client
 	return ss, nil
 }
 
-// configRedirect turns a Config redirect into an absolute URL on SiteURL's origin: a path
-// ("/…") is put after SiteURL, like the e-mail link paths; an absolute URL must already be
-// on SiteURL's scheme and host. Anything else is refused, so no configuration can make
-// the flow an open redirect.
-func configRedirect(site *url.URL, field, v string) (string, error) {
-	abs := v
-	if strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "//") {
-		abs = site.String() + v
-	}
-	probe := strings.ReplaceAll(abs, "{reason}", "x")
-	u, err := url.Parse(probe)
-	if err != nil || strings.ContainsAny(probe, "\\ \t\r\n") || !sameOrigin(site, u) {
-		return "", fmt.Errorf("%w: %s must be a path starting with / or an absolute URL on SiteURL's origin", ErrConfig, field)
-	}
-	return abs, nil
-}
-
-// sameOrigin reports whether u is an absolute URL with site's scheme and host (and no
-// user info, which some browsers would show as a different site).
-func sameOrigin(site, u *url.URL) bool {
-	return u.Scheme == site.Scheme && strings.EqualFold(u.Host, site.Host) && u.User == nil && u.Opaque == ""
-}
-
-// originKey is the origin of an absolute http(s) URL (an Origin header, a Referer, a
-// configured origin), lower-cased and without a default port, or "" for anything else
-// ("null", a relative or opaque URL, user info). Browsers send origins in this canonical
-// form, so configured origins are compared in it too.
-func originKey(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" {
-		return ""
-	}
-	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	switch scheme {
-	case "http":
-		host = strings.TrimSuffix(host, ":80")
-	case "https":
-		host = strings.TrimSuffix(host, ":443")
-	default:
-		return ""
-	}
-	return scheme + "://" + host
-}
-
-// addQueryParam appends k=v to a URL's query, before any fragment; v is not escaped.
-func addQueryParam(raw, k, v string) string {
-	base, frag, hasFrag := strings.Cut(raw, "#")
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-		if strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&") {
-			sep = ""
-		}
-	}
-	out := base + sep + k + "=" + v
-	if hasFrag {
-		out += "#" + frag
-	}
-	return out
-}
+// originKey is the canonical origin of a URL, "" for anything else (see sso.OriginKey).
+func originKey(raw string) string { return sso.OriginKey(raw) }
 
 // validProviderID reports whether id is usable as a URL segment and account key.
 func validProviderID(id string) bool {

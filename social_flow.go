@@ -5,15 +5,10 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
-	"net/url"
-	"strings"
 	"time"
-	"unicode"
-
-	"github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 
 	"github.com/restauth/restauth/internal/oauthflow"
+	"github.com/restauth/restauth/internal/sso"
 )
 
 // The browser flow: BeginSocialFlow sends the browser to the provider, FinishSocialFlow
@@ -165,13 +160,13 @@ func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req So
 		}
 		flow.UserID = req.User.ID
 	}
-	if err := p.ready(ctx, s.social.client, s.now); err != nil {
+	if err := p.rt.Ready(ctx); err != nil {
 		return nil, socialFail(SocialReasonProviderUnavailable, err)
 	}
 	var err error
 	if flow.State, err = oauthflow.Random(32); err == nil {
-		flow.Verifier = oauth2.GenerateVerifier()
-		if p.isOIDC() {
+		flow.Verifier = sso.NewVerifier()
+		if p.rt.IsOIDC() {
 			flow.Nonce, err = oauthflow.Random(32)
 		}
 	}
@@ -185,15 +180,8 @@ func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req So
 	if err != nil {
 		return nil, socialFail(SocialReasonServerError, err)
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(flow.Verifier)}
-	if flow.Nonce != "" {
-		opts = append(opts, oidc.Nonce(flow.Nonce))
-	}
-	for k, v := range p.cfg.AuthParams {
-		opts = append(opts, oauth2.SetAuthURLParam(k, v))
-	}
 	return &SocialFlowStarted{
-		AuthURL: s.oauth2Config(p).AuthCodeURL(flow.State, opts...),
+		AuthURL: p.rt.AuthCodeURL(flow.State, flow.Verifier, flow.Nonce),
 		Flow:    SealedSocialFlow{Name: name, Value: value, MaxAge: socialFlowTTL, Expires: expires},
 	}, nil
 }
@@ -260,7 +248,7 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if flow.Connect && (cb.SessionUser == nil || cb.SessionUser.ID != flow.UserID) {
 		return nil, socialFail(SocialReasonLoginRequired, nil)
 	}
-	if err := p.ready(ctx, s.social.client, s.now); err != nil {
+	if err := p.rt.Ready(ctx); err != nil {
 		return nil, socialFail(SocialReasonProviderUnavailable, err)
 	}
 	prof, f := s.fetchProfile(ctx, p, flow, cb.Code)
@@ -306,28 +294,9 @@ func (s *Service) socialFailed(ctx context.Context, p *socialProvider, f *Social
 	return f
 }
 
-// safeNext resolves a requested post-login target against SiteURL and keeps it only if it
-// stays on SiteURL's origin; anything else (another host, a scheme-relative "//evil", a
-// backslash trick, javascript:) is dropped in favour of the configured redirect.
-func (s *Service) safeNext(raw string) string {
-	if raw == "" || len(raw) > maxSocialNext || strings.ContainsAny(raw, "\\") {
-		return ""
-	}
-	for _, r := range raw {
-		if unicode.IsControl(r) || unicode.IsSpace(r) {
-			return ""
-		}
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	abs := s.site.ResolveReference(u)
-	if !sameOrigin(s.site, abs) {
-		return ""
-	}
-	return abs.String()
-}
+// safeNext keeps a requested post-login target only if it stays on SiteURL's origin
+// (see sso.SafeNext); anything else falls back to the configured redirect.
+func (s *Service) safeNext(raw string) string { return sso.SafeNext(s.site, raw, maxSocialNext) }
 
 // truncateBytes shortens untrusted text for a log line.
 func truncateBytes(s string, n int) string {
