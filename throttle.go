@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strconv"
+
+	"github.com/restauth/restauth/internal/ratekey"
 )
 
 // This file holds the rate-limit policy the operations apply. Every operation counts its
@@ -50,12 +52,12 @@ func addrKey(ctx context.Context) (string, bool) {
 // loginKey is the limiter key for a login name; it is hashed so the limiter's store holds
 // no user names.
 func (s *Service) loginKey(username string) string {
-	return rateKeyHash(s.cfg.Secret, "login", username)
+	return ratekey.Hash(s.cfg.Secret, "login", username)
 }
 
 // emailKey is the limiter key for an e-mail address, hashed for the same reason.
 func (s *Service) emailKey(email string) string {
-	return rateKeyHash(s.cfg.Secret, "email", email)
+	return ratekey.Hash(s.cfg.Secret, "email", email)
 }
 
 // throttleLogin counts a login attempt against the client address and then the account,
