@@ -3,6 +3,8 @@ package restauth
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/restauth/restauth/internal/jsonenc"
 )
 
 // userDetailsJSON is dj-rest-auth's UserDetailsSerializer output.
@@ -25,13 +27,13 @@ func appendUserDetails(b []byte, u *User) []byte {
 	b = append(b, `{"pk":`...)
 	b = strconv.AppendInt(b, u.ID, 10)
 	b = append(b, `,"username":`...)
-	b = appendJSONString(b, u.Username)
+	b = jsonenc.AppendString(b, u.Username)
 	b = append(b, `,"email":`...)
-	b = appendJSONString(b, u.Email)
+	b = jsonenc.AppendString(b, u.Email)
 	b = append(b, `,"first_name":`...)
-	b = appendJSONString(b, u.FirstName)
+	b = jsonenc.AppendString(b, u.FirstName)
 	b = append(b, `,"last_name":`...)
-	b = appendJSONString(b, u.LastName)
+	b = jsonenc.AppendString(b, u.LastName)
 	return append(b, '}')
 }
 

@@ -1,15 +1,13 @@
 package restauth
 
 import (
-	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	htmltemplate "html/template"
-	"net/url"
 	"slices"
-	"strings"
 	texttemplate "text/template"
+
+	"github.com/restauth/restauth/internal/mailrender"
 )
 
 // MailKind names one of the e-mails the Service sends. The values are the names of
@@ -144,33 +142,19 @@ func mergeMailTemplates(custom map[MailKind]*MailTemplate) (map[MailKind]*MailTe
 	return out, nil
 }
 
-// renderMail renders t for one recipient. The subject is subjectPrefix followed by the
-// rendered subject, collapsed to a single line (as allauth does) because it becomes a
-// header. Errors come from text/template and html/template, which report template
-// positions rather than the data (which holds the link).
+// renderMail renders t for one recipient with internal/mailrender: the subject is
+// subjectPrefix followed by the rendered subject, collapsed to a single line because it
+// becomes a header. An empty SiteName is SiteURL's host.
 func renderMail(t *MailTemplate, subjectPrefix string, to string, data MailData) (*Message, error) {
-	if t == nil || t.Subject == nil || t.Text == nil || t.HTML == nil {
-		return nil, errors.New("restauth: mail template is incomplete")
+	if t == nil {
+		t = &MailTemplate{}
 	}
 	if data.SiteName == "" {
-		if u, err := url.Parse(data.SiteURL); err == nil && u.Host != "" {
-			data.SiteName = u.Host
-		}
+		data.SiteName = mailrender.SiteHost(data.SiteURL)
 	}
-	var subject, text, html bytes.Buffer
-	if err := t.Subject.Execute(&subject, data); err != nil {
-		return nil, fmt.Errorf("restauth: rendering mail subject: %w", err)
+	m, err := mailrender.Render(t.Subject, t.Text, t.HTML, subjectPrefix, data)
+	if err != nil {
+		return nil, err
 	}
-	if err := t.Text.Execute(&text, data); err != nil {
-		return nil, fmt.Errorf("restauth: rendering mail text: %w", err)
-	}
-	if err := t.HTML.Execute(&html, data); err != nil {
-		return nil, fmt.Errorf("restauth: rendering mail HTML: %w", err)
-	}
-	return &Message{
-		To:      []string{to},
-		Subject: strings.Join(strings.Fields(subjectPrefix+subject.String()), " "),
-		Text:    text.String(),
-		HTML:    html.String(),
-	}, nil
+	return &Message{To: []string{to}, Subject: m.Subject, Text: m.Text, HTML: m.HTML}, nil
 }

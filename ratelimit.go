@@ -2,7 +2,6 @@ package restauth
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -11,9 +10,8 @@ import (
 	"time"
 
 	"github.com/restauth/restauth/internal/clientip"
-	"github.com/restauth/restauth/internal/djsign"
-	"github.com/restauth/restauth/internal/fold"
 	"github.com/restauth/restauth/internal/memlimit"
+	"github.com/restauth/restauth/internal/ratekey"
 )
 
 // Limiter counts events per key in a window. Implementations must be safe for concurrent
@@ -21,7 +19,7 @@ import (
 //
 // Keys are opaque strings the caller builds, such as "ip:192.0.2.1", "ip:2001:db8::/64"
 // or "user:42". Callers should not put e-mail addresses or usernames into keys in the
-// clear: hash them (rateKeyHash does it with the Service secret) so that a dump of the
+// clear: hash them (the Service does, with its secret: internal/ratekey) so that a dump of the
 // limiter's store, such as a Redis snapshot, holds no addresses.
 //
 // NewMemoryLimiter serves a single instance; the redislimit module
@@ -174,17 +172,6 @@ func (rl RateLimits) validate() error {
 	return nil
 }
 
-// rateKeyHash returns the limiter key "kind:<hex>" for a personal value such as an e-mail
-// address or a login name: a salted HMAC with the Service secret of the case-folded value
-// (internal/fold: every spelling a store may take for the same name, "ſ" and the Kelvin
-// sign included, shares one count), truncated to 128 bits. Without the secret, a dump of the limiter's store cannot be
-// reversed by hashing a list of known addresses; every instance sharing the secret
-// derives the same key.
-func rateKeyHash(secret []byte, kind, value string) string {
-	mac := djsign.SaltedHMAC("restauth.ratelimit."+kind, secret, fold.String(value))
-	return kind + ":" + hex.EncodeToString(mac[:16])
-}
-
 // allowRate records one event for key under rule. It returns nil when allowed, a
 // *ThrottledError when refused, and the limiter's error (wrapped) when it failed.
 func allowRate(ctx context.Context, l Limiter, rule RateRule, key string) error {
@@ -196,19 +183,9 @@ func allowRate(ctx context.Context, l Limiter, rule RateRule, key string) error 
 	case err != nil:
 		return fmt.Errorf("restauth: rate limiter (%s): %w", rule.Name, err)
 	case !ok:
-		return &ThrottledError{RetryAfterSeconds: throttleSeconds(retry)}
+		return &ThrottledError{RetryAfterSeconds: ratekey.RetryAfterSeconds(retry)}
 	}
 	return nil
-}
-
-// throttleSeconds is the Retry-After value for retryAfter: whole seconds rounded up, at
-// least 1.
-func throttleSeconds(retryAfter time.Duration) int {
-	s := retryAfter / time.Second
-	if retryAfter%time.Second != 0 {
-		s++
-	}
-	return int(max(s, 1))
 }
 
 // clientIP returns the address to rate-limit r's client by: internal/clientip's Address

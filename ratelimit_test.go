@@ -88,26 +88,6 @@ func TestRateLimitsWithDefaultsAndValidate(t *testing.T) {
 	}
 }
 
-func TestRateThrottleSeconds(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   time.Duration
-		want int
-	}{
-		{-time.Second, 1},
-		{0, 1},
-		{time.Nanosecond, 1},
-		{time.Second, 1},
-		{time.Second + time.Nanosecond, 2},
-		{59*time.Second + 500*time.Millisecond, 60},
-		{5 * time.Minute, 300},
-		{time.Duration(1<<63 - 1), int((1<<63-1)/int64(time.Second)) + 1},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, throttleSeconds(tt.in), tt.in.String())
-	}
-}
-
 // rlFailingLimiter fails every call.
 type rlFailingLimiter struct{}
 
@@ -134,20 +114,6 @@ func TestRateAllowRate(t *testing.T) {
 	err = allowRate(ctx, rlFailingLimiter{}, rule, "k")
 	require.ErrorIs(t, err, errRLUnavailable)
 	assert.NotErrorAs(t, err, &terr)
-}
-
-func TestRateKeyHash(t *testing.T) {
-	t.Parallel()
-	secret := []byte("0123456789abcdef0123456789abcdef")
-	k := rateKeyHash(secret, "email", "Alice@Example.com")
-	assert.Regexp(t, `^email:[0-9a-f]{32}$`, k)
-	assert.NotContains(t, k, "alice")
-	assert.Equal(t, k, rateKeyHash(secret, "email", "alice@example.COM"), "case-insensitive")
-	assert.Equal(t, rateKeyHash(secret, "login", "jess"), rateKeyHash(secret, "login", "je\u017fs"),
-		"a long s is an s to a store that folds Unicode: one count for both spellings")
-	assert.NotEqual(t, k, rateKeyHash(secret, "email", "bob@example.com"))
-	assert.NotEqual(t, k[len("email:"):], rateKeyHash(secret, "login", "alice@example.com")[len("login:"):], "kinds are separated")
-	assert.NotEqual(t, k, rateKeyHash([]byte("another secret, also 32 bytes long"), "email", "alice@example.com"))
 }
 
 // Refund gives back the newest event: a refunded attempt leaves room for one more.

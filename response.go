@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"time"
-	"unicode/utf8"
+
+	"github.com/restauth/restauth/internal/jsonenc"
 )
 
 // detailBody is DRF's {"detail": …}.
@@ -46,13 +46,13 @@ const (
 func serverErrorJSON(path string) []byte {
 	b := make([]byte, 0, 160+len(path))
 	b = append(b, `{"error":`...)
-	b = appendJSONString(b, serverErrorName)
+	b = jsonenc.AppendString(b, serverErrorName)
 	b = append(b, `,"error_class":`...)
-	b = appendJSONString(b, serverErrorClass)
+	b = jsonenc.AppendString(b, serverErrorClass)
 	b = append(b, `,"detail":`...)
-	b = appendJSONString(b, serverErrorDetail)
+	b = jsonenc.AppendString(b, serverErrorDetail)
 	b = append(b, `,"path":`...)
-	b = appendJSONString(b, path)
+	b = jsonenc.AppendString(b, path)
 	b = append(b, `,"status_code":500}`...)
 	return b
 }
@@ -175,86 +175,12 @@ func pageURL(r *http.Request, limit, offset int, withOffset bool) string {
 	return u.String()
 }
 
-// jsonTime renders a time as RFC 3339 in UTC with milliseconds, e.g. 2024-11-30T15:30:00.000Z.
-type jsonTime time.Time
-
-// MarshalJSON implements json.Marshaler.
-func (t jsonTime) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 26)
-	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
-	return append(b, '"'), nil
-}
-
-// jsonDate renders a date as YYYY-MM-DD; the zero time is null.
-type jsonDate time.Time
-
-// MarshalJSON implements json.Marshaler.
-func (d jsonDate) MarshalJSON() ([]byte, error) {
-	if time.Time(d).IsZero() {
-		return []byte("null"), nil
-	}
-	b := make([]byte, 0, 12)
-	b = append(b, '"')
-	b = time.Time(d).UTC().AppendFormat(b, "2006-01-02")
-	return append(b, '"'), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string exactly as encoding/json writes it: HTML
-// characters, control characters, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// jsonTime and jsonDate are the dialect's names for internal/jsonenc's time encodings,
+// used as field types of the JSON shapes.
+type (
+	jsonTime = jsonenc.Time
+	jsonDate = jsonenc.Date
+)
 
 // throttledDetail is DRF's Throttled message, singular for one second (ngettext).
 func throttledDetail(wait int) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/restauth/restauth/internal/ratekey"
 	"github.com/restauth/restauth/internal/validate"
 )
 
@@ -53,12 +54,12 @@ func addrKey(ctx context.Context) (string, bool) {
 // no user names. The name is NFKC-normalised first, as logins look it up, so look-alike
 // spellings of one name share its count.
 func (s *Service) loginKey(username string) string {
-	return rateKeyHash(s.cfg.Secret, "login", validate.NormalizeUsername(username))
+	return ratekey.Hash(s.cfg.Secret, "login", validate.NormalizeUsername(username))
 }
 
 // emailKey is the limiter key for an e-mail address, hashed for the same reason.
 func (s *Service) emailKey(email string) string {
-	return rateKeyHash(s.cfg.Secret, "email", email)
+	return ratekey.Hash(s.cfg.Secret, "email", email)
 }
 
 // throttleLogin counts a login attempt against the client address and then the account,

@@ -1,0 +1,126 @@
+package restauth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+
+	"github.com/restauth/restauth/internal/csrf"
+)
+
+// Session keys. The auth hash ties a session to the password it was opened with, so a
+// password change ends every other session (Django's session auth hash).
+const (
+	sessionUserKey = "_auth_user_id"
+	sessionHashKey = "_auth_user_hash"
+)
+
+// sessionAuthHash is derived from the password hash, so it changes with the password.
+func (s *Service) sessionAuthHash(u *User) string {
+	mac := hmac.New(sha256.New, s.cfg.Secret)
+	mac.Write([]byte("restauth.session-auth-hash\x00"))
+	mac.Write([]byte(u.PasswordHash))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// loginSession logs u into the request's session, renewing the session id (so a session
+// fixed by an attacker before login is worthless) and rotating the CSRF cookie. Sessions
+// are the dialect's, not the operations': it is an api291 method, kept here beside the
+// session keys and the CSRF cookie it shares with authenticateSession.
+func (d *api291) loginSession(w http.ResponseWriter, r *http.Request, u *User) error {
+	ctx := r.Context()
+	if err := d.svc.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	d.svc.sessions.Put(ctx, sessionUserKey, u.ID)
+	d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
+	return d.svc.setCSRFCookie(w)
+}
+
+// refreshSessionHash keeps the current session valid after the user's own password change.
+func (d *api291) refreshSessionHash(ctx context.Context, u *User) {
+	if d.svc.sessions.GetInt64(ctx, sessionUserKey) == u.ID {
+		d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
+	}
+}
+
+// CSRF, as Django does it for session-authenticated unsafe requests: the X-CSRFToken header
+// must carry the csrftoken cookie's secret, and a browser's cross-origin request is refused.
+const (
+	csrfCookieName = "csrftoken"
+	csrfHeaderName = "X-CSRFToken"
+	csrfCookieAge  = 31449600 // Django's CSRF_COOKIE_AGE: one year
+)
+
+// checkCSRF is Django's CsrfViewMiddleware for a session-authenticated unsafe request:
+// the origin check, then the header's token (a secret or a masked one, see internal/csrf)
+// against the cookie's secret, with Django's reasons.
+func (s *Service) checkCSRF(r *http.Request) error {
+	if err := s.checkOrigin(r); err != nil {
+		return err
+	}
+	// Django 4.2's reasons, word for word.
+	const fromHeader = "CSRF token from the 'X-Csrftoken' HTTP header "
+	cookie, err := r.Cookie(csrfCookieName)
+	if err != nil {
+		return csrfFailed("CSRF cookie not set.")
+	}
+	if problem := csrf.FormatProblem(cookie.Value, false); problem != "" {
+		return csrfFailed("CSRF cookie " + problem + ".")
+	}
+	header := r.Header.Get(csrfHeaderName)
+	if header == "" {
+		return csrfFailed("CSRF token missing.")
+	}
+	if problem := csrf.FormatProblem(header, true); problem != "" {
+		return csrfFailed(fromHeader + problem + ".")
+	}
+	if len(header) == csrf.MaskedLen {
+		header = csrf.Unmask(header)
+	}
+	if subtle.ConstantTimeCompare([]byte(header), []byte(cookie.Value)) != 1 {
+		return csrfFailed(fromHeader + "incorrect.")
+	}
+	return nil
+}
+
+// checkOrigin refuses a browser's cross-origin unsafe request (http.CrossOriginProtection:
+// Sec-Fetch-Site, else Origin against the trusted origins). Requests that are not from a
+// browser carry neither header and pass.
+func (s *Service) checkOrigin(r *http.Request) error {
+	if err := s.cop.Check(r); err != nil {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			origin = "the request's origin"
+		}
+		return csrfFailed("Origin checking failed - " + origin + " does not match any trusted origins.")
+	}
+	return nil
+}
+
+func csrfFailed(reason string) error { return &PermissionError{Detail: "CSRF Failed: " + reason} }
+
+// setCSRFCookie sets a fresh csrftoken cookie, as Django's rotate_token does at login, so
+// a token read before login is worthless after it.
+func (s *Service) setCSRFCookie(w http.ResponseWriter) error {
+	secret, err := csrf.NewSecret()
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     csrfCookieName,
+		Value:    secret,
+		Path:     "/",
+		MaxAge:   csrfCookieAge,
+		Secure:   s.site.Scheme == "https",
+		SameSite: http.SameSiteLaxMode,
+	})
+	return nil
+}
+
+// randomString draws n characters uniformly from alphabet with crypto/rand (the social
+// flow's username suffixes); the algorithm lives with the CSRF secret it was written for.
+func randomString(n int, alphabet string) (string, error) { return csrf.RandomString(n, alphabet) }
