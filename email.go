@@ -287,10 +287,10 @@ func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAd
 // sendConfirmation mails a confirmation link for addr and reports whether it was sent.
 // Send failures are logged, never returned: they must not change any answer. The key is
 // allauth's HMAC key (a signed address id, valid Config.EmailConfirmationExpiry), put into
-// Config.EmailConfirmPath after SiteURL; neither it nor the link is ever logged.
+// Config.Links.EmailConfirm after SiteURL; neither it nor the link is ever logged.
 func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
 	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, s.now())
-	link := s.siteLink(s.cfg.EmailConfirmPath, map[string]string{"key": key})
+	link := s.siteLink(s.cfg.Links.EmailConfirm, map[string]string{"key": key})
 	return s.sendMail(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }
 
@@ -300,7 +300,7 @@ func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddr
 func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
 	args := append([]any{"kind", string(kind), "user_id", u.ID}, logArgs...)
 	data.SiteURL, data.SiteName, data.Username = s.cfg.SiteURL, s.cfg.SiteName, u.Username
-	msg, err := renderMail(s.mail[kind], s.cfg.MailSubjectPrefix, data.Email, data)
+	msg, err := renderMail(s.mail[kind], s.cfg.Mail.SubjectPrefix, data.Email, data)
 	if err != nil {
 		s.log.ErrorContext(ctx, "restauth: could not render mail", append(args, "error", err)...)
 		return false
@@ -317,11 +317,11 @@ const mailTimeout = 2 * time.Minute
 
 // deliver sends msg. By default it sends in the background, so that the answer's timing
 // does not depend on whether a mail was sent (which would tell who has an account) nor on
-// the mail server's speed; Config.SendMailInRequest sends before answering instead.
+// the mail server's speed; Config.Mail.SendInRequest sends before answering instead.
 // Failures are logged with args, never with the message, which holds secrets.
 func (s *Service) deliver(ctx context.Context, msg *Message, args []any) bool {
-	if s.cfg.SendMailInRequest {
-		if err := s.cfg.Mailer.Send(ctx, msg); err != nil {
+	if s.cfg.Mail.SendInRequest {
+		if err := s.cfg.Mail.Mailer.Send(ctx, msg); err != nil {
 			s.log.ErrorContext(ctx, "restauth: could not send mail", append(args, "error", err)...)
 			return false
 		}
@@ -337,7 +337,7 @@ func (s *Service) deliver(ctx context.Context, msg *Message, args []any) bool {
 		defer func() { <-s.mailSlots; s.mailWG.Done() }()
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailTimeout)
 		defer cancel()
-		if err := s.cfg.Mailer.Send(sendCtx, msg); err != nil {
+		if err := s.cfg.Mail.Mailer.Send(sendCtx, msg); err != nil {
 			s.log.ErrorContext(sendCtx, "restauth: could not send mail", append(args, "error", err)...)
 		}
 	}()

@@ -317,7 +317,7 @@ func (s *Service) authRoutes() []*route {
 		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: s.handleSocialConnect},
 		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: s.handleSocialCallback},
 	}
-	if s.cfg.MFAEnabled {
+	if s.cfg.MFA.Enabled {
 		routes = append(routes,
 			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, beforeMFA: true, name: "MFA TOTP", handle: s.handleTOTP},
 			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, beforeMFA: true, name: "MFA Recovery Codes", handle: s.handleRecoveryCodes},

@@ -169,19 +169,20 @@ type socialService struct {
 	disconnectLocks [64]sync.Mutex
 }
 
-// newSocialService validates the social settings of cfg (after SiteURL is cleaned) and
-// fills in their defaults. It never touches the network.
-func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialService, error) {
+// newSocialService checks the social settings of cfg (with Config.withDefaults applied,
+// so SiteURL is cleaned and the redirects are set) and builds the providers. It changes
+// nothing in cfg and never touches the network. trustedOrigins are Config.TrustedOrigins.
+func newSocialService(cfg SocialConfig, trustedOrigins []string, site *url.URL, log *slog.Logger) (*socialService, error) {
 	ss := &socialService{byID: make(map[string]*socialProvider), trustedOrigins: make(map[string]bool)}
 	// New refuses malformed TrustedOrigins after this (http.CrossOriginProtection checks
 	// them); here they are only collected.
-	for _, o := range append([]string{site.Scheme + "://" + site.Host}, cfg.TrustedOrigins...) {
+	for _, o := range append([]string{site.Scheme + "://" + site.Host}, trustedOrigins...) {
 		if key := originKey(o); key != "" {
 			ss.trustedOrigins[key] = true
 		}
 	}
-	for i := range cfg.SocialProviders {
-		p, err := newSocialProvider(cfg.SocialProviders[i])
+	for i := range cfg.Providers {
+		p, err := newSocialProvider(cfg.Providers[i])
 		if err != nil {
 			return nil, err
 		}
@@ -201,26 +202,23 @@ func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialServ
 	}
 
 	var err error
-	defaultString(&cfg.SocialLoginRedirect, "/platform/logged-in/")
-	if ss.loginRedirect, err = configRedirect(site, "SocialLoginRedirect", cfg.SocialLoginRedirect); err != nil {
+	if ss.loginRedirect, err = configRedirect(site, "Social.LoginRedirect", cfg.LoginRedirect); err != nil {
 		return nil, err
 	}
-	defaultString(&cfg.SocialConnectRedirect, cfg.SocialLoginRedirect)
-	if ss.connectRedirect, err = configRedirect(site, "SocialConnectRedirect", cfg.SocialConnectRedirect); err != nil {
+	if ss.connectRedirect, err = configRedirect(site, "Social.ConnectRedirect", cfg.ConnectRedirect); err != nil {
 		return nil, err
 	}
-	defaultString(&cfg.SocialErrorRedirect, "/platform/login?sso_error={reason}")
-	tmpl := cfg.SocialErrorRedirect
+	tmpl := cfg.ErrorRedirect
 	if !strings.Contains(tmpl, "{reason}") {
 		tmpl = addQueryParam(tmpl, "sso_error", "{reason}")
 	}
-	if ss.errorRedirect, err = configRedirect(site, "SocialErrorRedirect", tmpl); err != nil {
+	if ss.errorRedirect, err = configRedirect(site, "Social.ErrorRedirect", tmpl); err != nil {
 		return nil, err
 	}
 
 	client := &http.Client{Timeout: 10 * time.Second}
-	if cfg.SocialHTTPClient != nil {
-		copied := *cfg.SocialHTTPClient
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
 		client = &copied
 	}
 	base := client.Transport
@@ -325,10 +323,10 @@ func (s *Service) handleProviders(w http.ResponseWriter, r *http.Request) error 
 		})
 	}
 	writeJSON(w, http.StatusOK, providersJSON{
-		SSOEnabled:               s.cfg.SSOEnabled,
-		SSORegistration:          s.cfg.SSORegistration,
-		MFARequired:              s.cfg.MFAEnabled && s.cfg.MFARequired,
-		MFAEnabled:               s.cfg.MFAEnabled,
+		SSOEnabled:               s.cfg.Social.Enabled,
+		SSORegistration:          s.cfg.Social.Registration,
+		MFARequired:              s.cfg.MFA.Enabled && s.cfg.MFA.Required,
+		MFAEnabled:               s.cfg.MFA.Enabled,
 		Providers:                list,
 		RegistrationEnabled:      !s.cfg.DisableRegistration,
 		PasswordForgottenEnabled: !s.cfg.DisablePasswordReset,
@@ -420,7 +418,7 @@ func (s *Service) handleSocialDisconnect(w http.ResponseWriter, r *http.Request)
 
 // socialLogin finds or creates the user a provider account logs in, and records the login.
 func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile) (*User, *socialFailure) {
-	if s.cfg.MFAEnabled && s.cfg.MFARequired {
+	if s.cfg.MFA.Enabled && s.cfg.MFA.Required {
 		// Every user needs a second factor, which only a password login can give.
 		return nil, socialFail(reasonMFARequired, nil)
 	}
@@ -471,7 +469,7 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 // refuseSocialForMFA refuses a social login of a user with TOTP: the second step exists
 // for password logins only, and a provider account must not be the way around it.
 func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *socialFailure {
-	if !s.cfg.MFAEnabled {
+	if !s.cfg.MFA.Enabled {
 		return nil
 	}
 	d, err := s.activeTOTP(ctx, u.ID)
@@ -486,16 +484,16 @@ func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *socialFailur
 
 // socialSignup handles a provider account nobody has linked yet: it links it to the user
 // who holds the provider's address verified — only when the provider asserts the address
-// verified and Config.SocialLinkByVerifiedEmail allows it (an unverified match would let
+// verified and Config.Social.LinkByVerifiedEmail allows it (an unverified match would let
 // whoever controls the provider account take over the local one) — or creates a user when
-// Config.SSORegistration is on.
+// Config.Social.Registration is on.
 func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *socialFailure) {
 	holder, _, err := s.verifiedHolder(ctx, prof.Email)
 	if err != nil {
 		return nil, socialFail(reasonServerError, err)
 	}
 	if holder != nil {
-		if !prof.EmailVerified || !s.cfg.SocialLinkByVerifiedEmail {
+		if !prof.EmailVerified || !s.cfg.Social.LinkByVerifiedEmail {
 			return nil, socialFail(reasonEmailInUse, nil)
 		}
 		// Refused logins link nothing: a user with TOTP is not logged in below, and must
@@ -508,7 +506,7 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 		}
 		return holder, nil
 	}
-	if !s.cfg.SSORegistration {
+	if !s.cfg.Social.Registration {
 		return nil, socialFail(reasonRegistrationClosed, nil)
 	}
 	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, IsActive: true, DateJoined: now}

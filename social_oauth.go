@@ -234,7 +234,7 @@ func (s *Service) startSocialFlow(w http.ResponseWriter, r *http.Request, connec
 	if p == nil {
 		return
 	}
-	if !s.cfg.SSOEnabled {
+	if !s.cfg.Social.Enabled {
 		s.failRedirect(w, r, p, socialFail(reasonSSODisabled, nil))
 		return
 	}
@@ -344,7 +344,7 @@ func (s *Service) socialCallback(w http.ResponseWriter, r *http.Request, p *soci
 	if code == "" {
 		return "", socialFail(reasonCodeMissing, nil)
 	}
-	if !s.cfg.SSOEnabled {
+	if !s.cfg.Social.Enabled {
 		return "", socialFail(reasonSSODisabled, nil)
 	}
 	var sessionUser *User

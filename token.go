@@ -65,7 +65,7 @@ func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*I
 		return nil, err
 	}
 	now := s.now().UTC()
-	key := s.cfg.TokenPrefix + hex.EncodeToString(random[:]) + "-" + now.Format("20060102")
+	key := s.cfg.Tokens.Prefix + hex.EncodeToString(random[:]) + "-" + now.Format("20060102")
 	t := APIToken{
 		UserID:    userID,
 		KeyHash:   hashTokenKey(key),
@@ -73,7 +73,7 @@ func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*I
 		KeySuffix: key[len(key)-tokenMaskedSuffix:],
 		Name:      cleanTokenName(name),
 		Created:   now,
-		Expiry:    day(now.Add(s.cfg.TokenLifetime)),
+		Expiry:    day(now.Add(s.cfg.Tokens.Lifetime)),
 	}
 	if err := s.store.CreateToken(ctx, &t); err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ type tokenJSON struct {
 }
 
 func (s *Service) tokenJSON(t *APIToken, current *APIToken) tokenJSON {
-	keyLen := len(s.cfg.TokenPrefix) + 2*tokenRandomBytes + len("-YYYYMMDD")
+	keyLen := len(s.cfg.Tokens.Prefix) + 2*tokenRandomBytes + len("-YYYYMMDD")
 	return tokenJSON{
 		Created:  jsonTime(t.Created),
 		Expiry:   jsonDate(t.Expiry),

@@ -192,7 +192,7 @@ func seed(ctx context.Context, svc *restauth.Service) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("seeding the user: %w", err)
 	}
-	issued, err := svc.IssueToken(ctx, u.ID, "bench")
+	issued, err := svc.IssueToken(ctx, u, "bench")
 	if err != nil {
 		return "", fmt.Errorf("issuing the token: %w", err)
 	}

@@ -61,7 +61,7 @@ func issueToken(ctx context.Context, a *app, args []string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
-	issued, err := a.svc.IssueToken(ctx, u.ID, *name)
+	issued, err := a.svc.IssueToken(ctx, u, *name)
 	if err != nil {
 		return err
 	}
