@@ -25,14 +25,11 @@
 package restauth
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -57,174 +54,6 @@ const (
 	VerificationMandatory EmailVerification = "mandatory"
 )
 
-// Config configures a Service. Store, Secret and SiteURL are required; every other field
-// has a safe default, applied by New.
-type Config struct {
-	// Store persists accounts. Required (memstore.New() in tests).
-	Store Store
-	// Secret keys every HMAC the Service computes (password-reset tokens, confirmation keys,
-	// session auth hashes). At least 32 bytes of randomness; keep it stable across restarts
-	// and identical on every instance.
-	Secret []byte
-	// SiteURL is the absolute URL of the site (e.g. "https://example.com"). Links in e-mails
-	// are built from it only, never from a request's Host header.
-	SiteURL string
-
-	// Prefix is the path Handler is mounted under. Default "/api/auth/".
-	Prefix string
-	// UserPrefix is the path UserHandler is mounted under. Default "/api/user/".
-	UserPrefix string
-
-	// DisableRegistration refuses POST registration/ with 400.
-	DisableRegistration bool
-	// EmailVerification is the registration verification mode. Default VerificationOptional.
-	EmailVerification EmailVerification
-	// AllowEnumeration turns off allauth's enumeration prevention at signup. By default,
-	// with mandatory verification, registering an address another account holds verified
-	// answers exactly like a successful registration, creates nothing, and mails the
-	// address's owner a notice instead. (With optional or no verification a registration
-	// answers with a token, which cannot be faked, so the 400 stays.)
-	AllowEnumeration bool
-	// AllowPasswordChangeWithoutOld lets password/change/ omit old_password, as the
-	// reference does. Default false: the old password is required.
-	AllowPasswordChangeWithoutOld bool
-	// DisablePasswordReset turns password reset off: RequestPasswordReset and
-	// ConfirmPasswordReset return ErrPasswordResetDisabled (password/reset/ and its confirm
-	// route answer 400 with a non-field error), and providers/ reports
-	// password_forgotten_enabled=false.
-	DisablePasswordReset bool
-	// LoginByEmail lets a login name the account by e-mail address (LoginRequest.Email, the
-	// login route's "email" field) as well as by username, like allauth's LOGIN_METHODS =
-	// {"username", "email"}. Default false, as InvenTree 291: the email field is checked
-	// and then ignored.
-	LoginByEmail bool
-
-	// Passwords configures hashing and validation.
-	Passwords PasswordConfig
-
-	// TokenPrefix starts every API token key. Default "inv-".
-	TokenPrefix string
-	// TokenLifetime is how long a new API token is valid. Default 365 days.
-	TokenLifetime time.Duration
-	// MaxTokensPerUser caps a user's active tokens: issuing one more revokes the least recently used. Default 100; -1: no cap.
-	MaxTokensPerUser int
-
-	// PasswordResetTimeout is how long a reset link is valid. Default 3 days.
-	PasswordResetTimeout time.Duration
-	// EmailConfirmationExpiry is how long a confirmation key is valid. Default 3 days.
-	EmailConfirmationExpiry time.Duration
-	// MaxEmailAddresses caps a user's addresses (allauth's ACCOUNT_MAX_EMAIL_ADDRESSES); adding more is refused. Default 20; -1: no cap.
-	MaxEmailAddresses int
-	// PasswordResetPath is appended to SiteURL to build reset links; {uid} and {token} are
-	// replaced. Default "/platform/set-password?uid={uid}&token={token}".
-	PasswordResetPath string
-	// EmailConfirmPath is appended to SiteURL to build confirmation links; {key} is
-	// replaced. Default "/platform/verify-email?key={key}".
-	EmailConfirmPath string
-	// Mailer sends e-mail. Default: a mailer that logs a one-line summary without secrets.
-	Mailer Mailer
-	// SendMailInRequest sends mail before answering the request. By default mail goes out
-	// in the background, so neither the answer's timing nor a slow mail server reveals
-	// whether an address has an account; tests set this to read mail right after a request.
-	SendMailInRequest bool
-	// MailSubjectPrefix starts every subject. Default "[restauth] ".
-	MailSubjectPrefix string
-	// MailTemplates replaces the built-in templates (DefaultMailTemplates) of the kinds it
-	// holds; each needs Subject, Text and HTML and must render sample data, else New fails.
-	MailTemplates map[MailKind]*MailTemplate
-	// SiteName is the site's display name in e-mails. Default: SiteURL's host.
-	SiteName string
-	// DisableSecurityNotifications stops the notices mailed to a user's verified primary
-	// address (else their oldest verified one; never an unverified address) when their password is changed or reset, their primary address changes (the notice
-	// goes to the old one) or their MFA changes (MailPasswordChanged and the kinds after
-	// it). By default they are sent, so that an account takeover does not go unnoticed.
-	DisableSecurityNotifications bool
-
-	// SSOEnabled and SSORegistration are reported by providers/. SSOEnabled also gates the
-	// social login/connect flows; SSORegistration lets a social login create a user for a
-	// provider account nobody has linked.
-	SSOEnabled      bool
-	SSORegistration bool
-
-	// MFAEnabled turns on multi-factor authentication (reported by providers/ as
-	// mfa_enabled): the mfa/totp/ and mfa/recovery-codes/ routes, and a second step at
-	// login for users who activated TOTP — a login without mfa_code gets the reference's
-	// 403 {"detail": "MFA required for this user"}, one with a current code (or an unused
-	// recovery code) gets its token. Social logins of those users are refused: a provider
-	// account must not be the way around their second factor. Tokens already issued stay
-	// valid: a token is the result of a completed login.
-	MFAEnabled bool
-	// MFARequired (with MFAEnabled; providers/ reports mfa_required) requires a second
-	// factor from every user: users who have not activated TOTP cannot log in, or use Basic
-	// authentication anywhere except on the mfa/ routes, where they enrol with Basic
-	// credentials; social logins are refused.
-	MFARequired bool
-	// MFAAllowBasic accepts Basic authentication from users with MFA. Basic sends the
-	// password alone on every request, so accepting it lets anyone who has the password
-	// skip the second factor (the reference does so); by default such requests get 403
-	// "MFA required for this user", and scripts should log in once with mfa_code and use
-	// the token.
-	MFAAllowBasic bool
-	// MFAIssuer names the site in authenticator apps (the otpauth:// issuer). Default:
-	// SiteName, else SiteURL's host name (without the port).
-	MFAIssuer string
-
-	// SocialProviders are the single-sign-on providers, listed by providers/ in this order
-	// (see SocialProvider and the presets GitHubProvider, GoogleProvider, …). New only
-	// checks them; OpenID Connect discovery happens on first use.
-	SocialProviders []SocialProvider
-	// SocialLinkByVerifiedEmail lets a social login whose provider asserts the e-mail
-	// address verified log into the user who holds that address verified, linking the
-	// provider account. Default false: auto-linking by e-mail hands the local account to
-	// whoever controls the provider account.
-	SocialLinkByVerifiedEmail bool
-	// SocialLoginRedirect is where a successful social login ends. A path ("/…") is put
-	// after SiteURL; an absolute URL must be on SiteURL's origin. Default
-	// "/platform/logged-in/" (InvenTree's page that restores the session).
-	SocialLoginRedirect string
-	// SocialConnectRedirect is where a successful connect ends. Default: SocialLoginRedirect.
-	SocialConnectRedirect string
-	// SocialErrorRedirect is where a failed social flow ends; "{reason}" is replaced by a
-	// machine-readable reason (e.g. "state_mismatch", "access_denied",
-	// "registration_closed"), else "sso_error=<reason>" is added to the query. Same rules
-	// as SocialLoginRedirect. Default "/platform/login?sso_error={reason}".
-	SocialErrorRedirect string
-	// SocialHTTPClient talks to the providers. Default: a client with a 10 s timeout.
-	// Answers are capped at 1 MiB.
-	SocialHTTPClient *http.Client
-
-	// Sessions configures the browser login sessions (the "sessionid" cookie).
-	Sessions SessionConfig
-	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
-	// session-authenticated unsafe requests, browser posts to login/ and registration/,
-	// and to start social login/connect; SiteURL's origin is always trusted.
-	TrustedOrigins []string
-
-	// RateLimits is the table of rate limits (allauth's defaults); a zero rule takes its
-	// default, a rule with Limit -1 is off. Refused requests get 429 with Retry-After.
-	RateLimits RateLimits
-	// Limiter counts events for RateLimits. Default: in memory, per instance; use
-	// redislimit.New for limits shared by many instances.
-	Limiter Limiter
-	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when
-	// finding a client's address for rate limits; by default only RemoteAddr counts.
-	TrustedProxies []netip.Prefix
-
-	// MaxBodyBytes bounds request bodies; larger ones get 413. Default 1 MiB.
-	MaxBodyBytes int64
-	// Logger receives operational logs; never passwords, tokens, keys or session ids.
-	// Default slog.Default().
-	Logger *slog.Logger
-	// Audit receives the audit events (logins, logouts, password and e-mail changes,
-	// tokens, social accounts, throttling); see AuditEvent. It is called synchronously on
-	// the request's goroutine, so it must be fast and must not block (hand events to a
-	// buffered channel or a queue for slow sinks); it must be safe for concurrent use.
-	// Default: each event is logged at Info level to Logger.
-	Audit func(ctx context.Context, e AuditEvent)
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
-}
-
 // Service implements every operation; it is safe for concurrent use.
 type Service struct {
 	cfg       Config
@@ -235,7 +64,7 @@ type Service struct {
 	sessions  *scs.SessionManager
 	log       *slog.Logger
 	now       func() time.Time
-	// mail holds the e-mail templates: the defaults merged with Config.MailTemplates.
+	// mail holds the e-mail templates: the defaults merged with Config.Mail.Templates.
 	mail map[MailKind]*MailTemplate
 	// mailSlots bounds background deliveries; mailWG lets Close wait for them.
 	mailSlots chan struct{}
@@ -253,75 +82,21 @@ var ErrConfig = errors.New("restauth: invalid config")
 
 // New validates cfg, fills in defaults and returns a Service.
 func New(cfg Config) (*Service, error) {
-	if cfg.Store == nil {
-		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
-	}
-	if len(cfg.Secret) < 32 {
-		return nil, fmt.Errorf("%w: Secret must be at least 32 bytes", ErrConfig)
-	}
-	site, err := url.Parse(cfg.SiteURL)
-	if err != nil || (site.Scheme != "http" && site.Scheme != "https") || site.Host == "" {
-		return nil, fmt.Errorf("%w: SiteURL must be an absolute http(s) URL", ErrConfig)
-	}
-	site.Path = strings.TrimSuffix(site.Path, "/")
-	site.RawQuery, site.Fragment = "", ""
-	cfg.SiteURL = site.String()
-
-	defaultString(&cfg.Prefix, "/api/auth/")
-	defaultString(&cfg.UserPrefix, "/api/user/")
-	for _, p := range []string{cfg.Prefix, cfg.UserPrefix} {
-		if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
-			return nil, fmt.Errorf("%w: prefix %q must start and end with /", ErrConfig, p)
-		}
-	}
-	switch cfg.EmailVerification {
-	case "":
-		cfg.EmailVerification = VerificationOptional
-	case VerificationOptional, VerificationNone, VerificationMandatory:
-	default:
-		return nil, fmt.Errorf("%w: unknown EmailVerification %q", ErrConfig, cfg.EmailVerification)
-	}
-	defaultString(&cfg.TokenPrefix, "inv-")
-	defaultDuration(&cfg.TokenLifetime, 365*24*time.Hour)
-	defaultDuration(&cfg.PasswordResetTimeout, 3*24*time.Hour)
-	defaultDuration(&cfg.EmailConfirmationExpiry, 3*24*time.Hour)
-	defaultCap(&cfg.MaxTokensPerUser, 100)
-	defaultCap(&cfg.MaxEmailAddresses, 20)
-	defaultString(&cfg.PasswordResetPath, "/platform/set-password?uid={uid}&token={token}")
-	defaultString(&cfg.EmailConfirmPath, "/platform/verify-email?key={key}")
-	defaultString(&cfg.MailSubjectPrefix, "[restauth] ")
-	if err := checkLinkTemplate("PasswordResetPath", cfg.PasswordResetPath, "{uid}", "{token}"); err != nil {
-		return nil, err
-	}
-	if err := checkLinkTemplate("EmailConfirmPath", cfg.EmailConfirmPath, "{key}"); err != nil {
-		return nil, err
-	}
-	mailTemplates, err := mergeMailTemplates(cfg.MailTemplates)
+	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 1 << 20
+	site, err := url.Parse(cfg.SiteURL) // checked by withDefaults
+	if err != nil {
+		return nil, fmt.Errorf("%w: SiteURL: %v", ErrConfig, err)
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Mailer == nil {
-		cfg.Mailer = NewLogMailer(cfg.Logger)
+	mailTemplates, err := mergeMailTemplates(cfg.Mail.Templates)
+	if err != nil {
+		return nil, err
 	}
 	social, err := newSocialService(&cfg, site, cfg.Logger)
 	if err != nil {
 		return nil, err
-	}
-	cfg.RateLimits = cfg.RateLimits.withDefaults()
-	if err := cfg.RateLimits.validate(); err != nil {
-		return nil, err
-	}
-	if cfg.Limiter == nil {
-		cfg.Limiter = NewMemoryLimiter(cfg.Now)
 	}
 	hasher, err := newPasswordHasher(cfg.Passwords)
 	if err != nil {
@@ -373,6 +148,7 @@ func defaultDuration(d *time.Duration, def time.Duration) {
 		*d = def
 	}
 }
+
 // defaultCap sets an unset (zero) cap to def; a negative cap stays, meaning none.
 func defaultCap(n *int, def int) {
 	if *n == 0 {

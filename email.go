@@ -338,10 +338,10 @@ func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAd
 // sendConfirmation mails a confirmation link for addr and reports whether it was sent.
 // Send failures are logged, never returned: they must not change any answer. The key is
 // an allauth-style HMAC key (Django-signed, valid Config.EmailConfirmationExpiry) binding
-// the address id, its user and its text, put into Config.EmailConfirmPath after SiteURL;
+// the address id, its user and its text, put into Config.Links.EmailConfirm after SiteURL;
 // neither it nor the link is ever logged.
 func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
 	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, u.ID, addr.Email, s.now())
-	link := s.siteLink(s.cfg.EmailConfirmPath, map[string]string{"key": key})
+	link := s.siteLink(s.cfg.Links.EmailConfirm, map[string]string{"key": key})
 	return s.sendMail(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }

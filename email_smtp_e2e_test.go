@@ -40,9 +40,9 @@ func TestSMTPPasswordResetEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 
 	e := newEnv(t, func(c *restauth.Config) {
-		c.Mailer = mailer
+		c.Mail.Mailer = mailer
 		c.SiteURL = "https://inventree.example.com"
-		c.MailSubjectPrefix = "[InvenTree] "
+		c.Mail.SubjectPrefix = "[InvenTree] "
 	})
 	e.register("olga", goodPassword, "olga@example.com")
 	require.Len(t, srv.Messages(), 1, "the registration confirmation went through SMTP too")

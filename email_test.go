@@ -564,8 +564,8 @@ func TestMandatoryVerificationFlow(t *testing.T) {
 		c.EmailVerification = restauth.VerificationMandatory
 		c.SiteURL = "https://inventree.example.com/"
 		c.SiteName = "InvenTree"
-		c.MailSubjectPrefix = "[InvenTree] "
-		c.EmailConfirmPath = "/accounts/confirm-email/{key}/"
+		c.Mail.SubjectPrefix = "[InvenTree] "
+		c.Links.EmailConfirm = "/accounts/confirm-email/{key}/"
 	})
 	res := e.do(http.MethodPost, "/api/auth/registration/", registration("xena", "xena@example.com", goodPassword, goodPassword))
 	require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
@@ -603,15 +603,15 @@ func TestEmailConfigValidation(t *testing.T) {
 		name   string
 		modify func(*restauth.Config)
 	}{
-		{"reset path without token", func(c *restauth.Config) { c.PasswordResetPath = "/reset?uid={uid}" }},
-		{"reset path without uid", func(c *restauth.Config) { c.PasswordResetPath = "/reset?token={token}" }},
-		{"reset path not a path", func(c *restauth.Config) { c.PasswordResetPath = "https://evil.example/{uid}/{token}" }},
-		{"confirm path without key", func(c *restauth.Config) { c.EmailConfirmPath = "/verify" }},
+		{"reset path without token", func(c *restauth.Config) { c.Links.PasswordReset = "/reset?uid={uid}" }},
+		{"reset path without uid", func(c *restauth.Config) { c.Links.PasswordReset = "/reset?token={token}" }},
+		{"reset path not a path", func(c *restauth.Config) { c.Links.PasswordReset = "https://evil.example/{uid}/{token}" }},
+		{"confirm path without key", func(c *restauth.Config) { c.Links.EmailConfirm = "/verify" }},
 		{"unknown template kind", func(c *restauth.Config) {
-			c.MailTemplates = map[restauth.MailKind]*restauth.MailTemplate{"nope": restauth.DefaultMailTemplates()[restauth.MailPasswordReset]}
+			c.Mail.Templates = map[restauth.MailKind]*restauth.MailTemplate{"nope": restauth.DefaultMailTemplates()[restauth.MailPasswordReset]}
 		}},
 		{"incomplete template", func(c *restauth.Config) {
-			c.MailTemplates = map[restauth.MailKind]*restauth.MailTemplate{restauth.MailPasswordReset: {}}
+			c.Mail.Templates = map[restauth.MailKind]*restauth.MailTemplate{restauth.MailPasswordReset: {}}
 		}},
 	}
 	for _, tc := range tests {
@@ -737,8 +737,8 @@ func TestMailIsSentInTheBackgroundByDefault(t *testing.T) {
 	t.Parallel()
 	delivered := make(chan *restauth.Message, 8) // room for every mail, so Close cannot wait on the test
 	e := newEnv(t, func(c *restauth.Config) {
-		c.SendMailInRequest = false
-		c.Mailer = restauth.MailerFunc(func(ctx context.Context, msg *restauth.Message) error {
+		c.Mail.SendInRequest = false
+		c.Mail.Mailer = restauth.MailerFunc(func(ctx context.Context, msg *restauth.Message) error {
 			delivered <- msg
 			return nil
 		})

@@ -108,11 +108,10 @@ func newEnv(t *testing.T, configure ...func(*restauth.Config)) *testEnv {
 		Secret:    testSecret,
 		SiteURL:   "http://testserver",
 		Passwords: cheapPasswords,
-		Mailer:    e.mailer,
 		Now:       e.clock.Now,
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Read mail right after the request; the background path has its own test.
-		SendMailInRequest: true,
+		Mail: restauth.MailConfig{Mailer: e.mailer, SendInRequest: true},
 		// Many tests log in repeatedly from one address; the limits have their own tests.
 		RateLimits: noRateLimits(),
 	}

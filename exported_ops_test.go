@@ -39,7 +39,7 @@ func TestUserExists(t *testing.T) {
 func TestTokenActive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, func(c *restauth.Config) { c.TokenLifetime = 48 * time.Hour })
+	e := newEnv(t, func(c *restauth.Config) { c.Tokens.Lifetime = 48 * time.Hour })
 	u, _ := e.register("alice", "correct horse battery", "alice@example.com")
 	issued, err := e.svc.IssueToken(ctx, u, "t")
 	require.NoError(t, err)

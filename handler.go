@@ -319,7 +319,7 @@ func (d *api291) authRoutes() []*route {
 		{pattern: "social/{name}/connect/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Connect", handle: d.handleSocialConnect},
 		{pattern: "social/{name}/callback/", methods: []string{http.MethodGet}, public: true, usesSession: true, name: "Social Callback", handle: d.handleSocialCallback},
 	}
-	if d.svc.cfg.MFAEnabled {
+	if d.svc.cfg.MFA.Enabled {
 		routes = append(routes,
 			&route{pattern: "mfa/totp/", methods: []string{http.MethodGet, http.MethodPost, http.MethodDelete}, beforeMFA: true, name: "MFA TOTP", handle: d.totp},
 			&route{pattern: "mfa/recovery-codes/", methods: []string{http.MethodGet, http.MethodPost}, beforeMFA: true, name: "MFA Recovery Codes", handle: d.recoveryCodes},

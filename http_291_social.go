@@ -67,10 +67,10 @@ func (d *api291) handleProviders(w http.ResponseWriter, r *http.Request) error {
 	}
 	cfg := &d.svc.cfg
 	writeJSON(w, http.StatusOK, providersJSON{
-		SSOEnabled:               cfg.SSOEnabled,
-		SSORegistration:          cfg.SSORegistration,
-		MFARequired:              cfg.MFAEnabled && cfg.MFARequired,
-		MFAEnabled:               cfg.MFAEnabled,
+		SSOEnabled:               cfg.Social.Enabled,
+		SSORegistration:          cfg.Social.Registration,
+		MFARequired:              cfg.MFA.Enabled && cfg.MFA.Required,
+		MFAEnabled:               cfg.MFA.Enabled,
 		Providers:                list,
 		RegistrationEnabled:      !cfg.DisableRegistration,
 		PasswordForgottenEnabled: !cfg.DisablePasswordReset,
@@ -199,11 +199,11 @@ func (d *api291) socialFailed(w http.ResponseWriter, err error) error {
 	return nil
 }
 
-// socialFailRedirect answers with 302 to Config.SocialErrorRedirect for reason. The
+// socialFailRedirect answers with 302 to Config.Social.ErrorRedirect for reason. The
 // reason comes from a fixed list; nothing the provider or the browser sent goes into the
 // URL.
 func (d *api291) socialFailRedirect(w http.ResponseWriter, reason SocialReason) {
-	socialRedirect(w, strings.ReplaceAll(d.svc.cfg.SocialErrorRedirect, "{reason}", url.QueryEscape(string(reason))))
+	socialRedirect(w, strings.ReplaceAll(d.svc.cfg.Social.ErrorRedirect, "{reason}", url.QueryEscape(string(reason))))
 }
 
 // socialRedirect answers a browser-flow step with 302 to target and no body.

@@ -22,7 +22,7 @@ type tokenJSON struct {
 	InUse    bool     `json:"in_use"`
 }
 
-// tokenOut shapes t for the token list. prefix is Config.TokenPrefix (the mask is as long
+// tokenOut shapes t for the token list. prefix is Config.Tokens.Prefix (the mask is as long
 // as the key was), active is Service.TokenActive(t), and current is the token the request
 // was authenticated with, if any.
 func tokenOut(t, current *APIToken, prefix string, active bool) tokenJSON {
@@ -66,7 +66,7 @@ func (d *api291) tokenList(w http.ResponseWriter, r *http.Request) error {
 	out := make([]tokenJSON, len(tokens))
 	for i := range tokens {
 		t := &tokens[i]
-		out[i] = tokenOut(t, current, d.svc.cfg.TokenPrefix, d.svc.TokenActive(t))
+		out[i] = tokenOut(t, current, d.svc.cfg.Tokens.Prefix, d.svc.TokenActive(t))
 	}
 	writeList(w, r, out)
 	return nil

@@ -102,7 +102,7 @@ func TestLoginSuccess(t *testing.T) {
 
 func TestLoginMethodsAndMFA(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *restauth.Config) { c.MFAEnabled, c.MFARequired = true, true })
+	e := newEnv(t, func(c *restauth.Config) { c.MFA.Enabled, c.MFA.Required = true, true })
 	e.register("dave", goodPassword, "")
 
 	res := e.do(http.MethodGet, "/api/auth/login/", nil)

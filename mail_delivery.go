@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// This file hands rendered mails to Config.Mailer: in the background by default, so that
+// This file hands rendered mails to Config.Mail.Mailer: in the background by default, so that
 // no answer's timing tells whether a mail was sent, with a bounded number in flight and a
 // Close that waits for them.
 
@@ -15,7 +15,7 @@ import (
 func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
 	args := append([]any{"kind", string(kind), "user_id", u.ID}, logArgs...)
 	data.SiteURL, data.SiteName, data.Username = s.cfg.SiteURL, s.cfg.SiteName, u.Username
-	msg, err := renderMail(s.mail[kind], s.cfg.MailSubjectPrefix, data.Email, data)
+	msg, err := renderMail(s.mail[kind], s.cfg.Mail.SubjectPrefix, data.Email, data)
 	if err != nil {
 		s.log.ErrorContext(ctx, "restauth: could not render mail", append(args, "error", err)...)
 		return false
@@ -32,11 +32,11 @@ const mailTimeout = 2 * time.Minute
 
 // deliver sends msg. By default it sends in the background, so that the answer's timing
 // does not depend on whether a mail was sent (which would tell who has an account) nor on
-// the mail server's speed; Config.SendMailInRequest sends before answering instead.
+// the mail server's speed; Config.Mail.SendInRequest sends before answering instead.
 // Failures are logged with args, never with the message, which holds secrets.
 func (s *Service) deliver(ctx context.Context, msg *Message, args []any) bool {
-	if s.cfg.SendMailInRequest {
-		if err := s.cfg.Mailer.Send(ctx, msg); err != nil {
+	if s.cfg.Mail.SendInRequest {
+		if err := s.cfg.Mail.Mailer.Send(ctx, msg); err != nil {
 			s.log.ErrorContext(ctx, "restauth: could not send mail", append(args, "error", err)...)
 			return false
 		}
@@ -52,7 +52,7 @@ func (s *Service) deliver(ctx context.Context, msg *Message, args []any) bool {
 		defer func() { <-s.mailSlots; s.mailWG.Done() }()
 		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailTimeout)
 		defer cancel()
-		if err := s.cfg.Mailer.Send(sendCtx, msg); err != nil {
+		if err := s.cfg.Mail.Mailer.Send(sendCtx, msg); err != nil {
 			s.log.ErrorContext(sendCtx, "restauth: could not send mail", append(args, "error", err)...)
 		}
 	}()

@@ -25,7 +25,7 @@ const (
 	// the account to the person registering.
 	MailAccountExists MailKind = "account_already_exists"
 
-	// The security notices (see Config.DisableSecurityNotifications) tell a user that how
+	// The security notices (see Config.Mail.DisableSecurityNotifications) tell a user that how
 	// they log in has changed, so that a change they did not make does not go unnoticed.
 
 	// MailPasswordChanged: the user changed their password (password/change/).
@@ -48,7 +48,7 @@ const (
 	MailSocialConnected MailKind = "account_connected"
 )
 
-// securityNotices are the kinds Config.DisableSecurityNotifications stops.
+// securityNotices are the kinds Config.Mail.DisableSecurityNotifications stops.
 var securityNotices = []MailKind{MailPasswordChanged, MailPasswordResetDone, MailEmailChanged,
 	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected}
 

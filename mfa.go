@@ -100,7 +100,7 @@ func (s *Service) pendingStatus(u *User, key []byte) *TOTPStatus {
 // mfaIssuer names the site in authenticator apps. A colon would end the label's issuer
 // part early, so the default is the host name without its port.
 func (s *Service) mfaIssuer() string {
-	issuer := s.cfg.MFAIssuer
+	issuer := s.cfg.MFA.Issuer
 	if issuer == "" {
 		issuer = s.cfg.SiteName
 	}
@@ -176,13 +176,13 @@ type MFAProof struct {
 
 // DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof
 // (see reauthenticated for its limits and events), emitting AuditMFADeactivated. It is
-// refused while Config.MFARequired holds.
+// refused while Config.MFA.Required holds.
 func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
 	return s.reauthenticated(ctx, u, proof, func() error { return s.deactivateTOTP(ctx, u, proof) })
 }
 
 func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
-	if s.cfg.MFARequired {
+	if s.cfg.MFA.Required {
 		return &PermissionError{Detail: msgMFACannotBeDeactivated}
 	}
 	d, err := s.activeTOTP(ctx, u.ID)
@@ -206,7 +206,7 @@ func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 // ResetMFA removes a user's TOTP device and recovery codes without any proof: for an
 // administrator helping a user who lost both their device and their codes (after checking
 // who they are), or after Config.Secret changed and sealed secrets no longer open. The
-// user can then log in with the password alone (unless MFARequired) and enrol again.
+// user can then log in with the password alone (unless MFA.Required) and enrol again.
 func (s *Service) ResetMFA(ctx context.Context, userID int64) error {
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
@@ -306,7 +306,7 @@ func isTOTPCode(code string) bool {
 // password. It returns the method used (mfaNone when the user needs no second factor);
 // a user who needs one and gave no code gets the reference's 403.
 func (s *Service) secondFactor(ctx context.Context, u *User, code string) (mfaMethod, error) {
-	if !s.cfg.MFAEnabled {
+	if !s.cfg.MFA.Enabled {
 		return mfaNone, nil
 	}
 	d, err := s.activeTOTP(ctx, u.ID)
@@ -314,7 +314,7 @@ func (s *Service) secondFactor(ctx context.Context, u *User, code string) (mfaMe
 		return mfaNone, err
 	}
 	switch {
-	case d == nil && s.cfg.MFARequired:
+	case d == nil && s.cfg.MFA.Required:
 		// Not enrolled yet: enrol on the mfa/ routes (Basic is accepted there) first.
 		return mfaNone, mfaRequired()
 	case d == nil:
@@ -333,23 +333,23 @@ func (s *Service) secondFactor(ctx context.Context, u *User, code string) (mfaMe
 }
 
 // checkMFA refuses authentication that would get around MFA. Basic sends the password
-// alone, so it is refused for users with TOTP active (unless Config.MFAAllowBasic). When
+// alone, so it is refused for users with TOTP active (unless Config.MFA.AllowBasic). When
 // MFA is required, a user who has not enrolled reaches only the routes marked beforeMFA
 // (enrolment and logout), whatever the credential: a token from registration, or one
-// issued before MFARequired was turned on, must not be a way around it.
+// issued before MFA.Required was turned on, must not be a way around it.
 func (s *Service) checkMFA(ctx context.Context, auth requestAuth, beforeMFA bool) error {
-	if !s.cfg.MFAEnabled || auth.user == nil {
+	if !s.cfg.MFA.Enabled || auth.user == nil {
 		return nil
 	}
-	basic := auth.method == AuthBasic && !s.cfg.MFAAllowBasic
-	if !basic && (!s.cfg.MFARequired || beforeMFA) {
+	basic := auth.method == AuthBasic && !s.cfg.MFA.AllowBasic
+	if !basic && (!s.cfg.MFA.Required || beforeMFA) {
 		return nil // the common case costs no store lookup
 	}
 	d, err := s.activeTOTP(ctx, auth.user.ID)
 	if err != nil {
 		return err
 	}
-	if (d != nil && basic) || (d == nil && s.cfg.MFARequired && !beforeMFA) {
+	if (d != nil && basic) || (d == nil && s.cfg.MFA.Required && !beforeMFA) {
 		s.auditLoginFailed(ctx, auth.user, auth.user.Username, "mfa required method="+auth.method.String())
 		return mfaRequired()
 	}

@@ -16,11 +16,11 @@ import (
 func ExampleService_ActivateTOTP() {
 	ctx := context.Background()
 	svc, err := restauth.New(restauth.Config{
-		Store:      memstore.New(),
-		Secret:     []byte("an-example-secret-of-at-least-32-bytes"),
-		SiteURL:    "https://parts.example.com",
-		Passwords:  restauth.PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1000},
-		MFAEnabled: true,
+		Store:     memstore.New(),
+		Secret:    []byte("an-example-secret-of-at-least-32-bytes"),
+		SiteURL:   "https://parts.example.com",
+		Passwords: restauth.PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1000},
+		MFA:       restauth.MFAConfig{Enabled: true},
 	})
 	if err != nil {
 		panic(err)

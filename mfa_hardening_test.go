@@ -16,10 +16,10 @@ import (
 )
 
 // With MFA required, a user who has not enrolled reaches only enrolment and logout, with
-// any credential: the token registration hands out, or one issued before MFARequired.
+// any credential: the token registration hands out, or one issued before MFA.Required.
 func TestMFARequiredConfinesUnenrolledCredentials(t *testing.T) {
 	t.Parallel()
-	required := func(cfg *restauth.Config) { cfg.MFAEnabled, cfg.MFARequired = true, true }
+	required := func(cfg *restauth.Config) { cfg.MFA.Enabled, cfg.MFA.Required = true, true }
 	e := newEnv(t, required)
 	res := e.do(http.MethodPost, "/api/auth/registration/", map[string]any{
 		"username": "pete", "email": "pete@example.com", "password1": goodPassword, "password2": goodPassword})
@@ -43,7 +43,7 @@ func TestMFARequiredConfinesUnenrolledCredentials(t *testing.T) {
 	require.Equal(t, http.StatusOK, e.do(http.MethodPost, totpPath, map[string]any{"code": app.Code(e.clock.Now())}, withToken(key)).Code)
 	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/auth/user/", nil, withToken(key)).Code)
 
-	// A token issued before MFARequired was turned on is confined the same way.
+	// A token issued before MFA.Required was turned on is confined the same way.
 	relaxed := newEnv(t, withMFA, func(cfg *restauth.Config) { cfg.Store = e.store })
 	_, old := relaxed.register("quinn", goodPassword, "quinn@example.com")
 	strict := newEnv(t, required, func(cfg *restauth.Config) { cfg.Store = e.store })

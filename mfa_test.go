@@ -27,7 +27,7 @@ func scanOTPAuthURL(t testing.TB, raw string) *otptest.App {
 	return app
 }
 
-func withMFA(cfg *restauth.Config) { cfg.MFAEnabled = true }
+func withMFA(cfg *restauth.Config) { cfg.MFA.Enabled = true }
 
 const (
 	totpPath     = "/api/auth/mfa/totp/"
@@ -315,7 +315,7 @@ func TestMFADeactivate(t *testing.T) {
 
 func TestMFARequiredForcesEnrolment(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withMFA, func(cfg *restauth.Config) { cfg.MFARequired = true })
+	e := newEnv(t, withMFA, func(cfg *restauth.Config) { cfg.MFA.Required = true })
 	e.register("tess", goodPassword, "tess@example.com")
 	basic := withBasic("tess", goodPassword)
 
@@ -364,7 +364,7 @@ func TestMFABasicAuthentication(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, withMFA, func(cfg *restauth.Config) { cfg.MFAAllowBasic = tc.allowBasic })
+			e := newEnv(t, withMFA, func(cfg *restauth.Config) { cfg.MFA.AllowBasic = tc.allowBasic })
 			if tc.enrolled {
 				e.enrol(t, "ugo")
 			} else {
@@ -481,7 +481,7 @@ func TestMFAIssuer(t *testing.T) {
 	}{
 		{"host name without the port", func(cfg *restauth.Config) { cfg.SiteURL = "http://127.0.0.1:8000" }, "127.0.0.1"},
 		{"site name", func(cfg *restauth.Config) { cfg.SiteName = "Acme Parts" }, "Acme Parts"},
-		{"explicit, colon removed", func(cfg *restauth.Config) { cfg.SiteName = "ignored"; cfg.MFAIssuer = "Acme: Stores" }, "Acme  Stores"},
+		{"explicit, colon removed", func(cfg *restauth.Config) { cfg.SiteName = "ignored"; cfg.MFA.Issuer = "Acme: Stores" }, "Acme  Stores"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

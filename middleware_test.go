@@ -141,7 +141,7 @@ func TestRoutingOrder(t *testing.T) {
 
 func TestProviders(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *restauth.Config) { c.DisablePasswordReset = true; c.MFAEnabled = true })
+	e := newEnv(t, func(c *restauth.Config) { c.DisablePasswordReset = true; c.MFA.Enabled = true })
 	res := e.do(http.MethodGet, "/api/auth/providers/?limit=1", nil)
 	require.Equal(t, http.StatusOK, res.Code)
 	assert.Equal(t, map[string]any{

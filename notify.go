@@ -15,7 +15,7 @@ import "context"
 // Users without a verified address get nothing; the change itself has happened, so a
 // failure (reading the addresses, sending) is logged, never returned.
 func (s *Service) notify(ctx context.Context, kind MailKind, u *User, data MailData) {
-	if s.cfg.DisableSecurityNotifications {
+	if s.cfg.Mail.DisableSecurityNotifications {
 		return
 	}
 	if data.Email == "" {

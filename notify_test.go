@@ -90,7 +90,7 @@ func TestSecurityNotifications(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := newEnv(t, withMFA, func(cfg *restauth.Config) { cfg.DisableSecurityNotifications = disabled })
+				e := newEnv(t, withMFA, func(cfg *restauth.Config) { cfg.Mail.DisableSecurityNotifications = disabled })
 				var key string
 				if tc.mfa {
 					key, _, _ = e.enrol(t, "nell")

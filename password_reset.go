@@ -12,7 +12,7 @@ import (
 // and PasswordResetConfirmView (http_291_password_reset.go), with allauth's reset form
 // rules: the reset link carries the user's pk in base36 and a stateless
 // PasswordResetTokenGenerator token (internal/resettoken), and is built from
-// Config.SiteURL and Config.PasswordResetPath only.
+// Config.SiteURL and Config.Links.PasswordReset only.
 
 // Messages of the password reset operations, word for word as the reference sends them.
 const (
@@ -80,7 +80,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	tokens := s.resetTokens()
 	for _, c := range users {
 		token := tokens.Make(resetTokenUser(c.user), c.emails, s.now())
-		link := s.siteLink(s.cfg.PasswordResetPath, map[string]string{"uid": resettoken.EncodeBase36(c.user.ID), "token": token})
+		link := s.siteLink(s.cfg.Links.PasswordReset, map[string]string{"uid": resettoken.EncodeBase36(c.user.ID), "token": token})
 		s.sendMail(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
 	}
 	return nil

@@ -182,7 +182,7 @@ func TestPasswordResetRecipients(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(c *restauth.Config) {
 			c.SiteURL = "https://example.com/inventree/"
-			c.PasswordResetPath = "/reset/{uid}/{token}/"
+			c.Links.PasswordReset = "/reset/{uid}/{token}/"
 		})
 		u, _ := e.register("ines", goodPassword, "ines@example.com")
 		res := e.do(http.MethodPost, "/api/auth/password/reset/", map[string]any{"email": "ines@example.com"})

@@ -163,7 +163,7 @@ func TestTokenCapEvictsLeastRecentlyUsed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	rec := &auditRecorder{}
-	e := newEnv(t, withAudit(rec), func(c *restauth.Config) { c.MaxTokensPerUser = 3 })
+	e := newEnv(t, withAudit(rec), func(c *restauth.Config) { c.Tokens.MaxPerUser = 3 })
 	u, first := e.register("tess", goodPassword, "") // token 1
 	second, err := e.svc.IssueToken(ctx, u, "second")
 	require.NoError(t, err)
@@ -204,7 +204,7 @@ func TestTokenCapEvictsLeastRecentlyUsed(t *testing.T) {
 	assert.Equal(t, 3, active)
 
 	// -1 turns the cap off.
-	off := newEnv(t, func(c *restauth.Config) { c.MaxTokensPerUser = -1 })
+	off := newEnv(t, func(c *restauth.Config) { c.Tokens.MaxPerUser = -1 })
 	v, _ := off.register("vic", goodPassword, "")
 	for range 5 {
 		_, err := off.svc.IssueToken(ctx, v, "")

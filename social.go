@@ -20,7 +20,7 @@ type SocialProviderInfo struct {
 	Configured bool
 }
 
-// SocialProviders lists the providers of Config.SocialProviders, in their order.
+// SocialProviders lists the providers of Config.Social.Providers, in their order.
 func (s *Service) SocialProviders() []SocialProviderInfo {
 	out := make([]SocialProviderInfo, 0, len(s.social.providers))
 	for _, p := range s.social.providers {

@@ -34,13 +34,13 @@ type socialService struct {
 // newSocialService validates the social settings of cfg (after SiteURL is cleaned) and
 // fills in their defaults. It never touches the network.
 //
-// The redirects (SocialLoginRedirect, SocialConnectRedirect, SocialErrorRedirect) are
+// The redirects (Social.LoginRedirect, Social.ConnectRedirect, Social.ErrorRedirect) are
 // resolved in cfg itself to absolute URLs on SiteURL's origin, the error one always holding
 // "{reason}": the operations and the dialects then read them from the Config as they are.
 func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialService, error) {
-	ss := &socialService{byID: make(map[string]*socialProvider), client: sso.NewClient(cfg.SocialHTTPClient)}
-	for i := range cfg.SocialProviders {
-		p, err := newSocialProvider(cfg, ss, cfg.SocialProviders[i])
+	ss := &socialService{byID: make(map[string]*socialProvider), client: sso.NewClient(cfg.Social.HTTPClient)}
+	for i := range cfg.Social.Providers {
+		p, err := newSocialProvider(cfg, ss, cfg.Social.Providers[i])
 		if err != nil {
 			return nil, err
 		}
@@ -59,19 +59,18 @@ func newSocialService(cfg *Config, site *url.URL, log *slog.Logger) (*socialServ
 		ss.providers = append(ss.providers, p)
 	}
 
-	defaultString(&cfg.SocialLoginRedirect, "/platform/logged-in/")
-	defaultString(&cfg.SocialConnectRedirect, cfg.SocialLoginRedirect)
-	defaultString(&cfg.SocialErrorRedirect, "/platform/login?sso_error={reason}")
-	if !strings.Contains(cfg.SocialErrorRedirect, "{reason}") {
-		cfg.SocialErrorRedirect = sso.AddQueryParam(cfg.SocialErrorRedirect, "sso_error", "{reason}")
+	// The defaults were filled by Config.withDefaults; here they become absolute URLs on
+	// New's own copy of the Config (never the host's).
+	if !strings.Contains(cfg.Social.ErrorRedirect, "{reason}") {
+		cfg.Social.ErrorRedirect = sso.AddQueryParam(cfg.Social.ErrorRedirect, "sso_error", "{reason}")
 	}
 	for _, r := range []struct {
 		field string
 		v     *string
 	}{
-		{"SocialLoginRedirect", &cfg.SocialLoginRedirect},
-		{"SocialConnectRedirect", &cfg.SocialConnectRedirect},
-		{"SocialErrorRedirect", &cfg.SocialErrorRedirect},
+		{"SocialLoginRedirect", &cfg.Social.LoginRedirect},
+		{"SocialConnectRedirect", &cfg.Social.ConnectRedirect},
+		{"SocialErrorRedirect", &cfg.Social.ErrorRedirect},
 	} {
 		// No configuration can make the flow an open redirect.
 		abs, ok := sso.SiteRedirect(site, *r.v)

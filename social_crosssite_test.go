@@ -64,11 +64,11 @@ func crossSiteEnv(t *testing.T, configure ...func(*restauth.Config)) (*ssoEnv, *
 	p.user = map[string]any{"id": 666, "login": "mallory", "email": "mallory@evil.example"}
 	p.emails = []map[string]any{{"email": "mallory@evil.example", "primary": true, "verified": true}}
 	e := newSSOEnv(t, append([]func(*restauth.Config){func(c *restauth.Config) {
-		c.SSORegistration = true
+		c.Social.Registration = true
 		c.TrustedOrigins = []string{trustedApp}
 		gh := p.githubAt()
 		gh.DisplayName = "Company GitHub"
-		c.SocialProviders = []restauth.SocialProvider{gh}
+		c.Social.Providers = []restauth.SocialProvider{gh}
 	}}, configure...)...)
 	vic, _ := e.register("vic", goodPassword, "vic@example.com")
 	e.verify(t, e.addresses(t, vic.ID)[0].ID) // notices go only to verified addresses
@@ -227,12 +227,12 @@ func TestSocialConnectedNotice(t *testing.T) {
 			b.login("vic", goodPassword)
 			e.assertFailed(t, b.follow("/api/auth/social/github/connect/"), "account_in_use")
 		}, false},
-		{"connect with notices off", func(c *restauth.Config) { c.DisableSecurityNotifications = true },
+		{"connect with notices off", func(c *restauth.Config) { c.Mail.DisableSecurityNotifications = true },
 			func(t *testing.T, e *ssoEnv, _ *oauthProvider, b *ssoBrowser, _ *restauth.User) {
 				b.login("vic", goodPassword)
 				e.assertLanded(t, b.follow("/api/auth/social/github/connect/"), "/platform/logged-in/")
 			}, false},
-		{"link by verified e-mail", func(c *restauth.Config) { c.SocialLinkByVerifiedEmail = true },
+		{"link by verified e-mail", func(c *restauth.Config) { c.Social.LinkByVerifiedEmail = true },
 			func(t *testing.T, e *ssoEnv, p *oauthProvider, b *ssoBrowser, vic *restauth.User) {
 				p.mu.Lock()
 				p.emails = []map[string]any{{"email": "vic@example.com", "primary": true, "verified": true}}

@@ -136,8 +136,8 @@ func TestSocialOIDCEndToEnd(t *testing.T) {
 	t.Parallel()
 	m, tp := startMockOIDC(t)
 	e := newSSOEnv(t, func(c *restauth.Config) {
-		c.SSORegistration = true
-		c.SocialProviders = []restauth.SocialProvider{mockProvider("mock", m), mockProvider("mock2", m)}
+		c.Social.Registration = true
+		c.Social.Providers = []restauth.SocialProvider{mockProvider("mock", m), mockProvider("mock2", m)}
 	})
 	ctx := t.Context()
 	browser := func() *ssoBrowser { return e.ssoBrowser(m.Addr()) }
@@ -395,7 +395,7 @@ func TestSocialOIDCAccountRules(t *testing.T) {
 	m, _ := startMockOIDC(t)
 	setup := func(t *testing.T, configure func(*restauth.Config)) *ssoEnv {
 		e := newSSOEnv(t, func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{mockProvider("mock", m)}
+			c.Social.Providers = []restauth.SocialProvider{mockProvider("mock", m)}
 		}, configure)
 		u, _ := e.register("carol", goodPassword, "carol@example.com")
 		addrs, err := e.store.EmailAddresses(t.Context(), u.ID)
@@ -413,28 +413,28 @@ func TestSocialOIDCAccountRules(t *testing.T) {
 		assert.ErrorIs(t, err, restauth.ErrNotFound)
 	})
 	t.Run("verified e-mail of an existing user, linking off", func(t *testing.T) {
-		e := setup(t, func(c *restauth.Config) { c.SSORegistration = true })
+		e := setup(t, func(c *restauth.Config) { c.Social.Registration = true })
 		m.QueueUser(mockUser("sub-carol", "carol", "carol@example.com", true))
 		b := e.ssoBrowser(m.Addr())
 		e.assertFailed(t, b.follow("/api/auth/social/mock/login/"), "email_in_use")
 		assert.Equal(t, "", b.whoami())
 	})
 	t.Run("unverified e-mail of an existing user, linking on", func(t *testing.T) {
-		e := setup(t, func(c *restauth.Config) { c.SSORegistration = true; c.SocialLinkByVerifiedEmail = true })
+		e := setup(t, func(c *restauth.Config) { c.Social.Registration = true; c.Social.LinkByVerifiedEmail = true })
 		m.QueueUser(mockUser("sub-carol", "carol", "carol@example.com", false))
 		b := e.ssoBrowser(m.Addr())
 		e.assertFailed(t, b.follow("/api/auth/social/mock/login/"), "email_in_use")
 		assert.Equal(t, "", b.whoami())
 	})
 	t.Run("verified e-mail of an existing user, linking on", func(t *testing.T) {
-		e := setup(t, func(c *restauth.Config) { c.SocialLinkByVerifiedEmail = true })
+		e := setup(t, func(c *restauth.Config) { c.Social.LinkByVerifiedEmail = true })
 		m.QueueUser(mockUser("sub-carol", "carol-sso", "CAROL@example.com", true))
 		b := e.ssoBrowser(m.Addr())
 		e.assertLanded(t, b.follow("/api/auth/social/mock/login/"), "/platform/logged-in/")
 		assert.Equal(t, "carol", b.whoami())
 	})
 	t.Run("unique usernames", func(t *testing.T) {
-		e := setup(t, func(c *restauth.Config) { c.SSORegistration = true })
+		e := setup(t, func(c *restauth.Config) { c.Social.Registration = true })
 		m.QueueUser(mockUser("sub-other-carol", "Carol", "", false))
 		b := e.ssoBrowser(m.Addr())
 		e.assertLanded(t, b.follow("/api/auth/social/mock/login/"), "/platform/logged-in/")
@@ -443,7 +443,7 @@ func TestSocialOIDCAccountRules(t *testing.T) {
 	})
 	t.Run("mandatory verification", func(t *testing.T) {
 		e := setup(t, func(c *restauth.Config) {
-			c.SSORegistration = true
+			c.Social.Registration = true
 			c.EmailVerification = restauth.VerificationMandatory
 		})
 		m.QueueUser(mockUser("sub-dave", "dave", "dave@example.com", false))
@@ -462,7 +462,7 @@ func TestSocialOIDCAccountRules(t *testing.T) {
 		dead := "http://" + ln.Addr().String() + "/oidc"
 		require.NoError(t, ln.Close())
 		e := newSSOEnv(t, func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{{ID: "down", ClientID: "x", Issuer: dead}}
+			c.Social.Providers = []restauth.SocialProvider{{ID: "down", ClientID: "x", Issuer: dead}}
 		})
 		e.assertFailed(t, e.ssoBrowser().follow("/api/auth/social/down/login/"), "provider_unavailable")
 	})

@@ -7,7 +7,7 @@ type SocialReason string
 
 // The reasons BeginSocialFlow and FinishSocialFlow fail with, in a *SocialError.
 const (
-	// SocialReasonSSODisabled: Config.SSOEnabled is off.
+	// SocialReasonSSODisabled: Config.Social.Enabled is off.
 	SocialReasonSSODisabled SocialReason = "sso_disabled"
 	// SocialReasonLoginRequired: a connect flow without (or no longer with) the user's
 	// own login session.
@@ -41,10 +41,10 @@ const (
 	// usable account id.
 	SocialReasonProfileFailed SocialReason = "profile_failed"
 	// SocialReasonRegistrationClosed: the provider account is unknown and
-	// Config.SSORegistration is off.
+	// Config.Social.Registration is off.
 	SocialReasonRegistrationClosed SocialReason = "registration_closed"
 	// SocialReasonEmailInUse: a user holds the provider's address, and the account may
-	// not be linked to them by it (see Config.SocialLinkByVerifiedEmail).
+	// not be linked to them by it (see Config.Social.LinkByVerifiedEmail).
 	SocialReasonEmailInUse SocialReason = "email_in_use"
 	// SocialReasonAccountInUse: the provider account is linked to another user.
 	SocialReasonAccountInUse SocialReason = "account_in_use"

@@ -57,7 +57,7 @@ type SocialFlowStart struct {
 	User *User
 	// Next is where a successful flow should end (allauth headless: callback_url). It is
 	// kept only when it resolves, against SiteURL, to SiteURL's origin; otherwise the flow
-	// ends at Config.SocialLoginRedirect or SocialConnectRedirect.
+	// ends at Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
 	// CrossSite, when set, is why the dialect judges that another site sent the browser to
 	// start this flow (the 291 dialect reads Sec-Fetch-Site, Origin and Referer): the start
@@ -123,7 +123,7 @@ type SocialFlowResult struct {
 	// Connected tells a connect flow, which logs nobody in.
 	Connected bool
 	// Next is the absolute URL where the flow ends: the start's Next when it was kept,
-	// else Config.SocialLoginRedirect or SocialConnectRedirect.
+	// else Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
 }
 
@@ -145,7 +145,7 @@ func (s *Service) BeginSocialFlow(ctx context.Context, req SocialFlowStart) (*So
 }
 
 func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req SocialFlowStart) (*SocialFlowStarted, *SocialError) {
-	if !s.cfg.SSOEnabled {
+	if !s.cfg.Social.Enabled {
 		return nil, socialFail(SocialReasonSSODisabled, nil)
 	}
 	if req.CrossSite != nil {
@@ -190,9 +190,9 @@ func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req So
 // state (once: a replay fails), exchanges the code with the PKCE verifier, verifies the
 // profile, and then either links the provider account to the session's user (a connect)
 // or finds or creates the user it logs in. It applies the rules of a social login: a user
-// with TOTP (every user, when Config.MFARequired) is refused, since only a password login
+// with TOTP (every user, when Config.MFA.Required) is refused, since only a password login
 // asks for the second factor; an account is linked by e-mail only as
-// Config.SocialLinkByVerifiedEmail allows, a user created only when Config.SSORegistration
+// Config.Social.LinkByVerifiedEmail allows, a user created only when Config.Social.Registration
 // is on; mandatory verification is enforced; a refused login records and links nothing. It emits AuditSocialLinked for a new link and AuditLoginSucceeded ("method=social
 // provider=<id>") for a login; the dialect then opens the session.
 //
@@ -242,7 +242,7 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if cb.Code == "" {
 		return nil, socialFail(SocialReasonCodeMissing, nil)
 	}
-	if !s.cfg.SSOEnabled {
+	if !s.cfg.Social.Enabled {
 		return nil, socialFail(SocialReasonSSODisabled, nil)
 	}
 	if flow.Connect && (cb.SessionUser == nil || cb.SessionUser.ID != flow.UserID) {
@@ -259,14 +259,14 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 		if f := s.connectSocialAccount(ctx, p, prof, cb.SessionUser); f != nil {
 			return nil, f
 		}
-		return &SocialFlowResult{User: cb.SessionUser, Connected: true, Next: cmp.Or(flow.Next, s.cfg.SocialConnectRedirect)}, nil
+		return &SocialFlowResult{User: cb.SessionUser, Connected: true, Next: cmp.Or(flow.Next, s.cfg.Social.ConnectRedirect)}, nil
 	}
 	u, f := s.socialLogin(ctx, p, prof)
 	if f != nil {
 		return nil, f
 	}
 	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)
-	return &SocialFlowResult{User: u, Next: cmp.Or(flow.Next, s.cfg.SocialLoginRedirect)}, nil
+	return &SocialFlowResult{User: u, Next: cmp.Or(flow.Next, s.cfg.Social.LoginRedirect)}, nil
 }
 
 // configuredProvider finds a provider a flow may use; the others do not exist for it.

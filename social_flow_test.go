@@ -33,10 +33,10 @@ func TestSocialFlowOperations(t *testing.T) {
 	p.emails = []map[string]any{{"email": "octo@example.com", "primary": true, "verified": true}}
 	rec := &auditRecorder{}
 	e := newEnv(t, withAudit(rec), func(c *restauth.Config) {
-		c.SSOEnabled = true
-		c.SSORegistration = true
+		c.Social.Enabled = true
+		c.Social.Registration = true
 		unconfigured := restauth.GoogleProvider("", "")
-		c.SocialProviders = []restauth.SocialProvider{p.githubAt(), unconfigured}
+		c.Social.Providers = []restauth.SocialProvider{p.githubAt(), unconfigured}
 	})
 	ctx := context.Background()
 	vic, _ := e.register("vic", goodPassword, "")
@@ -137,13 +137,13 @@ func TestSocialFlowOperations(t *testing.T) {
 	assert.Equal(t, "43", accounts[0].UID)
 }
 
-// TestSocialProvidersInfo: SocialProviders lists Config.SocialProviders in order, with
+// TestSocialProvidersInfo: Social.Providers lists Config.Social.Providers in order, with
 // their defaults applied.
 func TestSocialProvidersInfo(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *restauth.Config) {
 		custom := restauth.SocialProvider{ID: "corp", ClientID: "c", Issuer: "https://sso.example.com/realms/x"}
-		c.SocialProviders = []restauth.SocialProvider{restauth.GitHubProvider("id", "secret"), custom, restauth.GoogleProvider("", "")}
+		c.Social.Providers = []restauth.SocialProvider{restauth.GitHubProvider("id", "secret"), custom, restauth.GoogleProvider("", "")}
 	})
 	assert.Equal(t, []restauth.SocialProviderInfo{
 		{ID: "github", Name: "GitHub", DisplayName: "GitHub", Configured: true},

@@ -16,7 +16,7 @@ import (
 
 // socialLogin finds or creates the user a provider account logs in, and records the login.
 func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile) (*User, *SocialError) {
-	if s.cfg.MFAEnabled && s.cfg.MFARequired {
+	if s.cfg.MFA.Enabled && s.cfg.MFA.Required {
 		// Every user needs a second factor, which only a password login can give.
 		return nil, socialFail(SocialReasonMFARequired, nil)
 	}
@@ -67,7 +67,7 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 // refuseSocialForMFA refuses a social login of a user with TOTP: the second step exists
 // for password logins only, and a provider account must not be the way around it.
 func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *SocialError {
-	if !s.cfg.MFAEnabled {
+	if !s.cfg.MFA.Enabled {
 		return nil
 	}
 	d, err := s.activeTOTP(ctx, u.ID)
@@ -82,16 +82,16 @@ func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *SocialError 
 
 // socialSignup handles a provider account nobody has linked yet: it links it to the user
 // who holds the provider's address verified — only when the provider asserts the address
-// verified and Config.SocialLinkByVerifiedEmail allows it (an unverified match would let
+// verified and Config.Social.LinkByVerifiedEmail allows it (an unverified match would let
 // whoever controls the provider account take over the local one) — or creates a user when
-// Config.SSORegistration is on.
+// Config.Social.Registration is on.
 func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *SocialError) {
 	holder, _, err := s.verifiedHolder(ctx, prof.Email)
 	if err != nil {
 		return nil, socialFail(SocialReasonServerError, err)
 	}
 	if holder != nil {
-		if !prof.EmailVerified || !s.cfg.SocialLinkByVerifiedEmail {
+		if !prof.EmailVerified || !s.cfg.Social.LinkByVerifiedEmail {
 			return nil, socialFail(SocialReasonEmailInUse, nil)
 		}
 		// Refused logins link nothing: a user with TOTP is not logged in below, and must
@@ -104,7 +104,7 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 		}
 		return holder, nil
 	}
-	if !s.cfg.SSORegistration {
+	if !s.cfg.Social.Registration {
 		return nil, socialFail(SocialReasonRegistrationClosed, nil)
 	}
 	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, IsActive: true, DateJoined: now}

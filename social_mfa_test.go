@@ -33,7 +33,7 @@ func newSocialMFAEnv(t *testing.T, configure ...func(*restauth.Config)) *socialM
 	p.emails = []map[string]any{}
 	rec := &auditRecorder{}
 	e := newSSOEnv(t, append([]func(*restauth.Config){withMFA, withAudit(rec), func(c *restauth.Config) {
-		c.SocialProviders = []restauth.SocialProvider{p.githubAt()}
+		c.Social.Providers = []restauth.SocialProvider{p.githubAt()}
 	}}, configure...)...)
 	// ssoEnv's clock is the server's; testEnv's own (which enrol reads to compute codes)
 	// would otherwise be a different one.
@@ -118,7 +118,7 @@ func TestSocialLoginMFA(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		required bool // Config.MFARequired
+		required bool // Config.MFA.Required
 		totp     bool // the linked user has active TOTP
 		refused  bool
 	}{
@@ -129,7 +129,7 @@ func TestSocialLoginMFA(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := newSocialMFAEnv(t, func(c *restauth.Config) { c.MFARequired = tc.required })
+			s := newSocialMFAEnv(t, func(c *restauth.Config) { c.MFA.Required = tc.required })
 			var u *restauth.User
 			if tc.totp {
 				s.enrol(t, "ulla")
@@ -172,7 +172,7 @@ func TestSocialLoginAfterTOTPDeactivated(t *testing.T) {
 // is then refused: a refused login records nothing.
 func TestSocialLinkByEmailRefusedForMFAUser(t *testing.T) {
 	t.Parallel()
-	s := newSocialMFAEnv(t, func(c *restauth.Config) { c.SocialLinkByVerifiedEmail = true })
+	s := newSocialMFAEnv(t, func(c *restauth.Config) { c.Social.LinkByVerifiedEmail = true })
 	s.enrol(t, "wilma")
 	u, err := s.store.UserByUsername(t.Context(), "wilma")
 	require.NoError(t, err)

@@ -42,7 +42,7 @@ func newSSOEnv(t *testing.T, configure ...func(*restauth.Config)) *ssoEnv {
 	e := newEnv(t, append([]func(*restauth.Config){func(c *restauth.Config) {
 		c.SiteURL = srv.URL
 		c.Now = clock.Now
-		c.SSOEnabled = true
+		c.Social.Enabled = true
 	}}, configure...)...)
 	h = e.mux
 	site, err := url.Parse(srv.URL)
@@ -327,34 +327,34 @@ func TestSocialConfigValidation(t *testing.T) {
 	}
 	bad := map[string]func(*restauth.Config){
 		"empty id": func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.ID = "" })}
+			c.Social.Providers = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.ID = "" })}
 		},
 		"id not a segment": func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.ID = "a/b" })}
+			c.Social.Providers = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.ID = "a/b" })}
 		},
 		"upper-case id": func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.ID = "Corp" })}
+			c.Social.Providers = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.ID = "Corp" })}
 		},
-		"duplicate id": func(c *restauth.Config) { c.SocialProviders = []restauth.SocialProvider{oidc, oidc} },
+		"duplicate id": func(c *restauth.Config) { c.Social.Providers = []restauth.SocialProvider{oidc, oidc} },
 		"issuer and auth url": func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.AuthURL = oauth.AuthURL })}
+			c.Social.Providers = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.AuthURL = oauth.AuthURL })}
 		},
 		"relative issuer": func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.Issuer = "/realms/x" })}
+			c.Social.Providers = []restauth.SocialProvider{with(oidc, func(p *restauth.SocialProvider) { p.Issuer = "/realms/x" })}
 		},
 		"oauth2 without user-info": func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{with(oauth, func(p *restauth.SocialProvider) { p.UserInfoURL = "" })}
+			c.Social.Providers = []restauth.SocialProvider{with(oauth, func(p *restauth.SocialProvider) { p.UserInfoURL = "" })}
 		},
 		"reserved auth param": func(c *restauth.Config) {
-			c.SocialProviders = []restauth.SocialProvider{with(oauth, func(p *restauth.SocialProvider) {
+			c.Social.Providers = []restauth.SocialProvider{with(oauth, func(p *restauth.SocialProvider) {
 				p.AuthParams = map[string]string{"redirect_uri": "https://evil.example/"}
 			})}
 		},
-		"login redirect off-site":     func(c *restauth.Config) { c.SocialLoginRedirect = "https://evil.example/done" },
-		"login redirect scheme-rel":   func(c *restauth.Config) { c.SocialLoginRedirect = "//evil.example/done" },
-		"login redirect javascript":   func(c *restauth.Config) { c.SocialLoginRedirect = "javascript:alert(1)" },
-		"error redirect other scheme": func(c *restauth.Config) { c.SocialErrorRedirect = "https://testserver/login?e={reason}" },
-		"connect redirect relative":   func(c *restauth.Config) { c.SocialConnectRedirect = "settings" },
+		"login redirect off-site":     func(c *restauth.Config) { c.Social.LoginRedirect = "https://evil.example/done" },
+		"login redirect scheme-rel":   func(c *restauth.Config) { c.Social.LoginRedirect = "//evil.example/done" },
+		"login redirect javascript":   func(c *restauth.Config) { c.Social.LoginRedirect = "javascript:alert(1)" },
+		"error redirect other scheme": func(c *restauth.Config) { c.Social.ErrorRedirect = "https://testserver/login?e={reason}" },
+		"connect redirect relative":   func(c *restauth.Config) { c.Social.ConnectRedirect = "settings" },
 	}
 	for name, configure := range bad {
 		t.Run(name, func(t *testing.T) {
@@ -370,12 +370,13 @@ func TestSocialConfigValidation(t *testing.T) {
 		// The issuer does not exist: New must not try to reach it.
 		unreachable := with(oidc, func(p *restauth.SocialProvider) { p.Issuer = "http://127.0.0.1:1/nowhere" })
 		_, err := restauth.New(restauth.Config{Store: memstore.New(), Secret: testSecret, SiteURL: "http://testserver",
-			SocialProviders: []restauth.SocialProvider{unreachable, oauth,
-				restauth.GitHubProvider("a", "b"), restauth.GitLabProvider("", "a", "b"), restauth.GoogleProvider("a", "b"),
-				restauth.MicrosoftProvider("", "a", "b"), restauth.KeycloakProvider("https://kc.example", "main", "a", "b")},
-			SocialLoginRedirect:   "http://testserver/platform/logged-in/",
-			SocialErrorRedirect:   "/platform/login#sso",
-			SocialConnectRedirect: "/platform/settings/account"})
+			Social: restauth.SocialConfig{
+				Providers: []restauth.SocialProvider{unreachable, oauth,
+					restauth.GitHubProvider("a", "b"), restauth.GitLabProvider("", "a", "b"), restauth.GoogleProvider("a", "b"),
+					restauth.MicrosoftProvider("", "a", "b"), restauth.KeycloakProvider("https://kc.example", "main", "a", "b")},
+				LoginRedirect:   "http://testserver/platform/logged-in/",
+				ErrorRedirect:   "/platform/login#sso",
+				ConnectRedirect: "/platform/settings/account"}})
 		assert.NoError(t, err)
 	})
 }
@@ -383,12 +384,12 @@ func TestSocialConfigValidation(t *testing.T) {
 func TestSocialProvidersList(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *restauth.Config) {
-		c.SSOEnabled = true
-		c.SocialProviders = []restauth.SocialProvider{
+		c.Social.Enabled = true
+		c.Social.Providers = []restauth.SocialProvider{
 			restauth.KeycloakProvider("https://kc.example", "main", "client", "secret"),
 			{ID: "pending", DisplayName: "Not yet", Issuer: "https://idp.example"},
 		}
-		c.SocialProviders[0].DisplayName = "Company SSO"
+		c.Social.Providers[0].DisplayName = "Company SSO"
 	})
 	res := e.do(http.MethodGet, "/api/auth/providers/?limit=1", nil)
 	require.Equal(t, http.StatusOK, res.Code)
@@ -416,10 +417,10 @@ func TestSocialLoginStartsFlow(t *testing.T) {
 	t.Parallel()
 	p := newOAuthProvider(t)
 	e := newEnv(t, func(c *restauth.Config) {
-		c.SSOEnabled = true
+		c.Social.Enabled = true
 		gh := p.githubAt()
 		gh.AuthParams = map[string]string{"allow_signup": "false"}
-		c.SocialProviders = []restauth.SocialProvider{gh}
+		c.Social.Providers = []restauth.SocialProvider{gh}
 	})
 	res := e.do(http.MethodGet, "/api/auth/social/github/login/", nil)
 	require.Equal(t, http.StatusFound, res.Code)
@@ -459,8 +460,8 @@ func TestSocialDisabledAndErrorRedirect(t *testing.T) {
 	t.Parallel()
 	p := newOAuthProvider(t)
 	e := newEnv(t, func(c *restauth.Config) {
-		c.SocialProviders = []restauth.SocialProvider{p.githubAt()}
-		c.SocialErrorRedirect = "/sso/failed#top"
+		c.Social.Providers = []restauth.SocialProvider{p.githubAt()}
+		c.Social.ErrorRedirect = "/sso/failed#top"
 	})
 	res := e.do(http.MethodGet, "/api/auth/social/github/login/", nil)
 	require.Equal(t, http.StatusFound, res.Code)
@@ -469,9 +470,9 @@ func TestSocialDisabledAndErrorRedirect(t *testing.T) {
 
 	// connect is a browser flow too: without a session it redirects, it does not 401.
 	e2 := newEnv(t, func(c *restauth.Config) {
-		c.SSOEnabled = true
-		c.SocialProviders = []restauth.SocialProvider{p.githubAt()}
-		c.SocialErrorRedirect = "http://testserver/oops/{reason}/"
+		c.Social.Enabled = true
+		c.Social.Providers = []restauth.SocialProvider{p.githubAt()}
+		c.Social.ErrorRedirect = "http://testserver/oops/{reason}/"
 	})
 	_, key := e2.register("tokenuser", goodPassword, "")
 	for _, opts := range [][]reqOpt{nil, {withToken(key)}} {
@@ -557,8 +558,8 @@ func TestSocialOAuth2Provider(t *testing.T) {
 		{"email": "octo@example.com", "primary": true, "verified": true},
 	}
 	e := newSSOEnv(t, func(c *restauth.Config) {
-		c.SSORegistration = true
-		c.SocialProviders = []restauth.SocialProvider{p.githubAt()}
+		c.Social.Registration = true
+		c.Social.Providers = []restauth.SocialProvider{p.githubAt()}
 	})
 
 	b := e.ssoBrowser(p.srv.URL)
@@ -647,12 +648,14 @@ func ExampleKeycloakProvider() {
 	kc := restauth.KeycloakProvider("https://sso.example.com", "staff", "inventree", "client-secret")
 	kc.DisplayName = "Staff login"
 	svc, err := restauth.New(restauth.Config{
-		Store:           memstore.New(),
-		Secret:          []byte("an-example-secret-of-at-least-32-bytes"),
-		SiteURL:         "https://inventree.example.com",
-		SSOEnabled:      true,
-		SSORegistration: true, // create users for unknown accounts
-		SocialProviders: []restauth.SocialProvider{kc, restauth.GitHubProvider("gh-client-id", "gh-secret")},
+		Store:   memstore.New(),
+		Secret:  []byte("an-example-secret-of-at-least-32-bytes"),
+		SiteURL: "https://inventree.example.com",
+		Social: restauth.SocialConfig{
+			Enabled:      true,
+			Registration: true, // create users for unknown accounts
+			Providers:    []restauth.SocialProvider{kc, restauth.GitHubProvider("gh-client-id", "gh-secret")},
+		},
 	})
 	if err != nil {
 		panic(err)

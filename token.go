@@ -66,7 +66,7 @@ func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*I
 		return nil, err
 	}
 	now := s.now().UTC()
-	key := s.cfg.TokenPrefix + hex.EncodeToString(random[:]) + "-" + now.Format("20060102")
+	key := s.cfg.Tokens.Prefix + hex.EncodeToString(random[:]) + "-" + now.Format("20060102")
 	t := APIToken{
 		UserID:    userID,
 		KeyHash:   hashTokenKey(key),
@@ -74,7 +74,7 @@ func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*I
 		KeySuffix: key[len(key)-tokenMaskedSuffix:],
 		Name:      cleanTokenName(name),
 		Created:   now,
-		Expiry:    day(now.Add(s.cfg.TokenLifetime)),
+		Expiry:    day(now.Add(s.cfg.Tokens.Lifetime)),
 	}
 	if err := s.store.CreateToken(ctx, &t); err != nil {
 		return nil, err
@@ -86,12 +86,12 @@ func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*I
 }
 
 // evictTokens revokes the user's least recently used active tokens beyond
-// Config.MaxTokensPerUser, never keep (the token just issued). A cap that refused new
+// Config.Tokens.MaxPerUser, never keep (the token just issued). A cap that refused new
 // tokens would lock the user out of logging in once a script had piled them up; evicting
 // the oldest unused ones keeps the newest login working and bounds what a stolen password
 // can leave behind. Each eviction emits AuditTokenRevoked with reason=token_cap.
 func (s *Service) evictTokens(ctx context.Context, keep *APIToken) error {
-	max := s.cfg.MaxTokensPerUser
+	max := s.cfg.Tokens.MaxPerUser
 	if max <= 0 {
 		return nil
 	}

@@ -58,7 +58,7 @@ func ExampleNewSMTPMailer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Pass m as Config.Mailer to restauth.New.
+	// Pass m as Config.Mail.Mailer to restauth.New.
 	_ = m
 }
 

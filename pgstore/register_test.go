@@ -35,7 +35,7 @@ func TestConcurrentRegistrationsOverHTTP(t *testing.T) {
 		Secret:    bytes.Repeat([]byte("k"), 32),
 		SiteURL:   "http://testserver",
 		Passwords: restauth.PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1, MaxConcurrentHashes: 100},
-		Mailer:    restauth.MailerFunc(func(context.Context, *restauth.Message) error { return nil }),
+		Mail:      restauth.MailConfig{Mailer: restauth.MailerFunc(func(context.Context, *restauth.Message) error { return nil })},
 		Sessions:  restauth.SessionConfig{Store: store.SessionStore()},
 		// 100 registrations from one test address: the signup limit would refuse most.
 		RateLimits: restauth.RateLimits{SignupPerIP: restauth.RateRule{Limit: -1}},

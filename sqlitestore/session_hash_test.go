@@ -25,7 +25,7 @@ func TestSessionIDNotInTable(t *testing.T) {
 		Secret:    bytes.Repeat([]byte("k"), 32),
 		SiteURL:   "http://testserver",
 		Passwords: restauth.PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1},
-		Mailer:    restauth.MailerFunc(func(context.Context, *restauth.Message) error { return nil }),
+		Mail:      restauth.MailConfig{Mailer: restauth.MailerFunc(func(context.Context, *restauth.Message) error { return nil })},
 		Sessions:  restauth.SessionConfig{Store: s.SessionStore()},
 	})
 	require.NoError(t, err)

@@ -82,11 +82,10 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		SiteURL:             o.siteURL,
 		DisableRegistration: !o.registration,
 		EmailVerification:   restauth.EmailVerification(o.verification),
-		Mailer:              mailer,
+		Mail:                restauth.MailConfig{Mailer: mailer},
 		Sessions:            restauth.SessionConfig{Store: sessions},
 		Logger:              logger,
-		MFAEnabled:          o.mfa,
-		MFARequired:         o.mfaRequired,
+		MFA:                 restauth.MFAConfig{Enabled: o.mfa, Required: o.mfaRequired},
 	})
 	if err != nil {
 		a.close()

@@ -1,0 +1,298 @@
+package restauth
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config configures a Service. Store, Secret and SiteURL are required; every other field
+// has a safe default, applied by New. Settings that belong to one feature are grouped
+// (Passwords, Tokens, Links, Mail, Social, MFA, RateLimits), so that a host sets a feature
+// in one place and each group documents its own defaults.
+type Config struct {
+	// Store persists accounts. Required (memstore.New() in tests).
+	Store Store
+	// Secret keys every HMAC the Service computes (password-reset tokens, confirmation keys,
+	// session auth hashes). At least 32 bytes of randomness; keep it stable across restarts
+	// and identical on every instance.
+	Secret []byte
+	// SiteURL is the absolute URL of the site (e.g. "https://example.com"). Links in e-mails
+	// are built from it only, never from a request's Host header.
+	SiteURL string
+	// SiteName is the site's display name in e-mails. Default: SiteURL's host.
+	SiteName string
+
+	// Prefix is the path Handler is mounted under. Default "/api/auth/".
+	Prefix string
+	// UserPrefix is the path UserHandler is mounted under. Default "/api/user/".
+	UserPrefix string
+
+	// DisableRegistration refuses POST registration/ with 400.
+	DisableRegistration bool
+	// EmailVerification is the registration verification mode. Default VerificationOptional.
+	EmailVerification EmailVerification
+	// AllowEnumeration turns off allauth's enumeration prevention at signup. By default,
+	// with mandatory verification, registering an address another account holds verified
+	// answers exactly like a successful registration, creates nothing, and mails the
+	// address's owner a notice instead. (With optional or no verification a registration
+	// answers with a token, which cannot be faked, so the 400 stays.)
+	AllowEnumeration bool
+	// AllowPasswordChangeWithoutOld lets password/change/ omit old_password, as the
+	// reference does. Default false: the old password is required.
+	AllowPasswordChangeWithoutOld bool
+	// DisablePasswordReset turns password reset off: RequestPasswordReset and
+	// ConfirmPasswordReset return ErrPasswordResetDisabled (password/reset/ and its confirm
+	// route answer 400 with a non-field error), and providers/ reports
+	// password_forgotten_enabled=false.
+	DisablePasswordReset bool
+	// LoginByEmail lets a login name the account by e-mail address (LoginRequest.Email, the
+	// login route's "email" field) as well as by username, like allauth's LOGIN_METHODS =
+	// {"username", "email"}. Default false, as InvenTree 291: the email field is checked
+	// and then ignored.
+	LoginByEmail bool
+	// PasswordResetTimeout is how long a reset link is valid. Default 3 days.
+	PasswordResetTimeout time.Duration
+	// EmailConfirmationExpiry is how long a confirmation key is valid. Default 3 days.
+	EmailConfirmationExpiry time.Duration
+	// MaxEmailAddresses caps a user's addresses (allauth's ACCOUNT_MAX_EMAIL_ADDRESSES);
+	// adding more is refused. Default 20; -1: no cap.
+	MaxEmailAddresses int
+
+	// Passwords configures hashing and validation.
+	Passwords PasswordConfig
+	// Tokens configures the API tokens.
+	Tokens TokenConfig
+	// Links are the site pages the links in e-mails point to.
+	Links LinkConfig
+	// Mail configures e-mail delivery, templates and security notices.
+	Mail MailConfig
+	// Social configures single sign-on with social or OpenID Connect providers.
+	Social SocialConfig
+	// MFA configures multi-factor authentication.
+	MFA MFAConfig
+
+	// Sessions configures the browser login sessions (the "sessionid" cookie); restauth
+	// builds the session manager from it (see SessionConfig).
+	Sessions SessionConfig
+	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
+	// session-authenticated unsafe requests, browser posts to login/ and registration/,
+	// and to start social login/connect; SiteURL's origin is always trusted.
+	TrustedOrigins []string
+
+	// RateLimits is the table of rate limits (allauth's defaults); a zero rule takes its
+	// default, a rule with Limit -1 is off. Refused requests get 429 with Retry-After.
+	RateLimits RateLimits
+	// Limiter counts events for RateLimits. Default: in memory, per instance; use
+	// redislimit.New for limits shared by many instances.
+	Limiter Limiter
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when
+	// finding a client's address for rate limits; by default only RemoteAddr counts.
+	TrustedProxies []netip.Prefix
+
+	// MaxBodyBytes bounds request bodies; larger ones get 413. Default 1 MiB.
+	MaxBodyBytes int64
+	// Logger receives operational logs; never passwords, tokens, keys or session ids.
+	// Default slog.Default().
+	Logger *slog.Logger
+	// Audit receives the audit events (logins, logouts, password and e-mail changes,
+	// tokens, social accounts, throttling); see AuditEvent. It is called synchronously on
+	// the request's goroutine, so it must be fast and must not block (hand events to a
+	// buffered channel or a queue for slow sinks); it must be safe for concurrent use.
+	// Default: each event is logged at Info level to Logger.
+	Audit func(ctx context.Context, e AuditEvent)
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// TokenConfig configures the API tokens (Config.Tokens).
+type TokenConfig struct {
+	// Prefix starts every API token key. Default "inv-".
+	Prefix string
+	// Lifetime is how long a new API token is valid. Default 365 days.
+	Lifetime time.Duration
+	// MaxPerUser caps a user's active tokens: issuing one more revokes the least recently
+	// used (every login issues a token, so refusing would lock users out). Default 100;
+	// -1: no cap.
+	MaxPerUser int
+}
+
+// LinkConfig holds the site pages the links in e-mails point to (Config.Links). Each is a
+// path appended to SiteURL, never a full URL, so no configuration can send a user's reset
+// token to another host; {name} placeholders are replaced, escaped.
+type LinkConfig struct {
+	// PasswordReset builds reset links; {uid} and {token} are replaced. Default
+	// "/platform/set-password?uid={uid}&token={token}".
+	PasswordReset string
+	// EmailConfirm builds confirmation links; {key} is replaced. Default
+	// "/platform/verify-email?key={key}".
+	EmailConfirm string
+}
+
+// MailConfig configures e-mail (Config.Mail).
+type MailConfig struct {
+	// Mailer sends e-mail. Default: a mailer that logs a one-line summary without secrets.
+	Mailer Mailer
+	// SendInRequest sends mail before answering the request. By default mail goes out
+	// in the background, so neither the answer's timing nor a slow mail server reveals
+	// whether an address has an account; tests set this to read mail right after a request.
+	SendInRequest bool
+	// SubjectPrefix starts every subject. Default "[restauth] ".
+	SubjectPrefix string
+	// Templates replaces the built-in templates (DefaultMailTemplates) of the kinds it
+	// holds; each needs Subject, Text and HTML and must render sample data, else New fails.
+	Templates map[MailKind]*MailTemplate
+	// DisableSecurityNotifications stops the notices mailed to a user's verified primary
+	// address (else their oldest verified one; never an unverified address) when their
+	// password is changed or reset, their primary address changes (the notice goes to the
+	// old one) or their MFA changes (MailPasswordChanged and the kinds after it). By
+	// default they are sent, so that an account takeover does not go unnoticed.
+	DisableSecurityNotifications bool
+}
+
+// SocialConfig configures single sign-on (Config.Social).
+type SocialConfig struct {
+	// Enabled and Registration are reported by providers/ (sso_enabled,
+	// sso_registration). Enabled also gates the social login/connect flows; Registration
+	// lets a social login create a user for a provider account nobody has linked.
+	Enabled      bool
+	Registration bool
+	// Providers are the single-sign-on providers, listed by providers/ in this order
+	// (see SocialProvider and the presets GitHubProvider, GoogleProvider, …). New only
+	// checks them; OpenID Connect discovery happens on first use.
+	Providers []SocialProvider
+	// LinkByVerifiedEmail lets a social login whose provider asserts the e-mail address
+	// verified log into the user who holds that address verified, linking the provider
+	// account. Default false: auto-linking by e-mail hands the local account to whoever
+	// controls the provider account.
+	LinkByVerifiedEmail bool
+	// LoginRedirect is where a successful social login ends. A path ("/…") is put after
+	// SiteURL; an absolute URL must be on SiteURL's origin. Default "/platform/logged-in/"
+	// (InvenTree's page that restores the session).
+	LoginRedirect string
+	// ConnectRedirect is where a successful connect ends. Default: LoginRedirect.
+	ConnectRedirect string
+	// ErrorRedirect is where a failed social flow ends; "{reason}" is replaced by a
+	// machine-readable reason (e.g. "state_mismatch", "access_denied",
+	// "registration_closed"), else "sso_error=<reason>" is added to the query. Same rules
+	// as LoginRedirect. Default "/platform/login?sso_error={reason}".
+	ErrorRedirect string
+	// HTTPClient talks to the providers. Default: a client with a 10 s timeout. Answers
+	// are capped at 1 MiB.
+	HTTPClient *http.Client
+}
+
+// MFAConfig configures multi-factor authentication (Config.MFA).
+type MFAConfig struct {
+	// Enabled turns on multi-factor authentication (reported by providers/ as
+	// mfa_enabled): the mfa/totp/ and mfa/recovery-codes/ routes, and a second step at
+	// login for users who activated TOTP — a login without mfa_code gets the reference's
+	// 403 {"detail": "MFA required for this user"}, one with a current code (or an unused
+	// recovery code) gets its token. Social logins of those users are refused: a provider
+	// account must not be the way around their second factor. Tokens already issued stay
+	// valid: a token is the result of a completed login.
+	Enabled bool
+	// Required (with Enabled; providers/ reports mfa_required) requires a second factor
+	// from every user: users who have not activated TOTP cannot log in, or use Basic
+	// authentication anywhere except on the mfa/ routes, where they enrol with Basic
+	// credentials; social logins are refused.
+	Required bool
+	// AllowBasic accepts Basic authentication from users with MFA. Basic sends the
+	// password alone on every request, so accepting it lets anyone who has the password
+	// skip the second factor (the reference does so); by default such requests get 403
+	// "MFA required for this user", and scripts should log in once with mfa_code and use
+	// the token.
+	AllowBasic bool
+	// Issuer names the site in authenticator apps (the otpauth:// issuer). Default:
+	// SiteName, else SiteURL's host name (without the port).
+	Issuer string
+}
+
+// withDefaults validates c and returns it with every default filled in, so that the
+// Service fails at start-up rather than at the first request, and every later reader of
+// the config sees one settled value. c is a copy: the host's Config is never changed (the
+// slices, maps and pointers it holds are read, never written). The defaults that depend on
+// other fields at the point of use stay there: SiteName (SiteURL's host, in mail) and
+// MFA.Issuer (SiteName, else the host name without the port). Sessions are checked and
+// built by newSessionManager, which also never writes the host's value.
+func (c Config) withDefaults() (Config, error) {
+	if c.Store == nil {
+		return c, fmt.Errorf("%w: Store is required", ErrConfig)
+	}
+	if len(c.Secret) < 32 {
+		return c, fmt.Errorf("%w: Secret must be at least 32 bytes", ErrConfig)
+	}
+	site, err := url.Parse(c.SiteURL)
+	if err != nil || (site.Scheme != "http" && site.Scheme != "https") || site.Host == "" {
+		return c, fmt.Errorf("%w: SiteURL must be an absolute http(s) URL", ErrConfig)
+	}
+	site.Path = strings.TrimSuffix(site.Path, "/")
+	site.RawQuery, site.Fragment = "", ""
+	c.SiteURL = site.String()
+
+	defaultString(&c.Prefix, "/api/auth/")
+	defaultString(&c.UserPrefix, "/api/user/")
+	for _, p := range []string{c.Prefix, c.UserPrefix} {
+		if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") {
+			return c, fmt.Errorf("%w: prefix %q must start and end with /", ErrConfig, p)
+		}
+	}
+	switch c.EmailVerification {
+	case "":
+		c.EmailVerification = VerificationOptional
+	case VerificationOptional, VerificationNone, VerificationMandatory:
+	default:
+		return c, fmt.Errorf("%w: unknown EmailVerification %q", ErrConfig, c.EmailVerification)
+	}
+	defaultDuration(&c.PasswordResetTimeout, 3*24*time.Hour)
+	defaultDuration(&c.EmailConfirmationExpiry, 3*24*time.Hour)
+	defaultString(&c.Tokens.Prefix, "inv-")
+	defaultDuration(&c.Tokens.Lifetime, 365*24*time.Hour)
+	defaultCap(&c.Tokens.MaxPerUser, 100)
+	defaultCap(&c.MaxEmailAddresses, 20)
+
+	defaultString(&c.Links.PasswordReset, "/platform/set-password?uid={uid}&token={token}")
+	defaultString(&c.Links.EmailConfirm, "/platform/verify-email?key={key}")
+	if err := checkLinkTemplate("Links.PasswordReset", c.Links.PasswordReset, "{uid}", "{token}"); err != nil {
+		return c, err
+	}
+	if err := checkLinkTemplate("Links.EmailConfirm", c.Links.EmailConfirm, "{key}"); err != nil {
+		return c, err
+	}
+
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	defaultString(&c.Mail.SubjectPrefix, "[restauth] ")
+	if c.Mail.Mailer == nil {
+		c.Mail.Mailer = NewLogMailer(c.Logger)
+	}
+
+	// newSocialService checks the redirects (they must stay on SiteURL's origin).
+	defaultString(&c.Social.LoginRedirect, "/platform/logged-in/")
+	defaultString(&c.Social.ConnectRedirect, c.Social.LoginRedirect)
+	defaultString(&c.Social.ErrorRedirect, "/platform/login?sso_error={reason}")
+
+	c.RateLimits = c.RateLimits.withDefaults()
+	if err := c.RateLimits.validate(); err != nil {
+		return c, err
+	}
+	if c.Limiter == nil {
+		c.Limiter = NewMemoryLimiter(c.Now)
+	}
+	if c.Passwords, err = withPasswordDefaults(c.Passwords); err != nil {
+		return c, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return c, nil
+}
