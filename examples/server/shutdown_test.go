@@ -182,51 +182,84 @@ func (m *slowMailer) Send(ctx context.Context, msg *restauth.Message) error {
 }
 
 // TestShutdownDeliversQueuedMail (F3): mail queued by answered requests is delivered
-// before the server exits, and the stores close after the last of it.
+// before the server exits, and the stores close after the last of it; if the grace runs
+// out first, the server says so and exits with an error.
 func TestShutdownDeliversQueuedMail(t *testing.T) {
 	t.Parallel()
-	const users = 5
-	ev := &events{}
-	mailer := &slowMailer{gate: make(chan struct{}), entered: make(chan string, 100), events: ev}
-	s := startTestServer(t, func(o *options) { o.mailer = mailer },
-		"-db", t.TempDir()+"/restauth.db", "-verification", "none")
-	s.events = ev
-	s.app.closers[len(s.app.closers)-1] = func() { ev.add("stores closed") }
-
-	var want []string
-	for i := range users {
-		addr := fmt.Sprintf("user%d@example.com", i)
-		want = append(want, addr)
-		res, body := postJSON(t, s.base+"/api/auth/registration/", map[string]any{
-			"username": fmt.Sprintf("user%d", i), "email": addr, "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
-		require.Equal(t, http.StatusCreated, res.StatusCode, body)
+	tests := []struct {
+		name      string
+		graceOut  bool
+		wantErr   string
+		wantLogLn string
+	}{
+		{"delivered", false, "", "shut down cleanly"},
+		{"grace runs out", true, "ran out with mail undelivered", "shutdown grace ran out before the queued mail was delivered"},
 	}
-	for _, addr := range want {
-		res, body := postJSON(t, s.base+"/api/auth/password/reset/", map[string]any{"email": addr})
-		require.Equal(t, http.StatusOK, res.StatusCode, body)
-	}
-	var entered []string
-	for range users { // every mail is with the (stuck) mail server
-		select {
-		case to := <-mailer.entered:
-			entered = append(entered, to)
-		case <-time.After(failAfter):
-			t.Fatalf("only %d mails reached the mailer", len(entered))
-		}
-	}
-	require.ElementsMatch(t, want, entered)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			const users = 5
+			ev := &events{}
+			mailer := &slowMailer{gate: make(chan struct{}), entered: make(chan string, 100), events: ev}
+			s := startTestServer(t, func(o *options) { o.mailer = mailer },
+				"-db", t.TempDir()+"/restauth.db", "-verification", "none")
+			s.events = ev
+			s.app.closers[len(s.app.closers)-1] = func() { ev.add("stores closed") }
+			t.Cleanup(func() {
+				select {
+				case <-mailer.gate:
+				default:
+					close(mailer.gate)
+				}
+			})
 
-	s.stop()
-	s.logs.waitLog(t, "delivering the mail")
-	s.requireRunning(t, "mail pending")
-	close(mailer.gate)
-	require.NoError(t, s.waitDone(t), "a clean shutdown")
+			var want []string
+			for i := range users {
+				addr := fmt.Sprintf("user%d@example.com", i)
+				want = append(want, addr)
+				res, body := postJSON(t, s.base+"/api/auth/registration/", map[string]any{
+					"username": fmt.Sprintf("user%d", i), "email": addr, "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
+				require.Equal(t, http.StatusCreated, res.StatusCode, body)
+			}
+			for _, addr := range want {
+				res, body := postJSON(t, s.base+"/api/auth/password/reset/", map[string]any{"email": addr})
+				require.Equal(t, http.StatusOK, res.StatusCode, body)
+			}
+			var entered []string
+			for range users { // every mail is with the (stuck) mail server
+				select {
+				case to := <-mailer.entered:
+					entered = append(entered, to)
+				case <-time.After(failAfter):
+					t.Fatalf("only %d mails reached the mailer", len(entered))
+				}
+			}
+			require.ElementsMatch(t, want, entered)
 
-	assert.ElementsMatch(t, want, mailer.sent, "every mail queued before the shutdown was sent")
-	got := ev.get()
-	require.NotEmpty(t, got)
-	assert.Equal(t, "stores closed", got[len(got)-1], "the stores close after the last mail: %v", got)
-	assert.Equal(t, []time.Duration{defaultShutdownGrace, handlerWait}, s.clock.asked, "the default grace bounds the shutdown")
+			s.stop()
+			s.logs.waitLog(t, "delivering the mail")
+			s.requireRunning(t, "mail pending")
+			if tt.graceOut {
+				close(s.clock.fire[0])
+			} else {
+				close(mailer.gate)
+			}
+			s.logs.waitLog(t, tt.wantLogLn)
+			err := s.waitDone(t)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				assert.Empty(t, mailer.sent)
+				assert.Equal(t, []string{"stores closed"}, ev.get())
+				return
+			}
+			require.NoError(t, err, "a clean shutdown")
+			assert.ElementsMatch(t, want, mailer.sent, "every mail queued before the shutdown was sent")
+			got := ev.get()
+			require.NotEmpty(t, got)
+			assert.Equal(t, "stores closed", got[len(got)-1], "the stores close after the last mail: %v", got)
+			assert.Equal(t, []time.Duration{defaultShutdownGrace, handlerWait}, s.clock.asked, "the default grace bounds the shutdown")
+		})
+	}
 }
 
 // gatedStore holds token look-ups, while armed, until the test opens gate.
