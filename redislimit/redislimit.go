@@ -15,6 +15,22 @@
 // the Redis holds no addresses.
 //
 // Redis 3.2 or newer is required; Redis Cluster works, since the script touches one key.
+//
+// # Outages
+//
+// restauth allows a request whose limiter fails (and logs it), so a Redis outage must
+// cost as little time as possible. Every call is bounded by a short timeout
+// (DefaultTimeout, 250 ms; WithTimeout), and a circuit breaker (WithBreaker) stops
+// calling Redis after DefaultBreakerFailures consecutive failures: for
+// DefaultBreakerCoolDown every call returns ErrUnavailable at once, without dialing; then
+// one call probes Redis, and a success closes the breaker again. With Redis down, a
+// request thus waits one timeout at most while the breaker is closed and nothing while
+// it is open. The timeout reaches dialing and waiting for a pooled connection through the
+// context; reads and writes honour it when the client has ContextTimeoutEnabled, as
+// NewClient's has (NewClient also turns go-redis's own retries off, which would multiply
+// the wait):
+//
+//	limiter := redislimit.New(redislimit.NewClient("127.0.0.1:6379"))
 package redislimit
 
 import (
@@ -42,22 +58,91 @@ func WithPrefix(prefix string) Option {
 	return func(l *limiter) { l.prefix = prefix }
 }
 
+// DefaultTimeout bounds each call to Redis unless WithTimeout says otherwise: a healthy
+// Redis on the same network answers in well under a millisecond.
+const DefaultTimeout = 250 * time.Millisecond
+
+// WithTimeout bounds each call (Allow, Refund, Reset) to d; d <= 0 leaves calls bounded
+// by the caller's context and the client's own timeouts only. It also sets NewClient's
+// dial, read, write and pool timeouts.
+func WithTimeout(d time.Duration) Option {
+	return func(l *limiter) { l.timeout = d }
+}
+
+// WithBreaker sets the circuit breaker: after failures consecutive failed calls, calls
+// fail fast with ErrUnavailable for coolDown, then one call probes Redis again.
+// failures <= 0 turns the breaker off.
+func WithBreaker(failures int, coolDown time.Duration) Option {
+	return func(l *limiter) { l.breaker.threshold, l.breaker.coolDown = failures, coolDown }
+}
+
 // limiter implements restauth.Limiter.
 type limiter struct {
-	rdb    redis.UniversalClient
-	prefix string
+	rdb     redis.UniversalClient
+	prefix  string
+	timeout time.Duration
+	breaker breaker
+}
+
+func configure(opts []Option) *limiter {
+	l := &limiter{
+		prefix:  DefaultPrefix,
+		timeout: DefaultTimeout,
+		breaker: breaker{threshold: DefaultBreakerFailures, coolDown: DefaultBreakerCoolDown, now: time.Now},
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
 }
 
 // New returns a restauth.Limiter, safe for concurrent use, that keeps its counts in rdb
 // (a *redis.Client, *redis.ClusterClient or *redis.Ring). Limiters on the same Redis
 // with the same prefix share their counts. A disabled rule never reaches Redis; a Redis
-// error is returned as is (wrapped), so the caller decides whether to fail open.
+// error is returned wrapped (ErrUnavailable while the breaker is open), so the caller
+// decides whether to fail open.
 func New(rdb redis.UniversalClient, opts ...Option) restauth.Limiter {
-	l := &limiter{rdb: rdb, prefix: DefaultPrefix}
-	for _, o := range opts {
-		o(l)
-	}
+	l := configure(opts)
+	l.rdb = rdb
 	return l
+}
+
+// NewClient returns a client for the Redis at addr made for a limiter: dial, read, write
+// and pool timeouts equal to the limiter's timeout (DefaultTimeout or WithTimeout from
+// opts), the context's deadline honoured, and no retries, so that a dead Redis costs one
+// short timeout per call rather than seconds of retries. Close it when done.
+func NewClient(addr string, opts ...Option) *redis.Client {
+	l := configure(opts)
+	return redis.NewClient(&redis.Options{
+		Addr:                  addr,
+		DialTimeout:           l.timeout,
+		ReadTimeout:           l.timeout,
+		WriteTimeout:          l.timeout,
+		PoolTimeout:           l.timeout,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            -1,
+		DialerRetries:         1,
+	})
+}
+
+// call runs fn against Redis through the breaker, bounded by the limiter's timeout.
+func (l *limiter) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	ok, probe := l.breaker.admit()
+	if !ok {
+		return ErrUnavailable
+	}
+	callCtx := ctx
+	if l.timeout > 0 {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+	}
+	err := fn(callCtx)
+	l.breaker.record(probe, err != nil, err != nil && ctx.Err() != nil)
+	if err != nil {
+		return fmt.Errorf("redislimit: %w", err)
+	}
+	return nil
 }
 
 // allowScript is the sliding-window log.
@@ -106,15 +191,19 @@ func (l *limiter) Allow(ctx context.Context, key string, rule restauth.RateRule)
 	}
 	windowUS := max(rule.Window.Microseconds(), 1)
 	windowMS := (rule.Window + time.Millisecond - 1) / time.Millisecond
-	res, err := allowScript.Run(ctx, l.rdb, []string{l.key(key, rule)},
-		rule.Limit, windowUS, int64(windowMS), strconv.FormatUint(rand.Uint64(), 36)).Int64Slice()
+	var res []int64
+	err := l.call(ctx, func(ctx context.Context) (err error) {
+		res, err = allowScript.Run(ctx, l.rdb, []string{l.key(key, rule)},
+			rule.Limit, windowUS, int64(windowMS), strconv.FormatUint(rand.Uint64(), 36)).Int64Slice()
+		return err
+	})
 	return l.answer(res, err, rule)
 }
 
 // answer turns a script's {allowed, µs to wait} reply into Allow's results.
 func (l *limiter) answer(res []int64, err error, rule restauth.RateRule) (bool, time.Duration, error) {
 	if err != nil {
-		return false, 0, fmt.Errorf("redislimit: %w", err)
+		return false, 0, err
 	}
 	if len(res) != 2 {
 		return false, 0, errors.New("redislimit: unexpected script reply")
@@ -128,16 +217,14 @@ func (l *limiter) answer(res []int64, err error, rule restauth.RateRule) (bool, 
 
 // Refund implements restauth.LimitRefunder: the newest event of the log goes.
 func (l *limiter) Refund(ctx context.Context, key string, rule restauth.RateRule) error {
-	if err := refundScript.Run(ctx, l.rdb, []string{l.key(key, rule)}).Err(); err != nil {
-		return fmt.Errorf("redislimit: %w", err)
-	}
-	return nil
+	return l.call(ctx, func(ctx context.Context) error {
+		return refundScript.Run(ctx, l.rdb, []string{l.key(key, rule)}).Err()
+	})
 }
 
 // Reset implements restauth.Limiter.
 func (l *limiter) Reset(ctx context.Context, key string, rule restauth.RateRule) error {
-	if err := l.rdb.Del(ctx, l.key(key, rule)).Err(); err != nil {
-		return fmt.Errorf("redislimit: %w", err)
-	}
-	return nil
+	return l.call(ctx, func(ctx context.Context) error {
+		return l.rdb.Del(ctx, l.key(key, rule)).Err()
+	})
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -23,13 +25,27 @@ type app struct {
 	// that several server instances on one database share sessions.
 	sessionStore scs.Store
 	closers      []func()
+	closeOnce    sync.Once
+
+	// grace bounds a shutdown (-shutdown-grace); after is its clock, time.After but for
+	// tests, which end the grace by hand.
+	grace time.Duration
+	after func(time.Duration) <-chan time.Time
 }
 
+// close closes the stores and clients, newest first, once; later calls do nothing.
 func (a *app) close() {
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		a.closers[i]()
-	}
+	a.closeOnce.Do(func() {
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			a.closers[i]()
+		}
+	})
 }
+
+// abandon makes close do nothing: a shutdown whose handlers are still running leaves the
+// stores open rather than fail those requests with "database is closed"; the process exit
+// ends them.
+func (a *app) abandon() { a.closeOnce.Do(func() {}) }
 
 // storeOpener opens one kind of store; it may register closers on the app.
 type storeOpener func(ctx context.Context, o *options, a *app) (restauth.Store, error)
@@ -50,7 +66,7 @@ func storeNames() []string {
 }
 
 func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(string) string) (*app, error) {
-	a := &app{storeName: o.store, siteURL: o.siteURL}
+	a := &app{storeName: o.store, siteURL: o.siteURL, grace: o.grace, after: time.After}
 	open, ok := storeOpeners[o.store]
 	if !ok {
 		return nil, fmt.Errorf("unknown -store %q (want one of %v)", o.store, storeNames())
@@ -60,18 +76,28 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		a.close()
 		return nil, fmt.Errorf("open %s store: %w", o.store, err)
 	}
+	if o.wrapStore != nil {
+		store = o.wrapStore(store)
+	}
 	a.store = store
 	secret, err := loadSecret(getenv, logger)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	mailer, err := newMailer(o, logger, getenv)
+	mailer := o.mailer
+	if mailer == nil {
+		if mailer, err = newMailer(o, logger, getenv); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
+	sessions, err := newSessionStore(ctx, o, a)
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	sessions, err := newSessionStore(ctx, o, a)
+	limiter, err := newLimiter(ctx, o, a)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -84,6 +110,7 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		EmailVerification:   restauth.EmailVerification(o.verification),
 		Mail:                restauth.MailConfig{Mailer: mailer},
 		Sessions:            restauth.SessionConfig{Store: sessions},
+		Limiter:             limiter,
 		Logger:              logger,
 		MFA:                 restauth.MFAConfig{Enabled: o.mfa, Required: o.mfaRequired},
 	})

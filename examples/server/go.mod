@@ -6,13 +6,16 @@ require (
 	github.com/alexedwards/scs/redisstore v0.0.0-20251002162104-209de6e426de
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/gomodule/redigo v1.9.3
+	github.com/redis/go-redis/v9 v9.23.0
 	github.com/restauth/restauth v0.0.0
 	github.com/restauth/restauth/pgstore v0.0.0-00010101000000-000000000000
+	github.com/restauth/restauth/redislimit v0.0.0-00010101000000-000000000000
 	github.com/restauth/restauth/sqlitestore v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 )
 
 require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-jose/go-jose/v4 v4.1.8 // indirect
@@ -25,6 +28,7 @@ require (
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	github.com/wneessen/go-mail v0.7.2 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/net v0.62.0 // indirect
@@ -43,3 +47,5 @@ replace github.com/restauth/restauth => ../..
 replace github.com/restauth/restauth/sqlitestore => ../../sqlitestore
 
 replace github.com/restauth/restauth/pgstore => ../../pgstore
+
+replace github.com/restauth/restauth/redislimit => ../../redislimit

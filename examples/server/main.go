@@ -61,6 +61,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		return err
@@ -85,10 +89,13 @@ func newMux(svc *restauth.Service) *http.ServeMux {
 	return mux
 }
 
-// serve answers on ln until ctx ends, then shuts down gracefully.
+// serve answers on ln until ctx ends, then shuts down gracefully (shutdown.go): it
+// returns once the requests in flight are answered, their mail delivered and the stores
+// closed, or with an error if that took longer than the app's grace.
 func serve(ctx context.Context, ln net.Listener, app *app, logger *slog.Logger) error {
+	handlers := &inflight{next: newMux(app.svc)}
 	srv := &http.Server{
-		Handler:           newMux(app.svc),
+		Handler:           handlers,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -98,19 +105,17 @@ func serve(ctx context.Context, ln net.Listener, app *app, logger *slog.Logger) 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("restauth example server listening", "addr", "http://"+ln.Addr().String(), "store", app.storeName, "site", app.siteURL)
+	var serveErr error
 	select {
-	case err := <-errc:
-		return err
+	case serveErr = <-errc:
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+	err := shutdown(srv, handlers, app, logger)
+	if serveErr == nil {
+		serveErr = <-errc
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
 	}
-	return nil
+	return errors.Join(serveErr, err)
 }

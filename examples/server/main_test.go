@@ -125,7 +125,7 @@ func TestCreateUserReadsPasswordFromEnvironmentOrStdin(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"-store", "nope"}, {"-smtp", "nohost"}, {"-sessions", "nowhere"}, {"frobnicate"}} {
+	for _, args := range [][]string{{"-store", "nope"}, {"-smtp", "nohost"}, {"-sessions", "nowhere"}, {"-limiter", "nowhere"}, {"frobnicate"}} {
 		err := run(context.Background(), args, strings.NewReader(""), io.Discard, io.Discard, testEnv)
 		assert.Error(t, err, args)
 	}

@@ -32,7 +32,10 @@ func TestTwoInstancesSharePostgresAndRedis(t *testing.T) {
 			st.Close()
 		}
 	})
-	args := []string{"-store", "postgres", "-dsn", dsn, "-pg-schema", schema, "-sessions", "redis", "-redis", redisAddr}
+	// Limits are counted in Redis too (the default with -store postgres), under a prefix of
+	// the test's own.
+	args := []string{"-store", "postgres", "-dsn", dsn, "-pg-schema", schema, "-sessions", "redis", "-redis", redisAddr,
+		"-redis-prefix", testRedisPrefix(t, redisAddr)}
 	a, b := startServer(t, args...), startServer(t, args...)
 
 	jar, err := cookiejar.New(nil)

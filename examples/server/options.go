@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
+
+	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/redislimit"
 )
 
 // options are the server's flags.
@@ -24,8 +28,16 @@ type options struct {
 	smtpTLS      string
 	sessions     string
 	redisAddr    string
+	limiter      string
+	redisPrefix  string
 	mfa          bool
 	mfaRequired  bool
+	grace        time.Duration
+
+	// Set by tests only, never by a flag: mailer replaces the one the flags pick, and
+	// wrapStore wraps the opened store (to hold a request inside it, say).
+	mailer    restauth.Mailer
+	wrapStore func(restauth.Store) restauth.Store
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
@@ -46,9 +58,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
 	fs.StringVar(&o.smtpFrom, "smtp-from", "restauth@localhost", "From address of outgoing mail")
 	fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "SMTP TLS policy: starttls, opportunistic, tls or none")
 	fs.StringVar(&o.sessions, "sessions", "", "where sessions live: memory, store (the account database) or redis (default: store when it is a database)")
-	fs.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "Redis address (-sessions redis)")
+	fs.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "Redis address (-sessions redis, -limiter redis)")
+	fs.StringVar(&o.limiter, "limiter", "", "where rate-limit counts live: memory (this instance only) or redis, shared by every instance\n"+
+		"on the -redis server, so that limits hold across them; a Redis outage then lets requests through and is logged, costing\n"+
+		"at most "+redislimit.DefaultTimeout.String()+" while redislimit's circuit breaker is closed and nothing while it is open\n"+
+		"(default: redis with -store postgres or -sessions redis, which mean several instances; memory otherwise)")
+	fs.StringVar(&o.redisPrefix, "redis-prefix", redislimit.DefaultPrefix, "prefix of the rate-limit keys in Redis (-limiter redis); apps sharing a Redis need their own")
 	fs.BoolVar(&o.mfa, "mfa", false, "enable multi-factor authentication: TOTP and recovery codes under /api/auth/mfa/, and mfa_code at login for users who activated it")
 	fs.BoolVar(&o.mfaRequired, "mfa-required", false, "require a second factor from every user (implies -mfa); users enrol on /api/auth/mfa/ before they can log in")
+	fs.DurationVar(&o.grace, "shutdown-grace", defaultShutdownGrace, "on SIGINT or SIGTERM, time to finish the requests in flight and deliver the mail they queued\n"+
+		"before the stores close; the server exits 0 when both are done in time, 1 with an error line otherwise")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: server [flags] [serve | createuser -username U [-email E] | token USER [-name N]]")
 		fs.PrintDefaults()
