@@ -1,5 +1,13 @@
 package restauth
 
+import "context"
+
 // HashesComputed exposes, to the external tests only, how many password hashes the
 // Service has computed, so they can prove equal work without timing anything.
 func HashesComputed(s *Service) int64 { return s.hasher.HashCount() }
+
+// HoldHashSlot takes one of the Service's hashing slots, as a long-running hash would,
+// until release is called: tests fill the slots with it and need no slow hash.
+func HoldHashSlot(s *Service) (release func(), err error) {
+	return s.hasher.Acquire(context.Background())
+}
