@@ -33,8 +33,13 @@ func TestHashQueueFullAnswers503(t *testing.T) {
 	go func() {
 		queued <- e.do(http.MethodPost, "/api/auth/login/", map[string]string{"username": "alice", "password": "correct horse battery"})
 	}()
-	for e.svc.HashQueueDepth() < 1 {
-		runtime.Gosched() // until the login above waits for the slot
+	for e.svc.HashQueueDepth() < 1 { // until the login above waits for the slot
+		select {
+		case res := <-queued:
+			t.Fatalf("the login did not queue: %d %s", res.Code, res.Body.String())
+		default:
+			runtime.Gosched()
+		}
 	}
 	hashes := restauth.HashesComputed(e.svc)
 

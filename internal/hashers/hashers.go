@@ -175,8 +175,8 @@ func (h *Hasher) newDummyHash() storedHash {
 func (h *Hasher) QueueDepth() int { return int(h.waiting.Load()) }
 
 // Acquire takes a hashing slot as Hash does, under the same bounds and errors, and returns
-// the function that gives it back. It lets other work share the hashing bound; tests use
-// it to hold slots as long-running hashes would.
+// the function that gives it back (call it exactly once). It lets other work share the
+// hashing bound; tests use it to hold slots as long-running hashes would.
 func (h *Hasher) Acquire(ctx context.Context) (release func(), err error) {
 	if err := h.acquire(ctx); err != nil {
 		return nil, err
