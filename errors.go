@@ -155,6 +155,13 @@ var (
 	// ErrTooManyEmailAddresses is matched by the *ValidationError AddEmailAddress returns
 	// when the user holds Config.MaxEmailAddresses addresses already.
 	ErrTooManyEmailAddresses = errors.New("restauth: too many e-mail addresses")
+	// ErrBusy is returned by the operations that hash or check a password (Login,
+	// AuthenticatePassword, Register, ChangePassword, ConfirmPasswordReset, ...) when no
+	// hashing slot could be had: PasswordConfig.MaxQueuedHashes callers were already
+	// waiting, or the wait passed PasswordConfig.MaxHashWait. No password was checked and
+	// nothing was stored; unknown users get it exactly as known ones do. The 291 dialect
+	// answers it with 503 and Retry-After; a client should retry shortly.
+	ErrBusy = errors.New("restauth: too busy, retry shortly")
 )
 
 // Messages the reference sends, word for word.

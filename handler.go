@@ -248,6 +248,10 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	}
 	for _, m := range rte.methods {
 		if m == method {
+			if err := s.throttleAnonymousBody(r, rte, auth); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
 			if err := rte.handle(w, r); err != nil {
 				s.writeError(w, r, err)
 			}
@@ -255,6 +259,17 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 		}
 	}
 	writeDetail(w, http.StatusMethodNotAllowed, `Method "`+r.Method+`" not allowed.`)
+}
+
+// throttleAnonymousBody counts an anonymous unsafe request to a public route under
+// RateLimits.BodyPerIP before its handler reads the body: these are the requests anyone
+// can send in bulk, and refusing them here costs no byte of the body (the operations'
+// own per-address rules run only after it was decoded).
+func (s *Service) throttleAnonymousBody(r *http.Request, rte *route, auth requestAuth) error {
+	if !rte.public || auth.user != nil || isSafeMethod(r.Method) {
+		return nil
+	}
+	return s.throttleAddr(r.Context(), s.cfg.RateLimits.BodyPerIP)
 }
 
 // routeMetadata is DRF's SimpleMetadata answer to OPTIONS.

@@ -48,7 +48,8 @@ func invalidCredentials() error {
 // and a successful login clears the account's count. It emits AuditLoginSucceeded and
 // AuditTokenIssued, or AuditLoginFailed with the reason. Errors: a *ValidationError
 // matching ErrInvalidCredentials, ErrEmailNotVerified or ErrInvalidMFACode; a
-// *PermissionError matching ErrMFARequired; a *ThrottledError.
+// *PermissionError matching ErrMFARequired; a *ThrottledError; ErrBusy when the password
+// could not be checked because the hash queue is full (PasswordConfig.MaxQueuedHashes).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
 	login, byEmail := req.Username, false
 	if s.cfg.LoginByEmail && req.Email != "" {
@@ -141,7 +142,8 @@ func (s *Service) checkVerified(ctx context.Context, u *User) error {
 // account's too (with a limiter that cannot give attempts back, only failures count).
 // A failure emits AuditLoginFailed ("method=basic"). Errors: a *ValidationError matching
 // ErrInvalidCredentials, a *PermissionError matching ErrEmailNotVerified (mandatory
-// verification: the password must not be the way around it), a *ThrottledError.
+// verification: the password must not be the way around it), a *ThrottledError, ErrBusy
+// (the hash queue is full).
 func (s *Service) AuthenticatePassword(ctx context.Context, username, password string) (*User, error) {
 	countFirst := s.refunds()
 	if countFirst {
@@ -245,10 +247,12 @@ func (s *Service) checkPasswordWith(ctx context.Context, u *User, password strin
 // passwordMatches checks password against u's hash. No user (nil), a user without a
 // usable password and a password longer than maxPasswordBytes cost one dummy hash and do
 // not match, so the timing tells none of them from a wrong password; a cancelled request
-// is an error either way.
+// and a full hash queue (ErrBusy) are errors either way.
 func (s *Service) passwordMatches(ctx context.Context, u *User, password string) (ok, rehash bool, err error) {
 	if u == nil || !u.HasUsablePassword() || len(password) > maxPasswordBytes {
-		s.hasher.DummyCheck(ctx, password[:min(len(password), maxPasswordBytes)])
+		if err := s.hasher.DummyCheck(ctx, password[:min(len(password), maxPasswordBytes)]); err != nil {
+			return false, false, err // ErrBusy as for a known user: the refusal tells nothing
+		}
 		return false, false, ctx.Err()
 	}
 	return s.hasher.Check(ctx, password, u.PasswordHash)

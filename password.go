@@ -1,8 +1,11 @@
 package restauth
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/restauth/restauth/internal/hashers"
 	"github.com/restauth/restauth/internal/pwvalidate"
@@ -37,6 +40,20 @@ type PasswordConfig struct {
 	// context ends. This keeps a login storm from exhausting memory with argon2.
 	// Default runtime.NumCPU().
 	MaxConcurrentHashes int
+	// MaxQueuedHashes bounds how many callers may queue for a hashing slot when all
+	// MaxConcurrentHashes are busy; the next one is refused at once with ErrBusy (the 291
+	// dialect answers 503 with Retry-After), for unknown users exactly as for known ones.
+	// Default 4 × MaxConcurrentHashes: a queued caller then waits at most about four hash
+	// times (≈ 80 ms with the default argon2id, ≈ 0.5 s with PBKDF2 at 600000), which
+	// absorbs bursts of up to five logins per slot while keeping the cores busy; a longer
+	// queue adds only latency, since throughput is fixed by the slots. -1 (any negative)
+	// lets every caller queue, as before the bound existed.
+	MaxQueuedHashes int
+	// MaxHashWait bounds how long a queued caller waits for a hashing slot before it gets
+	// ErrBusy. Default 2 s: far above the queue's normal wait, it only matters when hashes
+	// themselves slow down (starved cores, stored hashes with heavier parameters). -1 (any
+	// negative) waits until the request's context ends.
+	MaxHashWait time.Duration
 	// MinLength is Django's MinimumLengthValidator min_length, counted in Unicode code
 	// points as Python's len does. Default 8; negative values are rejected.
 	MinLength int
@@ -54,7 +71,6 @@ type PasswordConfig struct {
 // The Service's names for the password algorithms, which live in internal packages
 // because they know nothing of accounts.
 type (
-	passwordHasher     = hashers.Hasher
 	passwordValidator  = pwvalidate.Validator
 	passwordAttributes = pwvalidate.Attributes
 )
@@ -66,6 +82,8 @@ const (
 	defaultArgon2Threads    = 1
 	defaultPBKDF2Iterations = 600000
 	defaultMinLength        = 8
+	defaultQueuedPerSlot    = 4
+	defaultMaxHashWait      = 2 * time.Second
 )
 
 // withPasswordDefaults fills zero fields with their defaults and rejects values that
@@ -89,6 +107,12 @@ func withPasswordDefaults(cfg PasswordConfig) (PasswordConfig, error) {
 	if cfg.MaxConcurrentHashes == 0 {
 		cfg.MaxConcurrentHashes = runtime.NumCPU()
 	}
+	if cfg.MaxQueuedHashes == 0 {
+		cfg.MaxQueuedHashes = defaultQueuedPerSlot * max(cfg.MaxConcurrentHashes, 1)
+	}
+	if cfg.MaxHashWait == 0 {
+		cfg.MaxHashWait = defaultMaxHashWait
+	}
 	if cfg.MinLength == 0 {
 		cfg.MinLength = defaultMinLength
 	}
@@ -110,7 +134,16 @@ func (cfg PasswordConfig) hasherConfig() hashers.Config {
 		Argon2Threads:       cfg.Argon2Threads,
 		PBKDF2Iterations:    cfg.PBKDF2Iterations,
 		MaxConcurrentHashes: cfg.MaxConcurrentHashes,
+		MaxQueuedHashes:     cfg.MaxQueuedHashes,
+		MaxHashWait:         cfg.MaxHashWait, // negative: no bound, as hashers reads it
 	}
+}
+
+// passwordHasher is the Service's hasher (internal/hashers, which knows nothing of
+// accounts): its methods are hashers' with hashers.ErrBusy answered as ErrBusy, so
+// operations and dialects see only restauth's sentinels.
+type passwordHasher struct {
+	*hashers.Hasher
 }
 
 // newPasswordHasher applies cfg's defaults and validates it. It computes no hash, so
@@ -120,8 +153,43 @@ func newPasswordHasher(cfg PasswordConfig) (*passwordHasher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hashers.New(cfg.hasherConfig())
+	h, err := hashers.New(cfg.hasherConfig())
+	if err != nil {
+		return nil, err
+	}
+	return &passwordHasher{h}, nil
 }
+
+// busy maps the hasher's refusal to ErrBusy; other errors pass unchanged.
+func busy(err error) error {
+	if errors.Is(err, hashers.ErrBusy) {
+		return ErrBusy
+	}
+	return err
+}
+
+// Hash is hashers' Hash (see busy).
+func (h *passwordHasher) Hash(ctx context.Context, password string) (string, error) {
+	encoded, err := h.Hasher.Hash(ctx, password)
+	return encoded, busy(err)
+}
+
+// Check is hashers' Check (see busy).
+func (h *passwordHasher) Check(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	ok, rehash, err = h.Hasher.Check(ctx, password, encoded)
+	return ok, rehash, busy(err)
+}
+
+// DummyCheck is hashers' DummyCheck (see busy).
+func (h *passwordHasher) DummyCheck(ctx context.Context, password string) error {
+	return busy(h.Hasher.DummyCheck(ctx, password))
+}
+
+// HashQueueDepth reports how many password checks and hashes (logins, registrations,
+// password changes) are waiting for a hashing slot right now, for metrics and health
+// checks. A depth that stays at PasswordConfig.MaxQueuedHashes means callers are being
+// refused with ErrBusy: add cores or lower the hashing cost.
+func (s *Service) HashQueueDepth() int { return s.hasher.QueueDepth() }
 
 // newPasswordValidator builds Django's default validator chain from cfg. MinLength 0
 // means the default 8; newPasswordHasher, which the Service calls on the same config,

@@ -3,6 +3,7 @@ package restauth
 import (
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,11 +29,32 @@ func TestPasswordHasherConfig(t *testing.T) {
 			Argon2Threads:       1,
 			PBKDF2Iterations:    600000,
 			MaxConcurrentHashes: runtime.NumCPU(),
+			MaxQueuedHashes:     4 * runtime.NumCPU(),
+			MaxHashWait:         2 * time.Second,
 		}, cfg.hasherConfig())
 		assert.Equal(t, 8, cfg.MinLength)
 		h, err := newPasswordHasher(PasswordConfig{})
 		require.NoError(t, err)
 		assert.NotNil(t, h)
+	})
+	t.Run("hash queue", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			name       string
+			in         PasswordConfig
+			wantQueued int
+			wantWait   time.Duration
+		}{
+			{"defaults follow the slots", PasswordConfig{MaxConcurrentHashes: 3}, 12, 2 * time.Second},
+			{"explicit", PasswordConfig{MaxQueuedHashes: 5, MaxHashWait: time.Second}, 5, time.Second},
+			{"-1 is no bound", PasswordConfig{MaxQueuedHashes: -1, MaxHashWait: -1}, -1, -1},
+		} {
+			cfg, err := withPasswordDefaults(tt.in)
+			require.NoError(t, err, tt.name)
+			hc := cfg.hasherConfig()
+			assert.Equal(t, tt.wantQueued, hc.MaxQueuedHashes, tt.name)
+			assert.Equal(t, tt.wantWait, hc.MaxHashWait, tt.name)
+		}
 	})
 	t.Run("cheap params allowed", func(t *testing.T) {
 		t.Parallel()

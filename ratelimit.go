@@ -101,6 +101,15 @@ type RateLimits struct {
 	// before the code is checked and cleared by a correct one. It is what bounds guessing
 	// by someone who has the password: the login limits alone allow 1,440 guesses a day.
 	MFAFailedPerUser RateRule
+	// BodyPerIP limits, per client IP, the unsafe requests (POST, PUT, PATCH, DELETE) of
+	// anonymous callers on the public routes (login, registration, password reset, e-mail
+	// verification, logout): 60 per minute. It is counted by the router before the body
+	// is read, so a flood of bodies from one address costs a limiter call each, not their
+	// bytes. It is coarse on purpose: above the per-operation address rules for any one
+	// client (10 failed logins, 20 sign-ups and 20 resets a minute), it only catches what
+	// they cannot see before reading the body. Hosts with many users behind one address
+	// should set TrustedProxies or raise it.
+	BodyPerIP RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -113,11 +122,12 @@ const (
 	RulePasswordChangeUser = "change_password_user"
 	RuleResendEmail        = "confirm_email_email"
 	RuleMFAFailedUser      = "mfa_failed_user"
+	RuleBodyIP             = "anonymous_body_ip"
 )
 
 // DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
 // per-address reset window, the password-change and resend rules and the second-factor
-// cap documented on RateLimits.
+// cap and the anonymous-body rule documented on RateLimits.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
 		LoginFailedPerAccount: RateRule{Name: RuleLoginFailedAccount, Limit: 5, Window: 5 * time.Minute},
@@ -128,6 +138,7 @@ func DefaultRateLimits() RateLimits {
 		PasswordChangePerUser: RateRule{Name: RulePasswordChangeUser, Limit: 10, Window: 5 * time.Minute},
 		ResendPerEmail:        RateRule{Name: RuleResendEmail, Limit: 1, Window: 3 * time.Minute},
 		MFAFailedPerUser:      RateRule{Name: RuleMFAFailedUser, Limit: 20, Window: 24 * time.Hour},
+		BodyPerIP:             RateRule{Name: RuleBodyIP, Limit: 60, Window: time.Minute},
 	}
 }
 
@@ -136,6 +147,7 @@ func (rl *RateLimits) rules() []*RateRule {
 	return []*RateRule{
 		&rl.LoginFailedPerAccount, &rl.LoginFailedPerIP, &rl.ResetPerIP, &rl.ResetPerEmail,
 		&rl.SignupPerIP, &rl.PasswordChangePerUser, &rl.ResendPerEmail, &rl.MFAFailedPerUser,
+		&rl.BodyPerIP,
 	}
 }
 

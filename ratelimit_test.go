@@ -52,6 +52,7 @@ func TestRateLimitsDefaults(t *testing.T) {
 		{RulePasswordChangeUser, d.PasswordChangePerUser, 10, 5 * time.Minute},
 		{RuleResendEmail, d.ResendPerEmail, 1, 3 * time.Minute},
 		{RuleMFAFailedUser, d.MFAFailedPerUser, 20, 24 * time.Hour},
+		{RuleBodyIP, d.BodyPerIP, 60, time.Minute},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, RateRule{Name: tt.name, Limit: tt.limit, Window: tt.window}, tt.rule, tt.name)

@@ -32,7 +32,8 @@ type formData struct {
 }
 
 // decodeBody reads r's body according to its Content-Type (internal/form), at most
-// Config.MaxBodyBytes. An empty body is an empty form, as in DRF.
+// Config.MaxBodyBytes: a declared length over it is refused (413) without reading a byte.
+// An empty body is an empty form, as in DRF. Nothing keeps the body once it is decoded.
 func (s *Service) decodeBody(w http.ResponseWriter, r *http.Request) (*formData, error) {
 	body, err := form.Decode(w, r, s.cfg.MaxBodyBytes)
 	var bad *form.Error

@@ -104,6 +104,10 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		writeJSON(w, http.StatusBadRequest, map[string][]string{nonFieldErrors: {"The request conflicts with the current state. Please try again."}})
 	case errors.As(err, &mbErr):
 		writeDetail(w, http.StatusRequestEntityTooLarge, "Request body is too large.")
+	case errors.Is(err, ErrBusy):
+		// The hash queue is full: a second is long enough for it to drain.
+		w.Header().Set("Retry-After", "1")
+		writeDetail(w, http.StatusServiceUnavailable, msgServiceUnavailable)
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away (e.g. while waiting for a hashing slot): nobody reads this.
 		s.log.DebugContext(r.Context(), "restauth: request cancelled", "method", r.Method, "path", r.URL.Path)

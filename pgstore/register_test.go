@@ -37,8 +37,9 @@ func TestConcurrentRegistrationsOverHTTP(t *testing.T) {
 		Passwords: restauth.PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1, MaxConcurrentHashes: 100},
 		Mail:      restauth.MailConfig{Mailer: restauth.MailerFunc(func(context.Context, *restauth.Message) error { return nil })},
 		Sessions:  restauth.SessionConfig{Store: store.SessionStore()},
-		// 100 registrations from one test address: the signup limit would refuse most.
-		RateLimits: restauth.RateLimits{SignupPerIP: restauth.RateRule{Limit: -1}},
+		// 100 registrations from one test address: the signup and anonymous-body limits
+		// would refuse most.
+		RateLimits: restauth.RateLimits{SignupPerIP: restauth.RateRule{Limit: -1}, BodyPerIP: restauth.RateRule{Limit: -1}},
 	})
 	require.NoError(t, err)
 	h := svc.Handler()

@@ -10,11 +10,19 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 )
+
+// ErrBusy is returned by Hash, Check and DummyCheck when no hashing slot could be had:
+// every slot was busy and MaxQueuedHashes callers were already waiting, or the caller
+// waited MaxHashWait. Nothing was hashed. Under a login storm it turns a queue that
+// grows without bound (and waits of many seconds) into a quick refusal.
+var ErrBusy = errors.New("hashers: every hashing slot is busy")
 
 // Algorithm names as they appear before the first "$" of Django's encoded hashes. Argon2
 // and PBKDF2SHA256 are the two a Hasher writes.
@@ -66,6 +74,12 @@ type Config struct {
 	PBKDF2Iterations int
 	// MaxConcurrentHashes bounds how many hashes run at once.
 	MaxConcurrentHashes int
+	// MaxQueuedHashes bounds how many callers may wait for a slot when all are busy;
+	// further callers get ErrBusy at once. 0 lets none wait; negative is no bound.
+	MaxQueuedHashes int
+	// MaxHashWait bounds how long a caller waits for a slot before it gets ErrBusy;
+	// 0 or negative is no bound (only the caller's context ends the wait).
+	MaxHashWait time.Duration
 }
 
 // Validate rejects a configuration that cannot work, so a Service fails at start-up
@@ -105,6 +119,11 @@ type Hasher struct {
 	iterations int
 	// sem holds one token per running hash; see Config.MaxConcurrentHashes.
 	sem chan struct{}
+	// maxQueued and maxWait are Config.MaxQueuedHashes and MaxHashWait; waiting counts
+	// the callers blocked on sem (QueueDepth).
+	maxQueued int
+	maxWait   time.Duration
+	waiting   atomic.Int64
 	// dummy is a random hash with the configured parameters, matched by no password.
 	// Checking against it costs what checking a real user's up-to-date hash costs, which
 	// is how DummyCheck and Check on unusable hashes hide whether an account exists.
@@ -127,6 +146,8 @@ func New(cfg Config) (*Hasher, error) {
 		argonP:     cfg.Argon2Threads,
 		iterations: cfg.PBKDF2Iterations,
 		sem:        make(chan struct{}, cfg.MaxConcurrentHashes),
+		maxQueued:  cfg.MaxQueuedHashes,
+		maxWait:    cfg.MaxHashWait,
 	}
 	h.dummy = h.newDummyHash()
 	return h, nil
@@ -149,8 +170,25 @@ func (h *Hasher) newDummyHash() storedHash {
 	return &argon2Hash{id: true, time: h.argonTime, mem: h.argonMem, threads: h.argonP, salt: []byte(randomSaltString()), key: key}
 }
 
-// acquire takes a hashing slot, or gives up with ctx's error. An already-cancelled
-// context never gets a slot, even when one is free, so cancellation is deterministic.
+// QueueDepth reports how many callers are waiting for a hashing slot right now, for
+// metrics: a depth that stays near MaxQueuedHashes means logins are being refused.
+func (h *Hasher) QueueDepth() int { return int(h.waiting.Load()) }
+
+// Acquire takes a hashing slot as Hash does, under the same bounds and errors, and returns
+// the function that gives it back (call it exactly once). It lets other work share the
+// hashing bound; tests use it to hold slots as long-running hashes would.
+func (h *Hasher) Acquire(ctx context.Context) (release func(), err error) {
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return h.release, nil
+}
+
+// acquire takes a hashing slot, or gives up with ctx's error or ErrBusy. An
+// already-cancelled context never gets a slot, even when one is free, so cancellation is
+// deterministic. A caller that finds every slot busy joins the queue only while fewer
+// than maxQueued wait: the queue is what a storm would grow, and a refusal now is better
+// than a slot many seconds later, after the client gave up.
 func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -159,15 +197,37 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	case h.sem <- struct{}{}:
 		h.hashes.Add(1)
 		return nil
+	default:
+	}
+	// Counting before checking keeps the bound exact under concurrent arrivals; a
+	// refused caller's brief increment can only refuse others that arrive while the
+	// queue is full anyway.
+	if n := h.waiting.Add(1); h.maxQueued >= 0 && n > int64(h.maxQueued) {
+		h.waiting.Add(-1)
+		return ErrBusy
+	}
+	defer h.waiting.Add(-1)
+	var expired <-chan time.Time
+	if h.maxWait > 0 {
+		t := time.NewTimer(h.maxWait)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case h.sem <- struct{}{}:
+		h.hashes.Add(1)
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-expired:
+		return ErrBusy
 	}
 }
 
 func (h *Hasher) release() { <-h.sem }
 
 // Hash returns password hashed with the configured algorithm and a fresh random salt,
-// in Django's encoding. It waits for a hashing slot. Errors come from ctx, or from
+// in Django's encoding. It waits for a hashing slot. Errors are ctx's, ErrBusy, or from
 // crypto/pbkdf2 when Go runs in FIPS 140-only mode and refuses the parameters.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if err := h.acquire(ctx); err != nil {
@@ -192,7 +252,7 @@ func (h *Hasher) encode(password, salt string) (string, error) {
 // Empty, unusable ("!…"), malformed, unknown or out-of-bounds hashes never match and
 // never panic; like Django's check_password they still cost one configured hash, so the
 // response time does not reveal that the account has no usable password. err is only
-// ever ctx's, when it ends while waiting for a hashing slot.
+// ever ctx's, when it ends while waiting for a hashing slot, or ErrBusy.
 func (h *Hasher) Check(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
 	stored := parsePasswordHash(encoded)
 	if stored == nil {
@@ -220,13 +280,15 @@ func (h *Hasher) Check(ctx context.Context, password, encoded string) (ok, rehas
 
 // DummyCheck spends about the time Check spends on a hash of the configured kind,
 // including the wait for a hashing slot. Login calls it for unknown usernames so that
-// timing does not reveal which users exist. It gives up silently when ctx ends.
-func (h *Hasher) DummyCheck(ctx context.Context, password string) {
-	if h.acquire(ctx) != nil {
-		return
+// timing does not reveal which users exist. It fails exactly as Check does when no slot
+// can be had (ctx's error or ErrBusy), so a refusal tells nothing about the account either.
+func (h *Hasher) DummyCheck(ctx context.Context, password string) error {
+	if err := h.acquire(ctx); err != nil {
+		return err
 	}
 	defer h.release()
 	h.dummy.verify(password)
+	return nil
 }
 
 // storedHash is a parsed Django-encoded hash.

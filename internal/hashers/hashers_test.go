@@ -51,6 +51,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.MaxConcurrentHashes == 0 {
 		cfg.MaxConcurrentHashes = runtime.NumCPU()
 	}
+	if cfg.MaxQueuedHashes == 0 {
+		cfg.MaxQueuedHashes = 4 * cfg.MaxConcurrentHashes
+	}
 	return cfg
 }
 
@@ -422,11 +425,11 @@ func TestHashCount(t *testing.T) {
 	require.NoError(t, err)
 	_, _, err = h.Check(ctx, "hunter2", "!unusable")
 	require.NoError(t, err)
-	h.DummyCheck(ctx, "hunter2")
+	require.NoError(t, h.DummyCheck(ctx, "hunter2"))
 	assert.Equal(t, int64(4), h.HashCount(), "every path costs one hash")
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	h.DummyCheck(cancelled, "hunter2")
+	require.ErrorIs(t, h.DummyCheck(cancelled, "hunter2"), context.Canceled)
 	assert.Equal(t, int64(4), h.HashCount(), "no slot, no hash")
 }
 
@@ -515,7 +518,7 @@ func TestPasswordConcurrencyLimit(t *testing.T) {
 		// Unusable hashes queue for their dummy work like everything else.
 		_, _, err = h.Check(ctx, "hunter2", "!")
 		require.ErrorIs(t, err, context.DeadlineExceeded)
-		h.DummyCheck(ctx, "hunter2") // returns instead of blocking
+		require.ErrorIs(t, h.DummyCheck(ctx, "hunter2"), context.DeadlineExceeded) // returns instead of blocking
 	})
 
 	t.Run("cancellation wakes a waiter", func(t *testing.T) {
@@ -571,7 +574,7 @@ func TestPasswordDummyCheck(t *testing.T) {
 	t.Parallel()
 	for _, alg := range []string{Argon2, PBKDF2SHA256} {
 		h := newTestHasher(t, cheapConfig(alg))
-		h.DummyCheck(context.Background(), "whatever")
+		require.NoError(t, h.DummyCheck(context.Background(), "whatever"))
 		assert.Empty(t, h.sem, "slot released")
 		// The dummy has exactly the configured parameters, so it costs what a real,
 		// up-to-date hash costs.
