@@ -8,6 +8,7 @@ func HashesComputed(s *Service) int64 { return s.hasher.HashCount() }
 
 // LoginDigest is the keyed hash of a login name that AuditLoginFailed carries.
 func LoginDigest(s *Service, login string) string { return s.loginDigest(login) }
+
 // HoldHashSlot takes one of the Service's hashing slots, as a long-running hash would,
 // until release is called: tests fill the slots with it and need no slow hash.
 func HoldHashSlot(s *Service) (release func(), err error) {

@@ -3,6 +3,9 @@ package restauth
 import (
 	"context"
 	"net/http"
+	"net/netip"
+
+	"github.com/restauth/restauth/internal/clientip"
 )
 
 // AuthMethod tells how a request was authenticated.
@@ -89,6 +92,13 @@ func RequireUser(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clientIP returns the address to rate-limit r's client by: internal/clientip's Address
+// of r.RemoteAddr and the X-Forwarded-For lines, which are read only when the peer lies in
+// trustedProxies. IPv6 clients are grouped by their /64.
+func clientIP(r *http.Request, trustedProxies []netip.Prefix) string {
+	return clientip.Address(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trustedProxies)
 }
 
 // withClient puts the request's Client (its address as Config.TrustedProxies tell it, and

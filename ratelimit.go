@@ -3,13 +3,10 @@ package restauth
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/restauth/restauth/internal/clientip"
 	"github.com/restauth/restauth/internal/memlimit"
 	"github.com/restauth/restauth/internal/ratekey"
 )
@@ -198,13 +195,6 @@ func allowRate(ctx context.Context, l Limiter, rule RateRule, key string) error 
 		return &ThrottledError{RetryAfterSeconds: ratekey.RetryAfterSeconds(retry)}
 	}
 	return nil
-}
-
-// clientIP returns the address to rate-limit r's client by: internal/clientip's Address
-// of r.RemoteAddr and the X-Forwarded-For lines, which are read only when the peer lies in
-// trustedProxies. IPv6 clients are grouped by their /64.
-func clientIP(r *http.Request, trustedProxies []netip.Prefix) string {
-	return clientip.Address(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trustedProxies)
 }
 
 // DefaultMemoryLimiterMaxKeys bounds the (rule, key) pairs a memory limiter tracks. At the

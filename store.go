@@ -2,34 +2,8 @@ package restauth
 
 import (
 	"context"
-	"errors"
 	"time"
 )
-
-// Sentinel errors every Store returns (possibly wrapped) so that the Service can tell
-// "nothing there" and "would break a uniqueness rule" from real failures.
-var (
-	// ErrNotFound means the record asked for does not exist.
-	ErrNotFound = errors.New("restauth: not found")
-	// ErrConflict means a write would break a uniqueness rule of the store.
-	ErrConflict = errors.New("restauth: conflict")
-)
-
-// ConflictError is returned (wrapping ErrConflict) when a write breaks a uniqueness rule;
-// Field names the rule so the Service can answer with the right message.
-type ConflictError struct {
-	// Field is one of "username", "email" (a verified address owned by another user),
-	// "user_email" (the same address twice for one user), "token" (a key hash),
-	// "social" (a provider and uid already linked) or "totp" (the user already has a
-	// TOTP device).
-	Field string
-}
-
-// Error names the field in conflict.
-func (e *ConflictError) Error() string { return "restauth: conflict on " + e.Field }
-
-// Unwrap lets errors.Is(err, ErrConflict) match.
-func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // Store persists users, e-mail addresses, API tokens, social accounts and MFA records. It holds no
 // rules beyond uniqueness, which it must enforce itself (so that concurrent requests on one
