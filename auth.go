@@ -93,6 +93,12 @@ type Config struct {
 	// route answer 400 with a non-field error), and providers/ reports
 	// password_forgotten_enabled=false.
 	DisablePasswordReset bool
+	// RevokeCredentialsOnPasswordReset makes ConfirmPasswordReset also revoke the user's
+	// API tokens and end their sessions (RevokeAllCredentials): a reset is often the
+	// owner's answer to a compromise, and a token the intruder minted would survive it.
+	// Default false, as the reference: a reset ends sessions (the password hash changes)
+	// but keeps tokens, which scripts and CI hold and would all break.
+	RevokeCredentialsOnPasswordReset bool
 	// LoginByEmail lets a login name the account by e-mail address (LoginRequest.Email, the
 	// login route's "email" field) as well as by username, like allauth's LOGIN_METHODS =
 	// {"username", "email"}. Default false, as InvenTree 291: the email field is checked
@@ -239,6 +245,7 @@ type Service struct {
 	mail map[MailKind]*MailTemplate
 	// mailSlots bounds background deliveries; mailWG lets Close wait for them.
 	mailSlots chan struct{}
+	hooks     serviceHooks // test seams (mail_delivery.go)
 	mailWG    sync.WaitGroup
 	// cop refuses browsers' cross-origin unsafe requests on session-authenticated routes.
 	cop *http.CrossOriginProtection
@@ -373,6 +380,7 @@ func defaultDuration(d *time.Duration, def time.Duration) {
 		*d = def
 	}
 }
+
 // defaultCap sets an unset (zero) cap to def; a negative cap stays, meaning none.
 func defaultCap(n *int, def int) {
 	if *n == 0 {
