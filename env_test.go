@@ -283,5 +283,6 @@ func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 func noRateLimits() restauth.RateLimits {
 	off := restauth.RateRule{Limit: -1}
 	return restauth.RateLimits{LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off,
-		ResetPerEmail: off, SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off, MFAFailedPerUser: off}
+		ResetPerEmail: off, SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off, MFAFailedPerUser: off,
+		LoginFailedPerAccountDaily: off, MFAFailedPerUserIP: off, MailPerRecipient: off}
 }

@@ -1,8 +1,19 @@
 package restauth
 
+import "context"
+
 // HashesComputed exposes, to the external tests only, how many password hashes the
 // Service has computed, so they can prove equal work without timing anything.
 func HashesComputed(s *Service) int64 { return s.hasher.HashCount() }
 
 // LoginDigest is the keyed hash of a login name that AuditLoginFailed carries.
 func LoginDigest(s *Service, login string) string { return s.loginDigest(login) }
+
+// SetWorkHooks makes the Service call onMint for every reset token or confirmation key it
+// mints and onRender for every mail it renders, with the context of the work.
+func SetWorkHooks(s *Service, onMint, onRender func(ctx context.Context)) {
+	s.hooks = serviceHooks{onMint: onMint, onRender: onRender}
+}
+
+// InBackground reports whether ctx is a background job's (work done after answering).
+func InBackground(ctx context.Context) bool { return ctx.Value(backgroundKey{}) != nil }
