@@ -56,6 +56,14 @@ const (
 	AuditRecoveryCodesGenerated AuditKind = "recovery_codes_generated"
 	// AuditThrottled: a rate limit refused a request; Detail names the rule.
 	AuditThrottled AuditKind = "throttled"
+	// AuditUserDeactivated: an administrator deactivated a user (DeactivateUser).
+	AuditUserDeactivated AuditKind = "user_deactivated"
+	// AuditUserDeleted: an administrator deleted a user (DeleteUser).
+	AuditUserDeleted AuditKind = "user_deleted"
+	// AuditCredentialsRevoked: every API token and session of a user was ended
+	// (RevokeAllCredentials, or a password reset under
+	// Config.RevokeCredentialsOnPasswordReset); Detail counts them.
+	AuditCredentialsRevoked AuditKind = "credentials_revoked"
 )
 
 // AuditEvent is one security-relevant event. It never holds passwords, token keys,

@@ -75,6 +75,8 @@ type Service struct {
 	social *socialService
 	// verified remembers credentials sent with every request (Basic) for a minute.
 	verified verifiedCredentials
+	// hooks are test seams that count the work done before answering (mail_delivery.go).
+	hooks serviceHooks
 }
 
 // ErrConfig is wrapped by every error New returns.

@@ -51,6 +51,12 @@ type Config struct {
 	// route answer 400 with a non-field error), and providers/ reports
 	// password_forgotten_enabled=false.
 	DisablePasswordReset bool
+	// RevokeCredentialsOnPasswordReset makes ConfirmPasswordReset also revoke the user's
+	// API tokens and end their sessions (RevokeAllCredentials): a reset is often the
+	// owner's answer to a compromise, and a token the intruder minted would survive it.
+	// Default false, as the reference: a reset ends sessions (the password hash changes)
+	// but keeps tokens, which scripts and CI hold and would all break.
+	RevokeCredentialsOnPasswordReset bool
 	// LoginByEmail lets a login name the account by e-mail address (LoginRequest.Email, the
 	// login route's "email" field) as well as by username, like allauth's LOGIN_METHODS =
 	// {"username", "email"}. Default false, as InvenTree 291: the email field is checked

@@ -288,11 +288,14 @@ func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, e
 	return verified, nil
 }
 
-// ResendVerification mails a new confirmation link for every unverified address that
-// equals email case-insensitively (one per account holding it), unless another user holds
-// the address verified. An empty email sends nothing. Requests for one address are
-// limited by RateLimits.ResendPerEmail, known and unknown addresses alike, so neither the
-// result nor a *ThrottledError tells whether an address matched; send failures are
+// ResendVerification mails a new confirmation link for the address to one account
+// holding it unverified — the oldest, so a request mails one account however many
+// registrations named the address — unless another user holds the address verified. An
+// empty email sends nothing. Requests for one address are limited by
+// RateLimits.ResendPerEmail, known and unknown addresses alike, so neither the result nor
+// a *ThrottledError tells whether an address matched; nor does the timing, as the lookup,
+// the key and the rendering run in the background after the request has queued the same
+// job for every address (before answering with Config.Mail.SendInRequest). Failures are
 // logged.
 func (s *Service) ResendVerification(ctx context.Context, email string) error {
 	if email == "" {
@@ -301,28 +304,42 @@ func (s *Service) ResendVerification(ctx context.Context, email string) error {
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(email)); err != nil {
 		return err
 	}
+	s.inBackground(ctx, func(ctx context.Context) bool { return s.resendConfirmation(ctx, email) })
+	return nil
+}
+
+// resendConfirmation is ResendVerification's job.
+func (s *Service) resendConfirmation(ctx context.Context, email string) bool {
 	users, err := s.store.UsersByEmail(ctx, email)
 	if err != nil {
-		return err
+		s.log.ErrorContext(ctx, "restauth: could not look up the accounts for a resent confirmation", "error", err)
+		return false
 	}
 	for _, u := range users {
 		addrs, err := s.store.EmailAddresses(ctx, u.ID)
 		if err != nil {
-			return err
+			s.log.ErrorContext(ctx, "restauth: could not read the addresses for a resent confirmation", "user_id", u.ID, "error", err)
+			return false
 		}
 		for i := range addrs {
 			if a := &addrs[i]; !a.Verified && equalFoldEmail(a.Email, email) {
-				s.confirmUnlessTaken(ctx, u, a)
+				return s.confirmNowUnlessTaken(ctx, u, a)
 			}
 		}
 	}
-	return nil
+	return false
 }
 
-// confirmUnlessTaken mails a confirmation for addr unless another user holds the address
-// verified: such a key could never verify it, and the mail would go to that other
-// account's owner. Nothing here reaches the caller, so it reveals nothing either.
+// confirmUnlessTaken queues a confirmation for addr unless another user holds the
+// address verified: such a key could never verify it, and the mail would go to that
+// other account's owner. The check, the key and the rendering run in the background
+// (inBackground). Nothing here reaches the caller, so it reveals nothing either.
 func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAddress) {
+	s.inBackground(ctx, func(ctx context.Context) bool { return s.confirmNowUnlessTaken(ctx, u, addr) })
+}
+
+// confirmNowUnlessTaken is confirmUnlessTaken's job, run in the calling goroutine.
+func (s *Service) confirmNowUnlessTaken(ctx context.Context, u *User, addr *EmailAddress) bool {
 	taken, err := s.emailTakenVerified(ctx, addr.Email)
 	switch {
 	case err != nil:
@@ -331,17 +348,27 @@ func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAd
 	case taken:
 		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an address another user holds verified", "user_id", u.ID, "email_address_id", addr.ID)
 	default:
-		s.sendConfirmation(ctx, u, addr)
+		return s.confirmNow(ctx, u, addr)
 	}
+	return false
 }
 
-// sendConfirmation mails a confirmation link for addr and reports whether it was sent.
-// Send failures are logged, never returned: they must not change any answer. The key is
-// an allauth-style HMAC key (Django-signed, valid Config.EmailConfirmationExpiry) binding
-// the address id, its user and its text, put into Config.Links.EmailConfirm after SiteURL;
-// neither it nor the link is ever logged.
+// sendConfirmation queues a confirmation link for addr and reports whether it was queued
+// (sent, with Config.Mail.SendInRequest); the key is minted and the mail rendered in the
+// background. The key is an allauth-style HMAC key (Django-signed, valid
+// Config.EmailConfirmationExpiry) binding the address id, its user and its text; neither
+// it nor the link is ever logged. Send failures are logged, never returned: they must not change any answer.
 func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
+	return s.inBackground(ctx, func(ctx context.Context) bool { return s.confirmNow(ctx, u, addr) })
+}
+
+// confirmNow mints and mails a confirmation link for addr in the calling goroutine. The
+// key is an allauth-style HMAC key (Django-signed, valid Config.EmailConfirmationExpiry)
+// binding the address id, its user and its text, put into Config.Links.EmailConfirm after
+// SiteURL; neither it nor the link is ever logged.
+func (s *Service) confirmNow(ctx context.Context, u *User, addr *EmailAddress) bool {
+	s.hooks.mint(ctx)
 	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, u.ID, addr.Email, s.now())
 	link := s.siteLink(s.cfg.Links.EmailConfirm, map[string]string{"key": key})
-	return s.sendMail(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
+	return s.mailNow(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }

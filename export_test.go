@@ -18,3 +18,12 @@ func HoldHashSlot(s *Service) (release func(), err error) {
 // HashEveryBasicCheck turns the verified-credential cache off, as before it existed, for
 // the benchmark that measures what it buys.
 func HashEveryBasicCheck(s *Service) { s.verified.off = true }
+
+// SetWorkHooks makes the Service call onMint for every reset token or confirmation key it
+// mints and onRender for every mail it renders, with the context of the work.
+func SetWorkHooks(s *Service, onMint, onRender func(ctx context.Context)) {
+	s.hooks = serviceHooks{onMint: onMint, onRender: onRender}
+}
+
+// InBackground reports whether ctx is a background job's (work done after answering).
+func InBackground(ctx context.Context) bool { return ctx.Value(backgroundKey{}) != nil }

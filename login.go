@@ -42,10 +42,11 @@ func invalidCredentials() error {
 // token of its own, so logging out one client never logs out another.
 //
 // It owns the login policy, whoever calls it: the attempt counts towards
-// RateLimits.LoginFailedPerIP (for the Client in ctx, see WithClient) and
-// LoginFailedPerAccount before anything is checked, so a throttled attempt gets a
-// *ThrottledError without hashing; a verified password gives the address's attempt back
-// and a successful login clears the account's count. It emits AuditLoginSucceeded and
+// RateLimits.LoginFailedPerIP (for the Client in ctx, see WithClient),
+// LoginFailedPerAccount (per name and address) and LoginFailedPerAccountDaily before
+// anything is checked, so a throttled attempt gets a *ThrottledError without hashing; a
+// verified password gives the address's and the daily attempt back and a successful
+// login clears the account's count from that address. It emits AuditLoginSucceeded and
 // AuditTokenIssued, or AuditLoginFailed with the reason. Errors: a *ValidationError
 // matching ErrInvalidCredentials, ErrEmailNotVerified or ErrInvalidMFACode; a
 // *PermissionError matching ErrMFARequired; a *ThrottledError; ErrBusy when the password

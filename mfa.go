@@ -206,12 +206,19 @@ func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 // ResetMFA removes a user's TOTP device and recovery codes without any proof: for an
 // administrator helping a user who lost both their device and their codes (after checking
 // who they are), or after Config.Secret changed and sealed secrets no longer open. The
-// user can then log in with the password alone (unless MFA.Required) and enrol again.
+// user can then log in with the password alone (unless MFA.Required) and enrol again. It
+// also clears the user's daily caps on failed logins and codes (RateLimits
+// LoginFailedPerAccountDaily, MFAFailedPerUser), which a guesser may have used up.
 func (s *Service) ResetMFA(ctx context.Context, userID int64) error {
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return err
 	}
+	emails, err := s.emailList(ctx, userID)
+	if err != nil {
+		return err
+	}
+	s.clearUserCaps(ctx, u, emails)
 	d, err := s.activeTOTP(ctx, userID)
 	if err != nil {
 		return err
@@ -261,8 +268,9 @@ const (
 
 // useSecondFactor accepts code as a TOTP code (six digits) or else as a recovery code,
 // consuming it.
-// Every attempt counts towards Config.RateLimits.MFAFailedPerUser before it is checked;
-// a correct code clears the count.
+// Every attempt counts towards Config.RateLimits.MFAFailedPerUserIP and MFAFailedPerUser
+// before it is checked, so a refused attempt is refused unchecked and reveals nothing; a
+// correct code clears both counts.
 func (s *Service) useSecondFactor(ctx context.Context, d *TOTPDevice, code string) (bool, mfaMethod, error) {
 	if err := s.countMFAAttempt(ctx, d.UserID); err != nil {
 		return false, mfaNone, err
@@ -280,14 +288,35 @@ func (s *Service) useSecondFactor(ctx context.Context, d *TOTPDevice, code strin
 	}
 	if ok && err == nil {
 		s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUser, userKey(d.UserID))
+		if key, known := s.mfaAddrKey(ctx, d.UserID); known {
+			s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUserIP, key)
+		}
 	}
 	return ok, method, err
 }
 
 // countMFAAttempt records one second-factor attempt of the user; a *ThrottledError when
-// they are over Config.RateLimits.MFAFailedPerUser.
+// they are over Config.RateLimits.MFAFailedPerUserIP (from the client's address: the
+// ordinary refusal, which codes guessed elsewhere do not reach) or MFAFailedPerUser (from
+// everywhere: the daily cap on distributed guessing). The address is counted first, so a
+// refused address adds nothing to the user's daily count.
 func (s *Service) countMFAAttempt(ctx context.Context, userID int64) error {
+	if key, ok := s.mfaAddrKey(ctx, userID); ok {
+		if err := s.throttle(ctx, s.cfg.RateLimits.MFAFailedPerUserIP, key); err != nil {
+			return err
+		}
+	}
 	return s.throttle(ctx, s.cfg.RateLimits.MFAFailedPerUser, userKey(userID))
+}
+
+// mfaAddrKey is the key of MFAFailedPerUserIP for the client in ctx, and whether one is
+// known.
+func (s *Service) mfaAddrKey(ctx context.Context, userID int64) (string, bool) {
+	addr := clientAddr(ctx)
+	if addr == "" {
+		return "", false
+	}
+	return userKey(userID) + ":ip:" + addr, true
 }
 
 func isTOTPCode(code string) bool {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -194,6 +195,8 @@ func TestMFACodeWindowAndReplay(t *testing.T) {
 		for i := range statuses {
 			wg.Go(func() {
 				req := newRequest(http.MethodPost, loginPath, map[string]any{"username": "pia", "password": goodPassword, "mfa_code": code})
+				// From distinct addresses: the per-address limits are not what this pins.
+				req.RemoteAddr = "198.51.100." + strconv.Itoa(i+1) + ":5555"
 				rec := httptest.NewRecorder()
 				e.mux.ServeHTTP(rec, req)
 				statuses[i] = rec.Code

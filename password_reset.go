@@ -48,13 +48,19 @@ func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error)
 	return out, nil
 }
 
-// RequestPasswordReset mails a password-reset link for each active user holding the
-// address (as an EmailAddress or as User.Email, ignoring the case of ASCII letters only);
-// when some of them hold it verified, only those. The mail goes to the address as the user
-// holds it, never to the one submitted: a look-alike that a store matches by Unicode case
-// folding must not receive someone else's link. email must be a valid address. The result
-// never tells whether a mail was sent: an unknown address, an inactive user and a failed
-// send (logged) all return nil.
+// RequestPasswordReset mails a password-reset link to one active user holding the
+// address (as an EmailAddress or as User.Email, ignoring the case of ASCII letters only):
+// the one holding it verified if there is one, else the oldest holder, so that a
+// request mails one account however many hold the address (registrations naming
+// someone's address must not multiply the mails). The mail goes to the address as the
+// user holds it, never to the one submitted: a look-alike that a store matches by Unicode
+// case folding must not receive someone else's link. email must be a valid address.
+//
+// The result never tells whether a mail was sent: an unknown address, an inactive user, a
+// skipped mail (RateLimits.MailPerRecipient) and a failure (logged) all return nil. Nor
+// does its timing: after the rate limits the request only queues a job, the same for
+// every address, and the lookup, the token and the rendering run in the background
+// (before answering with Config.Mail.SendInRequest).
 //
 // Requests count towards RateLimits.ResetPerIP (for the Client in ctx) and then, for a
 // valid address, ResetPerEmail — known and unknown addresses alike, so a *ThrottledError
@@ -73,17 +79,26 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResetPerEmail, s.emailKey(email)); err != nil {
 		return err
 	}
+	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailResetLink(ctx, email) })
+	return nil
+}
+
+// mailResetLink is RequestPasswordReset's job: it finds the account to mail, mints its
+// token and mails the link. Failures are logged: the request has been answered.
+func (s *Service) mailResetLink(ctx context.Context, email string) bool {
 	users, err := s.usersHoldingEmail(ctx, email)
 	if err != nil {
-		return err
+		s.log.ErrorContext(ctx, "restauth: could not look up the accounts for a password reset", "error", err)
+		return false
 	}
-	tokens := s.resetTokens()
-	for _, c := range users {
-		token := tokens.Make(resetTokenUser(c.user), c.emails, s.now())
-		link := s.siteLink(s.cfg.Links.PasswordReset, map[string]string{"uid": resettoken.EncodeBase36(c.user.ID), "token": token})
-		s.sendMail(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
+	if len(users) == 0 {
+		return false
 	}
-	return nil
+	c := users[0] // lowest id: ordered as UsersByEmail
+	s.hooks.mint(ctx)
+	token := s.resetTokens().Make(resetTokenUser(c.user), c.emails, s.now())
+	link := s.siteLink(s.cfg.Links.PasswordReset, map[string]string{"uid": resettoken.EncodeBase36(c.user.ID), "token": token})
+	return s.mailNow(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
 }
 
 // resetCandidate is a user a reset mail goes to, with the addresses its token covers.
@@ -155,8 +170,14 @@ type PasswordResetConfirm struct {
 // malformed, tampered, expired, or made before the user's password, last login or
 // addresses changed gives {"token": ["Invalid value"]}; then the new passwords are checked
 // as in a password change (errors on new_password2). The user is not logged in; sessions
-// opened before stop working because the password hash changed, API tokens stay valid.
-// A reset emits AuditPasswordReset and mails the MailPasswordResetDone notice.
+// opened before stop working because the password hash changed; API tokens stay valid
+// unless Config.RevokeCredentialsOnPasswordReset is set (then RevokeAllCredentials runs).
+// A reset clears the user's daily caps on failed logins and codes, emits
+// AuditPasswordReset and mails the MailPasswordResetDone notice.
+//
+// The uid and token errors differ, as the reference's do, so the answer tells whether a
+// user id exists: ids are not secret (they are sequential) and a valid token needs the
+// mail anyway; see SECURITY.md.
 func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetConfirm) (*User, error) {
 	if s.cfg.DisablePasswordReset {
 		return nil, resetDisabled()
@@ -176,7 +197,15 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetCon
 	if err != nil {
 		return nil, err
 	}
+	// Only the owner of the address can get here, so the caps a distributed guesser may
+	// have used up to lock them out are cleared (and the guesser's password is dead).
+	s.clearUserCaps(ctx, updated, emails)
 	s.audit(ctx, AuditPasswordReset, updated, "")
+	if s.cfg.RevokeCredentialsOnPasswordReset {
+		if err := s.revokeAllCredentials(ctx, updated); err != nil {
+			s.log.ErrorContext(ctx, "restauth: could not revoke the credentials after a password reset", "user_id", updated.ID, "error", err)
+		}
+	}
 	s.notify(ctx, MailPasswordResetDone, updated, MailData{})
 	return updated, nil
 }

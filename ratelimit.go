@@ -69,9 +69,20 @@ func (r RateRule) String() string {
 // django-allauth's defaults (ACCOUNT_RATE_LIMITS) where allauth has one. A zero RateRule
 // field stands for its default; to disable a rule set its Limit to -1.
 type RateLimits struct {
-	// LoginFailedPerAccount limits login attempts per login name (allauth "login_failed"
-	// per key: 5 per 5 min). A successful login resets it.
+	// LoginFailedPerAccount limits login attempts per login name and client address
+	// (allauth "login_failed" per key: 5 per 5 min), keyed by the name alone when the
+	// context names no Client. Keying by the address too means guesses from elsewhere do
+	// not lock the owner's own address out. A successful login resets it.
 	LoginFailedPerAccount RateRule
+	// LoginFailedPerAccountDaily caps login attempts per login name from all addresses
+	// together: 100 per day, restauth's own. It bounds guessing spread over many
+	// addresses, which the per-address rules cannot see; over it even the right password
+	// is refused unchecked, so the refusal reveals nothing. Attempts with the right
+	// password are given back (so only failures add up); a successful login does not
+	// reset it, which would give the guesser a fresh allowance, but a password reset
+	// does, which the owner can always do. 100 is far beyond one person's typos and holds
+	// a botnet to 100 guesses a day per account.
+	LoginFailedPerAccountDaily RateRule
 	// LoginFailedPerIP limits login attempts per client IP (allauth "login_failed" per ip:
 	// 10 per minute).
 	LoginFailedPerIP RateRule
@@ -97,6 +108,9 @@ type RateLimits struct {
 	// MFAFailedPerUser limits second-factor codes tried per user: 20 per day, counted
 	// before the code is checked and cleared by a correct one. It is what bounds guessing
 	// by someone who has the password: the login limits alone allow 1,440 guesses a day.
+	// Over it a code is refused unchecked (right or wrong), so it reveals nothing; a
+	// password reset or ResetMFA clears it, so whoever guesses with the password can be
+	// shut out by the owner.
 	MFAFailedPerUser RateRule
 	// BodyPerIP limits, per client IP, the unsafe requests (POST, PUT, PATCH, DELETE) of
 	// anonymous callers on the public routes (login, registration, password reset, e-mail
@@ -107,6 +121,18 @@ type RateLimits struct {
 	// they cannot see before reading the body. Hosts with many users behind one address
 	// should set TrustedProxies or raise it.
 	BodyPerIP RateRule
+	// MFAFailedPerUserIP limits second-factor codes tried per user and client address: 5
+	// per 5 min, like the login rule. It is the ordinary refusal, so that codes guessed
+	// from other addresses do not refuse the owner's own address before the daily cap.
+	MFAFailedPerUserIP RateRule
+	// MailPerRecipient limits the mails that anyone can make the Service send to one
+	// address (confirmations, password resets, "account already exists" notices): 5 per
+	// hour, counted by a hash of the recipient address. Over it the mail is skipped and
+	// logged, never reported to the caller. Security notices are exempt: they are sent
+	// once per event, and nobody must be able to use up a victim's allowance to silence
+	// them. 5 an hour leaves a real user a signup link, a resend and a few resets, and
+	// holds a flood at 120 mails a day per address.
+	MailPerRecipient RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -120,6 +146,11 @@ const (
 	RuleResendEmail        = "confirm_email_email"
 	RuleMFAFailedUser      = "mfa_failed_user"
 	RuleBodyIP             = "anonymous_body_ip"
+	// RuleLoginFailedAccountDay, RuleMFAFailedUserIP and RuleMailRecipient name the
+	// rules added for lockout resistance and per-recipient mail limits.
+	RuleLoginFailedAccountDay = "login_failed_account_day"
+	RuleMFAFailedUserIP       = "mfa_failed_user_ip"
+	RuleMailRecipient         = "mail_recipient"
 )
 
 // DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
@@ -136,6 +167,10 @@ func DefaultRateLimits() RateLimits {
 		ResendPerEmail:        RateRule{Name: RuleResendEmail, Limit: 1, Window: 3 * time.Minute},
 		MFAFailedPerUser:      RateRule{Name: RuleMFAFailedUser, Limit: 20, Window: 24 * time.Hour},
 		BodyPerIP:             RateRule{Name: RuleBodyIP, Limit: 60, Window: time.Minute},
+
+		LoginFailedPerAccountDaily: RateRule{Name: RuleLoginFailedAccountDay, Limit: 100, Window: 24 * time.Hour},
+		MFAFailedPerUserIP:         RateRule{Name: RuleMFAFailedUserIP, Limit: 5, Window: 5 * time.Minute},
+		MailPerRecipient:           RateRule{Name: RuleMailRecipient, Limit: 5, Window: time.Hour},
 	}
 }
 
@@ -145,6 +180,7 @@ func (rl *RateLimits) rules() []*RateRule {
 		&rl.LoginFailedPerAccount, &rl.LoginFailedPerIP, &rl.ResetPerIP, &rl.ResetPerEmail,
 		&rl.SignupPerIP, &rl.PasswordChangePerUser, &rl.ResendPerEmail, &rl.MFAFailedPerUser,
 		&rl.BodyPerIP,
+		&rl.LoginFailedPerAccountDaily, &rl.MFAFailedPerUserIP, &rl.MailPerRecipient,
 	}
 }
 

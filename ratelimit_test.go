@@ -53,6 +53,9 @@ func TestRateLimitsDefaults(t *testing.T) {
 		{RuleResendEmail, d.ResendPerEmail, 1, 3 * time.Minute},
 		{RuleMFAFailedUser, d.MFAFailedPerUser, 20, 24 * time.Hour},
 		{RuleBodyIP, d.BodyPerIP, 60, time.Minute},
+		{RuleLoginFailedAccountDay, d.LoginFailedPerAccountDaily, 100, 24 * time.Hour},
+		{RuleMFAFailedUserIP, d.MFAFailedPerUserIP, 5, 5 * time.Minute},
+		{RuleMailRecipient, d.MailPerRecipient, 5, time.Hour},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, RateRule{Name: tt.name, Limit: tt.limit, Window: tt.window}, tt.rule, tt.name)

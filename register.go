@@ -28,7 +28,9 @@ type RegisterRequest struct {
 type RegisterResult struct {
 	User  *User
 	Token *IssuedToken
-	// VerificationSent tells whether a confirmation e-mail went out.
+	// VerificationSent tells whether a confirmation e-mail was queued (sent, with
+	// Config.Mail.SendInRequest); a mail skipped by RateLimits.MailPerRecipient in the
+	// background still counts as queued, so it reveals nothing.
 	VerificationSent bool
 }
 

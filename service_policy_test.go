@@ -50,8 +50,8 @@ func TestServiceAloneOwnsLoginPolicy(t *testing.T) {
 	assert.Equal(t, restauth.AuditThrottled, events[0].Kind)
 	assert.Equal(t, "rule="+restauth.RuleLoginFailedAccount, events[0].Detail)
 
-	// Exactly what POST login/ answers for the same account now.
-	res := e.do("POST", "/api/auth/login/", map[string]any{"username": "mallory-target", "password": goodPassword})
+	// Exactly what POST login/ answers for the same account from the same address now.
+	res := e.do("POST", "/api/auth/login/", map[string]any{"username": "mallory-target", "password": goodPassword}, fromIP("198.51.100.4"))
 	assert.Equal(t, 429, res.Code)
 }
 

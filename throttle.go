@@ -62,17 +62,35 @@ func (s *Service) emailKey(email string) string {
 	return ratekey.Hash(s.cfg.Secret, "email", email)
 }
 
-// throttleLogin counts a login attempt against the client address and then the account,
-// before credentials are checked: the address first, so a blocked address cannot keep
-// adding to accounts' counts. Counting first means a burst of parallel guesses cannot
-// overshoot a limit, a throttled attempt costs no hashing, and a throttled account answers
-// a right password like a wrong one; passwordAccepted gives back what a right password
-// should not cost.
+// loginAddrKey is the key of LoginFailedPerAccount: the login name and, when the context
+// names a Client, its address (allauth's keying), so that guesses from elsewhere do not
+// refuse the owner's own address; the name alone when no address is known.
+func (s *Service) loginAddrKey(ctx context.Context, username string) string {
+	name := validate.NormalizeUsername(username)
+	if addr := clientAddr(ctx); addr != "" {
+		return ratekey.Hash(s.cfg.Secret, "login_ip", addr+"\x00"+name)
+	}
+	return ratekey.Hash(s.cfg.Secret, "login", name)
+}
+
+// throttleLogin counts a login attempt against the client address, then the account from
+// that address, then the account from everywhere (the daily cap), before credentials are
+// checked: the address first, so a blocked address cannot keep adding to accounts' counts.
+// Counting first means a burst of parallel guesses cannot overshoot a limit, a throttled
+// attempt costs no hashing, and a throttled account answers a right password like a wrong
+// one; passwordAccepted gives back what a right password should not cost.
 func (s *Service) throttleLogin(ctx context.Context, username string) error {
 	if err := s.throttleAddr(ctx, s.cfg.RateLimits.LoginFailedPerIP); err != nil {
 		return err
 	}
-	return s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+	if err := s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginAddrKey(ctx, username)); err != nil {
+		return err
+	}
+	if err := s.throttle(ctx, s.cfg.RateLimits.LoginFailedPerAccountDaily, s.loginKey(username)); err != nil {
+		s.refundRate(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginAddrKey(ctx, username))
+		return err
+	}
+	return nil
 }
 
 // refunds reports whether the limiter can give counted attempts back (LimitRefunder).
@@ -82,16 +100,19 @@ func (s *Service) refunds() bool {
 }
 
 // passwordAccepted gives back the address's count for an attempt whose password was
-// verified, so that users behind one NAT or proxy do not use up its failed-login limit;
-// for Basic, which logs in on every request, the account's count too. (A login clears the
-// account's count with loginSucceeded instead.) Only a verified password earns it: any
-// other outcome keeps its count, so the limits tell nothing about who has an account.
+// verified, so that users behind one NAT or proxy do not use up its failed-login limit,
+// and the account's daily count, so that only failures add up to the daily cap; for
+// Basic, which logs in on every request, the account's per-address count too. (A login
+// clears the account's counts with loginSucceeded instead.) Only a verified password
+// earns it: any other outcome keeps its count, so the limits tell nothing about who has
+// an account.
 func (s *Service) passwordAccepted(ctx context.Context, username string, basic bool) {
 	if key, ok := addrKey(ctx); ok {
 		s.refundRate(ctx, s.cfg.RateLimits.LoginFailedPerIP, key)
 	}
+	s.refundRate(ctx, s.cfg.RateLimits.LoginFailedPerAccountDaily, s.loginKey(username))
 	if basic {
-		s.refundRate(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+		s.refundRate(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginAddrKey(ctx, username))
 	}
 }
 
@@ -107,9 +128,22 @@ func (s *Service) refundRate(ctx context.Context, rule RateRule, key string) {
 	}
 }
 
-// loginSucceeded forgets the account's failed attempts.
+// loginSucceeded forgets the account's failed attempts from the client's address. The
+// daily cap keeps the failures from elsewhere: a success of the owner must not give a
+// distributed guesser a fresh allowance.
 func (s *Service) loginSucceeded(ctx context.Context, username string) {
-	s.resetRate(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginKey(username))
+	s.resetRate(ctx, s.cfg.RateLimits.LoginFailedPerAccount, s.loginAddrKey(ctx, username))
+}
+
+// clearUserCaps forgets the per-user caps that count from every address (the daily login
+// cap under each name the user can log in by, and the second-factor cap): after a
+// password reset, which only the owner of a verified address can do, or an
+// administrator's ResetMFA. The per-address counts expire on their own within minutes.
+func (s *Service) clearUserCaps(ctx context.Context, u *User, emails []string) {
+	s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUser, userKey(u.ID))
+	for _, name := range append([]string{u.Username}, emails...) {
+		s.resetRate(ctx, s.cfg.RateLimits.LoginFailedPerAccountDaily, s.loginKey(name))
+	}
 }
 
 // resetRate forgets key's events under rule; a limiter failure only leaves them to expire.

@@ -184,6 +184,7 @@ func rateLimitsOff() restauth.RateLimits {
 		LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off, ResetPerEmail: off,
 		SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off, MFAFailedPerUser: off,
 		BodyPerIP: off,
+		LoginFailedPerAccountDaily: off, MFAFailedPerUserIP: off, MailPerRecipient: off,
 	}
 }
 
