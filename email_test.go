@@ -50,6 +50,19 @@ func (e *testEnv) lastMail(t testing.TB, n int) *restauth.Message {
 	return msgs[n-1]
 }
 
+// lastMailTo returns the newest mail to addr.
+func (e *testEnv) lastMailTo(t testing.TB, addr string) *restauth.Message {
+	t.Helper()
+	msgs := e.mailer.Messages()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if len(msgs[i].To) == 1 && msgs[i].To[0] == addr {
+			return msgs[i]
+		}
+	}
+	t.Fatalf("no mail to %s", addr)
+	return nil
+}
+
 func (e *testEnv) addresses(t testing.TB, userID int64) []restauth.EmailAddress {
 	t.Helper()
 	addrs, err := e.store.EmailAddresses(context.Background(), userID)
@@ -343,7 +356,8 @@ func TestEmailAddressPrimaryRules(t *testing.T) {
 		res := e.do(http.MethodPost, "/api/auth/emails/", map[string]any{"email": "lea2@example.com"}, withToken(key))
 		require.Equal(t, http.StatusCreated, res.Code)
 		second := int64(res.JSON(t)["id"].(float64))
-		key2 := confirmationKey(t, e.lastMail(t, len(e.mailer.Messages())))
+		// The subtests share e and run in parallel: find this address's mail by recipient.
+		key2 := confirmationKey(t, e.lastMailTo(t, "lea2@example.com"))
 
 		path := fmt.Sprintf("/api/auth/emails/%d/primary/", second)
 		res = e.do(http.MethodPost, path, nil, withToken(key))
