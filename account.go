@@ -132,3 +132,26 @@ func (s *Service) setPassword(ctx context.Context, u *User, new1, new2 string) (
 // because mail always goes to the address as stored, never as typed (Django's fix for
 // CVE-2019-19844).
 func equalFoldEmail(a, b string) bool { return strings.EqualFold(a, b) }
+
+// sameAddress reports whether a and b are one address: byte-equal after folding ASCII
+// letters only (domains are case-insensitive, and people type local parts in any case).
+// It is the test wherever an address stands for an account, as when a provider's address
+// links to a local user: Unicode folding would equate different IDN domains.
+func sameAddress(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -433,6 +433,23 @@ func TestSocialOIDCAccountRules(t *testing.T) {
 		e.assertLanded(t, b.follow("/api/auth/social/mock/login/"), "/platform/logged-in/")
 		assert.Equal(t, "carol", b.whoami())
 	})
+	// Security finding 6: the stores match addresses that only Unicode case folding makes
+	// equal; linking must not hand "victim@ασ.gr" to whoever controls "victim@ας.gr".
+	t.Run("verified e-mail that only Unicode-folds to an existing user's, linking on", func(t *testing.T) {
+		e := setup(t, func(c *restauth.Config) { c.Social.LinkByVerifiedEmail = true })
+		victim, _ := e.register("victim", goodPassword, "victim@ασ.gr")
+		addrs, err := e.store.EmailAddresses(t.Context(), victim.ID)
+		require.NoError(t, err)
+		_, err = e.store.VerifyEmailAddress(t.Context(), addrs[0].ID, true)
+		require.NoError(t, err)
+		m.QueueUser(mockUser("sub-attacker", "attacker", "victim@ας.gr", true))
+		b := e.ssoBrowser(m.Addr())
+		e.assertFailed(t, b.follow("/api/auth/social/mock/login/"), "email_in_use")
+		assert.Equal(t, "", b.whoami(), "not logged in as the victim")
+		accounts, err := e.store.SocialAccounts(t.Context(), victim.ID)
+		require.NoError(t, err)
+		assert.Empty(t, accounts, "nothing linked to the victim")
+	})
 	t.Run("unique usernames", func(t *testing.T) {
 		e := setup(t, func(c *restauth.Config) { c.Social.Registration = true })
 		m.QueueUser(mockUser("sub-other-carol", "Carol", "", false))

@@ -86,12 +86,15 @@ func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *SocialError 
 // whoever controls the provider account take over the local one) — or creates a user when
 // Config.Social.Registration is on.
 func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *SocialError) {
-	holder, _, err := s.verifiedHolder(ctx, prof.Email)
+	holder, held, err := s.verifiedHolder(ctx, prof.Email)
 	if err != nil {
 		return nil, socialFail(SocialReasonServerError, err)
 	}
 	if holder != nil {
-		if !prof.EmailVerified || !s.cfg.Social.LinkByVerifiedEmail {
+		// Linking hands the account over, so the provider's address must be the holder's
+		// exactly, bar ASCII case: the stores also match addresses that only Unicode case
+		// folding makes equal ("ας.gr" and "ασ.gr" are different domains).
+		if !prof.EmailVerified || !s.cfg.Social.LinkByVerifiedEmail || !sameAddress(held.Email, prof.Email) {
 			return nil, socialFail(SocialReasonEmailInUse, nil)
 		}
 		// Refused logins link nothing: a user with TOTP is not logged in below, and must
