@@ -183,7 +183,7 @@ func rateLimitsOff() restauth.RateLimits {
 	return restauth.RateLimits{
 		LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off, ResetPerEmail: off,
 		SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off, MFAFailedPerUser: off,
-		BodyPerIP: off,
+		BodyPerIP:                  off,
 		LoginFailedPerAccountDaily: off, MFAFailedPerUserIP: off, MailPerRecipient: off,
 	}
 }
