@@ -7,88 +7,259 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/restauth/restauth"
 )
 
-// createUser is Django's createsuperuser for restauth: the password comes from
+// This file holds the administrative commands. Each prints one sentence saying what it
+// did, and its errors are sentences too (adminError): an operator reads them, not a
+// program, so they never show Go's map or struct syntax.
+
+func createUserFlags() (fs *flag.FlagSet, username, email *string) {
+	fs = flag.NewFlagSet("createuser", flag.ContinueOnError)
+	username = fs.String("username", "", "user name (required)")
+	email = fs.String("email", "", "e-mail address")
+	return fs, username, email
+}
+
+// parseCreateUser is Django's createsuperuser for restauth: the password comes from
 // $RESTAUTH_PASSWORD or standard input, never from the command line, where other users
 // of the machine could read it.
-func createUser(ctx context.Context, a *app, args []string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("createuser", flag.ContinueOnError)
-	username := fs.String("username", "", "user name (required)")
-	email := fs.String("email", "", "e-mail address")
+func parseCreateUser(args []string) (runner, error) {
+	fs, username, email := createUserFlags()
+	fs.SetOutput(io.Discard) // run prints the mistake and the usage
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("createuser takes no arguments besides its flags, not %q", fs.Arg(0))
 	}
 	if *username == "" {
-		return errors.New("createuser: -username is required")
+		return nil, errors.New("createuser needs -username")
 	}
-	password := getenv("RESTAUTH_PASSWORD")
+	return func(ctx context.Context, a *app, env cmdEnv) error {
+		return createUser(ctx, a, *username, *email, env)
+	}, nil
+}
+
+func createUser(ctx context.Context, a *app, username, email string, env cmdEnv) error {
+	password := env.getenv("RESTAUTH_PASSWORD")
 	if password == "" {
-		fmt.Fprint(stdout, "Password: ")
-		line, err := bufio.NewReader(stdin).ReadString('\n')
+		fmt.Fprint(env.stdout, "Password: ")
+		line, err := bufio.NewReader(env.stdin).ReadString('\n')
 		if err != nil && line == "" {
-			return fmt.Errorf("createuser: reading the password: %w", err)
+			return fmt.Errorf("createuser: the password could not be read from standard input: %w", err)
 		}
 		password = strings.TrimRight(line, "\r\n")
-		fmt.Fprintln(stdout)
+		fmt.Fprintln(env.stdout)
 	}
-	u, err := a.svc.CreateUser(ctx, restauth.NewUser{Username: *username, Email: *email, Password: password, EmailVerified: *email != ""})
+	u, err := a.svc.CreateUser(ctx, restauth.NewUser{Username: username, Email: email, Password: password, EmailVerified: email != ""})
 	if err != nil {
-		var verr *restauth.ValidationError
-		if errors.As(err, &verr) {
-			return fmt.Errorf("createuser: %v", verr.Fields)
-		}
-		return err
+		return adminError("createuser", err)
 	}
-	fmt.Fprintf(stdout, "Created user %q (id %d).\n", u.Username, u.ID)
+	fmt.Fprintf(env.stdout, "Created user %q (id %d).\n", u.Username, u.ID)
 	return nil
 }
 
-// issueToken is drf_create_token: it prints a new API token for USER once.
-func issueToken(ctx context.Context, a *app, args []string, stdout io.Writer) error {
+func tokenFlags() (fs *flag.FlagSet, name *string) {
+	fs = flag.NewFlagSet("token", flag.ContinueOnError)
+	name = fs.String("name", "", "token name")
+	return fs, name
+}
+
+// parseToken is drf_create_token: the token command prints a new API token for USER once.
+func parseToken(args []string) (runner, error) {
+	if len(args) > 0 && isHelp(args[0]) {
+		return nil, flag.ErrHelp
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return errors.New("token: usage: token USER [-name N]")
+		return nil, errors.New("token needs the user name first, then its flags")
 	}
-	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	name := fs.String("name", "", "token name")
+	fs, name := tokenFlags()
+	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args[1:]); err != nil {
-		return err
+		return nil, err
 	}
-	u, err := lookupUser(ctx, a, "token", args[0])
-	if err != nil {
-		return err
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("token takes one user name, not also %q", fs.Arg(0))
 	}
-	issued, err := a.svc.IssueToken(ctx, u, *name)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, issued.Key)
-	return nil
+	username := args[0]
+	return func(ctx context.Context, a *app, env cmdEnv) error {
+		u, err := lookupUser(ctx, a, "token", username)
+		if err != nil {
+			return err
+		}
+		issued, err := a.svc.IssueToken(ctx, u, *name)
+		if err != nil {
+			return adminError("token", err)
+		}
+		fmt.Fprintln(env.stdout, issued.Key)
+		return nil
+	}, nil
 }
 
 // resetMFA removes a user's TOTP device and recovery codes, for a user who lost both.
-func resetMFA(ctx context.Context, a *app, args []string, stdout io.Writer) error {
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-		return errors.New("mfa-reset: usage: mfa-reset USER")
-	}
-	u, err := lookupUser(ctx, a, "mfa-reset", args[0])
+func resetMFA(ctx context.Context, a *app, command, username string, stdout io.Writer) error {
+	u, err := lookupUser(ctx, a, command, username)
 	if err != nil {
 		return err
 	}
 	if err := a.svc.ResetMFA(ctx, u.ID); err != nil {
+		return adminError(command, err)
+	}
+	fmt.Fprintf(stdout, "MFA reset for %s: they log in with their password and can enrol again.\n", u.Username)
+	return nil
+}
+
+// deactivateUser is Service.DeactivateUser: the account stays, every credential is refused.
+func deactivateUser(ctx context.Context, a *app, command, username string, stdout io.Writer) error {
+	u, err := lookupUser(ctx, a, command, username)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "MFA reset for %s: they log in with their password and can enrol again\n", u.Username)
+	was := ""
+	if !u.IsActive {
+		was = " (it already was)"
+	}
+	if _, err := a.svc.DeactivateUser(ctx, u.ID); err != nil {
+		return adminError(command, err)
+	}
+	fmt.Fprintf(stdout, "Deactivated user %q (id %d)%s: their logins, tokens and sessions are refused from now on; nothing is deleted.\n", u.Username, u.ID, was)
 	return nil
+}
+
+// deleteUser is Service.DeleteUser. It asks nothing, as an administrator's script needs;
+// the sentence it prints says what is gone.
+func deleteUser(ctx context.Context, a *app, command, username string, stdout io.Writer) error {
+	u, err := lookupUser(ctx, a, command, username)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.DeleteUser(ctx, u.ID); err != nil {
+		return adminError(command, err)
+	}
+	fmt.Fprintf(stdout, "Deleted user %q (id %d) with their e-mail addresses, API tokens, social accounts and MFA records.\n", u.Username, u.ID)
+	return nil
+}
+
+// revokeCredentials is Service.RevokeAllCredentials. The count of tokens is taken before,
+// from the same store, because the Service reports it only in its audit event.
+func revokeCredentials(ctx context.Context, a *app, command, username string, stdout io.Writer) error {
+	u, err := lookupUser(ctx, a, command, username)
+	if err != nil {
+		return err
+	}
+	tokens, err := a.store.Tokens(ctx, u.ID)
+	if err != nil {
+		return adminError(command, err)
+	}
+	live := 0
+	for i := range tokens {
+		if !tokens[i].Revoked {
+			live++
+		}
+	}
+	err = a.svc.RevokeAllCredentials(ctx, u.ID)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return &sentenceError{cause: err, text: fmt.Sprintf(
+			"%s: the API tokens of %q are revoked, but their sessions were not ended: the session store cannot list its sessions.", command, u.Username)}
+	}
+	if err != nil {
+		return adminError(command, err)
+	}
+	fmt.Fprintf(stdout, "Revoked %s of %q and ended every session they were logged into; their password is unchanged.\n", plural(live, "API token"), u.Username)
+	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func lookupUser(ctx context.Context, a *app, command, username string) (*restauth.User, error) {
 	u, err := a.store.UserByUsername(ctx, username)
 	if errors.Is(err, restauth.ErrNotFound) {
-		return nil, fmt.Errorf("%s: no user %q", command, username)
+		return nil, &sentenceError{cause: err, text: fmt.Sprintf("%s: there is no user %q.", command, username)}
 	}
-	return u, err
+	if err != nil {
+		return nil, adminError(command, err)
+	}
+	return u, nil
+}
+
+// sentenceError is an error worded for the operator; it still matches its cause with
+// errors.Is and errors.As.
+type sentenceError struct {
+	text  string
+	cause error
+}
+
+func (e *sentenceError) Error() string { return e.text }
+func (e *sentenceError) Unwrap() error { return e.cause }
+
+// adminError words err for the operator. A ValidationError becomes one line per message,
+// "createuser: the password is refused: This password is too short. …", with the field
+// named in words; a vanished user becomes a sentence; other errors keep their text after
+// the command's name.
+func adminError(command string, err error) error {
+	var verr *restauth.ValidationError
+	switch {
+	case errors.As(err, &verr):
+		return &sentenceError{cause: err, text: describeRefusal(command, verr.Fields)}
+	case errors.Is(err, restauth.ErrNotFound):
+		return &sentenceError{cause: err, text: command + ": the user no longer exists."}
+	}
+	return fmt.Errorf("%s: %w", command, err)
+}
+
+// fieldWords names the fields a ValidationError can carry as an operator reads them; the
+// order is the one they are asked in, so the lines read as a form would.
+var fieldWords = []struct{ field, words string }{
+	{"username", "the user name"},
+	{"email", "the e-mail address"},
+	{"password", "the password"},
+	{"password1", "the password"},
+	{"password2", "the repeated password"},
+	{"name", "the token name"},
+}
+
+func describeRefusal(command string, fields map[string][]string) string {
+	var lines []string
+	done := map[string]bool{}
+	add := func(field, words string) {
+		done[field] = true
+		for _, msg := range fields[field] {
+			if words == "" {
+				lines = append(lines, command+": "+msg)
+			} else {
+				lines = append(lines, command+": "+words+" is refused: "+msg)
+			}
+		}
+	}
+	for _, f := range fieldWords {
+		add(f.field, f.words)
+	}
+	rest := make([]string, 0, len(fields))
+	for field := range fields {
+		if !done[field] {
+			rest = append(rest, field)
+		}
+	}
+	sort.Strings(rest)
+	for _, field := range rest {
+		switch field {
+		case "non_field_errors", "detail":
+			add(field, "")
+		default:
+			add(field, "the "+strings.ReplaceAll(field, "_", " "))
+		}
+	}
+	if len(lines) == 0 {
+		return command + ": the input is refused."
+	}
+	return strings.Join(lines, "\n")
 }

@@ -80,7 +80,7 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		store = o.wrapStore(store)
 	}
 	a.store = store
-	secret, err := loadSecret(getenv, logger)
+	secret, err := loadSecret(getenv, logger, !o.admin)
 	if err != nil {
 		a.close()
 		return nil, err
@@ -123,15 +123,19 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 }
 
 // loadSecret reads RESTAUTH_SECRET. Without it the server still runs, with a random secret
-// that dies with the process: reset links and sessions then do not survive a restart.
-func loadSecret(getenv func(string) string, logger *slog.Logger) ([]byte, error) {
+// that dies with the process: reset links and sessions then do not survive a restart,
+// which warn says to the log. The admin commands pass false: nothing they make is keyed by
+// the secret (tokens and passwords are hashed without it), so there is nothing to warn of.
+func loadSecret(getenv func(string) string, logger *slog.Logger, warn bool) ([]byte, error) {
 	if s := getenv("RESTAUTH_SECRET"); s != "" {
 		if len(s) < 32 {
 			return nil, fmt.Errorf("RESTAUTH_SECRET must be at least 32 characters")
 		}
 		return []byte(s), nil
 	}
-	logger.Warn("RESTAUTH_SECRET is not set: using a random secret for this run only")
+	if warn {
+		logger.Warn("RESTAUTH_SECRET is not set: using a random secret for this run only")
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err

@@ -5,14 +5,18 @@
 //	go run ./examples/server createuser -username admin -email admin@example.com
 //	go run ./examples/server token admin -name ci  # print a new API token once
 //	go run ./examples/server mfa-reset alice       # remove a user's TOTP and recovery codes
+//	go run ./examples/server deactivate alice      # refuse her logins, tokens and sessions
+//	go run ./examples/server revoke alice          # revoke her tokens, end her sessions
+//	go run ./examples/server delete alice          # delete her and all her records
 //
-// Flags come before the subcommand's own arguments; see -help.
+// Flags come before the subcommand's own arguments; -help lists both (commands.go).
 package main
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +24,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,49 +32,78 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
-		os.Exit(1)
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv), os.Stderr))
+}
+
+// exitCode is the process's status for run's error, which it prints, one "server:" line
+// per line of the error: 0 on success (and for -help), 2 for a command line that cannot
+// run (already explained with the usage), 1 for anything else.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
 	}
+	for line := range strings.SplitSeq(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "server:", line)
+	}
+	return 1
 }
 
 // run is main without the process: tests call it with their own arguments and streams.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	opts, rest, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
+	name := "serve"
+	if len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
+	}
+	cmd, ok := lookupCommand(name)
+	if !ok {
+		fmt.Fprintf(stderr, "unknown command %q (want %s)\n", name, commandNames())
+		printUsage(stderr)
+		return fmt.Errorf("%w: unknown command %q", errUsage, name)
+	}
+	do, err := cmd.parse(rest)
+	if errors.Is(err, flag.ErrHelp) {
+		printCommandUsage(stdout, cmd, commandFlags(cmd))
+		return nil
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s\n", err)
+		printCommandUsage(stderr, cmd, commandFlags(cmd))
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	opts.admin = cmd.admin
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	app, err := openApp(ctx, opts, logger, getenv)
 	if err != nil {
 		return err
 	}
 	defer app.close()
+	return do(ctx, app, cmdEnv{opts: opts, logger: logger, stdin: stdin, stdout: stdout, getenv: getenv})
+}
 
-	if len(rest) > 0 {
-		switch rest[0] {
-		case "createuser":
-			return createUser(ctx, app, rest[1:], stdin, stdout, getenv)
-		case "token":
-			return issueToken(ctx, app, rest[1:], stdout)
-		case "mfa-reset":
-			return resetMFA(ctx, app, rest[1:], stdout)
-		case "serve":
-		default:
-			return fmt.Errorf("unknown command %q (want serve, createuser, token or mfa-reset)", rest[0])
-		}
-	}
+// listenAndServe is the serve command: it serves on -addr until SIGINT or SIGTERM.
+func listenAndServe(ctx context.Context, app *app, env cmdEnv) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
 		<-ctx.Done()
 		stop() // a second signal ends the process at once
 	}()
-	ln, err := net.Listen("tcp", opts.addr)
+	ln, err := net.Listen("tcp", env.opts.addr)
 	if err != nil {
 		return err
 	}
-	return serve(ctx, ln, app, logger)
+	return serve(ctx, ln, app, env.logger)
 }
 
 // newMux mounts the library's two handlers and the server-info route.

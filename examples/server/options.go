@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,12 +40,40 @@ type options struct {
 	// wrapStore wraps the opened store (to hold a request inside it, say).
 	mailer    restauth.Mailer
 	wrapStore func(restauth.Store) restauth.Store
+
+	// admin is set by run, never by a flag, for the commands that run once and exit: they
+	// need no secret that outlives them, so a missing RESTAUTH_SECRET is not worth a warning.
+	admin bool
 }
 
+// parseFlags parses the flags before the command and returns the rest. It returns
+// flag.ErrHelp, having printed nothing, when -help or -h was asked for (run prints the
+// usage to standard output and exits 0); for any other mistake it prints the mistake and
+// the usage to stderr and returns an error matching errUsage.
 func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
 	o := &options{}
+	fs := newFlagSet(o)
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, err
+		}
+		_, _ = buf.WriteTo(stderr)
+		return nil, nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if o.mfaRequired {
+		o.mfa = true
+	}
+	if o.siteURL == "" {
+		o.siteURL = "http://" + o.addr
+	}
+	return o, fs.Args(), nil
+}
+
+// newFlagSet defines the server's flags on o; printUsage uses it for their defaults.
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&o.store, "store", defaultStore, "account store: "+strings.Join(storeNames(), ", "))
 	fs.StringVar(&o.dbPath, "db", "restauth.db", "SQLite database file (-store sqlite)")
@@ -68,18 +98,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, []string, error) {
 	fs.BoolVar(&o.mfaRequired, "mfa-required", false, "require a second factor from every user (implies -mfa); users enrol on /api/auth/mfa/ before they can log in")
 	fs.DurationVar(&o.grace, "shutdown-grace", defaultShutdownGrace, "on SIGINT or SIGTERM, time to finish the requests in flight and deliver the mail they queued\n"+
 		"before the stores close; the server exits 0 when both are done in time, 1 with an error line otherwise")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: server [flags] [serve | createuser -username U [-email E] | token USER [-name N]]")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
-	}
-	if o.mfaRequired {
-		o.mfa = true
-	}
-	if o.siteURL == "" {
-		o.siteURL = "http://" + o.addr
-	}
-	return o, fs.Args(), nil
+	fs.Usage = func() { printUsage(fs.Output()) }
+	return fs
 }
