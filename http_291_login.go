@@ -21,13 +21,33 @@ func (d *api291) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := d.loginSession(w, r, res.User); err != nil {
-		return err
+	// The session is saved before the key is sent: when the store refuses it, the token
+	// is revoked and the client told 503, so no key lives that its client never saw.
+	err = d.loginSession(w, r, res.User)
+	if err == nil {
+		err = d.saveSession(w, r)
+	}
+	if err != nil {
+		d.undoLogin(r, res)
+		d.sessionUnavailable(w, r, err)
+		return nil
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
 	return nil
+}
+
+// undoLogin revokes the token a login issued when its answer cannot be given (its session
+// was not saved). The login itself stays in the audit log, followed by the token's
+// revocation; a revocation that fails too is logged, as the key then stays valid.
+func (d *api291) undoLogin(r *http.Request, res *LoginResult) {
+	ctx, cancel := undoContext(r)
+	defer cancel()
+	if err := d.svc.RevokeToken(ctx, res.User, res.Token.Token.ID); err != nil {
+		d.svc.cfg.Logger.ErrorContext(ctx, "restauth: a login's token could not be revoked after its session failed",
+			"user_id", res.User.ID, "token_id", res.Token.Token.ID, "error", err)
+	}
 }
 
 // handleLogout serves dj-rest-auth's LogoutView: the operation revokes the token, the

@@ -25,11 +25,34 @@ func (d *api291) handleRegister(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	// allauth's complete_signup logs the new user in.
-	if err := d.loginSession(w, r, res.User); err != nil {
-		return err
+	// The session is saved before the answer: when the store refuses it, the account is
+	// deleted again and the client told 503, so its retry with the same username succeeds
+	// instead of finding the name taken by an account it was never told about.
+	err = d.loginSession(w, r, res.User)
+	if err == nil {
+		err = d.saveSession(w, r)
+	}
+	if err != nil {
+		d.undoRegister(r, res)
+		d.sessionUnavailable(w, r, err)
+		return nil
 	}
 	writeJSON(w, http.StatusCreated, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
 	return nil
+}
+
+// undoRegister deletes the account a registration created (its token, address and all)
+// when the answer cannot be given (its session was not saved). The audit log keeps the
+// account's token issue and its deletion. A confirmation mail already queued still goes
+// out; its link finds no account. A deletion that fails too is logged: the account and
+// its token then stay, and a retry finds the username taken.
+func (d *api291) undoRegister(r *http.Request, res *RegisterResult) {
+	ctx, cancel := undoContext(r)
+	defer cancel()
+	if err := d.svc.DeleteUser(ctx, res.User.ID); err != nil {
+		d.svc.cfg.Logger.ErrorContext(ctx, "restauth: a registration could not be undone after its session failed",
+			"user_id", res.User.ID, "error", err)
+	}
 }

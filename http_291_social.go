@@ -166,7 +166,15 @@ func (d *api291) handleSocialCallback(w http.ResponseWriter, r *http.Request) er
 		return nil
 	}
 	if !res.Connected {
-		if err := d.loginSession(w, r, res.User); err != nil {
+		// The session is saved before the redirect, so that a store that refuses it ends
+		// the flow at the error URL rather than at a 503 page in the middle of the browser's
+		// way back. A social login issues no token, so nothing live is left behind; an
+		// account the flow created stays linked, and a retry of the flow logs into it.
+		err := d.loginSession(w, r, res.User)
+		if err == nil {
+			err = d.saveSession(w, r)
+		}
+		if err != nil {
 			d.svc.cfg.Logger.ErrorContext(r.Context(), "restauth: social login failed",
 				"provider", cb.Provider, "reason", string(SocialReasonServerError), "error", err)
 			d.socialFailRedirect(w, SocialReasonServerError)

@@ -1,6 +1,7 @@
 package restauth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,43 +115,129 @@ func newSessionManager(c *SessionConfig, site *url.URL, log *slog.Logger) (*scs.
 // only read sessions: a change it makes does not reach the stored session.
 func (s *Service) Sessions() *scs.SessionManager { return s.sessions }
 
-// loadAndSave wraps next in the session manager's LoadAndSave, behind a sessionGuard so
-// that the answer to a failed session save stands alone.
+// loadAndSave loads the request's session and saves it before the first byte of the
+// answer, as scs's LoadAndSave does, with two differences. A failed save is answered alone
+// (ErrorFunc's 503; the handler's own status and body are dropped, where scs would let
+// them follow the error page). And a handler can save the session itself first
+// (api291.saveSession), so that a login learns the store failed while it can still take
+// back the token it issued, instead of after its answer is on its way.
 func (s *Service) loadAndSave(next http.Handler) http.Handler {
-	h := s.sessions.LoadAndSave(next)
+	sm := s.sessions
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(&sessionGuard{ResponseWriter: w}, r)
+		w.Header().Add("Vary", "Cookie")
+		var token string
+		if c, err := r.Cookie(sm.Cookie.Name); err == nil {
+			token = c.Value
+		}
+		ctx, err := sm.Load(r.Context(), token)
+		if err != nil {
+			sm.ErrorFunc(w, r, err)
+			return
+		}
+		sw := &sessionWriter{ResponseWriter: w, sm: sm}
+		sw.r = r.WithContext(context.WithValue(ctx, sessionWriterKey{}, sw))
+		next.ServeHTTP(sw, sw.r)
+		sw.saveOnce()
 	})
 }
 
-// sessionGuard sits between LoadAndSave and the real ResponseWriter. scs saves a modified
-// session at the handler's first WriteHeader or Write and, when that fails, calls ErrorFunc
-// and then lets the handler's own status and body through after the error's; once
-// ErrorFunc has answered, the guard drops them, so the client gets one well-formed 503.
-type sessionGuard struct {
+// sessionWriterKey is the context key of the request's sessionWriter.
+type sessionWriterKey struct{}
+
+// sessionWriter saves the session at the handler's first WriteHeader or Write (or after
+// the handler, if it wrote nothing), once. When that save fails, ErrorFunc answers and the
+// handler's writes are dropped, so the client gets one well-formed 503.
+type sessionWriter struct {
 	http.ResponseWriter
+	r  *http.Request
+	sm *scs.SessionManager
+	// saved is set once the session was saved, or its save was tried and failed: nothing
+	// saves it again in this request.
+	saved bool
+	// failed is set when the automatic save failed and ErrorFunc answered.
 	failed bool
 }
 
 // errSessionAnswered is what the handler's writes get after a session failure was answered.
 var errSessionAnswered = errors.New("restauth: the session could not be saved; the request was answered with 503")
 
-func (g *sessionGuard) WriteHeader(code int) {
-	if !g.failed {
-		g.ResponseWriter.WriteHeader(code)
+// saveOnce is the automatic save.
+func (w *sessionWriter) saveOnce() {
+	if w.saved {
+		return
+	}
+	w.saved = true
+	if err := commitSession(w.r.Context(), w.sm, w.ResponseWriter); err != nil {
+		w.sm.ErrorFunc(w.ResponseWriter, w.r, err)
+		w.failed = true
 	}
 }
 
-func (g *sessionGuard) Write(b []byte) (int, error) {
-	if g.failed {
+func (w *sessionWriter) WriteHeader(code int) {
+	w.saveOnce()
+	if !w.failed {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *sessionWriter) Write(b []byte) (int, error) {
+	w.saveOnce()
+	if w.failed {
 		return 0, errSessionAnswered
 	}
-	return g.ResponseWriter.Write(b)
+	return w.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController (which scs uses for Flush and Hijack) reach the
-// connection.
-func (g *sessionGuard) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+// Unwrap lets http.ResponseController reach the connection (Flush, Hijack, deadlines).
+func (w *sessionWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// commitSession writes a modified session to the store and its cookie to w, or the
+// deleting cookie of a destroyed one; an unchanged session costs nothing.
+func commitSession(ctx context.Context, sm *scs.SessionManager, w http.ResponseWriter) error {
+	switch sm.Status(ctx) {
+	case scs.Modified:
+		token, expiry, err := sm.Commit(ctx)
+		if err != nil {
+			return err
+		}
+		sm.WriteSessionCookie(ctx, w, token, expiry)
+	case scs.Destroyed:
+		sm.WriteSessionCookie(ctx, w, "", time.Time{})
+	}
+	return nil
+}
+
+// saveSession saves the request's session now, before the handler writes its answer, so
+// that a handler which created something the session stands for (a login's token, a new
+// account) can take it back when the store refuses the session, and answer the failure
+// itself (sessionUnavailable, or a redirect) instead of a success the client never gets.
+// The automatic save is then skipped, whatever the outcome: the session must not change
+// after this call. Outside loadAndSave there is no session to save.
+func (d *api291) saveSession(w http.ResponseWriter, r *http.Request) error {
+	sw, _ := r.Context().Value(sessionWriterKey{}).(*sessionWriter)
+	if sw == nil || sw.saved {
+		return nil
+	}
+	sw.saved = true
+	return commitSession(r.Context(), d.svc.sessions, w)
+}
+
+// sessionUnavailable answers a session that saveSession could not save as a failed
+// automatic save is answered (ErrorFunc: 503 with Retry-After, logged with the request's
+// context). The handler has already taken back what the session stood for.
+func (d *api291) sessionUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	d.svc.sessions.ErrorFunc(w, r, err)
+}
+
+// undoContext is the context for taking back what a request created when its session
+// could not be saved: the request's values (its Client, for the audit events and the
+// log) without its cancellation, so a client that gave up does not leave a live token.
+func undoContext(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), undoTimeout)
+}
+
+// undoTimeout bounds the undo: it runs after the client may have gone.
+const undoTimeout = 10 * time.Second
 
 // representationHeaders describe the body the handler meant to send; they are wrong for the
 // 503 that replaces it. Headers set before the session was loaded (CORS, say) stay.
@@ -164,10 +251,6 @@ var representationHeaders = []string{"Content-Length", "Content-Encoding", "Cont
 // masked should a store put it in an error anyway.
 func sessionErrorFunc(log *slog.Logger) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
-		g, _ := w.(*sessionGuard)
-		if g != nil && g.failed {
-			return
-		}
 		ctx := r.Context()
 		msg := err.Error()
 		if c, cerr := r.Cookie(sessionCookieName); cerr == nil && c.Value != "" {
@@ -187,8 +270,5 @@ func sessionErrorFunc(log *slog.Logger) func(http.ResponseWriter, *http.Request,
 		}
 		h.Set("Retry-After", sessionRetryAfter)
 		writeDetail(w, http.StatusServiceUnavailable, detail)
-		if g != nil {
-			g.failed = true
-		}
 	}
 }
