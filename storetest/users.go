@@ -35,6 +35,22 @@ var userTests = []test{
 		require.NoError(t, err)
 		requireUserEqual(t, u, got)
 	}},
+	// Accounts stored before restauth NFKC-normalised usernames may hold names that collide
+	// with another only after NFKC (full-width "ｋｉｍ" beside "kim"): the store keeps both,
+	// each found by its own stored name, so both keep logging in. Refusing new collisions is
+	// the Service's rule (it normalises before the uniqueness check), not the store's.
+	{"usernames equal only after NFKC stay distinct accounts", func(t *testing.T, s restauth.Store) {
+		wide := &restauth.User{Username: "ｋｉｍ", DateJoined: base}
+		plain := &restauth.User{Username: "kim", DateJoined: base}
+		require.NoError(t, s.CreateUser(t.Context(), wide, nil))
+		require.NoError(t, s.CreateUser(t.Context(), plain, nil))
+		got, err := s.UserByUsername(t.Context(), "ｋｉｍ")
+		require.NoError(t, err)
+		assert.Equal(t, wide.ID, got.ID)
+		got, err = s.UserByUsername(t.Context(), "KIM")
+		require.NoError(t, err)
+		assert.Equal(t, plain.ID, got.ID)
+	}},
 	{"CreateUser keeps zero LastLogin and false flags", func(t *testing.T, s restauth.Store) {
 		u := &restauth.User{Username: "bob", DateJoined: base}
 		require.NoError(t, s.CreateUser(t.Context(), u, nil))
