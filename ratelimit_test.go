@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,25 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rlClock is a settable clock for the memory limiter.
-type rlClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newRLClock() *rlClock { return &rlClock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *rlClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *rlClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// rlNow is the limiter tests' clock: they never move it (the algorithm's time-dependent
+// tests, with a settable clock, are in internal/memlimit).
+func rlNow() time.Time { return time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC) }
 
 func TestRateLimitsDefaults(t *testing.T) {
 	t.Parallel()
@@ -105,7 +88,7 @@ func (rlFailingLimiter) Reset(context.Context, string, RateRule) error { return 
 func TestRateAllowRate(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := NewMemoryLimiter(newRLClock().Now)
+	l := NewMemoryLimiter(rlNow)
 	rule := RateRule{Name: "r", Limit: 1, Window: 90 * time.Second}
 	require.NoError(t, allowRate(ctx, l, rule, "k"))
 	err := allowRate(ctx, l, rule, "k")
@@ -124,8 +107,7 @@ func TestRateAllowRate(t *testing.T) {
 func TestMemoryLimiterRefund(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newRLClock()
-	l := NewMemoryLimiter(clock.Now)
+	l := NewMemoryLimiter(rlNow)
 	rf, ok := l.(LimitRefunder)
 	require.True(t, ok, "the memory limiter is a LimitRefunder")
 	rule := RateRule{Name: "r", Limit: 2, Window: time.Minute}
@@ -153,9 +135,8 @@ func TestMemoryLimiterRefund(t *testing.T) {
 func TestMemoryLimiterAdapter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := newRLClock()
 	const maxKeys = 256
-	l := NewMemoryLimiter(clock.Now, WithMemoryMaxKeys(maxKeys))
+	l := NewMemoryLimiter(rlNow, WithMemoryMaxKeys(maxKeys))
 	rule := RateRule{Name: "spray", Limit: 1, Window: time.Hour}
 	for i := range 2000 {
 		ok, retry, err := l.Allow(ctx, "ip:"+strconv.Itoa(i), rule)

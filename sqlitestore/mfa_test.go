@@ -42,17 +42,7 @@ func TestMigrationUpgradeFrom0001(t *testing.T) {
 	s, err := sqlitestore.Open(ctx, path)
 	require.NoError(t, err)
 	defer s.Close()
-	var versions []int64
-	rows, err := s.DB().QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var v int64
-		require.NoError(t, rows.Scan(&v))
-		versions = append(versions, v)
-	}
-	require.NoError(t, rows.Err())
-	require.NoError(t, rows.Close())
-	assert.Equal(t, []int64{1, 2, 3}, versions)
+	assert.Equal(t, []int64{1, 2, 3}, migrationVersions(t, s.DB()))
 	var sessions int
 	require.NoError(t, s.DB().QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&sessions))
 	assert.Zero(t, sessions, "0003 ends the sessions stored by their raw id")

@@ -1,13 +1,10 @@
 package sqlitestore_test
 
 import (
-	"crypto/sha256"
 	"database/sql"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,28 +18,6 @@ import (
 // releaseDir holds the migrations of the last landed release (see its README): a database
 // that release created must open with today's store and keep its data.
 const releaseDir = "testdata/release-0.1.0"
-
-// The times of the release data: microsecond precision with a sub-second part, as the
-// store keeps them, and UTC days for the token dates.
-var (
-	relJoined = time.Date(2024, 3, 1, 10, 20, 30, 123456000, time.UTC)
-	relLogin  = time.Date(2025, 1, 2, 3, 4, 5, 654321000, time.UTC)
-	relExpiry = time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
-	relSeen   = time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
-)
-
-// The secrets' stand-ins of the release data.
-var (
-	relKey       = sha256.Sum256([]byte("release-key"))
-	relOldKey    = sha256.Sum256([]byte("release-old-key"))
-	relCodeFresh = sha256.Sum256([]byte("release-code-fresh"))
-	relCodeUsed  = sha256.Sum256([]byte("release-code-used"))
-	relSealed    = []byte("sealed-by-the-release")
-	relExtra     = []byte(`{"login": "alice", "id": 4242}`)
-)
-
-// relLastStep is the TOTP step the release accepted last for alice.
-const relLastStep = 58_000_000
 
 // releaseDB creates at path a database as the last release's store left it: that release's
 // migrations applied and recorded the way its migrate did, and, when fill is set, two users
@@ -59,6 +34,7 @@ func releaseDB(t *testing.T, path string, fill bool) {
 	tx, err := db.BeginTx(ctx, nil)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback() }()
+	rel := storetest.ReleaseFixture()
 	exec := func(q string, args ...any) {
 		t.Helper()
 		_, err := tx.ExecContext(ctx, q, args...)
@@ -70,25 +46,25 @@ func releaseDB(t *testing.T, path string, fill bool) {
 ) STRICT`)
 	for _, m := range ms {
 		exec(m.SQL)
-		exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, relJoined.UnixMicro())
+		exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, m.Version, rel.Joined.UnixMicro())
 	}
 	if fill {
 		const alice, bob = `(SELECT id FROM users WHERE username = 'alice')`, `(SELECT id FROM users WHERE username = 'bob')`
 		exec(`INSERT INTO users (username, email, first_name, last_name, password, is_active, is_staff, is_superuser, date_joined, last_login)
-VALUES ('alice', 'alice@example.com', 'Alice', 'Liddell', 'pbkdf2_sha256$870000$salt$hash=', 1, 1, 0, ?, ?)`,
-			relJoined.UnixMicro(), relLogin.UnixMicro())
-		exec(`INSERT INTO users (username, date_joined) VALUES ('bob', ?)`, relJoined.UnixMicro())
+VALUES ('alice', 'alice@example.com', 'Alice', 'Liddell', ?, 1, 1, 0, ?, ?)`,
+			rel.PasswordHash, rel.Joined.UnixMicro(), rel.Login.UnixMicro())
+		exec(`INSERT INTO users (username, date_joined) VALUES ('bob', ?)`, rel.Joined.UnixMicro())
 		exec(`INSERT INTO email_addresses (user_id, email, verified, is_primary) VALUES
 (` + alice + `, 'alice@example.com', 1, 1), (` + alice + `, 'Alice.Work@Example.com', 0, 0), (` + bob + `, 'bob@example.com', 0, 0)`)
 		exec(`INSERT INTO api_tokens (user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked)
 VALUES (`+alice+`, ?, 'inv-0123', 'a1b-20250630', 'laptop', ?, ?, ?, 0), (`+alice+`, ?, 'inv-9876', 'ffe-00000000', 'old', ?, NULL, NULL, 1)`,
-			relKey[:], relJoined.UnixMicro(), relExpiry.UnixMicro(), relSeen.UnixMicro(), relOldKey[:], relJoined.UnixMicro())
+			rel.Key[:], rel.Joined.UnixMicro(), rel.Expiry.UnixMicro(), rel.Seen.UnixMicro(), rel.OldKey[:], rel.Joined.UnixMicro())
 		exec(`INSERT INTO social_accounts (user_id, provider, uid, last_login, date_joined, extra_data) VALUES (`+alice+`, 'github', '4242', ?, ?, ?)`,
-			relLogin.UnixMicro(), relJoined.UnixMicro(), relExtra)
+			rel.Login.UnixMicro(), rel.Joined.UnixMicro(), rel.ExtraData)
 		exec(`INSERT INTO totp_devices (user_id, sealed_secret, confirmed, created, last_step) VALUES (`+alice+`, ?, 1, ?, ?)`,
-			relSealed, relJoined.UnixMicro(), relLastStep)
+			rel.Sealed, rel.Joined.UnixMicro(), rel.LastStep)
 		exec(`INSERT INTO recovery_codes (user_id, hash, used) VALUES (`+alice+`, ?, NULL), (`+alice+`, ?, ?)`,
-			relCodeFresh[:], relCodeUsed[:], relLogin.UnixMicro())
+			rel.CodeFresh[:], rel.CodeUsed[:], rel.Login.UnixMicro())
 		// Sessions of the release's format, keyed by the browser's id itself.
 		exec(`INSERT INTO sessions (token, data, expiry) VALUES ('raw-session-id', x'00', 32503680000000000), ('other-session-id', x'01', 32503680000000000)`)
 	}
@@ -107,6 +83,23 @@ func upgradedStore(t *testing.T, fill bool) *sqlitestore.Store {
 	return s
 }
 
+// migrationVersions returns the versions schema_migrations records, in order.
+func migrationVersions(t *testing.T, db *sql.DB) []int64 {
+	t.Helper()
+	var versions []int64
+	rows, err := db.QueryContext(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var v int64
+		require.NoError(t, rows.Scan(&v))
+		versions = append(versions, v)
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	return versions
+}
+
+// sqliteCount returns the number of rows in table.
 func sqliteCount(t *testing.T, s *sqlitestore.Store, table string) int {
 	t.Helper()
 	var n int
@@ -120,7 +113,6 @@ func sqliteCount(t *testing.T, s *sqlitestore.Store, table string) int {
 // the sessions stored by their raw id (documented there), so every browser logs in again.
 func TestUpgradeFromLastRelease(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
 	s := upgradedStore(t, true)
 
 	today, err := migrations.Load(os.DirFS("migrations"), "*.sql")
@@ -129,21 +121,11 @@ func TestUpgradeFromLastRelease(t *testing.T) {
 	for _, m := range today {
 		want = append(want, m.Version)
 	}
-	var versions []int64
-	rows, err := s.DB().QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
-	require.NoError(t, err)
-	for rows.Next() {
-		var v int64
-		require.NoError(t, rows.Scan(&v))
-		versions = append(versions, v)
-	}
-	require.NoError(t, rows.Err())
-	require.NoError(t, rows.Close())
-	assert.Equal(t, want, versions, "every migration of today is recorded once")
+	assert.Equal(t, want, migrationVersions(t, s.DB()), "every migration of today is recorded once")
 	assert.Zero(t, sqliteCount(t, s, "sessions"), "0003 ends the sessions stored by their raw id")
 
-	checkReleaseData(t, s)
-	for _, table := range []string{"email_addresses", "api_tokens", "social_accounts", "totp_devices", "recovery_codes"} {
+	storetest.CheckUpgraded(t, s)
+	for _, table := range storetest.ReleaseFixture().UserTables {
 		assert.Zero(t, sqliteCount(t, s, table), "%s went with their users", table)
 	}
 }
@@ -153,158 +135,7 @@ func TestUpgradeFromLastRelease(t *testing.T) {
 func TestStoreUpgradedFromLastRelease(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) restauth.Store {
 		s := upgradedStore(t, true)
-		for _, name := range []string{"alice", "bob"} {
-			u, err := s.UserByUsername(t.Context(), name)
-			require.NoError(t, err)
-			require.NoError(t, s.DeleteUser(t.Context(), u.ID))
-		}
+		storetest.DeleteReleaseUsers(t, s)
 		return s
 	})
-}
-
-// checkReleaseData checks, through today's Store alone, what releaseDB wrote, then that
-// the upgraded schema still enforces its rules on those rows and that deleting the users
-// takes their rows along. It leaves the store without users.
-func checkReleaseData(t *testing.T, s restauth.Store) {
-	t.Helper()
-	ctx := t.Context()
-
-	alice, err := s.UserByUsername(ctx, "ALICE")
-	require.NoError(t, err)
-	assert.Equal(t, restauth.User{
-		ID: alice.ID, Username: "alice", Email: "alice@example.com", FirstName: "Alice", LastName: "Liddell",
-		PasswordHash: "pbkdf2_sha256$870000$salt$hash=", IsActive: true, IsStaff: true,
-		DateJoined: relJoined, LastLogin: relLogin,
-	}, utcUser(*alice))
-	bob, err := s.UserByUsername(ctx, "bob")
-	require.NoError(t, err)
-	assert.Equal(t, restauth.User{ID: bob.ID, Username: "bob", DateJoined: relJoined}, utcUser(*bob))
-	byID, err := s.UserByID(ctx, alice.ID)
-	require.NoError(t, err)
-	assert.Equal(t, utcUser(*alice), utcUser(*byID))
-	byEmail, err := s.UsersByEmail(ctx, "ALICE.work@example.COM")
-	require.NoError(t, err)
-	require.Len(t, byEmail, 1)
-	assert.Equal(t, alice.ID, byEmail[0].ID)
-
-	addrs, err := s.EmailAddresses(ctx, alice.ID)
-	require.NoError(t, err)
-	assert.ElementsMatch(t, []restauth.EmailAddress{
-		{UserID: alice.ID, Email: "alice@example.com", Verified: true, Primary: true},
-		{UserID: alice.ID, Email: "Alice.Work@Example.com"},
-	}, withoutIDs(addrs))
-	addrs, err = s.EmailAddresses(ctx, bob.ID)
-	require.NoError(t, err)
-	assert.Equal(t, []restauth.EmailAddress{{UserID: bob.ID, Email: "bob@example.com"}}, withoutIDs(addrs))
-
-	tok, err := s.TokenByHash(ctx, relKey)
-	require.NoError(t, err)
-	assert.Equal(t, restauth.APIToken{
-		ID: tok.ID, UserID: alice.ID, KeyHash: relKey, KeyPrefix: "inv-0123", KeySuffix: "a1b-20250630",
-		Name: "laptop", Created: relJoined, Expiry: relExpiry, LastSeen: relSeen,
-	}, utcToken(*tok))
-	old, err := s.TokenByHash(ctx, relOldKey)
-	require.NoError(t, err)
-	assert.Equal(t, restauth.APIToken{
-		ID: old.ID, UserID: alice.ID, KeyHash: relOldKey, KeyPrefix: "inv-9876", KeySuffix: "ffe-00000000",
-		Name: "old", Created: relJoined, Revoked: true,
-	}, utcToken(*old))
-	toks, err := s.Tokens(ctx, alice.ID)
-	require.NoError(t, err)
-	assert.Len(t, toks, 2)
-	if tus, ok := s.(restauth.TokenUserStore); ok {
-		jt, ju, err := tus.TokenAndUserByHash(ctx, relKey)
-		require.NoError(t, err)
-		assert.Equal(t, tok.ID, jt.ID)
-		assert.Equal(t, utcUser(*alice), utcUser(*ju))
-	}
-
-	sa, err := s.SocialAccountByUID(ctx, "github", "4242")
-	require.NoError(t, err)
-	assert.Equal(t, restauth.SocialAccount{
-		ID: sa.ID, UserID: alice.ID, Provider: "github", UID: "4242",
-		LastLogin: relLogin, DateJoined: relJoined, ExtraData: relExtra,
-	}, utcSocial(*sa))
-
-	dev, err := s.TOTPDevice(ctx, alice.ID)
-	require.NoError(t, err)
-	assert.Equal(t, restauth.TOTPDevice{
-		UserID: alice.ID, SealedSecret: relSealed, Confirmed: true, Created: relJoined, LastStep: relLastStep,
-	}, restauth.TOTPDevice{
-		UserID: dev.UserID, SealedSecret: dev.SealedSecret, Confirmed: dev.Confirmed, Created: dev.Created.UTC(), LastStep: dev.LastStep,
-	})
-	ok, err := s.UseTOTPStep(ctx, alice.ID, relSealed, relLastStep, false)
-	require.NoError(t, err)
-	assert.False(t, ok, "the step the release accepted last is still refused")
-	ok, err = s.UseTOTPStep(ctx, alice.ID, relSealed, relLastStep+1, false)
-	require.NoError(t, err)
-	assert.True(t, ok)
-
-	codes, err := s.RecoveryCodes(ctx, alice.ID)
-	require.NoError(t, err)
-	require.Len(t, codes, 2)
-	used := map[[32]byte]time.Time{}
-	for _, c := range codes {
-		assert.Equal(t, alice.ID, c.UserID)
-		used[c.Hash] = c.Used.UTC()
-	}
-	assert.Equal(t, map[[32]byte]time.Time{relCodeFresh: {}, relCodeUsed: relLogin}, used)
-	assert.ErrorIs(t, s.UseRecoveryCode(ctx, alice.ID, relCodeUsed, relLogin.Add(time.Hour)), restauth.ErrNotFound,
-		"a code used under the release stays used")
-	require.NoError(t, s.UseRecoveryCode(ctx, alice.ID, relCodeFresh, relLogin.Add(time.Hour)))
-
-	// The rules hold on the release's rows, and new rows get new IDs.
-	assertConflict(t, s.CreateUser(ctx, &restauth.User{Username: "Alice"}, nil), "username")
-	assertConflict(t, s.AddEmailAddress(ctx, &restauth.EmailAddress{UserID: bob.ID, Email: "ALICE@example.com", Verified: true}), "email")
-	assertConflict(t, s.AddEmailAddress(ctx, &restauth.EmailAddress{UserID: bob.ID, Email: "BOB@example.com"}), "user_email")
-	assertConflict(t, s.CreateToken(ctx, &restauth.APIToken{UserID: bob.ID, KeyHash: relKey, Created: relLogin}), "token")
-	assertConflict(t, s.CreateSocialAccount(ctx, &restauth.SocialAccount{UserID: bob.ID, Provider: "github", UID: "4242"}), "social")
-	assertConflict(t, s.CreateTOTPDevice(ctx, &restauth.TOTPDevice{UserID: alice.ID, SealedSecret: []byte("x")}), "totp")
-	carol := &restauth.User{Username: "carol", DateJoined: relLogin}
-	require.NoError(t, s.CreateUser(ctx, carol, nil))
-	assert.Greater(t, carol.ID, bob.ID, "IDs are not reused after the upgrade")
-	require.NoError(t, s.AddEmailAddress(ctx, &restauth.EmailAddress{UserID: carol.ID, Email: "carol@example.com"}))
-
-	// Deleting the users takes every row of theirs along.
-	for _, id := range []int64{alice.ID, bob.ID, carol.ID} {
-		require.NoError(t, s.DeleteUser(ctx, id))
-	}
-	_, err = s.TokenByHash(ctx, relKey)
-	assert.ErrorIs(t, err, restauth.ErrNotFound)
-	_, err = s.SocialAccountByUID(ctx, "github", "4242")
-	assert.ErrorIs(t, err, restauth.ErrNotFound)
-	_, err = s.TOTPDevice(ctx, alice.ID)
-	assert.ErrorIs(t, err, restauth.ErrNotFound)
-}
-
-func assertConflict(t *testing.T, err error, field string) {
-	t.Helper()
-	var ce *restauth.ConflictError
-	if assert.True(t, errors.As(err, &ce), "want a ConflictError %q, got %v", field, err) {
-		assert.Equal(t, field, ce.Field)
-	}
-}
-
-func utcUser(u restauth.User) restauth.User {
-	u.DateJoined, u.LastLogin = u.DateJoined.UTC(), u.LastLogin.UTC()
-	return u
-}
-
-func utcToken(t restauth.APIToken) restauth.APIToken {
-	t.Created, t.Expiry, t.LastSeen = t.Created.UTC(), t.Expiry.UTC(), t.LastSeen.UTC()
-	return t
-}
-
-func utcSocial(a restauth.SocialAccount) restauth.SocialAccount {
-	a.LastLogin, a.DateJoined = a.LastLogin.UTC(), a.DateJoined.UTC()
-	return a
-}
-
-func withoutIDs(es []restauth.EmailAddress) []restauth.EmailAddress {
-	out := make([]restauth.EmailAddress, len(es))
-	for i, e := range es {
-		e.ID = 0
-		out[i] = e
-	}
-	return out
 }

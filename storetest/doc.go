@@ -17,4 +17,9 @@
 // A store whose instances share a database (SQL stores, used by many processes) also calls
 // RunShared with a constructor of two instances over one fresh database, which races every
 // single-use and uniqueness rule across them.
+//
+// A SQL store's release-upgrade test writes, with its own SQL against the schema of the
+// last release, the rows ReleaseFixture gives the values of, opens that database with
+// today's store, and calls CheckUpgraded, which reads them back through the Store
+// interface and checks that every rule still holds on them.
 package storetest
