@@ -101,6 +101,15 @@ type Config struct {
 	// finding a client's address for rate limits; by default only RemoteAddr counts.
 	TrustedProxies []netip.Prefix
 
+	// StoreTimeout bounds the work of each request the handlers and Middleware serve: one
+	// deadline per request (not one per store call), set when restauth starts handling it,
+	// which every store call, session load and save, and wait for a hashing slot of the
+	// request runs under. When it passes, the request answers 503 with Retry-After and the
+	// failure is logged, instead of waiting as long as a frozen database does. Middleware
+	// bounds only its own authentication: the host's handler gets the request's context
+	// without this deadline. Background work (mail) has its own bound. Default 5 s; -1: no
+	// deadline beyond the client's and the host's own.
+	StoreTimeout time.Duration
 	// MaxBodyBytes bounds request bodies; larger ones get 413. Default 1 MiB.
 	MaxBodyBytes int64
 	// Logger receives operational logs; never passwords, tokens, keys or session ids.
@@ -271,6 +280,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = 5 * time.Second
+	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
 	}

@@ -162,6 +162,14 @@ var (
 	// nothing was stored; unknown users get it exactly as known ones do. The 291 dialect
 	// answers it with 503 and Retry-After; a client should retry shortly.
 	ErrBusy = errors.New("restauth: too busy, retry shortly")
+	// ErrStoreTimeout is the cause of a request's context when Config.StoreTimeout passed
+	// before the request's work was done (context.Cause tells it from the client's own
+	// cancellation and from a deadline the host set); a store may also return it, wrapped,
+	// when the database gave up on a statement for taking too long. The 291 dialect answers
+	// 503 with Retry-After and logs it. A transaction the deadline cuts short is rolled
+	// back; a store that cannot tell whether a commit it sent took effect returns another
+	// error instead (pgstore.ErrCommitOutcomeUnknown), answered 500.
+	ErrStoreTimeout = errors.New("restauth: the store did not answer in time")
 )
 
 // Messages the reference sends, word for word.

@@ -176,7 +176,15 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		c.client = Client{Addr: clientIP(r, rt.svc.cfg.TrustedProxies), UserAgent: r.UserAgent()}
 	}
-	r = r.WithContext(context.WithValue(r.Context(), clientKey{}, c))
+	ctx := r.Context()
+	if d := rt.svc.cfg.StoreTimeout; d > 0 {
+		// One timer per request bounds every store call of it (Config.StoreTimeout); the
+		// cause tells writeError this deadline from the client's or the host's.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, d, ErrStoreTimeout)
+		defer cancel()
+	}
+	r = r.WithContext(context.WithValue(ctx, clientKey{}, c))
 	if scheme, _, _ := splitAuthorization(r.Header.Get("Authorization")); strings.EqualFold(scheme, "token") {
 		if rte := rt.match(rt.relative(r), c); rte == nil || !rte.usesSession {
 			rt.dispatch(w, r, rte, c) // matched once: this is the hot path

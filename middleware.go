@@ -69,14 +69,24 @@ func AuthMethodFromContext(ctx context.Context) AuthMethod {
 func (s *Service) Middleware(next http.Handler) http.Handler {
 	return s.loadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = s.withClient(r)
-		auth, err := s.authenticate(r, false)
+		// Config.StoreTimeout bounds the authentication only: the host's handler gets the
+		// request's own context, for its work is the host's to bound.
+		ar, stop := r, context.CancelFunc(func() {})
+		if d := s.cfg.StoreTimeout; d > 0 {
+			var ctx context.Context
+			ctx, stop = context.WithTimeoutCause(r.Context(), d, ErrStoreTimeout)
+			ar = r.WithContext(ctx)
+		}
+		auth, err := s.authenticate(ar, false)
 		if err == nil {
-			err = s.checkMFA(r.Context(), auth, false)
+			err = s.checkMFA(ar.Context(), auth, false)
 		}
 		if err != nil {
-			s.writeError(w, r, err)
+			s.writeError(w, ar, err)
+			stop()
 			return
 		}
+		stop()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), contextKey{}, &auth)))
 	}))
 }

@@ -1,6 +1,7 @@
 package restauth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,6 +108,15 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, ErrBusy):
 		// The hash queue is full: a second is long enough for it to drain.
 		w.Header().Set("Retry-After", "1")
+		writeDetail(w, http.StatusServiceUnavailable, msgServiceUnavailable)
+	case errors.Is(err, ErrStoreTimeout) ||
+		errors.Is(err, context.DeadlineExceeded) && errors.Is(context.Cause(r.Context()), ErrStoreTimeout):
+		// Config.StoreTimeout passed (the cause tells it from a deadline of the client's or
+		// the host's, answered below): the store is down or frozen, which the operator must
+		// hear of, and the client may retry once it is back.
+		s.log.ErrorContext(r.Context(), "restauth: store timeout", "method", r.Method, "path", r.URL.Path,
+			"timeout", s.cfg.StoreTimeout, "error", err)
+		w.Header().Set("Retry-After", sessionRetryAfter)
 		writeDetail(w, http.StatusServiceUnavailable, msgServiceUnavailable)
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away (e.g. while waiting for a hashing slot): nobody reads this.

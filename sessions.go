@@ -257,7 +257,7 @@ func sessionErrorFunc(log *slog.Logger) func(http.ResponseWriter, *http.Request,
 			msg = strings.ReplaceAll(msg, c.Value, "[sessionid]")
 		}
 		detail := msgServiceUnavailable
-		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(context.Cause(ctx), ErrStoreTimeout) {
 			// The client went away while the store was being asked: nobody reads this.
 			log.DebugContext(ctx, "restauth: request cancelled", "method", r.Method, "path", r.URL.Path)
 			detail = "Request cancelled."

@@ -50,6 +50,32 @@
 // unique index changes nothing and leaves the transaction usable, as outside it; the locks
 // the operations take are held until the transaction ends.
 //
+// # Timeouts and unknown commit outcomes
+//
+// A frozen or vanished database must cost a request seconds, not the whole outage. Open
+// (and PoolConfig, for a pool of your own given to New) sets, unless the DSN names them:
+// a connect timeout (DefaultConnectTimeout), a health check of idle connections every
+// DefaultHealthCheckPeriod, closing connections idle for DefaultMaxConnIdleTime, and a
+// server-side statement_timeout on every connection (DefaultStatementTimeout,
+// WithStatementTimeout), so that PostgreSQL itself ends a statement nobody waits for any
+// more; such a statement comes back as an error matching restauth.ErrStoreTimeout.
+// restauth bounds each request by Config.StoreTimeout; the store works under that
+// context, so a request that runs out of time fails with the context's error and restauth
+// answers 503 with Retry-After.
+//
+// A 503 must mean that nothing was committed. A transaction the deadline interrupts
+// before its COMMIT is rolled back. The COMMIT itself is not cut short by the request's
+// deadline: the store waits for its answer (at most the statement timeout), and should
+// the connection break after the COMMIT was sent, it asks the server on another
+// connection whether the transaction committed (txid_status): committed is success,
+// aborted is an error, and no answer is ErrCommitOutcomeUnknown, which does not match the
+// context's error and is answered 500 and logged. One statement outside a transaction
+// (creating a user with its address, issuing a token, updating a user) commits by
+// itself; when the deadline cuts the wait for its answer short after it was sent, whether
+// it took effect is unknown and the error still matches the context's. Retrying those is
+// safe or visible: a second registration of the same name or address is refused by the
+// unique indexes, a second token is just another token, an update sets the same values.
+//
 // # Times
 //
 // Times are stored as timestamptz at microsecond precision and returned in UTC; the zero

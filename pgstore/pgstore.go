@@ -30,6 +30,17 @@ type Option func(*options)
 type options struct {
 	schema          string
 	cleanupInterval time.Duration
+	// statementTimeout is set by WithStatementTimeout (statementTimeoutSet), else the default.
+	statementTimeout    time.Duration
+	statementTimeoutSet bool
+}
+
+func newOptions(opts []Option) options {
+	o := options{schema: DefaultSchema, cleanupInterval: DefaultSessionCleanupInterval, statementTimeout: DefaultStatementTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
 }
 
 // WithSchema keeps the tables in the named schema (created if missing) instead of
@@ -80,10 +91,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 	if pool == nil {
 		return nil, errors.New("pgstore: nil pool")
 	}
-	o := options{schema: DefaultSchema, cleanupInterval: DefaultSessionCleanupInterval}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := newOptions(opts)
 	if err := migrate(ctx, pool, o.schema); err != nil {
 		return nil, err
 	}
@@ -97,11 +105,12 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error
 }
 
 // Open connects to the database at dsn (a URL or key=value string, as pgxpool.ParseConfig
-// takes it) and returns a Store that owns the pool: Close closes it.
+// takes it) and returns a Store that owns the pool: Close closes it. The pool has the
+// timeouts and health checks PoolConfig sets.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	cfg, err := PoolConfig(dsn, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: %w", err)
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -229,8 +238,9 @@ func notFound(kind string, id any) error {
 }
 
 // storeErr turns a database error into the contract's: a unique violation of a named index
-// into a *restauth.ConflictError, a foreign-key violation into a missing user, no rows into
-// a missing kind/id. Other errors are wrapped as they are.
+// into a *restauth.ConflictError, a foreign-key violation into a missing user, a statement
+// the server cancelled (statement_timeout) into restauth.ErrStoreTimeout, no rows into a
+// missing kind/id. Other errors are wrapped as they are.
 func storeErr(err error, kind string, id any) error {
 	if err == nil {
 		return nil
@@ -244,6 +254,8 @@ func storeErr(err error, kind string, id any) error {
 			}
 		case "23503": // foreign_key_violation: the only foreign keys name users
 			return fmt.Errorf("pgstore: user of %s: %w", kind, restauth.ErrNotFound)
+		case "57014": // query_canceled: statement_timeout passed, and the statement was undone
+			return fmt.Errorf("pgstore: %s %v: %w: %v", kind, id, restauth.ErrStoreTimeout, err)
 		}
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -273,7 +285,7 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 		return pgx.BeginFunc(ctx, s.tx, fn)
 	}
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+		err := s.runTx(ctx, fn)
 		if err == nil || attempt == 3 || !retryable(err) || ctx.Err() != nil {
 			return err
 		}

@@ -50,7 +50,7 @@ func sharedPool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
 	dsn := testDSN(tb)
 	sharedOnce.Do(func() {
-		cfg, err := pgxpool.ParseConfig(dsn)
+		cfg, err := pgstore.PoolConfig(dsn) // the suite runs with Open's timeouts
 		if err != nil {
 			sharedErr = err
 			return

@@ -25,7 +25,7 @@ func (s *Store) reader() querier {
 	return s.pool
 }
 
-// writer is what writes of one statement go through: the pool, or in a view each in a
+// writer is what writes of one statement go through: the pool (see autocommit), or in a view each in a
 // savepoint of the transaction. A failed statement aborts a PostgreSQL transaction, so
 // without the savepoint a write refused by a unique index (which a caller may expect and
 // handle) would make every later statement of the transaction fail.
@@ -33,7 +33,7 @@ func (s *Store) writer() querier {
 	if s.tx != nil {
 		return savepointer{s.tx}
 	}
-	return s.pool
+	return autocommit{s.pool}
 }
 
 // savepointer runs each Exec and QueryRow in a savepoint of tx, rolled back when it fails.
@@ -86,7 +86,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx restau
 	if s.tx != nil {
 		return pgx.BeginFunc(ctx, s.tx, run) // a savepoint
 	}
-	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, run)
+	return s.runTx(ctx, run)
 }
 
 // view returns the store working in tx.
