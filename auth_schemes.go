@@ -45,7 +45,7 @@ func (s *Service) authenticate(r *http.Request, basicOnly bool) (requestAuth, er
 				return requestAuth{}, err
 			}
 		}
-		return s.authenticateBasicHeader(ctx, cred, extra)
+		return s.authenticateBasicHeader(ctx, cred, extra, basicChallenge(basicOnly))
 	}
 	if basicOnly {
 		return requestAuth{}, nil
@@ -71,13 +71,21 @@ func (s *Service) authenticateTokenHeader(ctx context.Context, key string, extra
 	return requestAuth{user: u, token: t, method: AuthToken}, nil
 }
 
-func basicAuthError(detail string) error {
-	return &AuthError{Detail: detail, Challenge: `Basic realm="api"`}
+// basicChallenge is the WWW-Authenticate value of a failed Basic request. DRF takes the
+// challenge from the view's first authentication class, whichever class failed: that is
+// InvenTree's token class everywhere (a Basic one would make browsers pop up a login
+// dialog over the web UI's XHR) except on login/, which authenticates by Basic alone.
+func basicChallenge(basicOnly bool) string {
+	if basicOnly {
+		return `Basic realm="api"`
+	}
+	return "Token"
 }
 
 // authenticateBasicHeader decodes Basic credentials as DRF does and checks them with
-// AuthenticatePassword, which owns the limits and the audit.
-func (s *Service) authenticateBasicHeader(ctx context.Context, cred string, extra bool) (requestAuth, error) {
+// AuthenticatePassword, which owns the limits and the audit; a failure carries challenge.
+func (s *Service) authenticateBasicHeader(ctx context.Context, cred string, extra bool, challenge string) (requestAuth, error) {
+	basicAuthError := func(detail string) error { return &AuthError{Detail: detail, Challenge: challenge} }
 	switch {
 	case cred == "":
 		return requestAuth{}, basicAuthError("Invalid basic header. No credentials provided.")

@@ -121,6 +121,12 @@ type Config struct {
 	// buffered channel or a queue for slow sinks); it must be safe for concurrent use.
 	// Default: each event is logged at Info level to Logger.
 	Audit func(ctx context.Context, e AuditEvent)
+	// Roles supplies a user's authorization, which GET /api/user/roles/ reports (InvenTree's
+	// web UI reads it after login to decide which sections to show); restauth holds no
+	// authorization model of its own. It is called for the authenticated caller only; an
+	// error answers 500. Default DefaultRoles: a superuser holds every role with every
+	// permission, everyone else none.
+	Roles func(ctx context.Context, u *User) (Roles, error)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }

@@ -78,7 +78,8 @@ func causedFieldError(cause error, field string, msgs ...string) *ValidationErro
 // handler answers 401 with {"detail": Detail} and a WWW-Authenticate challenge.
 type AuthError struct {
 	Detail string
-	// Challenge is the WWW-Authenticate value: "Token" or `Basic realm="api"`.
+	// Challenge is the WWW-Authenticate value: "Token", or `Basic realm="api"` for a bad
+	// Basic header on login/ (the one route that authenticates by Basic alone).
 	Challenge string
 }
 

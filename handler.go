@@ -311,7 +311,7 @@ func (s *Service) Handler() http.Handler {
 }
 
 // UserHandler returns the http.Handler for the companion /api/user/ routes InvenTree's
-// clients call (me/, token/, tokens/), to be mounted at Config.UserPrefix.
+// clients call (me/, roles/, token/, tokens/), to be mounted at Config.UserPrefix.
 func (s *Service) UserHandler() http.Handler {
 	d := &api291{svc: s}
 	return newRouter(s, s.cfg.UserPrefix, d.userRoutes())
@@ -354,6 +354,7 @@ func (d *api291) authRoutes() []*route {
 func (d *api291) userRoutes() []*route {
 	return []*route{
 		{pattern: "me/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "Me", handle: d.handleMe},
+		{pattern: "roles/", methods: []string{http.MethodGet}, name: "Role Details", handle: d.handleRoles},
 		{pattern: "token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: d.userToken},
 		{pattern: "tokens/", methods: []string{http.MethodGet}, name: "Api Token List", handle: d.tokenList},
 		{pattern: "tokens/{id}/", methods: []string{http.MethodGet, http.MethodDelete}, name: "Api Token Detail", handle: d.tokenDetail},

@@ -95,7 +95,7 @@ func TestOpenAPIPathsAndOperations(t *testing.T) {
 		"/api/auth/social/{provider}/login/", "/api/auth/social/{provider}/connect/",
 		"/api/auth/social/{provider}/callback/",
 		"/api/auth/mfa/totp/", "/api/auth/mfa/recovery-codes/",
-		"/api/user/me/", "/api/user/token/", "/api/user/tokens/", "/api/user/tokens/{id}/",
+		"/api/user/me/", "/api/user/roles/", "/api/user/token/", "/api/user/tokens/", "/api/user/tokens/{id}/",
 	} {
 		assert.True(t, slices.Contains(paths, want), "the document must list %s", want)
 	}

@@ -17,18 +17,29 @@ import (
 // did, and its errors are sentences too (adminError): an operator reads them, not a
 // program, so they never show Go's map or struct syntax.
 
-func createUserFlags() (fs *flag.FlagSet, username, email *string) {
-	fs = flag.NewFlagSet("createuser", flag.ContinueOnError)
-	username = fs.String("username", "", "user name (required)")
-	email = fs.String("email", "", "e-mail address")
-	return fs, username, email
+// createUserArgs are createuser's flags.
+type createUserArgs struct {
+	username, email  string
+	staff, superuser bool
+}
+
+func createUserFlags() (*flag.FlagSet, *createUserArgs) {
+	a := &createUserArgs{}
+	fs := flag.NewFlagSet("createuser", flag.ContinueOnError)
+	fs.StringVar(&a.username, "username", "", "user name (required)")
+	fs.StringVar(&a.email, "email", "", "e-mail address")
+	fs.BoolVar(&a.staff, "staff", false, "mark the user as staff (is_staff)")
+	// InvenTree's web UI shows a section only to users holding its role, and by default
+	// (restauth.DefaultRoles) only a superuser holds any: the first account needs this.
+	fs.BoolVar(&a.superuser, "superuser", false, "make the user a superuser, holding every role (is_superuser)")
+	return fs, a
 }
 
 // parseCreateUser is Django's createsuperuser for restauth: the password comes from
 // $RESTAUTH_PASSWORD or standard input, never from the command line, where other users
 // of the machine could read it.
 func parseCreateUser(args []string) (runner, error) {
-	fs, username, email := createUserFlags()
+	fs, cu := createUserFlags()
 	fs.SetOutput(io.Discard) // run prints the mistake and the usage
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -36,15 +47,15 @@ func parseCreateUser(args []string) (runner, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("createuser takes no arguments besides its flags, not %q", fs.Arg(0))
 	}
-	if *username == "" {
+	if cu.username == "" {
 		return nil, errors.New("createuser needs -username")
 	}
 	return func(ctx context.Context, a *app, env cmdEnv) error {
-		return createUser(ctx, a, *username, *email, env)
+		return createUser(ctx, a, *cu, env)
 	}, nil
 }
 
-func createUser(ctx context.Context, a *app, username, email string, env cmdEnv) error {
+func createUser(ctx context.Context, a *app, cu createUserArgs, env cmdEnv) error {
 	password := env.getenv("RESTAUTH_PASSWORD")
 	if password == "" {
 		fmt.Fprint(env.stdout, "Password: ")
@@ -55,11 +66,19 @@ func createUser(ctx context.Context, a *app, username, email string, env cmdEnv)
 		password = strings.TrimRight(line, "\r\n")
 		fmt.Fprintln(env.stdout)
 	}
-	u, err := a.svc.CreateUser(ctx, restauth.NewUser{Username: username, Email: email, Password: password, EmailVerified: email != ""})
+	u, err := a.svc.CreateUser(ctx, restauth.NewUser{Username: cu.username, Email: cu.email, Password: password,
+		EmailVerified: cu.email != "", IsStaff: cu.staff, IsSuperuser: cu.superuser})
 	if err != nil {
 		return adminError("createuser", err)
 	}
-	fmt.Fprintf(env.stdout, "Created user %q (id %d).\n", u.Username, u.ID)
+	kind := "user"
+	switch {
+	case u.IsSuperuser:
+		kind = "superuser"
+	case u.IsStaff:
+		kind = "staff user"
+	}
+	fmt.Fprintf(env.stdout, "Created %s %q (id %d).\n", kind, u.Username, u.ID)
 	return nil
 }
 

@@ -46,8 +46,8 @@ type command struct {
 // commands are the sub-commands in the order the usage lists them; serve is the default.
 var commands = []command{
 	{name: "serve", summary: "answer HTTP on -addr until SIGINT or SIGTERM (the default command)", parse: parseServe},
-	{name: "createuser", synopsis: "-username U [-email E]", admin: true, parse: parseCreateUser,
-		flags:   func() *flag.FlagSet { fs, _, _ := createUserFlags(); return fs },
+	{name: "createuser", synopsis: "-username U [-email E] [-staff] [-superuser]", admin: true, parse: parseCreateUser,
+		flags:   func() *flag.FlagSet { fs, _ := createUserFlags(); return fs },
 		summary: "create an account; the password comes from $RESTAUTH_PASSWORD or standard input"},
 	{name: "token", synopsis: "USER [-name N]", admin: true, parse: parseToken,
 		flags:   func() *flag.FlagSet { fs, _ := tokenFlags(); return fs },

@@ -158,3 +158,57 @@ func TestAdminCommandsKeepAccountsInSQLite(t *testing.T) {
 	assert.Equal(t, "root", me["username"])
 	assert.Equal(t, "root@example.com", me["email"])
 }
+
+// TestCreateUserStaffAndSuperuser: the first account of an InvenTree web UI needs roles,
+// which by default only a superuser holds.
+func TestCreateUserStaffAndSuperuser(t *testing.T) {
+	db := t.TempDir() + "/restauth.db"
+	withPassword := env(map[string]string{"RESTAUTH_SECRET": strings.Repeat("s", 40), "RESTAUTH_PASSWORD": "an-admin-passphrase"})
+	for _, tc := range []struct {
+		username string
+		flags    []string
+		created  string
+	}{
+		{"plain", nil, `Created user "plain"`},
+		{"keeper", []string{"-staff"}, `Created staff user "keeper"`},
+		{"root", []string{"-superuser"}, `Created superuser "root"`},
+		{"boss", []string{"-staff", "-superuser"}, `Created superuser "boss"`},
+	} {
+		var out bytes.Buffer
+		args := append([]string{"-db", db, "createuser", "-username", tc.username}, tc.flags...)
+		require.NoError(t, run(context.Background(), args, strings.NewReader(""), &out, io.Discard, withPassword))
+		assert.Contains(t, out.String(), tc.created)
+	}
+
+	base := startServer(t, "-db", db)
+	roles := func(username string) map[string]any {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, base+"/api/user/roles/", nil)
+		require.NoError(t, err)
+		req.SetBasicAuth(username, "an-admin-passphrase")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&body))
+		return body
+	}
+	all := []any{"view", "add", "change", "delete"}
+	for _, tc := range []struct {
+		username         string
+		staff, superuser bool
+		admin            any
+	}{
+		{"plain", false, false, nil},
+		{"keeper", true, false, nil},
+		{"root", false, true, all},
+		{"boss", true, true, all},
+	} {
+		body := roles(tc.username)
+		assert.Equal(t, tc.staff, body["is_staff"], tc.username)
+		assert.Equal(t, tc.superuser, body["is_superuser"], tc.username)
+		require.IsType(t, map[string]any{}, body["roles"], tc.username)
+		assert.Equal(t, tc.admin, body["roles"].(map[string]any)["admin"], tc.username)
+	}
+}
