@@ -35,13 +35,20 @@ type Config struct {
 
 	// DisableRegistration refuses POST registration/ with 400.
 	DisableRegistration bool
+	// RegistrationTokenAnswer makes registration/ answer 201 {"key": …} (a new API token)
+	// when verification is not mandatory, as dj-rest-auth does with SESSION_LOGIN off, for
+	// API-only hosts whose clients keep no cookies. Default false: 204 with no body and the
+	// session logged in, as dj-rest-auth with InvenTree's SESSION_LOGIN on (its web UI
+	// takes only a 204 as success), and no token is issued. Either way the new user's
+	// session is logged in, as allauth's complete_signup does.
+	RegistrationTokenAnswer bool
 	// EmailVerification is the registration verification mode. Default VerificationOptional.
 	EmailVerification EmailVerification
 	// AllowEnumeration turns off allauth's enumeration prevention at signup. By default,
 	// with mandatory verification, registering an address another account holds verified
 	// answers exactly like a successful registration, creates nothing, and mails the
 	// address's owner a notice instead. (With optional or no verification a registration
-	// answers with a token, which cannot be faked, so the 400 stays.)
+	// logs the new account in, which cannot be faked, so the 400 stays.)
 	AllowEnumeration bool
 	// AllowPasswordChangeWithoutOld lets password/change/ omit old_password, as the
 	// reference does. Default false: the old password is required.

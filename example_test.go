@@ -63,7 +63,7 @@ func ExampleService_Handler() {
 	mux.ServeHTTP(anonymous, httptest.NewRequest(http.MethodGet, "/api/things/", nil))
 	fmt.Println(anonymous.Code, anonymous.Body.String())
 	// Output:
-	// registration: 201
+	// registration: 204
 	// 200 things of ada
 	// 401 {"detail":"Authentication credentials were not provided."}
 }

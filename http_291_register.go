@@ -2,7 +2,11 @@ package restauth
 
 import "net/http"
 
-// handleRegister serves dj-rest-auth's RegisterView.
+// handleRegister serves dj-rest-auth's RegisterView. As dj-rest-auth 7 with InvenTree's
+// SESSION_LOGIN on, a registration that need not wait for verification answers 204 with
+// no body and a logged-in session (InvenTree's web UI takes only a 204 as success), and
+// no token is issued; Config.RegistrationTokenAnswer gives SESSION_LOGIN off's 201
+// {"key": …} instead. Mandatory verification answers 201 {"detail": …} either way.
 func (d *api291) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	f, err := d.decode(w, r)
 	if err != nil {
@@ -15,11 +19,13 @@ func (d *api291) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	email, _ := f.char(&errs, charField{name: "email", email: true})
 	password1, _ := f.char(&errs, charField{name: "password1", required: true})
 	password2, _ := f.char(&errs, charField{name: "password2", required: true})
-	res, err := d.svc.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1, Password2: password2, DecodeErrors: &errs})
+	tokenAnswer := d.svc.cfg.RegistrationTokenAnswer
+	res, err := d.svc.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1,
+		Password2: password2, DecodeErrors: &errs, WithoutToken: !tokenAnswer})
 	if err != nil {
 		return err
 	}
-	if res.Token == nil {
+	if res.User == nil || d.svc.cfg.EmailVerification == VerificationMandatory {
 		// Mandatory verification, or a concealed refusal: the two must look the same.
 		writeDetail(w, http.StatusCreated, "Verification e-mail sent.")
 		return nil
@@ -37,17 +43,22 @@ func (d *api291) handleRegister(w http.ResponseWriter, r *http.Request) error {
 		d.sessionUnavailable(w, r, err)
 		return nil
 	}
+	if !tokenAnswer {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 	writeJSON(w, http.StatusCreated, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
 	return nil
 }
 
-// undoRegister deletes the account a registration created (its token, address and all)
-// when the answer cannot be given (its session was not saved). The audit log keeps the
-// account's token issue and its deletion. A confirmation mail already queued still goes
-// out; its link finds no account. A deletion that fails too is logged: the account and
-// its token then stay, and a retry finds the username taken.
+// undoRegister deletes the account a registration created (its address, and its token
+// when one was issued) when the answer cannot be given (its session was not saved). The
+// audit log keeps the account's token issue, if any, and its deletion. A confirmation
+// mail already queued still goes out; its link finds no account. A deletion that fails
+// too is logged: the account (and any token) then stays, and a retry finds the username
+// taken.
 func (d *api291) undoRegister(r *http.Request, res *RegisterResult) {
 	ctx, cancel := undoContext(r)
 	defer cancel()

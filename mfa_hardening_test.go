@@ -16,11 +16,12 @@ import (
 )
 
 // With MFA required, a user who has not enrolled reaches only enrolment and logout, with
-// any credential: the token registration hands out, or one issued before MFA.Required.
+// any credential: the token registration hands out (with RegistrationTokenAnswer), or one
+// issued before MFA.Required.
 func TestMFARequiredConfinesUnenrolledCredentials(t *testing.T) {
 	t.Parallel()
 	required := func(cfg *restauth.Config) { cfg.MFA.Enabled, cfg.MFA.Required = true, true }
-	e := newEnv(t, required)
+	e := newEnv(t, required, tokenAnswer)
 	res := e.do(http.MethodPost, "/api/auth/registration/", map[string]any{
 		"username": "pete", "email": "pete@example.com", "password1": goodPassword, "password2": goodPassword})
 	require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
@@ -176,4 +177,24 @@ func TestMFAConcurrentActivation(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, activated)
+}
+
+// With MFA required, the session the default registration answer (204) logs in is
+// confined like the token: enrolment only.
+func TestMFARequiredConfinesRegistrationSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(cfg *restauth.Config) { cfg.MFA.Enabled, cfg.MFA.Required = true, true })
+	res := e.do(http.MethodPost, "/api/auth/registration/", map[string]any{
+		"username": "petra", "email": "petra@example.com", "password1": goodPassword, "password2": goodPassword})
+	require.Equal(t, http.StatusNoContent, res.Code, res.Body.String())
+	c := findSessionCookie(t, res.Header())
+	require.NotNil(t, c, "the session is logged in")
+
+	for _, path := range []string{"/api/auth/user/", "/api/user/me/", "/api/auth/emails/"} {
+		res := e.do(http.MethodGet, path, nil, withSessionID(c.Value))
+		require.Equal(t, http.StatusForbidden, res.Code, path)
+		assert.Equal(t, mfaRequiredBody, res.JSON(t), path)
+	}
+	res = e.do(http.MethodGet, totpPath, nil, withSessionID(c.Value))
+	assert.Equal(t, http.StatusOK, res.Code, "enrolment is open: %s", res.Body)
 }

@@ -20,11 +20,17 @@ type RegisterRequest struct {
 	// together with its own, skips its checks of those fields and runs the checks across
 	// fields only when every field is valid.
 	DecodeErrors *ValidationError
+	// WithoutToken skips the API token Register otherwise issues when verification is not
+	// mandatory. A caller that answers with the session alone (the 291 dialect's default,
+	// dj-rest-auth with SESSION_LOGIN on, which creates no token either) sets it, so no
+	// key nobody was shown is left in the store; the zero value keeps the token.
+	WithoutToken bool
 }
 
 // RegisterResult is a new account. Token is nil when mandatory verification holds the
-// account back until its address is confirmed. User is nil too when enumeration
-// prevention concealed a refusal (see Config.AllowEnumeration): nothing was created.
+// account back until its address is confirmed, or when RegisterRequest.WithoutToken
+// asked for none. User is nil too when enumeration prevention concealed a refusal (see
+// Config.AllowEnumeration): nothing was created.
 type RegisterResult struct {
 	User  *User
 	Token *IssuedToken
@@ -55,7 +61,8 @@ type RegisterResult struct {
 //
 // Registrations count towards RateLimits.SignupPerIP (for the Client in ctx) before any
 // check, so the operation cannot be used to probe which names are taken faster; a
-// registration that issues a token emits AuditTokenIssued. With Config.DisableRegistration
+// registration that issues a token (verification not mandatory and no
+// RegisterRequest.WithoutToken) emits AuditTokenIssued. With Config.DisableRegistration
 // it returns a *ValidationError matching ErrRegistrationClosed.
 func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterResult, error) {
 	if s.cfg.DisableRegistration {
@@ -104,7 +111,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 	if addr != nil && s.cfg.EmailVerification != VerificationNone {
 		res.VerificationSent = s.sendConfirmation(ctx, u, addr)
 	}
-	if s.cfg.EmailVerification != VerificationMandatory {
+	if s.cfg.EmailVerification != VerificationMandatory && !req.WithoutToken {
 		if res.Token, err = s.issueToken(ctx, u.ID, ""); err != nil {
 			return nil, err
 		}
@@ -115,7 +122,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 
 // concealsTakenEmail reports whether registration hides that an address is held verified
 // by another account (enumeration prevention). Only mandatory verification can: otherwise
-// a registration answers with a token, which cannot be faked.
+// a registration logs the new account in (and may answer a token), which cannot be faked.
 func (s *Service) concealsTakenEmail() bool {
 	return !s.cfg.AllowEnumeration && s.cfg.EmailVerification == VerificationMandatory
 }

@@ -23,6 +23,26 @@ func registration(username, email, p1, p2 string) map[string]any {
 	return body
 }
 
+// tokenAnswer sets Config.RegistrationTokenAnswer: registration/ answers 201 {"key"}, for
+// tests that need the token it hands out.
+func tokenAnswer(c *restauth.Config) { c.RegistrationTokenAnswer = true }
+
+// sessionUsername returns the username of the session res's sessionid cookie logs in, or
+// "" when res sets no session cookie or the session is anonymous.
+func (e *testEnv) sessionUsername(res response) string {
+	e.t.Helper()
+	c := findSessionCookie(e.t, res.Header())
+	if c == nil {
+		return ""
+	}
+	me := e.do(http.MethodGet, "/api/auth/user/", nil, withSessionID(c.Value))
+	if me.Code != http.StatusOK {
+		return ""
+	}
+	name, _ := me.JSON(e.t)["username"].(string)
+	return name
+}
+
 func TestRegistrationErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -78,34 +98,63 @@ func TestRegistrationErrors(t *testing.T) {
 	})
 }
 
+// TestRegistrationSuccess: as dj-rest-auth 7 with InvenTree's SESSION_LOGIN on, 204 with
+// no body and the session logged in, and no token issued (nobody would see it); with
+// Config.RegistrationTokenAnswer, 201 {"key"} and the session logged in too.
 func TestRegistrationSuccess(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	res := e.do(http.MethodPost, "/api/auth/registration/", registration("paula", "Paula@Example.com", goodPassword, goodPassword))
-	require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
-	key := res.JSON(t)["key"].(string)
-	assert.Contains(t, strings.Join(res.Header().Values("Set-Cookie"), ";"), "sessionid=", "the new user is logged in")
+	for _, tc := range []struct {
+		name      string
+		configure func(*restauth.Config)
+		status    int
+	}{
+		{"session answer (default)", func(*restauth.Config) {}, http.StatusNoContent},
+		{"token answer", tokenAnswer, http.StatusCreated},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &auditRecorder{}
+			e := newEnv(t, tc.configure, withAudit(rec))
+			res := e.do(http.MethodPost, "/api/auth/registration/", registration("paula", "Paula@Example.com", goodPassword, goodPassword))
+			require.Equal(t, tc.status, res.Code, res.Body.String())
+			assert.Contains(t, strings.Join(res.Header().Values("Set-Cookie"), ";"), "sessionid=", "the new user is logged in")
+			assert.Equal(t, "paula", e.sessionUsername(res), "the session is the new user's")
 
-	me := e.do(http.MethodGet, "/api/auth/user/", nil, withToken(key))
-	require.Equal(t, http.StatusOK, me.Code)
-	assert.Equal(t, "Paula@Example.com", me.JSON(t)["email"], "stored as sent")
+			u, err := e.store.UserByUsername(context.Background(), "paula")
+			require.NoError(t, err)
+			tokens, err := e.store.Tokens(context.Background(), u.ID)
+			require.NoError(t, err)
+			var me response
+			if tc.status == http.StatusNoContent {
+				assert.Empty(t, res.Body.String(), "no body")
+				assert.Empty(t, tokens, "no token nobody was shown")
+				assert.NotContains(t, rec.takeKinds(), restauth.AuditTokenIssued)
+				me = e.do(http.MethodGet, "/api/auth/user/", nil, withSessionID(findSessionCookie(t, res.Header()).Value))
+			} else {
+				key := res.JSON(t)["key"].(string)
+				assert.Len(t, tokens, 1)
+				assert.Contains(t, rec.takeKinds(), restauth.AuditTokenIssued)
+				me = e.do(http.MethodGet, "/api/auth/user/", nil, withToken(key))
+			}
+			require.Equal(t, http.StatusOK, me.Code)
+			assert.Equal(t, "Paula@Example.com", me.JSON(t)["email"], "stored as sent")
 
-	u, err := e.store.UserByUsername(context.Background(), "paula")
-	require.NoError(t, err)
-	addrs, err := e.store.EmailAddresses(context.Background(), u.ID)
-	require.NoError(t, err)
-	require.Len(t, addrs, 1)
-	assert.True(t, addrs[0].Primary)
-	assert.False(t, addrs[0].Verified)
+			addrs, err := e.store.EmailAddresses(context.Background(), u.ID)
+			require.NoError(t, err)
+			require.Len(t, addrs, 1)
+			assert.True(t, addrs[0].Primary)
+			assert.False(t, addrs[0].Verified)
 
-	t.Run("unverified address may be registered twice", func(t *testing.T) {
-		res := e.do(http.MethodPost, "/api/auth/registration/", registration("paula2", "paula@example.com", goodPassword, goodPassword))
-		assert.Equal(t, http.StatusCreated, res.Code, res.Body.String())
-	})
-	t.Run("without email", func(t *testing.T) {
-		res := e.do(http.MethodPost, "/api/auth/registration/", registration("quinn", "-", goodPassword, goodPassword))
-		assert.Equal(t, http.StatusCreated, res.Code, res.Body.String())
-	})
+			t.Run("unverified address may be registered twice", func(t *testing.T) {
+				res := e.do(http.MethodPost, "/api/auth/registration/", registration("paula2", "paula@example.com", goodPassword, goodPassword))
+				assert.Equal(t, tc.status, res.Code, res.Body.String())
+			})
+			t.Run("without email", func(t *testing.T) {
+				res := e.do(http.MethodPost, "/api/auth/registration/", registration("quinn", "-", goodPassword, goodPassword))
+				assert.Equal(t, tc.status, res.Code, res.Body.String())
+			})
+		})
+	}
 }
 
 func TestRegistrationModes(t *testing.T) {
@@ -121,14 +170,19 @@ func TestRegistrationModes(t *testing.T) {
 		prov := e.do(http.MethodGet, "/api/auth/providers/", nil)
 		assert.Equal(t, false, prov.JSON(t)["registration_enabled"])
 	})
-	t.Run("mandatory verification", func(t *testing.T) {
-		t.Parallel()
-		e := newEnv(t, func(c *restauth.Config) { c.EmailVerification = restauth.VerificationMandatory })
-		res := e.do(http.MethodPost, "/api/auth/registration/", registration("sam", "sam@example.com", goodPassword, goodPassword))
-		require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
-		assert.Equal(t, map[string]any{"detail": "Verification e-mail sent."}, res.JSON(t))
-		assert.Empty(t, res.Header().Values("Set-Cookie"), "no session before verification")
-	})
+	for _, answer := range []struct {
+		name      string
+		configure func(*restauth.Config)
+	}{{"session answer", func(*restauth.Config) {}}, {"token answer", tokenAnswer}} {
+		t.Run("mandatory verification, "+answer.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, answer.configure, func(c *restauth.Config) { c.EmailVerification = restauth.VerificationMandatory })
+			res := e.do(http.MethodPost, "/api/auth/registration/", registration("sam", "sam@example.com", goodPassword, goodPassword))
+			require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
+			assert.Equal(t, map[string]any{"detail": "Verification e-mail sent."}, res.JSON(t))
+			assert.Empty(t, res.Header().Values("Set-Cookie"), "no session before verification")
+		})
+	}
 }
 
 func TestConcurrentRegistrationsOfOneUsername(t *testing.T) {
@@ -153,7 +207,7 @@ func TestConcurrentRegistrationsOfOneUsername(t *testing.T) {
 	created := 0
 	for _, s := range statuses {
 		switch s {
-		case http.StatusCreated:
+		case http.StatusNoContent:
 			created++
 		default:
 			assert.Equal(t, http.StatusBadRequest, s)
@@ -207,4 +261,35 @@ func TestRegistrationConcealsTakenAddress(t *testing.T) {
 		res := e.do(http.MethodPost, "/api/auth/registration/", registration("intruder", "owner@example.com", goodPassword, goodPassword))
 		assert.Equal(t, http.StatusBadRequest, res.Code)
 	})
+}
+
+// TestRegisterWithoutToken: the operation issues no token (and audits none) when asked
+// not to, and still does by default, for callers of Register itself.
+func TestRegisterWithoutToken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name         string
+		withoutToken bool
+	}{{"default issues a token", false}, {"WithoutToken issues none", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &auditRecorder{}
+			e := newEnv(t, withAudit(rec))
+			res, err := e.svc.Register(context.Background(), restauth.RegisterRequest{Username: "tess",
+				Password1: goodPassword, Password2: goodPassword, WithoutToken: tc.withoutToken})
+			require.NoError(t, err)
+			require.NotNil(t, res.User, "the account is created either way")
+			tokens, err := e.store.Tokens(context.Background(), res.User.ID)
+			require.NoError(t, err)
+			if tc.withoutToken {
+				assert.Nil(t, res.Token)
+				assert.Empty(t, tokens)
+				assert.NotContains(t, rec.takeKinds(), restauth.AuditTokenIssued)
+				return
+			}
+			require.NotNil(t, res.Token)
+			assert.Len(t, tokens, 1)
+			assert.Contains(t, rec.takeKinds(), restauth.AuditTokenIssued)
+		})
+	}
 }

@@ -74,26 +74,40 @@ func TestSessionSaveFailureRevokesLoginToken(t *testing.T) {
 
 // TestSessionSaveFailureUndoesRegistration (issue #17 F1): a registration whose session
 // cannot be saved answers 503 and deletes the account again, so the client's retry with
-// the same username succeeds instead of finding it taken.
+// the same username succeeds instead of finding it taken. So with either answer: the
+// default 204 with the session, and RegistrationTokenAnswer's 201 {"key"}.
 func TestSessionSaveFailureUndoesRegistration(t *testing.T) {
 	t.Parallel()
-	e, store, rec, _ := sessionDownEnv(t)
-	body := map[string]any{"username": "xena", "email": "xena@example.com", "password1": goodPassword, "password2": goodPassword}
+	for _, tc := range []struct {
+		name      string
+		configure func(*restauth.Config)
+	}{{"session answer", func(*restauth.Config) {}}, {"token answer", tokenAnswer}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e, store, rec, _ := sessionDownEnv(t, tc.configure)
+			body := map[string]any{"username": "xena", "email": "xena@example.com", "password1": goodPassword, "password2": goodPassword}
 
-	res := e.do(http.MethodPost, "/api/auth/registration/", body)
-	assertSessionUnavailable(t, res)
-	assert.NotContains(t, res.Body.String(), "key")
-	_, err := e.store.UserByUsername(t.Context(), "xena")
-	require.ErrorIs(t, err, restauth.ErrNotFound, "the account is gone again")
-	assert.Contains(t, rec.takeKinds(), restauth.AuditUserDeleted)
+			res := e.do(http.MethodPost, "/api/auth/registration/", body)
+			assertSessionUnavailable(t, res)
+			assert.NotContains(t, res.Body.String(), "key")
+			_, err := e.store.UserByUsername(t.Context(), "xena")
+			require.ErrorIs(t, err, restauth.ErrNotFound, "the account is gone again")
+			assert.Contains(t, rec.takeKinds(), restauth.AuditUserDeleted)
 
-	store.fail(false, false)
-	res = e.do(http.MethodPost, "/api/auth/registration/", body)
-	require.Equal(t, http.StatusCreated, res.Code, "the retry registers: %s", res.Body)
-	key, _ := res.JSON(t)["key"].(string)
-	got, _, err := e.svc.AuthenticateToken(t.Context(), key)
-	require.NoError(t, err)
-	assert.Equal(t, "xena", got.Username)
+			store.fail(false, false)
+			res = e.do(http.MethodPost, "/api/auth/registration/", body)
+			if tc.name == "session answer" {
+				require.Equal(t, http.StatusNoContent, res.Code, "the retry registers: %s", res.Body)
+				assert.Equal(t, "xena", e.sessionUsername(res), "the retry's session is logged in")
+				return
+			}
+			require.Equal(t, http.StatusCreated, res.Code, "the retry registers: %s", res.Body)
+			key, _ := res.JSON(t)["key"].(string)
+			got, _, err := e.svc.AuthenticateToken(t.Context(), key)
+			require.NoError(t, err)
+			assert.Equal(t, "xena", got.Username)
+		})
+	}
 }
 
 // TestSessionSaveFailureOnSocialCallback: a social login whose session cannot be saved

@@ -143,7 +143,7 @@ func TestStoreCallsCarryTheRequestDeadline(t *testing.T) {
 	res := e.do(http.MethodPost, "/api/auth/registration/", map[string]string{
 		"username": "alicia", "email": "alicia@example.com", "password1": goodPassword, "password2": goodPassword,
 	})
-	require.Equal(t, http.StatusCreated, res.Code, res.Body.String())
+	require.Equal(t, http.StatusNoContent, res.Code, res.Body.String())
 	for _, path := range []string{"/api/auth/user/", "/api/auth/emails/", "/api/user/me/"} {
 		res := e.do(http.MethodGet, path, nil, withToken(key))
 		require.Equal(t, http.StatusOK, res.Code, path+": "+res.Body.String())

@@ -340,6 +340,9 @@ func runSoak(ctx context.Context, o options, out io.Writer, logf func(string, ..
 		// One loopback address would be throttled at once: every rule is off.
 		RateLimits: rateLimitsOff(),
 		Logger:     quietLogger(),
+		// Registrations answer 201 {"key"}, issuing a token as they did when the soak was
+		// written (the default 204 writes none), and the soak counts 201s.
+		RegistrationTokenAnswer: true,
 	})
 	if err != nil {
 		return err

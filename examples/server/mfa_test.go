@@ -43,7 +43,7 @@ func TestMFALogin(t *testing.T) {
 
 	res, body := postJSON(t, base+"/api/auth/registration/", map[string]any{
 		"username": username, "email": "mfa-user@example.com", "password1": password, "password2": password})
-	require.Equal(t, http.StatusCreated, res.StatusCode, body)
+	require.Equal(t, http.StatusNoContent, res.StatusCode, body)
 	res, body = postJSON(t, base+"/api/auth/login/", map[string]any{"username": username, "password": password})
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	token := body["key"].(string)

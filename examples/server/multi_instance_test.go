@@ -49,7 +49,7 @@ func TestTwoInstancesSharePostgresAndRedis(t *testing.T) {
 
 	status, body := do(http.MethodPost, a+"/api/auth/registration/", map[string]any{
 		"username": "multi", "email": "multi@example.com", "password1": "a-long-passphrase", "password2": "a-long-passphrase"}, "")
-	require.Equal(t, http.StatusCreated, status, body)
+	require.Equal(t, http.StatusNoContent, status, body)
 	status, body = do(http.MethodPost, a+"/api/auth/login/", map[string]any{"username": "multi", "password": "a-long-passphrase"}, "")
 	require.Equal(t, http.StatusOK, status, body)
 	key := body["key"].(string)

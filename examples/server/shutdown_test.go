@@ -219,7 +219,7 @@ func TestShutdownDeliversQueuedMail(t *testing.T) {
 				want = append(want, addr)
 				res, body := postJSON(t, s.base+"/api/auth/registration/", map[string]any{
 					"username": fmt.Sprintf("user%d", i), "email": addr, "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
-				require.Equal(t, http.StatusCreated, res.StatusCode, body)
+				require.Equal(t, http.StatusNoContent, res.StatusCode, body)
 			}
 			for _, addr := range want {
 				res, body := postJSON(t, s.base+"/api/auth/password/reset/", map[string]any{"email": addr})
@@ -315,7 +315,10 @@ func TestShutdownWaitsForRequestsInFlight(t *testing.T) {
 
 			res, body := postJSON(t, s.base+"/api/auth/registration/", map[string]any{
 				"username": "slow", "email": "slow@example.com", "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
-			require.Equal(t, http.StatusCreated, res.StatusCode, body)
+			require.Equal(t, http.StatusNoContent, res.StatusCode, body)
+			// Registration answers with the session only; the key comes from a login.
+			res, body = postJSON(t, s.base+"/api/auth/login/", map[string]any{"username": "slow", "password": "a-long-passphrase"})
+			require.Equal(t, http.StatusOK, res.StatusCode, body)
 			key := body["key"].(string)
 
 			gs.armed.Store(true)

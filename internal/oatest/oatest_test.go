@@ -122,6 +122,7 @@ var validExchanges = []exchange{
 		body:    `{"detail":"Authentication credentials were not provided."}`},
 	{name: "user CSRF", method: "PATCH", target: "/api/auth/user/", status: 403, contentType: jsonCT,
 		body: `{"detail":"CSRF Failed: CSRF token missing."}`},
+	{name: "registration session", method: "POST", target: "/api/auth/registration/", status: 204},
 	{name: "registration token", method: "POST", target: "/api/auth/registration/", status: 201, contentType: jsonCT,
 		body: `{"key":"` + tokenKey + `"}`},
 	{name: "registration mandatory verification", method: "POST", target: "/api/auth/registration/", status: 201,
