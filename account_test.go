@@ -3,6 +3,7 @@ package restauth_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -145,8 +146,14 @@ func TestUserTokenRoutes(t *testing.T) {
 	named := body["token"].(string)
 	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/user/me/", nil, withToken(named)).Code)
 
-	for range 3 {
-		require.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/user/token/", nil, withToken(loginKey)).Code)
+	// A name is one token: asking again hands back the same key (InvenTree's
+	// GetAuthToken); three other names are three more tokens.
+	again := e.do(http.MethodGet, "/api/user/token/?name=inventree-python-client", nil, withBasic("yara", goodPassword))
+	require.Equal(t, http.StatusOK, again.Code, again.Body.String())
+	assert.Equal(t, named, again.JSON(t)["token"])
+	for i := range 3 {
+		path := "/api/user/token/?name=script-" + strconv.Itoa(i)
+		require.Equal(t, http.StatusOK, e.do(http.MethodGet, path, nil, withToken(loginKey)).Code)
 	}
 
 	list := e.do(http.MethodGet, "/api/user/tokens/", nil, withToken(named))

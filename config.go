@@ -25,8 +25,13 @@ type Config struct {
 	// SiteURL is the absolute URL of the site (e.g. "https://example.com"). Links in e-mails
 	// are built from it only, never from a request's Host header.
 	SiteURL string
-	// SiteName is the site's display name in e-mails. Default: SiteURL's host.
+	// SiteName is the site's display name in e-mails, and the "instance" GET /api/
+	// reports. Default: SiteURL's host.
 	SiteName string
+	// ServerName is the "server" GET /api/ reports (Service.APIHandler). Default
+	// "InvenTree": InvenTree's clients look for it (its Python client warns on any other
+	// name), so change it only for clients that do not.
+	ServerName string
 
 	// Prefix is the path Handler is mounted under. Default "/api/auth/".
 	Prefix string
@@ -263,6 +268,7 @@ func (c Config) withDefaults() (Config, error) {
 	site.RawQuery, site.Fragment = "", ""
 	c.SiteURL = site.String()
 
+	defaultString(&c.ServerName, "InvenTree")
 	defaultString(&c.Prefix, "/api/auth/")
 	defaultString(&c.UserPrefix, "/api/user/")
 	for _, p := range []string{c.Prefix, c.UserPrefix} {

@@ -14,8 +14,8 @@ import (
 	"github.com/restauth/restauth/memstore"
 )
 
-// Mount both handlers and protect the application's own routes with the same
-// authentication. README.md's "Embedding" section quotes the lines between the README
+// Mount the /api/ tree and the reverse-proxy check, and protect the application's own
+// routes with the same authentication. README.md's "Embedding" section quotes the lines between the README
 // markers (TestREADMEQuotesEmbeddingExample keeps the two the same), so the snippet there
 // compiles and runs; it keeps the default (production) password hashing for that reason.
 func ExampleService_Handler() {
@@ -36,11 +36,18 @@ func ExampleService_Handler() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/auth/", svc.Handler())     // the InvenTree 291 auth routes
-	mux.Handle("/api/user/", svc.UserHandler()) // me/, token/, tokens/
+	mux.Handle("/api/", svc.APIHandler())             // GET /api/, /api/auth/…, /api/user/…, JSON 404s
+	mux.Handle("/auth/{$}", svc.AuthRequestHandler()) // 200 or 403 for a proxy's auth_request
 	// Your own routes, authenticated the same way (Token → Basic → session with CSRF):
 	mux.Handle("/api/things/", svc.Middleware(restauth.RequireUser(things)))
 	// README:end
+
+	info := httptest.NewRecorder()
+	mux.ServeHTTP(info, httptest.NewRequest(http.MethodGet, "/api/", nil))
+	fmt.Println("server info:", info.Code, info.Header().Get("Content-Type"))
+	unknown := httptest.NewRecorder()
+	mux.ServeHTTP(unknown, httptest.NewRequest(http.MethodGet, "http://example.com/api/nothing/", nil))
+	fmt.Println(unknown.Code, unknown.Body.String())
 
 	register := httptest.NewRequest(http.MethodPost, "/api/auth/registration/",
 		strings.NewReader(`{"username": "ada", "password1": "analytical-engine", "password2": "analytical-engine"}`))
@@ -62,10 +69,24 @@ func ExampleService_Handler() {
 	anonymous := httptest.NewRecorder()
 	mux.ServeHTTP(anonymous, httptest.NewRequest(http.MethodGet, "/api/things/", nil))
 	fmt.Println(anonymous.Code, anonymous.Body.String())
+
+	for _, auth := range []string{"Token " + res.Token.Key, ""} {
+		check := httptest.NewRequest(http.MethodGet, "/auth/", nil)
+		if auth != "" {
+			check.Header.Set("Authorization", auth)
+		}
+		rec = httptest.NewRecorder()
+		mux.ServeHTTP(rec, check)
+		fmt.Printf("auth_request: %d %q\n", rec.Code, rec.Body.String())
+	}
 	// Output:
+	// server info: 200 application/json
+	// 404 {"detail":"API endpoint not found","url":"http://example.com/api/nothing/"}
 	// registration: 204
 	// 200 things of ada
 	// 401 {"detail":"Authentication credentials were not provided."}
+	// auth_request: 200 ""
+	// auth_request: 403 ""
 }
 
 // Operations are Service methods too; errors are typed.

@@ -317,6 +317,21 @@ func (s *Service) UserHandler() http.Handler {
 	return newRouter(s, s.cfg.UserPrefix, d.userRoutes())
 }
 
+// APIHandler returns the InvenTree-shaped handler of the whole /api/ tree, to be mounted
+// at "/api/" (not behind http.StripPrefix): GET /api/ (server information, anonymous;
+// Config.ServerName is its "server"), Handler at Config.Prefix and UserHandler at
+// Config.UserPrefix (when those lie below /api/), and, for every other path below /api/,
+// InvenTree's JSON 404 {"detail": "API endpoint not found", "url": …} after
+// authentication, as DRF answers it. A host's own routes below /api/ are registered on
+// its mux beside it: the longer pattern wins there.
+func (s *Service) APIHandler() http.Handler {
+	d := &api291{svc: s}
+	return newAPIMux(newRouter(s, apiRoot, d.apiRoutes()),
+		apiMount{s.cfg.Prefix, s.Handler()},
+		apiMount{s.cfg.UserPrefix, s.UserHandler()},
+	)
+}
+
 func (d *api291) authRoutes() []*route {
 	post := []string{http.MethodPost}
 	routes := []*route{
@@ -356,6 +371,7 @@ func (d *api291) userRoutes() []*route {
 		{pattern: "me/", methods: []string{http.MethodGet, http.MethodPut, http.MethodPatch}, name: "Me", handle: d.handleMe},
 		{pattern: "roles/", methods: []string{http.MethodGet}, name: "Role Details", handle: d.handleRoles},
 		{pattern: "token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: d.userToken},
+		{pattern: "me/token/", methods: []string{http.MethodGet}, name: "Get Auth Token", handle: d.userToken},
 		{pattern: "tokens/", methods: []string{http.MethodGet}, name: "Api Token List", handle: d.tokenList},
 		{pattern: "tokens/{id}/", methods: []string{http.MethodGet, http.MethodDelete}, name: "Api Token Detail", handle: d.tokenDetail},
 	}

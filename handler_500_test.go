@@ -181,6 +181,9 @@ func TestOpenAPIDocuments5xxEverywhere(t *testing.T) {
 	}
 	ops := 0
 	for path, item := range model.Model.Paths.PathItems.FromOldest() {
+		if path == "/auth/" {
+			continue // the reverse-proxy check answers bare statuses (TestOpenAPIPathsAndOperations)
+		}
 		for method, op := range item.GetOperations().FromOldest() {
 			ops++
 			where := method + " " + path

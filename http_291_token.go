@@ -41,10 +41,11 @@ func tokenOut(t, current *APIToken, prefix string, active bool) tokenJSON {
 	}
 }
 
-// userToken is GET /api/user/token/?name=: a new token for the caller. The reference
-// hands back a stored key; keys here are stored hashed, so every call issues a fresh one.
+// userToken is GET /api/user/token/?name= (and me/token/, where InvenTree >= API 490
+// serves it): the caller's token of that name, issued on the first call and handed out
+// again afterwards, as the reference's GetAuthToken does (Service.TokenByName).
 func (d *api291) userToken(w http.ResponseWriter, r *http.Request) error {
-	issued, err := d.svc.IssueToken(r.Context(), caller(r), r.URL.Query().Get("name"))
+	issued, err := d.svc.TokenByName(r.Context(), caller(r), r.URL.Query().Get("name"))
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package restauth
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/netip"
 
@@ -88,6 +89,45 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 		}
 		stop()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), contextKey{}, &auth)))
+	}))
+}
+
+// AuthRequestHandler returns the handler of InvenTree's GET /auth/, for a reverse proxy's
+// auth_request (nginx) or forward-auth (Traefik, Caddy) check: 200 when the request is
+// authenticated by any scheme (Token, Basic, the session cookie), else 403, with an empty
+// body either way. It authenticates exactly as Middleware does, MFA rules and the CSRF
+// check of unsafe methods included (the proxy forwards the original request's method and
+// headers), so a credential refused on the API is refused here. A store that fails is
+// answered 503 and logged, not 403: an outage must not look like everybody logging out.
+func (s *Service) AuthRequestHandler() http.Handler {
+	return s.loadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = s.withClient(r)
+		ctx := r.Context()
+		if d := s.cfg.StoreTimeout; d > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, d, ErrStoreTimeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
+		// The answer depends on the credentials: no cache may keep it for another request.
+		w.Header().Set("Cache-Control", "no-store")
+		auth, err := s.authenticate(r, false)
+		if err == nil {
+			err = s.checkMFA(ctx, auth, false)
+		}
+		var (
+			authErr *AuthError
+			denied  *PermissionError
+		)
+		switch {
+		case err == nil && auth.user != nil:
+			w.WriteHeader(http.StatusOK)
+		case err == nil || errors.As(err, &authErr) || errors.As(err, &denied) || errors.Is(err, ErrThrottled):
+			w.WriteHeader(http.StatusForbidden)
+		default:
+			s.log.ErrorContext(ctx, "restauth: auth request could not be checked", "error", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
 	}))
 }
 

@@ -49,8 +49,9 @@ type EmailAddress struct {
 	Primary  bool
 }
 
-// APIToken is an API token. The key itself is never stored: only its SHA-256 and the
-// non-secret first and last characters used to show it masked.
+// APIToken is an API token. The key itself is never stored in the clear: tokens are found
+// by its SHA-256, shown masked by the non-secret first and last characters, and only a
+// named token of Service.TokenByName keeps a sealed copy (SealedKey).
 type APIToken struct {
 	ID      int64
 	UserID  int64
@@ -66,6 +67,14 @@ type APIToken struct {
 	// LastSeen is the UTC day the token was last used; zero when never used.
 	LastSeen time.Time
 	Revoked  bool
+	// SealedKey is the key itself, encrypted by the Service (AES-256-GCM under a key
+	// derived from Config.Secret, bound to the user and KeyHash), kept only for tokens
+	// issued by Service.TokenByName so that the named token can be shown again, as
+	// InvenTree's GetAuthToken does; nil for every other token. A copy of the database
+	// without the Secret still yields no usable key. A store keeps it as opaque bytes
+	// (NULL when nil) and returns it from TokenByID and Tokens; TokenByHash and
+	// TokenAndUserByHash, which authenticate, may leave it nil.
+	SealedKey []byte
 }
 
 // SocialAccount links a user to an account at an OAuth2/OIDC provider.

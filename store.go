@@ -98,11 +98,13 @@ type TokenStore interface {
 	// CreateToken stores t (assigning t.ID).
 	CreateToken(ctx context.Context, t *APIToken) error
 	// TokenByHash returns the token whose key hashes to hash, revoked or not. It is on
-	// every token-authenticated request's path, so it must be cheap.
+	// every token-authenticated request's path, so it must be cheap: it may leave
+	// SealedKey nil, which authentication never reads.
 	TokenByHash(ctx context.Context, hash [32]byte) (*APIToken, error)
-	// TokenByID returns one token.
+	// TokenByID returns one token, SealedKey included.
 	TokenByID(ctx context.Context, id int64) (*APIToken, error)
-	// Tokens returns the user's tokens, revoked and expired ones included.
+	// Tokens returns the user's tokens, revoked and expired ones included, SealedKey
+	// included.
 	Tokens(ctx context.Context, userID int64) ([]APIToken, error)
 	// RevokeToken marks the token revoked; revoking a revoked token is not an error.
 	RevokeToken(ctx context.Context, id int64) error

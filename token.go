@@ -15,8 +15,9 @@ import (
 	"unicode/utf8"
 )
 
-// IssuedToken is a newly issued API token. Key is the only copy of the secret: the store
-// keeps its SHA-256, so the key cannot be shown again.
+// IssuedToken is an API token with its key. For a token IssueToken (or a login) issued,
+// Key is the only copy of the secret: the store keeps its SHA-256, so the key cannot be
+// shown again. TokenByName's tokens alone keep a sealed copy and may be handed out again.
 type IssuedToken struct {
 	Key   string
 	Token APIToken
@@ -61,6 +62,12 @@ func (s *Service) IssueToken(ctx context.Context, u *User, name string) (*Issued
 // issueToken is IssueToken without the event, for operations that emit their own (a
 // login's token is issued before the login succeeded).
 func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*IssuedToken, error) {
+	return s.mintToken(ctx, userID, cleanTokenName(name), false)
+}
+
+// mintToken creates a token named name (already cleaned); sealed keeps a copy of the key
+// sealed under the Secret (TokenByName's tokens only).
+func (s *Service) mintToken(ctx context.Context, userID int64, name string, sealed bool) (*IssuedToken, error) {
 	var random [tokenRandomBytes]byte
 	if _, err := rand.Read(random[:]); err != nil {
 		return nil, err
@@ -72,9 +79,12 @@ func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*I
 		KeyHash:   hashTokenKey(key),
 		KeyPrefix: key[:tokenMaskedPrefix],
 		KeySuffix: key[len(key)-tokenMaskedSuffix:],
-		Name:      cleanTokenName(name),
+		Name:      name,
 		Created:   now,
 		Expiry:    day(now.Add(s.cfg.Tokens.Lifetime)),
+	}
+	if sealed {
+		t.SealedKey = s.sealTokenKey(&t, key)
 	}
 	if err := s.store.CreateToken(ctx, &t); err != nil {
 		return nil, err

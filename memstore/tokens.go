@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -16,7 +17,7 @@ func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
 			return conflict("token")
 		}
 		s.lastTokenID++
-		p := clone(t)
+		p := copyToken(t)
 		p.ID = s.lastTokenID
 		s.tokens[p.ID] = p
 		s.byHash[p.KeyHash] = p
@@ -45,18 +46,30 @@ func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APITo
 	}
 	c := new(restauth.APIToken)
 	*c = *t
+	// Authentication never reads the sealed key (restauth.TokenStore allows leaving it
+	// out), and sharing the stored slice would let a caller change the stored record.
+	c.SealedKey = nil
 	s.runlock()
 	return c, nil
 }
 
+// copyToken copies a token with its own SealedKey, so that neither the caller's record nor
+// the returned one shares bytes with the stored one.
+func copyToken(t *restauth.APIToken) *restauth.APIToken {
+	c := *t
+	c.SealedKey = bytes.Clone(t.SealedKey)
+	return &c
+}
+
 // TokenByID implements restauth.Store.
 func (s *Store) TokenByID(ctx context.Context, id int64) (*restauth.APIToken, error) {
-	return lookupByID(ctx, s, s.tokens, "token", id, clone)
+	return lookupByID(ctx, s, s.tokens, "token", id, copyToken)
 }
 
 // Tokens implements restauth.Store. An unknown user has no tokens.
 func (s *Store) Tokens(ctx context.Context, userID int64) ([]restauth.APIToken, error) {
-	return listOfUser(ctx, s, userID, func(r *userRecord) []*restauth.APIToken { return r.tokens }, deref)
+	return listOfUser(ctx, s, userID, func(r *userRecord) []*restauth.APIToken { return r.tokens },
+		func(t *restauth.APIToken) restauth.APIToken { return *copyToken(t) })
 }
 
 // RevokeToken implements restauth.Store.

@@ -131,7 +131,7 @@ func (s *Store) rollback() {
 func copyRecord(r *userRecord) *userRecord {
 	c := &userRecord{user: r.user}
 	c.emails = copyRows(r.emails, clone)
-	c.tokens = copyRows(r.tokens, clone)
+	c.tokens = copyRows(r.tokens, copyToken)
 	c.social = copyRows(r.social, func(a *restauth.SocialAccount) *restauth.SocialAccount {
 		s := copySocial(a)
 		return &s

@@ -25,7 +25,7 @@ type queries struct {
 const (
 	userCols   = "id, username, email, first_name, last_name, password, is_active, is_staff, is_superuser, date_joined, last_login"
 	emailCols  = "id, user_id, email, verified, is_primary"
-	tokenCols  = "id, user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked"
+	tokenCols  = "id, user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked, sealed_key"
 	socialCols = "id, user_id, provider, uid, last_login, date_joined, extra_data"
 )
 
@@ -95,8 +95,8 @@ RETURNING ` + emailCols),
 		deleteEmail: q(`DELETE FROM {s}.email_addresses WHERE id = $1 RETURNING is_primary`),
 
 		createToken: q(`INSERT INTO {s}.api_tokens (user_id, key_hash, key_prefix, key_suffix, name,
-	created, expiry, last_seen, revoked)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`),
+	created, expiry, last_seen, revoked, sealed_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`),
 		// The caller has the hash already: it is not read back.
 		tokenByHash: q(`SELECT id, user_id, key_prefix, key_suffix, name, created, expiry, last_seen, revoked
 FROM {s}.api_tokens WHERE key_hash = $1`),

@@ -25,7 +25,7 @@ func scanToken(row pgx.Row, t *restauth.APIToken) error {
 		prefix, suffix, name string
 	)
 	if err := row.Scan(&t.ID, &t.UserID, &hash, &prefix, &suffix, &name,
-		&created, &expiry, &lastSeen, &t.Revoked); err != nil {
+		&created, &expiry, &lastSeen, &t.Revoked, &t.SealedKey); err != nil {
 		return err
 	}
 	if len(hash) != len(t.KeyHash) {
@@ -41,7 +41,7 @@ func scanToken(row pgx.Row, t *restauth.APIToken) error {
 func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
 	var id int64
 	err := s.writer().QueryRow(ctx, s.q.createToken, t.UserID, t.KeyHash[:], t.KeyPrefix, t.KeySuffix,
-		t.Name, ts(t.Created), date(t.Expiry), date(t.LastSeen), t.Revoked).Scan(&id)
+		t.Name, ts(t.Created), date(t.Expiry), date(t.LastSeen), t.Revoked, t.SealedKey).Scan(&id)
 	if err != nil {
 		return storeErr(err, "token", t.KeyPrefix)
 	}
@@ -54,7 +54,8 @@ func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
 var errTokenNotFound = fmt.Errorf("pgstore: token: %w", restauth.ErrNotFound)
 
 // TokenByHash implements restauth.Store with one statement, by the unique index on
-// key_hash; the hash is not read back.
+// key_hash; the hash and the sealed key (which authentication never reads) are not read
+// back.
 //
 // When the pool uses pgx's default pgx.QueryExecModeCacheStatement and no tracer, the
 // statement is prepared once per connection and run through pgconn with binary results

@@ -9,7 +9,8 @@ import (
 	"github.com/restauth/restauth"
 )
 
-// tokenByHashSQL leaves out key_hash: the caller already has it.
+// tokenByHashSQL leaves out key_hash, which the caller already has, and sealed_key, which
+// authentication never reads.
 const tokenByHashSQL = `SELECT id, user_id, key_prefix, key_suffix, name, created, expiry, last_seen, revoked FROM api_tokens WHERE key_hash = ?`
 
 // tokenUserByHashSQL loads a token and its user in one query (restauth.TokenUserStore).
@@ -50,13 +51,13 @@ func (s *Store) TokenAndUserByHash(ctx context.Context, hash [32]byte) (*restaut
 	return t, u, nil
 }
 
-const tokenCols = `id, user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked`
+const tokenCols = `id, user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked, sealed_key`
 
 // CreateToken implements restauth.Store. An unknown t.UserID matches restauth.ErrNotFound.
 func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
-	res, err := s.w().ExecContext(ctx, `INSERT INTO api_tokens (user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.UserID, t.KeyHash[:], t.KeyPrefix, t.KeySuffix, t.Name, micros(t.Created), micros(t.Expiry), micros(t.LastSeen), t.Revoked)
+	res, err := s.w().ExecContext(ctx, `INSERT INTO api_tokens (user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked, sealed_key)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.UserID, t.KeyHash[:], t.KeyPrefix, t.KeySuffix, t.Name, micros(t.Created), micros(t.Expiry), micros(t.LastSeen), t.Revoked, nullBlob(t.SealedKey))
 	if err != nil {
 		return writeErr(err, "create token", t.UserID)
 	}
@@ -66,6 +67,14 @@ func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
 	}
 	t.ID = id
 	return nil
+}
+
+// nullBlob stores a nil slice as NULL, never as an empty blob, so that it reads back nil.
+func nullBlob(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return b
 }
 
 // errTokenNotFound is preallocated so that looking up an unknown key, which anyone can
@@ -110,7 +119,7 @@ func scanToken(rows *sql.Rows, t *restauth.APIToken) error {
 	var hash sql.RawBytes
 	var created, expiry, seen sql.NullInt64
 	if err := rows.Scan(&t.ID, &t.UserID, &hash, &t.KeyPrefix, &t.KeySuffix, &t.Name,
-		&created, &expiry, &seen, &t.Revoked); err != nil {
+		&created, &expiry, &seen, &t.Revoked, &t.SealedKey); err != nil {
 		return err
 	}
 	if len(hash) != len(t.KeyHash) {

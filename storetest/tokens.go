@@ -130,6 +130,43 @@ var tokenTests = []test{
 		requireTokenEqual(t, expired, &list[1])
 		assert.True(t, list[2].Revoked)
 	}},
+	{"SealedKey round-trips through TokenByID and Tokens; nil stays nil", func(t *testing.T, s restauth.Store) {
+		u := createUser(t, s, "a")
+		plain := createToken(t, s, u.ID, "plain-token-key")
+		sealed := sampleToken(u.ID, "sealed-token-key")
+		sealed.SealedKey = []byte{0, 1, 2, 0xfe, 0xff, 0}
+		require.NoError(t, s.CreateToken(t.Context(), sealed))
+
+		got, err := s.TokenByID(t.Context(), sealed.ID)
+		require.NoError(t, err)
+		requireTokenEqual(t, sealed, got)
+		got, err = s.TokenByID(t.Context(), plain.ID)
+		require.NoError(t, err)
+		assert.Nil(t, got.SealedKey, "a token without a sealed key reads back nil, not empty")
+		list, err := s.Tokens(t.Context(), u.ID)
+		require.NoError(t, err)
+		require.Len(t, list, 2)
+		assert.Nil(t, list[0].SealedKey)
+		requireTokenEqual(t, sealed, &list[1])
+
+		// Authentication may leave the sealed key out; nothing else may differ.
+		got, err = s.TokenByHash(t.Context(), sealed.KeyHash)
+		require.NoError(t, err)
+		want := *sealed
+		want.SealedKey = got.SealedKey
+		if got.SealedKey != nil {
+			assert.Equal(t, sealed.SealedKey, got.SealedKey)
+		}
+		requireTokenEqual(t, &want, got)
+
+		// The stored bytes are the store's own: changing the caller's or a returned copy
+		// changes nothing stored.
+		sealed.SealedKey[0] = 9
+		list[1].SealedKey[1] = 9
+		got, err = s.TokenByID(t.Context(), sealed.ID)
+		require.NoError(t, err)
+		assert.Equal(t, []byte{0, 1, 2, 0xfe, 0xff, 0}, got.SealedKey)
+	}},
 	{"returned tokens are copies", func(t *testing.T, s restauth.Store) {
 		u := createUser(t, s, "a")
 		tk := createToken(t, s, u.ID, "copied-token-key")

@@ -1,5 +1,6 @@
 // Command server is a runnable restauth server: InvenTree 291's /api/auth/ and /api/user/
-// routes, plus an anonymous GET /api/ that InvenTree clients call first.
+// routes, the anonymous GET /api/ that InvenTree clients call first, and GET /auth/ for a
+// reverse proxy's auth_request.
 //
 //	go run ./examples/server                       # serve on 127.0.0.1:8000
 //	go run ./examples/server createuser -username admin -email admin@example.com
@@ -14,7 +15,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -106,20 +106,12 @@ func listenAndServe(ctx context.Context, app *app, env cmdEnv) error {
 	return serve(ctx, ln, app, env.logger)
 }
 
-// newMux mounts the library's two handlers and the server-info route.
+// newMux mounts the library's /api/ tree (server information, /api/auth/, /api/user/ and
+// InvenTree's JSON 404s) and its /auth/ check for a reverse proxy's auth_request.
 func newMux(svc *restauth.Service) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/api/auth/", svc.Handler())
-	mux.Handle("/api/user/", svc.UserHandler())
-	info, _ := json.Marshal(struct {
-		Server     string `json:"server"`
-		APIVersion int    `json:"apiVersion"`
-		Version    string `json:"version"`
-	}{"restauth", restauth.APIVersion, restauth.Version})
-	mux.HandleFunc("GET /api/{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header()["Content-Type"] = []string{"application/json"}
-		_, _ = w.Write(info)
-	})
+	mux.Handle("/api/", svc.APIHandler())
+	mux.Handle("/auth/{$}", svc.AuthRequestHandler())
 	return mux
 }
 

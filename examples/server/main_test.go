@@ -94,7 +94,20 @@ func TestServerRoundTrip(t *testing.T) {
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&info))
 	res.Body.Close()
 	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
-	assert.Equal(t, map[string]any{"server": "restauth", "apiVersion": float64(291), "version": "0.1.0"}, info)
+	assert.Equal(t, "InvenTree", info["server"], "InvenTree's clients look for it")
+	assert.Equal(t, float64(291), info["apiVersion"])
+	assert.Equal(t, "0.1.0", info["version"])
+
+	res, err = http.Get(base + "/api/part/")
+	require.NoError(t, err)
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&info))
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	assert.Equal(t, "API endpoint not found", info["detail"])
+	res, err = http.Get(base + "/auth/")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusForbidden, res.StatusCode, "anonymous")
 
 	res, body := postJSON(t, base+"/api/auth/registration/", map[string]any{
 		"username": "walter", "email": "walter@example.com", "password1": "a-long-passphrase", "password2": "a-long-passphrase"})
@@ -110,6 +123,14 @@ func TestServerRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, http.StatusOK, res.StatusCode)
+
+	req, err = http.NewRequest(http.MethodGet, base+"/auth/", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Token "+key)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode, "the token authenticates the auth_request check")
 }
 
 func TestCreateUserReadsPasswordFromEnvironmentOrStdin(t *testing.T) {

@@ -176,7 +176,7 @@ var validExchanges = []exchange{
 	{name: "unknown path", method: "POST", target: "/api/auth/login", status: 404, contentType: jsonCT,
 		body: `{"detail":"API endpoint not found","url":"http://example.com/api/auth/login"}`},
 	{name: "server info", method: "GET", target: "/api/", status: 200, contentType: jsonCT,
-		body: `{"server":"restauth","apiVersion":291,"version":"0.1.0"}`},
+		body: `{"server":"InvenTree","version":"0.1.0","instance":"example.com","apiVersion":291,"worker_running":true,"worker_count":0,"worker_pending_tasks":0,"plugins_enabled":false,"plugins_install_disabled":true,"active_plugins":[],"email_configured":true,"debug_mode":false,"docker_mode":false,"default_locale":"en","customize":{"logo":null,"splash":null,"login_message":null,"navbar_message":null},"system_health":null,"database":null,"platform":null,"installer":null,"target":null,"django_admin":null}`},
 	{name: "server error", method: "GET", target: "/api/user/me/", status: 500, contentType: jsonCT,
 		body: `{"error":"ServerError","error_class":"<class 'restauth.ServerError'>",` +
 			`"detail":"Error details can be found in the server log","path":"/api/user/me/","status_code":500}`},
@@ -270,7 +270,7 @@ func TestCheckRejectsWrongAnswers(t *testing.T) {
 		{exchange{name: "unknown path with a bad 404 body", method: "GET", target: "/api/auth/nope/", status: 404,
 			contentType: jsonCT, body: `{"error":"not found"}`}, "error"},
 		{exchange{name: "server info with a string apiVersion", method: "GET", target: "/api/", status: 200,
-			contentType: jsonCT, body: `{"server":"restauth","apiVersion":"291","version":"0.1.0"}`}, "apiVersion"},
+			contentType: jsonCT, body: `{"server":"InvenTree","version":"0.1.0","instance":"example.com","apiVersion":"291","worker_running":true,"worker_count":0,"worker_pending_tasks":0,"plugins_enabled":false,"plugins_install_disabled":true,"active_plugins":[],"email_configured":true,"debug_mode":false,"docker_mode":false,"default_locale":"en","customize":{"logo":null,"splash":null,"login_message":null,"navbar_message":null},"system_health":null,"database":null,"platform":null,"installer":null,"target":null,"django_admin":null}`}, "apiVersion"},
 		{exchange{name: "invalid e-mail address", method: "POST", target: "/api/auth/emails/", status: 201,
 			contentType: jsonCT, body: `{"id":3,"email":"not-an-address","verified":false,"primary":false,"user":1}`},
 			"email"},
