@@ -1,6 +1,7 @@
 package restauth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,7 @@ type detailBody struct {
 // writeJSON answers with v as JSON and a Content-Type of exactly "application/json":
 // InvenTree's Python client refuses any parameter after it.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
+	body, err := marshalJSON(v)
 	if err != nil {
 		// Only our own response types reach here, so a marshal failure is a programming
 		// error. It is answered like any other server error, but without the request at
@@ -30,6 +31,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status, body = http.StatusInternalServerError, serverErrorJSON("")
 	}
 	writeRawJSON(w, status, body)
+}
+
+// marshalJSON encodes v as DRF's JSONRenderer does: like json.Marshal but without HTML
+// escaping, so "&" in a pagination link or "<" in a name come out as they are.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'}), nil
 }
 
 // The values of the 500 answer. InvenTree's exception handler names the Python exception

@@ -1,7 +1,6 @@
 package restauth
 
 import (
-	"encoding/json"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -24,7 +23,7 @@ type serverErrorFields struct {
 func TestServerErrorJSON(t *testing.T) {
 	t.Parallel()
 	for _, path := range []string{"", "/api/auth/login/", `/api/"quoted"\back/`, "/api/<script>&/", "/api/\u2028\xff/", "/api/émoji 🎉/"} {
-		want, err := json.Marshal(serverErrorFields{
+		want, err := marshalJSON(serverErrorFields{
 			Error:      "ServerError",
 			ErrorClass: "<class 'restauth.ServerError'>",
 			Detail:     "Error details can be found in the server log",

@@ -13,7 +13,7 @@ func FuzzAppendUserDetails(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id int64, username, email, first, last string) {
 		u := &User{ID: id, Username: username, Email: email, FirstName: first, LastName: last}
-		want, err := json.Marshal(userDetails(u))
+		want, err := marshalJSON(userDetails(u))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -36,15 +36,17 @@ func (d Date) MarshalJSON() ([]byte, error) {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendString appends s as a JSON string exactly as encoding/json writes it: HTML
-// characters, control characters, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
+// AppendString appends s as a JSON string as DRF's JSONRenderer writes it, which is
+// encoding/json with SetEscapeHTML(false): control characters, U+2028 and U+2029 escaped,
+// invalid UTF-8 as U+FFFD, but "<", ">" and "&" as they are (scripts that grep a body for
+// "?limit=2&offset=2" must find it; a JSON answer is never rendered as HTML).
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
 				continue
 			}
