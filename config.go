@@ -163,8 +163,14 @@ type LinkConfig struct {
 	// "/platform/set-password?uid={uid}&token={token}".
 	PasswordReset string
 	// EmailConfirm builds confirmation links; {key} is replaced. Default
-	// "/platform/verify-email?key={key}".
+	// Prefix + "registration/account-confirm-email/{key}/" (by default
+	// "/api/auth/registration/account-confirm-email/{key}/"): restauth's own confirmation
+	// page, at the reference's route, so a link works without a page of the host's. A host
+	// with its own page points this at it and posts the key to verify-email/.
 	EmailConfirm string
+	// Login is the login page the confirmation page sends the browser to once the address
+	// is verified. Default "/platform/login" (InvenTree's web UI).
+	Login string
 }
 
 // MailConfig configures e-mail (Config.Mail).
@@ -291,11 +297,16 @@ func (c Config) withDefaults() (Config, error) {
 	defaultCap(&c.MaxEmailAddresses, 20)
 
 	defaultString(&c.Links.PasswordReset, "/platform/set-password?uid={uid}&token={token}")
-	defaultString(&c.Links.EmailConfirm, "/platform/verify-email?key={key}")
+	// The confirmation page is served by Handler, so its default follows Prefix.
+	defaultString(&c.Links.EmailConfirm, c.Prefix+confirmPagePath+"{key}/")
+	defaultString(&c.Links.Login, "/platform/login")
 	if err := checkLinkTemplate("Links.PasswordReset", c.Links.PasswordReset, "{uid}", "{token}"); err != nil {
 		return c, err
 	}
 	if err := checkLinkTemplate("Links.EmailConfirm", c.Links.EmailConfirm, "{key}"); err != nil {
+		return c, err
+	}
+	if err := checkLinkTemplate("Links.Login", c.Links.Login); err != nil {
 		return c, err
 	}
 

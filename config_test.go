@@ -32,7 +32,8 @@ func TestConfigWithDefaults(t *testing.T) {
 			assert.Equal(t, 20, c.MaxEmailAddresses)
 			assert.Equal(t, LinkConfig{
 				PasswordReset: "/platform/set-password?uid={uid}&token={token}",
-				EmailConfirm:  "/platform/verify-email?key={key}",
+				EmailConfirm:  "/api/auth/registration/account-confirm-email/{key}/",
+				Login:         "/platform/login",
 			}, c.Links)
 			assert.Equal(t, "[restauth] ", c.Mail.SubjectPrefix)
 			assert.NotNil(t, c.Mail.Mailer)
@@ -96,13 +97,14 @@ func TestConfigWithDefaults(t *testing.T) {
 func TestConfigWithDefaultsRefuses(t *testing.T) {
 	t.Parallel()
 	tests := map[string]func(c *Config){
-		"no store":            func(c *Config) { c.Store = nil },
-		"short secret":        func(c *Config) { c.Secret = c.Secret[:31] },
-		"relative site":       func(c *Config) { c.SiteURL = "example.com" },
-		"bad prefix":          func(c *Config) { c.Prefix = "api/auth" },
-		"unknown verify mode": func(c *Config) { c.EmailVerification = "sometimes" },
-		"reset link no token": func(c *Config) { c.Links.PasswordReset = "/reset?uid={uid}" },
-		"confirm link no key": func(c *Config) { c.Links.EmailConfirm = "/verify" },
+		"no store":              func(c *Config) { c.Store = nil },
+		"short secret":          func(c *Config) { c.Secret = c.Secret[:31] },
+		"relative site":         func(c *Config) { c.SiteURL = "example.com" },
+		"bad prefix":            func(c *Config) { c.Prefix = "api/auth" },
+		"unknown verify mode":   func(c *Config) { c.EmailVerification = "sometimes" },
+		"reset link no token":   func(c *Config) { c.Links.PasswordReset = "/reset?uid={uid}" },
+		"confirm link no key":   func(c *Config) { c.Links.EmailConfirm = "/verify" },
+		"login link not a path": func(c *Config) { c.Links.Login = "https://evil.example/login" },
 		"duplicate rule name": func(c *Config) {
 			c.RateLimits.ResetPerIP = RateRule{Name: RuleSignupIP, Limit: 1, Window: time.Minute}
 		},

@@ -248,18 +248,12 @@ func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*Em
 	return addr, nil
 }
 
-// VerifyEmail confirms the address a confirmation key was mailed for and makes it primary
-// if its user has none, emitting AuditEmailVerified. A malformed, tampered or expired key,
-// a key for an address that no longer exists, and a key for an address already verified
-// (a used key) all give an error matching ErrNotFound. So does a key whose address id now
-// names another user's address or another address text: the key binds the address id,
-// its user and its text (a restore that rewinds ids must not let an old key verify
-// somebody else's address), so keys made before that change (bare-id, allauth's) are
-// refused too. If another user holds the address
-// verified meanwhile, nothing changes: the address is returned unchanged with a
-// *ConflictError (Field "email"), and the HTTP route still answers 200, as the reference
-// does.
-func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, error) {
+// ConfirmationAddress returns the address a confirmation key would verify, without using
+// the key: a confirmation page shows it before the user confirms (allauth's
+// ConfirmEmailView on GET). It refuses exactly the keys VerifyEmail refuses — malformed,
+// tampered, expired, made for another user or address text, or for an address that is
+// gone or verified already (a used key) — with an error matching ErrNotFound.
+func (s *Service) ConfirmationAddress(ctx context.Context, key string) (*EmailAddress, error) {
 	c, err := djsign.ParseConfirmationKey(s.cfg.Secret, key, s.cfg.EmailConfirmationExpiry, s.now())
 	if err != nil {
 		return nil, fmt.Errorf("restauth: confirmation key refused (%w): %w", err, ErrNotFound)
@@ -275,7 +269,26 @@ func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, e
 	if addr.Verified {
 		return nil, fmt.Errorf("restauth: e-mail address %d is verified already: %w", id, ErrNotFound)
 	}
-	verified, err := s.store.VerifyEmailAddress(ctx, id, true)
+	return addr, nil
+}
+
+// VerifyEmail confirms the address a confirmation key was mailed for and makes it primary
+// if its user has none, emitting AuditEmailVerified. A malformed, tampered or expired key,
+// a key for an address that no longer exists, and a key for an address already verified
+// (a used key) all give an error matching ErrNotFound. So does a key whose address id now
+// names another user's address or another address text: the key binds the address id,
+// its user and its text (a restore that rewinds ids must not let an old key verify
+// somebody else's address), so keys made before that change (bare-id, allauth's) are
+// refused too. If another user holds the address
+// verified meanwhile, nothing changes: the address is returned unchanged with a
+// *ConflictError (Field "email"), and the HTTP route still answers 200, as the reference
+// does.
+func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, error) {
+	addr, err := s.ConfirmationAddress(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	verified, err := s.store.VerifyEmailAddress(ctx, addr.ID, true)
 	if errors.Is(err, ErrConflict) {
 		s.log.InfoContext(ctx, "restauth: address not verified: another user holds it verified", "email_address_id", addr.ID)
 		return addr, err

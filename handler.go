@@ -31,6 +31,10 @@ type route struct {
 	// beforeMFA routes stay open, when MFA is required, to a user who has not enrolled
 	// yet (with any credential, Basic included): the enrolment routes and logout.
 	beforeMFA bool
+	// page routes are server-rendered Django views, not DRF ones (allauth's
+	// ConfirmEmailView): nobody is authenticated, so a session's X-CSRFToken rule and a
+	// bad token do not apply; the handler checks the form's own CSRF token.
+	page bool
 	// name is reported by OPTIONS.
 	name   string
 	handle handlerFunc
@@ -216,11 +220,15 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 		w.Header()["Allow"] = rte.allowHeader
 	}
 
-	auth, err := s.authenticate(r, rte != nil && rte.basicOnly)
+	var auth requestAuth
+	var err error
+	if rte == nil || !rte.page {
+		auth, err = s.authenticate(r, rte != nil && rte.basicOnly)
+	}
 	if err == nil && rte != nil && rte.sameOrigin && !isSafeMethod(r.Method) {
 		err = s.checkOrigin(r)
 	}
-	if err == nil && (rte == nil || !rte.basicOnly) {
+	if err == nil && (rte == nil || !rte.basicOnly && !rte.page) {
 		// Not on login/: it reads the credentials in the body, whatever Basic says, and
 		// asks for the second factor itself.
 		err = s.checkMFA(r.Context(), auth, rte != nil && rte.beforeMFA)
@@ -343,6 +351,7 @@ func (d *api291) authRoutes() []*route {
 		{pattern: "providers/", methods: []string{http.MethodGet}, public: true, name: "Social Provider List", handle: d.handleProviders},
 		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: d.handlePasswordReset},
 		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: d.handlePasswordResetConfirm},
+		{pattern: confirmPagePath + "{name}/", methods: []string{http.MethodGet, http.MethodPost}, public: true, page: true, name: "Confirm Email", handle: d.confirmEmailPage},
 		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: d.verifyEmail},
 		{pattern: "registration/resend-email/", methods: post, public: true, name: "Resend Email Verification", handle: d.resendEmail},
 		{pattern: "emails/", methods: []string{http.MethodGet, http.MethodPost}, name: "Email List", handle: d.emails},

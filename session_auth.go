@@ -63,7 +63,12 @@ func (s *Service) checkCSRF(r *http.Request) error {
 		return err
 	}
 	// Django 4.2's reasons, word for word.
-	const fromHeader = "CSRF token from the 'X-Csrftoken' HTTP header "
+	return checkCSRFToken(r, r.Header.Get(csrfHeaderName), "CSRF token from the 'X-Csrftoken' HTTP header ")
+}
+
+// checkCSRFToken checks a request's CSRF token (a secret or a masked one) against the
+// csrftoken cookie's secret; from names the token's source in Django's reasons.
+func checkCSRFToken(r *http.Request, token, from string) error {
 	cookie, err := r.Cookie(csrfCookieName)
 	if err != nil {
 		return csrfFailed("CSRF cookie not set.")
@@ -71,20 +76,45 @@ func (s *Service) checkCSRF(r *http.Request) error {
 	if problem := csrf.FormatProblem(cookie.Value, false); problem != "" {
 		return csrfFailed("CSRF cookie " + problem + ".")
 	}
-	header := r.Header.Get(csrfHeaderName)
-	if header == "" {
+	if token == "" {
 		return csrfFailed("CSRF token missing.")
 	}
-	if problem := csrf.FormatProblem(header, true); problem != "" {
-		return csrfFailed(fromHeader + problem + ".")
+	if problem := csrf.FormatProblem(token, true); problem != "" {
+		return csrfFailed(from + problem + ".")
 	}
-	if len(header) == csrf.MaskedLen {
-		header = csrf.Unmask(header)
+	if len(token) == csrf.MaskedLen {
+		token = csrf.Unmask(token)
 	}
-	if subtle.ConstantTimeCompare([]byte(header), []byte(cookie.Value)) != 1 {
-		return csrfFailed(fromHeader + "incorrect.")
+	if subtle.ConstantTimeCompare([]byte(token), []byte(cookie.Value)) != 1 {
+		return csrfFailed(from + "incorrect.")
 	}
 	return nil
+}
+
+// csrfFormField is Django's hidden form field for the CSRF token of an HTML form.
+const csrfFormField = "csrfmiddlewaretoken"
+
+// checkFormCSRF is Django's CsrfViewMiddleware for a server-rendered form's POST, which
+// carries no X-CSRFToken header: the origin check, then the hidden csrfmiddlewaretoken
+// field (token, else the header) against the csrftoken cookie. Unlike the API routes it
+// applies to anonymous requests too: a forged confirmation is a state change.
+func (d *api291) checkFormCSRF(r *http.Request, token string) error {
+	if err := d.svc.checkOrigin(r); err != nil {
+		return err
+	}
+	if token == "" {
+		return checkCSRFToken(r, r.Header.Get(csrfHeaderName), "CSRF token from the 'X-Csrftoken' HTTP header ")
+	}
+	return checkCSRFToken(r, token, "CSRF token from POST ")
+}
+
+// formCSRFToken returns the secret a server-rendered form puts in its hidden field: the
+// csrftoken cookie's when it is well formed, else a new one set on w (Django's get_token).
+func (d *api291) formCSRFToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	if c, err := r.Cookie(csrfCookieName); err == nil && csrf.FormatProblem(c.Value, false) == "" {
+		return c.Value, nil
+	}
+	return d.svc.newCSRFCookie(w)
 }
 
 // checkOrigin refuses a browser's cross-origin unsafe request (http.CrossOriginProtection:
@@ -106,9 +136,15 @@ func csrfFailed(reason string) error { return &PermissionError{Detail: "CSRF Fai
 // setCSRFCookie sets a fresh csrftoken cookie, as Django's rotate_token does at login, so
 // a token read before login is worthless after it.
 func (s *Service) setCSRFCookie(w http.ResponseWriter) error {
+	_, err := s.newCSRFCookie(w)
+	return err
+}
+
+// newCSRFCookie sets a new csrftoken cookie on w and returns its secret.
+func (s *Service) newCSRFCookie(w http.ResponseWriter) (string, error) {
 	secret, err := csrf.NewSecret()
 	if err != nil {
-		return err
+		return "", err
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     csrfCookieName,
@@ -118,7 +154,7 @@ func (s *Service) setCSRFCookie(w http.ResponseWriter) error {
 		Secure:   s.site.Scheme == "https",
 		SameSite: http.SameSiteLaxMode,
 	})
-	return nil
+	return secret, nil
 }
 
 // randomString draws n characters uniformly from alphabet with crypto/rand (the social

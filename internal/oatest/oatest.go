@@ -42,6 +42,10 @@ import (
 // JSONContentType is the only Content-Type a JSON answer may carry.
 const JSONContentType = "application/json"
 
+// HTMLContentType is the Content-Type of the server-rendered pages (the e-mail
+// confirmation page), documented as text/html.
+const HTMLContentType = "text/html; charset=utf-8"
+
 // maxBodyInMessage bounds how much of a body a failure message quotes.
 const maxBodyInMessage = 4096
 
@@ -228,7 +232,12 @@ func checkContentType(res *http.Response, body []byte) []string {
 	case res.StatusCode >= 300 && res.StatusCode < 400:
 		return nil
 	}
-	if got := res.Header.Values("Content-Type"); len(got) != 1 || got[0] != JSONContentType {
+	got := res.Header.Values("Content-Type")
+	if len(got) == 1 && got[0] == HTMLContentType {
+		// A server-rendered page; the validator checks the document lists text/html.
+		return nil
+	}
+	if len(got) != 1 || got[0] != JSONContentType {
 		return []string{fmt.Sprintf("Content-Type must be exactly %q, got %q", JSONContentType, got)}
 	}
 	return nil

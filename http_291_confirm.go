@@ -1,0 +1,118 @@
+package restauth
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+
+	"github.com/restauth/restauth/internal/mailrender"
+)
+
+// This file serves the e-mail confirmation page, allauth's ConfirmEmailView at the
+// reference's route registration/account-confirm-email/<key>/: the page the default
+// confirmation link (Config.Links.EmailConfirm) opens, so a host needs no page of its own.
+// GET shows the address and a Confirm button (allauth's CONFIRM_EMAIL_ON_GET is off: mail
+// scanners follow links, and a GET must not verify); the form's POST verifies and
+// redirects to the login page. The page is server-rendered without JavaScript and
+// protected like a Django form: the csrftoken cookie and a hidden csrfmiddlewaretoken
+// field, plus the origin check. The rules are VerifyEmail's and ConfirmationAddress's.
+
+// confirmPagePath is the page's route below the prefix, without the key.
+const confirmPagePath = "registration/account-confirm-email/"
+
+// Messages of the confirmation page. The first is allauth's.
+const (
+	msgConfirmKeyInvalid = "This e-mail confirmation link expired or is invalid. Please issue a new e-mail confirmation request."
+	msgConfirmTaken      = "This e-mail address cannot be confirmed: another account has verified it already."
+	msgConfirmCSRF       = "The form expired or did not come from this site. Please open the confirmation link again and confirm once more."
+	msgConfirmBadForm    = "The form could not be read. Please open the confirmation link again."
+)
+
+//go:embed templates/pages/confirm_email.html
+var pageTemplateFS embed.FS
+
+// confirmPageTemplate is parsed once: the file is embedded and covered by tests, so a parse
+// error is a build defect.
+var confirmPageTemplate = template.Must(template.ParseFS(pageTemplateFS, "templates/pages/confirm_email.html"))
+
+// confirmPageData fills confirm_email.html: the form when Email is set, else Message.
+type confirmPageData struct {
+	SiteName  string
+	Title     string
+	Email     string
+	CSRFToken string
+	Message   string
+}
+
+// confirmEmailPage serves GET and POST registration/account-confirm-email/{key}/.
+func (d *api291) confirmEmailPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	key := pathName(r)
+	if r.Method != http.MethodPost {
+		addr, err := d.svc.ConfirmationAddress(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			return d.confirmMessage(w, http.StatusNotFound, msgConfirmKeyInvalid)
+		}
+		if err != nil {
+			return err
+		}
+		token, err := d.formCSRFToken(w, r)
+		if err != nil {
+			return err
+		}
+		return d.renderConfirmPage(w, http.StatusOK, confirmPageData{Email: addr.Email, CSRFToken: token})
+	}
+
+	r.Body = http.MaxBytesReader(w, r.Body, d.svc.cfg.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		return d.confirmMessage(w, http.StatusBadRequest, msgConfirmBadForm)
+	}
+	// Checked before the key: a forged post must verify nothing, whatever key it names.
+	if err := d.checkFormCSRF(r, r.PostForm.Get(csrfFormField)); err != nil {
+		return d.confirmMessage(w, http.StatusForbidden, msgConfirmCSRF)
+	}
+	_, err := d.svc.VerifyEmail(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return d.confirmMessage(w, http.StatusNotFound, msgConfirmKeyInvalid)
+	case errors.Is(err, ErrConflict):
+		return d.confirmMessage(w, http.StatusConflict, msgConfirmTaken)
+	case err != nil:
+		return err
+	}
+	// 303: the browser follows with a GET, and a reload does not post the form again.
+	http.Redirect(w, r, d.svc.cfg.SiteURL+d.svc.cfg.Links.Login, http.StatusSeeOther)
+	return nil
+}
+
+// confirmMessage renders the page with a message instead of the form.
+func (d *api291) confirmMessage(w http.ResponseWriter, status int, msg string) error {
+	return d.renderConfirmPage(w, status, confirmPageData{Message: msg})
+}
+
+// renderConfirmPage renders the page into a buffer first, so that a template error is
+// still the router's 500 rather than half a page.
+func (d *api291) renderConfirmPage(w http.ResponseWriter, status int, data confirmPageData) error {
+	data.Title = "Confirm E-mail Address"
+	data.SiteName = d.svc.cfg.SiteName
+	if data.SiteName == "" {
+		data.SiteName = mailrender.SiteHost(d.svc.cfg.SiteURL)
+	}
+	var buf bytes.Buffer
+	if err := confirmPageTemplate.Execute(&buf, data); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// The URL holds the key and the page a CSRF token: neither may be cached, leak in a
+	// Referer, or be framed (a framed Confirm button could be clicked by a trick).
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes()) // the answer has begun: a failed write is the client's
+	return nil
+}
