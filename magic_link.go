@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/restauth/restauth/internal/ratekey"
 	"github.com/restauth/restauth/internal/sso"
 )
 
@@ -211,7 +212,9 @@ func parseMagicToken(token string) (id, issued int64, head, sig string, ok bool)
 // MagicLogin checks the token of a magic link and returns its user, recording the login
 // (User.LastLogin), which makes this link and every other one issued before unusable, as
 // django-sesame's one-time tokens (and password-reset links, which die the same way). The
-// caller opens the session. It emits AuditLoginSucceeded with "method=magic_link".
+// caller opens the session. The token is also claimed in Config.Limiter (atomic, and
+// shared by instances with redislimit), so that two requests racing with one link cannot
+// both log in. It emits AuditLoginSucceeded with "method=magic_link".
 //
 // Errors: ErrMagicLinkInvalid (see there); a *PermissionError matching ErrMFARequired
 // when MFA is on and the user has a second factor (or every user must have one): the
@@ -245,6 +248,18 @@ func (s *Service) MagicLogin(ctx context.Context, token string) (*User, error) {
 	}
 	if _, err := s.secondFactor(ctx, u, ""); err != nil {
 		return nil, err // mfaRequired, or a store failure
+	}
+	// Claim the token in the Limiter first: the last login kills it too, but two requests
+	// racing with one link would both read the old one. The Limiter is shared by the
+	// instances (redislimit) and atomic; when it fails, the last login still ends the link.
+	claim := RateRule{Name: "magic_link_used", Limit: 1, Window: s.cfg.MagicLink.Lifetime + time.Second}
+	err = allowRate(ctx, s.cfg.Limiter, claim, ratekey.Hash(s.cfg.Secret, "magic", token))
+	var used *ThrottledError
+	if errors.As(err, &used) {
+		return nil, ErrMagicLinkInvalid
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "restauth: rate limiter failed; a magic link is single-use by its last login only", "error", err)
 	}
 	// The new last login must differ from the one the token holds, to the stores'
 	// microsecond, or the link would survive a login within the same microsecond.

@@ -2,6 +2,7 @@ package restauth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -278,4 +279,30 @@ func TestMagicLinkEqualWorkBeforeAnswering(t *testing.T) {
 	assert.Equal(t, unknown, known, "the same answer and work before answering")
 	assert.Equal(t, work{code: http.StatusOK, body: `{"status":"ok"}`}, known, "no lookup, token or rendering before answering")
 	assert.Equal(t, int64(1), bgMints.Load(), "the known address got its link afterwards")
+}
+
+// Two requests racing with one link: one logs in.
+func TestMagicLinkSingleUseUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	e := magicEnv(t)
+	e.verifiedUser(t, "alice")
+	link, err := url.Parse(e.magicLink(t, "alice@example.com"))
+	require.NoError(t, err)
+	token := link.Query().Get("sesame")
+	var ok, refused atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			_, err := e.svc.MagicLogin(context.Background(), token)
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, restauth.ErrMagicLinkInvalid):
+				refused.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), ok.Load())
+	assert.Equal(t, int64(7), refused.Load())
 }
