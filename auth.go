@@ -100,6 +100,9 @@ func New(cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := resolveMagicLink(&cfg, site); err != nil {
+		return nil, err
+	}
 	hasher, err := newPasswordHasher(cfg.Passwords)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)

@@ -94,6 +94,9 @@ type Config struct {
 	Social SocialConfig
 	// MFA configures multi-factor authentication.
 	MFA MFAConfig
+	// MagicLink configures the magic-link login (InvenTree's "Send me an e-mail"); off by
+	// default (see MagicLinkConfig).
+	MagicLink MagicLinkConfig
 
 	// Sessions configures the browser login sessions (the "sessionid" cookie); restauth
 	// builds the session manager from it (see SessionConfig).

@@ -19,7 +19,7 @@ func HoldHashSlot(s *Service) (release func(), err error) {
 // the benchmark that measures what it buys.
 func HashEveryBasicCheck(s *Service) { s.verified.off = true }
 
-// SetWorkHooks makes the Service call onMint for every reset token or confirmation key it
+// SetWorkHooks makes the Service call onMint for every reset token, magic-link token or confirmation key it
 // mints and onRender for every mail it renders, with the context of the work.
 func SetWorkHooks(s *Service, onMint, onRender func(ctx context.Context)) {
 	s.hooks = serviceHooks{onMint: onMint, onRender: onRender}

@@ -328,16 +328,19 @@ func (s *Service) UserHandler() http.Handler {
 // APIHandler returns the InvenTree-shaped handler of the whole /api/ tree, to be mounted
 // at "/api/" (not behind http.StripPrefix): GET /api/ (server information, anonymous;
 // Config.ServerName is its "server"), Handler at Config.Prefix and UserHandler at
-// Config.UserPrefix (when those lie below /api/), and, for every other path below /api/,
+// Config.UserPrefix (when those lie below /api/), with Config.MagicLink.Enabled the
+// magic-link routes POST /api/email/generate/ and GET /api/email/login/
+// (http_291_magic.go), and, for every other path below /api/,
 // InvenTree's JSON 404 {"detail": "API endpoint not found", "url": …} after
 // authentication, as DRF answers it. A host's own routes below /api/ are registered on
 // its mux beside it: the longer pattern wins there.
 func (s *Service) APIHandler() http.Handler {
 	d := &api291{svc: s}
-	return newAPIMux(newRouter(s, apiRoot, d.apiRoutes()),
-		apiMount{s.cfg.Prefix, s.Handler()},
-		apiMount{s.cfg.UserPrefix, s.UserHandler()},
-	)
+	mounts := []apiMount{{s.cfg.Prefix, s.Handler()}, {s.cfg.UserPrefix, s.UserHandler()}}
+	if s.cfg.MagicLink.Enabled {
+		mounts = append(mounts, apiMount{magicRoot, newRouter(s, magicRoot, d.magicRoutes())})
+	}
+	return newAPIMux(newRouter(s, apiRoot, d.apiRoutes()), mounts...)
 }
 
 func (d *api291) authRoutes() []*route {

@@ -24,6 +24,9 @@ const (
 	// with it while enumeration prevention is on, instead of an error that would reveal
 	// the account to the person registering.
 	MailAccountExists MailKind = "account_already_exists"
+	// MailMagicLink carries a one-time login link (InvenTree's user_simple_login mail,
+	// POST /api/email/generate/; see Config.MagicLink).
+	MailMagicLink MailKind = "user_simple_login"
 
 	// The security notices (see Config.Mail.DisableSecurityNotifications) tell a user that how
 	// they log in has changed, so that a change they did not make does not go unnoticed.
@@ -53,7 +56,7 @@ var securityNotices = []MailKind{MailPasswordChanged, MailPasswordResetDone, Mai
 	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected}
 
 // mailKinds lists every kind, in a fixed order for validation and tests.
-var mailKinds = append([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists}, securityNotices...)
+var mailKinds = append([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists, MailMagicLink}, securityNotices...)
 
 // MailData is what the templates see as ".". Every field but SiteURL may come from a user
 // (a username, an address someone typed): the HTML template escapes them, the text and
@@ -67,7 +70,7 @@ type MailData struct {
 	Username string
 	// Email is the recipient address.
 	Email string
-	// Link is the password-reset or confirmation URL; for MailAccountExists it is the
+	// Link is the password-reset, confirmation or magic login URL; for MailAccountExists it is the
 	// password-reset page, or empty; the security notices have none.
 	Link string
 	// NewEmail is, for MailEmailChanged, the new primary address (Email, the recipient, is

@@ -31,6 +31,10 @@ func TestDefaultMailTemplatesRender(t *testing.T) {
 			"You're receiving this e-mail because user alice has given your e-mail address to register an account on InvenTree.",
 			"To confirm this is correct, go to " + link + "\n",
 		}},
+		{MailMagicLink, "[InvenTree] Log in to InvenTree", []string{
+			"asked for a login link for your user account (alice).",
+			"\n" + link + "\n",
+		}},
 		{MailAccountExists, "[InvenTree] Account Already Exists", []string{
 			"tried to sign up for an\naccount using e-mail address:\n\nalice@example.org\n",
 			"However, an account using that e-mail address already exists.",
