@@ -100,7 +100,7 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	)
 	switch {
 	case errors.As(err, &verr):
-		writeJSON(w, http.StatusBadRequest, verr.Fields)
+		writeRawJSON(w, http.StatusBadRequest, fieldErrorsJSON(verr.Fields))
 	case errors.As(err, &rerr):
 		writeDetail(w, rerr.status, rerr.detail)
 	case errors.As(err, &aerr):
