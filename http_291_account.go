@@ -3,6 +3,7 @@ package restauth
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/restauth/restauth/internal/jsonenc"
 )
@@ -106,7 +107,13 @@ func (d *api291) handleMe(w http.ResponseWriter, r *http.Request) error {
 
 // handlePasswordChange serves dj-rest-auth's PasswordChangeView. The change ends the
 // sessions opened with the old password; the caller's own session is kept (Django's
-// update_session_auth_hash).
+// update_session_auth_hash) when the session store takes its new hash.
+//
+// The session is saved before answering because the password is committed by then: a
+// 503 would tell the client the change failed when it did not, and its retry with the old
+// password would be refused. So a failed save still answers 200 "New password has been
+// saved.", with the session ended instead (sessionEndedAfterChange): the store still holds
+// the old password's hash for it, which no longer matches, so it cannot authenticate again.
 func (d *api291) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
 	v, err := d.fields(w, r,
 		charField{name: "old_password", required: !d.svc.cfg.AllowPasswordChangeWithoutOld, maxLen: maxPasswordLength},
@@ -121,6 +128,20 @@ func (d *api291) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	d.refreshSessionHash(r.Context(), u)
+	if err := d.saveSession(w, r); err != nil {
+		d.sessionEndedAfterChange(w, r, u, err)
+	}
 	writeDetail(w, http.StatusOK, "New password has been saved.")
 	return nil
+}
+
+// sessionEndedAfterChange handles a session whose new auth hash the store refused after a
+// password change: the browser is told to drop the cookie (it would be refused at its next
+// request anyway, its stored hash being the old password's) and the failure is logged, as
+// the user has to log in again with the new password.
+func (d *api291) sessionEndedAfterChange(w http.ResponseWriter, r *http.Request, u *User, err error) {
+	ctx := r.Context()
+	d.svc.sessions.WriteSessionCookie(ctx, w, "", time.Time{})
+	d.svc.cfg.Logger.ErrorContext(ctx, "restauth: session store failed after a password change; the password is changed and the session ended",
+		"method", r.Method, "path", r.URL.Path, "user_id", u.ID, "error", sessionErrorMessage(r, err))
 }

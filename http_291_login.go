@@ -51,7 +51,11 @@ func (d *api291) undoLogin(r *http.Request, res *LoginResult) {
 }
 
 // handleLogout serves dj-rest-auth's LogoutView: the operation revokes the token, the
-// dialect ends the session (anonymous callers included, as the reference does).
+// dialect ends the session (anonymous callers included, as the reference does). When the
+// session store cannot delete the session, the answer is the 503 of a failed session
+// (Retry-After, logged with the request's context), never a 500. The token revocation
+// that already happened stays: the client asked to log out, a dead token is what it wants,
+// and its retry (once the store is back) ends the session and finds nothing left to revoke.
 func (d *api291) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	req := LogoutRequest{User: caller(r), Token: callerToken(r)}
@@ -64,7 +68,8 @@ func (d *api291) handleLogout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if err := d.svc.sessions.Destroy(ctx); err != nil {
-		return err
+		d.sessionUnavailable(w, r, err)
+		return nil
 	}
 	writeDetail(w, http.StatusOK, "Successfully logged out.")
 	return nil

@@ -222,10 +222,15 @@ func (d *api291) saveSession(w http.ResponseWriter, r *http.Request) error {
 	return commitSession(r.Context(), d.svc.sessions, w)
 }
 
-// sessionUnavailable answers a session that saveSession could not save as a failed
-// automatic save is answered (ErrorFunc: 503 with Retry-After, logged with the request's
-// context). The handler has already taken back what the session stood for.
+// sessionUnavailable answers a session that saveSession could not save, or a session
+// operation (Destroy) that failed, as a failed automatic save is answered (ErrorFunc: 503
+// with Retry-After, logged with the request's context). The handler has already taken back
+// what the session stood for. The automatic save is skipped: the 503 is the whole answer,
+// and a second store failure would only log the same outage twice.
 func (d *api291) sessionUnavailable(w http.ResponseWriter, r *http.Request, err error) {
+	if sw, _ := r.Context().Value(sessionWriterKey{}).(*sessionWriter); sw != nil {
+		sw.saved = true
+	}
 	d.svc.sessions.ErrorFunc(w, r, err)
 }
 
@@ -252,10 +257,7 @@ var representationHeaders = []string{"Content-Length", "Content-Encoding", "Cont
 func sessionErrorFunc(log *slog.Logger) func(http.ResponseWriter, *http.Request, error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		ctx := r.Context()
-		msg := err.Error()
-		if c, cerr := r.Cookie(sessionCookieName); cerr == nil && c.Value != "" {
-			msg = strings.ReplaceAll(msg, c.Value, "[sessionid]")
-		}
+		msg := sessionErrorMessage(r, err)
 		detail := msgServiceUnavailable
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(context.Cause(ctx), ErrStoreTimeout) {
 			// The client went away while the store was being asked: nobody reads this.
@@ -271,4 +273,14 @@ func sessionErrorFunc(log *slog.Logger) func(http.ResponseWriter, *http.Request,
 		h.Set("Retry-After", sessionRetryAfter)
 		writeDetail(w, http.StatusServiceUnavailable, detail)
 	}
+}
+
+// sessionErrorMessage is err's text for the log, with the browser's session id masked
+// should a store put it in an error (the store sees only its hash, so none should).
+func sessionErrorMessage(r *http.Request, err error) string {
+	msg := err.Error()
+	if c, cerr := r.Cookie(sessionCookieName); cerr == nil && c.Value != "" {
+		msg = strings.ReplaceAll(msg, c.Value, "[sessionid]")
+	}
+	return msg
 }
