@@ -174,6 +174,10 @@ type LinkConfig struct {
 	// Login is the login page the confirmation page sends the browser to once the address
 	// is verified. Default "/platform/login" (InvenTree's web UI).
 	Login string
+	// AfterLogin is the page the second-factor page (Prefix + "login/mfa/", the `mfa`
+	// flow of login/) sends the browser to once the session is logged in. Default
+	// "/platform" (the reference's allauth_2fa_login redirect).
+	AfterLogin string
 }
 
 // MailConfig configures e-mail (Config.Mail).
@@ -303,10 +307,14 @@ func (c Config) withDefaults() (Config, error) {
 	// The confirmation page is served by Handler, so its default follows Prefix.
 	defaultString(&c.Links.EmailConfirm, c.Prefix+confirmPagePath+"{key}/")
 	defaultString(&c.Links.Login, "/platform/login")
+	defaultString(&c.Links.AfterLogin, "/platform")
 	if err := checkLinkTemplate("Links.PasswordReset", c.Links.PasswordReset, "{uid}", "{token}"); err != nil {
 		return c, err
 	}
 	if err := checkLinkTemplate("Links.EmailConfirm", c.Links.EmailConfirm, "{key}"); err != nil {
+		return c, err
+	}
+	if err := checkLinkTemplate("Links.AfterLogin", c.Links.AfterLogin); err != nil {
 		return c, err
 	}
 	if err := checkLinkTemplate("Links.Login", c.Links.Login); err != nil {

@@ -34,6 +34,7 @@ func TestConfigWithDefaults(t *testing.T) {
 				PasswordReset: "/platform/set-password?uid={uid}&token={token}",
 				EmailConfirm:  "/api/auth/registration/account-confirm-email/{key}/",
 				Login:         "/platform/login",
+				AfterLogin:    "/platform",
 			}, c.Links)
 			assert.Equal(t, "[restauth] ", c.Mail.SubjectPrefix)
 			assert.NotNil(t, c.Mail.Mailer)

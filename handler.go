@@ -355,6 +355,7 @@ func (d *api291) authRoutes() []*route {
 		{pattern: "password/reset/", methods: post, public: true, name: "Password Reset", handle: d.handlePasswordReset},
 		{pattern: "password/reset/confirm/", methods: post, public: true, name: "Password Reset Confirm", handle: d.handlePasswordResetConfirm},
 		{pattern: confirmPagePath + "{name}/", methods: []string{http.MethodGet, http.MethodPost}, public: true, page: true, name: "Confirm Email", handle: d.confirmEmailPage},
+		{pattern: mfaPagePath, methods: []string{http.MethodGet, http.MethodPost}, public: true, page: true, usesSession: true, name: "Two-Factor Authenticate", handle: d.mfaPage},
 		{pattern: "registration/verify-email/", methods: post, public: true, name: "Verify Email", handle: d.verifyEmail},
 		{pattern: "registration/resend-email/", methods: post, public: true, name: "Resend Email Verification", handle: d.resendEmail},
 		{pattern: "emails/", methods: []string{http.MethodGet, http.MethodPost}, name: "Email List", handle: d.emails},

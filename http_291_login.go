@@ -1,6 +1,7 @@
 package restauth
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -8,22 +9,47 @@ import (
 // handleLogin serves dj-rest-auth's LoginView: the credentials in the body, whatever
 // Basic says (the route is basicOnly), then a session for browsers and the token's key.
 func (d *api291) handleLogin(w http.ResponseWriter, r *http.Request) error {
-	v, err := d.fields(w, r,
-		charField{name: "username", allowBlank: true},
-		charField{name: "email", allowBlank: true, email: true},
-		charField{name: "password", required: true},
-		charField{name: "mfa_code", allowBlank: true, maxLen: 64},
-	)
+	f, err := d.decode(w, r)
 	if err != nil {
+		return err
+	}
+	// InvenTree's view looks at mfa before its serializer: the browser flow of
+	// http_291_mfa_page.go.
+	if f.boolean("mfa") {
+		return d.mfaFormLogin(w, r, f)
+	}
+	var errs ValidationError
+	v := make(map[string]string, 4)
+	for _, spec := range []charField{
+		{name: "username", allowBlank: true},
+		{name: "email", allowBlank: true, email: true},
+		{name: "password", required: true},
+		{name: "mfa_code", allowBlank: true, maxLen: 64},
+	} {
+		v[spec.name], _ = f.char(&errs, spec)
+	}
+	if err := errs.orNil(); err != nil {
 		return err
 	}
 	res, err := d.svc.Login(r.Context(), LoginRequest{Username: v["username"], Email: v["email"], Password: v["password"], MFACode: v["mfa_code"]})
+	if errors.Is(err, ErrMFARequired) {
+		// The reference's 403 comes after a session login and logout, so it carries a
+		// csrftoken cookie: the UI's mfa form (after it deleted its cookie) sends that one.
+		if _, cerr := d.formCSRFToken(w, r); cerr != nil {
+			return cerr
+		}
+	}
 	if err != nil {
 		return err
 	}
+	return d.finishLogin(w, r, res)
+}
+
+// finishLogin logs the session in for a login that issued a token and answers the key.
+func (d *api291) finishLogin(w http.ResponseWriter, r *http.Request, res *LoginResult) error {
 	// The session is saved before the key is sent: when the store refuses it, the token
 	// is revoked and the client told 503, so no key lives that its client never saw.
-	err = d.loginSession(w, r, res.User)
+	err := d.loginSession(w, r, res.User)
 	if err == nil {
 		err = d.saveSession(w, r)
 	}

@@ -24,6 +24,11 @@ type LoginRequest struct {
 	// MFACode is the second factor: a current TOTP code or an unused recovery code. Users
 	// who need one and leave it empty get ErrMFARequired.
 	MFACode string
+	// Defer makes a login whose user has an active TOTP device and that gave no MFACode
+	// pending instead of refused: the result has Pending set and no Token, and the
+	// browser's second-factor page finishes it with CompleteLogin (the reference's `mfa`
+	// flow). A user who must enrol first (MFA.Required) still gets ErrMFARequired.
+	Defer bool
 }
 
 // LoginResult is a successful login: the user and the token issued for this login.
@@ -32,6 +37,8 @@ type LoginResult struct {
 	Token *IssuedToken
 	// MFAMethod is the second factor the login used: "" (none), "totp" or "recovery_code".
 	MFAMethod string
+	// Pending is set, with no Token, when LoginRequest.Defer left the second factor due.
+	Pending *PendingLogin
 }
 
 func invalidCredentials() error {
@@ -59,7 +66,11 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 	if err := s.throttleLogin(ctx, login); err != nil {
 		return nil, err
 	}
-	res, err := s.login(ctx, login, byEmail, req.Password, req.MFACode)
+	res, err := s.login(ctx, login, byEmail, req)
+	if err == nil && res.Pending != nil {
+		s.passwordAccepted(ctx, login, false) // as for ErrMFARequired: not a failed login
+		return res, nil
+	}
 	if err != nil {
 		if reason := loginFailure(err); reason != "" {
 			s.auditLoginFailed(ctx, nil, login, reason)
@@ -81,7 +92,8 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 }
 
 // login is Login's checks after the attempt was counted.
-func (s *Service) login(ctx context.Context, login string, byEmail bool, password, mfaCode string) (*LoginResult, error) {
+func (s *Service) login(ctx context.Context, login string, byEmail bool, req LoginRequest) (*LoginResult, error) {
+	password, mfaCode := req.Password, req.MFACode
 	if login == "" {
 		if s.cfg.LoginByEmail {
 			return nil, fieldError(nonFieldErrors, msgMustIncludeEither)
@@ -100,6 +112,15 @@ func (s *Service) login(ctx context.Context, login string, byEmail bool, passwor
 	}
 	if err := s.checkVerified(ctx, u); err != nil {
 		return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
+	}
+	if req.Defer {
+		pending, err := s.pendingLogin(ctx, u, mfaCode)
+		if err != nil {
+			return nil, err
+		}
+		if pending != nil {
+			return &LoginResult{User: u, Pending: pending}, nil
+		}
 	}
 	method, err := s.secondFactor(ctx, u, mfaCode)
 	if err != nil {

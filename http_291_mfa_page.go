@@ -1,0 +1,220 @@
+package restauth
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/restauth/restauth/internal/mailrender"
+)
+
+// This file serves the `mfa` flow of login/ (BEHAVIOUR.md §5.1) for browsers: InvenTree's
+// web UI answers the JSON 403 "MFA required for this user" with a full-page form POST to
+// login/ carrying username, password, csrfmiddlewaretoken and mfa=true, and follows the
+// 302 to a second-factor page (allauth-2fa's two-factor-authenticate). restauth serves
+// that page itself at login/mfa/ below the prefix: server-rendered, no JavaScript,
+// protected like a Django form (the csrftoken cookie and the hidden csrfmiddlewaretoken
+// field, plus the origin check). The rules are Login's (LoginRequest.Defer) and
+// CompleteLogin's: the same limits, audit and replay protection as the JSON second step.
+// The session holds only the pending user's id, the session auth hash and an expiry,
+// never the password.
+
+// mfaPagePath is the second-factor page's route below the prefix.
+const mfaPagePath = "login/mfa/"
+
+// mfaCodeField is the page's code field, allauth-2fa's TOTPAuthenticateForm name.
+const mfaCodeField = "otp_token"
+
+// Session keys of a pending login (see PendingLogin).
+const (
+	sessionPendingUserKey    = "_mfa_pending_user_id"
+	sessionPendingHashKey    = "_mfa_pending_hash"
+	sessionPendingExpiresKey = "_mfa_pending_expires"
+)
+
+// Messages of the second-factor page. The first is allauth-2fa's.
+const (
+	msgMFAPageIncorrect = "The token entered was incorrect. Please try again."
+	msgMFAPageThrottled = "Too many attempts. Please wait a moment and try again."
+	msgMFAPageExpired   = "Your login expired or was not started here. Please log in again."
+	msgMFAPageCSRF      = "The form expired or did not come from this site. Please log in again."
+	msgMFAPageBadForm   = "The form could not be read. Please log in again."
+)
+
+//go:embed templates/pages/mfa_authenticate.html
+var mfaPageFS embed.FS
+
+// mfaPageTemplate is parsed once: the file is embedded and covered by tests, so a parse
+// error is a build defect.
+var mfaPageTemplate = template.Must(template.ParseFS(mfaPageFS, "templates/pages/mfa_authenticate.html"))
+
+// mfaPageData fills mfa_authenticate.html: the form when Form is set, else Message.
+type mfaPageData struct {
+	SiteName  string
+	Title     string
+	Form      bool
+	CSRFToken string
+	Error     string
+	Message   string
+	LoginURL  string
+}
+
+// mfaFormLogin is login/ with a truthy mfa: the reference's browser flow. The form must
+// carry the csrftoken cookie's token (a state change of the session from a page). Wrong
+// credentials answer 401 with an empty body, as the reference does; a user with no
+// second factor to give logs in as with the normal flow.
+func (d *api291) mfaFormLogin(w http.ResponseWriter, r *http.Request, f *formData) error {
+	token, _, _ := f.raw(csrfFormField)
+	if err := d.checkFormCSRF(r, token); err != nil {
+		return err
+	}
+	username, _, _ := f.raw("username")
+	email, _, _ := f.raw("email")
+	password, _, _ := f.raw("password")
+	res, err := d.svc.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password, Defer: true})
+	var verr *ValidationError
+	switch {
+	case errors.As(err, &verr) && !errors.Is(err, ErrEmailNotVerified):
+		// Django's authenticate() returned None: the view answers HttpResponse(status=401),
+		// an empty body with Django's default content type.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusUnauthorized)
+		return nil
+	case err != nil:
+		return err
+	case res.Pending == nil:
+		return d.finishLogin(w, r, res)
+	}
+	ctx := r.Context()
+	// A new session id: the pending login is half a login, and a session id fixed by an
+	// attacker before must not become the victim's logged-in session after the code. The
+	// reference logs the session out again before it redirects, so nobody stays logged in.
+	if err := d.svc.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	d.svc.sessions.Remove(ctx, sessionUserKey)
+	d.svc.sessions.Remove(ctx, sessionHashKey)
+	d.svc.sessions.Put(ctx, sessionPendingUserKey, res.Pending.UserID)
+	d.svc.sessions.Put(ctx, sessionPendingHashKey, res.Pending.AuthHash)
+	d.svc.sessions.Put(ctx, sessionPendingExpiresKey, res.Pending.Expires.Unix())
+	if err := d.saveSession(w, r); err != nil {
+		d.sessionUnavailable(w, r, err)
+		return nil
+	}
+	http.Redirect(w, r, d.svc.cfg.Prefix+mfaPagePath, http.StatusFound)
+	return nil
+}
+
+// pendingLogin reads the session's pending login, if any.
+func (d *api291) pendingLogin(r *http.Request) (PendingLogin, bool) {
+	ctx := r.Context()
+	p := PendingLogin{
+		UserID:   d.svc.sessions.GetInt64(ctx, sessionPendingUserKey),
+		AuthHash: d.svc.sessions.GetString(ctx, sessionPendingHashKey),
+		Expires:  time.Unix(d.svc.sessions.GetInt64(ctx, sessionPendingExpiresKey), 0),
+	}
+	if p.UserID == 0 || p.AuthHash == "" || !d.svc.cfg.Now().Before(p.Expires) {
+		return PendingLogin{}, false
+	}
+	return p, true
+}
+
+// dropPendingLogin removes the session's pending login.
+func (d *api291) dropPendingLogin(r *http.Request) {
+	ctx := r.Context()
+	d.svc.sessions.Remove(ctx, sessionPendingUserKey)
+	d.svc.sessions.Remove(ctx, sessionPendingHashKey)
+	d.svc.sessions.Remove(ctx, sessionPendingExpiresKey)
+}
+
+// mfaPage serves GET and POST login/mfa/: the code form, and its check.
+func (d *api291) mfaPage(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodPost {
+		if _, ok := d.pendingLogin(r); !ok {
+			return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
+		}
+		return d.mfaForm(w, r, http.StatusOK, "")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, d.svc.cfg.MaxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageBadForm)
+	}
+	// Checked before the code: a forged post must neither log in nor spend an attempt.
+	if err := d.checkFormCSRF(r, r.PostForm.Get(csrfFormField)); err != nil {
+		return d.mfaMessage(w, http.StatusForbidden, msgMFAPageCSRF)
+	}
+	p, ok := d.pendingLogin(r)
+	if !ok {
+		d.dropPendingLogin(r)
+		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
+	}
+	res, err := d.svc.CompleteLogin(r.Context(), p, r.PostForm.Get(mfaCodeField))
+	var throttled *ThrottledError
+	switch {
+	case errors.Is(err, ErrLoginExpired), errors.Is(err, ErrEmailNotVerified):
+		d.dropPendingLogin(r)
+		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
+	case errors.Is(err, ErrInvalidMFACode):
+		return d.mfaForm(w, r, http.StatusBadRequest, msgMFAPageIncorrect)
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfterSeconds))
+		return d.mfaForm(w, r, http.StatusTooManyRequests, msgMFAPageThrottled)
+	case err != nil:
+		return err
+	}
+	d.dropPendingLogin(r)
+	err = d.loginSession(w, r, res.User)
+	if err == nil {
+		err = d.saveSession(w, r)
+	}
+	if err != nil {
+		d.sessionUnavailable(w, r, err)
+		return nil
+	}
+	// 303: the browser follows with a GET, and a reload does not post the code again.
+	http.Redirect(w, r, d.svc.cfg.SiteURL+d.svc.cfg.Links.AfterLogin, http.StatusSeeOther)
+	return nil
+}
+
+// mfaForm renders the code form, with msg as its error when set.
+func (d *api291) mfaForm(w http.ResponseWriter, r *http.Request, status int, msg string) error {
+	token, err := d.formCSRFToken(w, r)
+	if err != nil {
+		return err
+	}
+	return d.renderMFAPage(w, status, mfaPageData{Form: true, CSRFToken: token, Error: msg})
+}
+
+// mfaMessage renders the page with a message and a link back to the login page.
+func (d *api291) mfaMessage(w http.ResponseWriter, status int, msg string) error {
+	return d.renderMFAPage(w, status, mfaPageData{Message: msg, LoginURL: d.svc.cfg.SiteURL + d.svc.cfg.Links.Login})
+}
+
+// renderMFAPage renders into a buffer first, so that a template error is still the
+// router's 500 rather than half a page.
+func (d *api291) renderMFAPage(w http.ResponseWriter, status int, data mfaPageData) error {
+	data.Title = "Two-Factor Authentication"
+	data.SiteName = d.svc.cfg.SiteName
+	if data.SiteName == "" {
+		data.SiteName = mailrender.SiteHost(d.svc.cfg.SiteURL)
+	}
+	var buf bytes.Buffer
+	if err := mfaPageTemplate.Execute(&buf, data); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// The page holds a CSRF token and takes a second factor: never cached, never leaked in
+	// a Referer, never framed (a framed form could be filled in by a trick).
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes()) // the answer has begun: a failed write is the client's
+	return nil
+}
