@@ -1,13 +1,10 @@
 package restauth
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"html/template"
 	"net/http"
-
-	"github.com/restauth/restauth/internal/mailrender"
 )
 
 // This file serves the e-mail confirmation page, allauth's ConfirmEmailView at the
@@ -92,27 +89,9 @@ func (d *api291) confirmMessage(w http.ResponseWriter, status int, msg string) e
 	return d.renderConfirmPage(w, status, confirmPageData{Message: msg})
 }
 
-// renderConfirmPage renders the page into a buffer first, so that a template error is
-// still the router's 500 rather than half a page.
+// renderConfirmPage renders the confirmation page (see writePage).
 func (d *api291) renderConfirmPage(w http.ResponseWriter, status int, data confirmPageData) error {
 	data.Title = "Confirm E-mail Address"
-	data.SiteName = d.svc.cfg.SiteName
-	if data.SiteName == "" {
-		data.SiteName = mailrender.SiteHost(d.svc.cfg.SiteURL)
-	}
-	var buf bytes.Buffer
-	if err := confirmPageTemplate.Execute(&buf, data); err != nil {
-		return err
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	// The URL holds the key and the page a CSRF token: neither may be cached, leak in a
-	// Referer, or be framed (a framed Confirm button could be clicked by a trick).
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes()) // the answer has begun: a failed write is the client's
-	return nil
+	data.SiteName = d.pageSiteName()
+	return writePage(w, status, confirmPageTemplate, data)
 }

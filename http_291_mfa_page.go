@@ -1,15 +1,12 @@
 package restauth
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"html/template"
 	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/restauth/restauth/internal/mailrender"
 )
 
 // This file serves the `mfa` flow of login/ (BEHAVIOUR.md §5.1) for browsers: InvenTree's
@@ -194,27 +191,9 @@ func (d *api291) mfaMessage(w http.ResponseWriter, status int, msg string) error
 	return d.renderMFAPage(w, status, mfaPageData{Message: msg, LoginURL: d.svc.cfg.SiteURL + d.svc.cfg.Links.Login})
 }
 
-// renderMFAPage renders into a buffer first, so that a template error is still the
-// router's 500 rather than half a page.
+// renderMFAPage renders the second-factor page (see writePage).
 func (d *api291) renderMFAPage(w http.ResponseWriter, status int, data mfaPageData) error {
 	data.Title = "Two-Factor Authentication"
-	data.SiteName = d.svc.cfg.SiteName
-	if data.SiteName == "" {
-		data.SiteName = mailrender.SiteHost(d.svc.cfg.SiteURL)
-	}
-	var buf bytes.Buffer
-	if err := mfaPageTemplate.Execute(&buf, data); err != nil {
-		return err
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	// The page holds a CSRF token and takes a second factor: never cached, never leaked in
-	// a Referer, never framed (a framed form could be filled in by a trick).
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes()) // the answer has begun: a failed write is the client's
-	return nil
+	data.SiteName = d.pageSiteName()
+	return writePage(w, status, mfaPageTemplate, data)
 }
