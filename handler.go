@@ -69,6 +69,10 @@ type call struct {
 	auth   requestAuth
 	id     int64
 	param  string
+	// prefix and route name the matched route for log lines (see logPath): a path can
+	// hold a confirmation key, a pattern cannot.
+	prefix string
+	route  *route
 }
 
 // callOf returns the router's call for r; an empty one outside the router.
@@ -218,6 +222,7 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	s := rt.svc
 	if rte != nil {
 		w.Header()["Allow"] = rte.allowHeader
+		c.prefix, c.route = rt.prefix, rte
 	}
 
 	var auth requestAuth

@@ -143,5 +143,5 @@ func (d *api291) sessionEndedAfterChange(w http.ResponseWriter, r *http.Request,
 	ctx := r.Context()
 	d.svc.sessions.WriteSessionCookie(ctx, w, "", time.Time{})
 	d.svc.cfg.Logger.ErrorContext(ctx, "restauth: session store failed after a password change; the password is changed and the session ended",
-		"method", r.Method, "path", r.URL.Path, "user_id", u.ID, "error", sessionErrorMessage(r, err))
+		"method", r.Method, "path", logPath(r), "user_id", u.ID, "error", sessionErrorMessage(r, err))
 }

@@ -1,9 +1,7 @@
 package restauth
 
 import (
-	"embed"
 	"errors"
-	"html/template"
 	"net/http"
 )
 
@@ -27,12 +25,9 @@ const (
 	msgConfirmBadForm    = "The form could not be read. Please open the confirmation link again."
 )
 
-//go:embed templates/pages/confirm_email.html
-var pageTemplateFS embed.FS
-
 // confirmPageTemplate is parsed once: the file is embedded and covered by tests, so a parse
 // error is a build defect.
-var confirmPageTemplate = template.Must(template.ParseFS(pageTemplateFS, "templates/pages/confirm_email.html"))
+var confirmPageTemplate = parsePage("confirm_email.html")
 
 // confirmPageData fills confirm_email.html: the form when Email is set, else Message.
 type confirmPageData struct {

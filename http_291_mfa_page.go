@@ -1,9 +1,7 @@
 package restauth
 
 import (
-	"embed"
 	"errors"
-	"html/template"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,12 +40,9 @@ const (
 	msgMFAPageBadForm   = "The form could not be read. Please log in again."
 )
 
-//go:embed templates/pages/mfa_authenticate.html
-var mfaPageFS embed.FS
-
 // mfaPageTemplate is parsed once: the file is embedded and covered by tests, so a parse
 // error is a build defect.
-var mfaPageTemplate = template.Must(template.ParseFS(mfaPageFS, "templates/pages/mfa_authenticate.html"))
+var mfaPageTemplate = parsePage("mfa_authenticate.html")
 
 // mfaPageData fills mfa_authenticate.html: the form when Form is set, else Message.
 type mfaPageData struct {

@@ -2,6 +2,7 @@ package restauth
 
 import (
 	"bytes"
+	"embed"
 	"html/template"
 	"net/http"
 
@@ -10,6 +11,16 @@ import (
 
 // The HTML pages restauth serves itself (the e-mail confirmation page, the second-factor
 // page) share their site name and their answer.
+
+//go:embed templates/pages/*.html
+var pageFS embed.FS
+
+// parsePage parses one page with the shared frame (templates/pages/layout.html), which
+// runs the page's "content". Pages are embedded and covered by tests, so a parse error is
+// a build defect and panics at start-up.
+func parsePage(file string) *template.Template {
+	return template.Must(template.ParseFS(pageFS, "templates/pages/layout.html", "templates/pages/"+file))
+}
 
 // pageSiteName is the site's display name on a page: Config.SiteName, else SiteURL's host.
 func (d *api291) pageSiteName() string {

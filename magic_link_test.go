@@ -233,29 +233,12 @@ func TestMagicLinkRateLimitedWithPasswordReset(t *testing.T) {
 // lookup, no token, no rendering; the known one gets its link afterwards.
 func TestMagicLinkEqualWorkBeforeAnswering(t *testing.T) {
 	t.Parallel()
-	var store *countingStore
-	var sent sync.WaitGroup
-	e := magicEnv(t, func(c *restauth.Config) {
-		store = &countingStore{Store: c.Store}
-		c.Store = store
-		c.Mail.SendInRequest = false
-		c.Mail.Mailer = restauth.MailerFunc(func(context.Context, *restauth.Message) error { sent.Done(); return nil })
-	})
-	var mints, renders, bgMints atomic.Int64
-	restauth.SetWorkHooks(e.svc, func(ctx context.Context) {
-		if restauth.InBackground(ctx) {
-			bgMints.Add(1)
-		} else {
-			mints.Add(1)
-		}
-	}, func(ctx context.Context) {
-		if !restauth.InBackground(ctx) {
-			renders.Add(1)
-		}
-	})
-	sent.Add(1) // the signup confirmation
+	w := &workCounter{}
+	e := magicEnv(t, w.configure)
+	w.hook(e.svc)
+	w.sent.Add(1) // the signup confirmation
 	e.verifiedUser(t, "known")
-	sent.Wait()
+	w.sent.Wait()
 	require.NoError(t, e.svc.Close(context.Background()))
 
 	type work struct {
@@ -264,21 +247,19 @@ func TestMagicLinkEqualWorkBeforeAnswering(t *testing.T) {
 		body                  string
 	}
 	measure := func(email string) work {
-		store.calls.Store(0)
-		mints.Store(0)
-		renders.Store(0)
+		w.reset()
 		res := e.do(http.MethodPost, magicGeneratePath, map[string]any{"email": email})
-		return work{store.calls.Load(), mints.Load(), renders.Load(), res.Code, res.Body.String()}
+		return work{w.store.calls.Load(), w.mints.Load(), w.renders.Load(), res.Code, res.Body.String()}
 	}
-	bgMints.Store(0)
-	sent.Add(1)
+	w.bgMints.Store(0)
+	w.sent.Add(1)
 	known := measure("known@example.com")
 	unknown := measure("nobody@example.com")
-	sent.Wait()
+	w.sent.Wait()
 	require.NoError(t, e.svc.Close(context.Background()))
 	assert.Equal(t, unknown, known, "the same answer and work before answering")
 	assert.Equal(t, work{code: http.StatusOK, body: `{"status":"ok"}`}, known, "no lookup, token or rendering before answering")
-	assert.Equal(t, int64(1), bgMints.Load(), "the known address got its link afterwards")
+	assert.Equal(t, int64(1), w.bgMints.Load(), "the known address got its link afterwards")
 }
 
 // Two requests racing with one link: one logs in.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/restauth/restauth/internal/jsonenc"
 )
@@ -127,18 +128,35 @@ func (s *Service) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		// Config.StoreTimeout passed (the cause tells it from a deadline of the client's or
 		// the host's, answered below): the store is down or frozen, which the operator must
 		// hear of, and the client may retry once it is back.
-		s.log.ErrorContext(r.Context(), "restauth: store timeout", "method", r.Method, "path", r.URL.Path,
+		s.log.ErrorContext(r.Context(), "restauth: store timeout", "method", r.Method, "path", logPath(r),
 			"timeout", s.cfg.StoreTimeout, "error", err)
 		w.Header().Set("Retry-After", sessionRetryAfter)
 		writeDetail(w, http.StatusServiceUnavailable, msgServiceUnavailable)
 	case r.Context().Err() != nil && errors.Is(err, r.Context().Err()):
 		// The client went away (e.g. while waiting for a hashing slot): nobody reads this.
-		s.log.DebugContext(r.Context(), "restauth: request cancelled", "method", r.Method, "path", r.URL.Path)
+		s.log.DebugContext(r.Context(), "restauth: request cancelled", "method", r.Method, "path", logPath(r))
 		writeDetail(w, http.StatusServiceUnavailable, "Request cancelled.")
 	default:
-		s.log.ErrorContext(r.Context(), "restauth: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+		s.log.ErrorContext(r.Context(), "restauth: request failed", "method", r.Method, "path", logPath(r), "error", err)
 		writeRawJSON(w, http.StatusInternalServerError, serverErrorJSON(r.URL.Path))
 	}
+}
+
+// logPath is the request's path as log lines name it: the matched route's pattern
+// ("/api/auth/registration/account-confirm-email/{name}/"), else the path with every
+// segment that could be a secret (one with a ':', as signed keys have, or over 40
+// characters) replaced by "{…}". Paths can carry confirmation keys, and logs must not.
+func logPath(r *http.Request) string {
+	if c, ok := r.Context().Value(clientKey{}).(*call); ok && c.route != nil {
+		return c.prefix + c.route.pattern
+	}
+	segs := strings.Split(r.URL.Path, "/")
+	for i, seg := range segs {
+		if strings.ContainsRune(seg, ':') || len(seg) > 40 {
+			segs[i] = "{…}"
+		}
+	}
+	return strings.Join(segs, "/")
 }
 
 // page is DRF's LimitOffsetPagination envelope.

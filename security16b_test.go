@@ -196,57 +196,77 @@ func (s *countingStore) UserByID(ctx context.Context, id int64) (*restauth.User,
 	return s.Store.UserByID(ctx, id)
 }
 
+// workCounter counts, for the equal-work tests, the store calls, token mints and renders
+// done before answering and the mints done afterwards, and lets a test wait for mail.
+type workCounter struct {
+	store                   *countingStore
+	sent                    sync.WaitGroup
+	mints, renders, bgMints atomic.Int64
+}
+
+// configure puts a counting store and a mailer that marks each mail sent into c, with
+// mail sent in the background as in production.
+func (w *workCounter) configure(c *restauth.Config) {
+	w.store = &countingStore{Store: c.Store}
+	c.Store = w.store
+	c.Mail.SendInRequest = false
+	c.Mail.Mailer = restauth.MailerFunc(func(context.Context, *restauth.Message) error { w.sent.Done(); return nil })
+}
+
+// hook counts the Service's token mints and renders, before answering or after.
+func (w *workCounter) hook(svc *restauth.Service) {
+	restauth.SetWorkHooks(svc, func(ctx context.Context) {
+		if restauth.InBackground(ctx) {
+			w.bgMints.Add(1)
+		} else {
+			w.mints.Add(1)
+		}
+	}, func(ctx context.Context) {
+		if !restauth.InBackground(ctx) {
+			w.renders.Add(1)
+		}
+	})
+}
+
+// reset zeroes the counts of work done before answering.
+func (w *workCounter) reset() {
+	w.store.calls.Store(0)
+	w.mints.Store(0)
+	w.renders.Store(0)
+}
+
 // #5: reset and resend do the same work before answering for known and unknown
 // addresses: no lookup, no token, no rendering; it all runs afterwards.
 func TestSec16ResetAndResendDoEqualWorkBeforeAnswering(t *testing.T) {
 	t.Parallel()
-	var store *countingStore
-	var sent sync.WaitGroup
-	e := newEnv(t, func(c *restauth.Config) {
-		store = &countingStore{Store: c.Store}
-		c.Store = store
-		c.Mail.SendInRequest = false
-		c.Mail.Mailer = restauth.MailerFunc(func(context.Context, *restauth.Message) error { sent.Done(); return nil })
-	})
-	var mints, renders, bgMints atomic.Int64
-	restauth.SetWorkHooks(e.svc, func(ctx context.Context) {
-		if restauth.InBackground(ctx) {
-			bgMints.Add(1)
-		} else {
-			mints.Add(1)
-		}
-	}, func(ctx context.Context) {
-		if !restauth.InBackground(ctx) {
-			renders.Add(1)
-		}
-	})
-	sent.Add(1) // the signup confirmation
+	w := &workCounter{}
+	e := newEnv(t, w.configure)
+	w.hook(e.svc)
+	w.sent.Add(1) // the signup confirmation
 	_, err := e.svc.Register(context.Background(), restauth.RegisterRequest{Username: "known", Email: "known@example.com", Password1: goodPassword, Password2: goodPassword})
 	require.NoError(t, err)
-	sent.Wait()
+	w.sent.Wait()
 
 	type work struct{ store, mints, renders int64 }
 	measure := func(op func() error) work {
-		store.calls.Store(0)
-		mints.Store(0)
-		renders.Store(0)
+		w.reset()
 		require.NoError(t, op())
-		return work{store.calls.Load(), mints.Load(), renders.Load()}
+		return work{w.store.calls.Load(), w.mints.Load(), w.renders.Load()}
 	}
 	ctx := context.Background()
 	for name, op := range map[string]func(string) error{
 		"reset":  func(a string) error { return e.svc.RequestPasswordReset(ctx, a) },
 		"resend": func(a string) error { return e.svc.ResendVerification(ctx, a) },
 	} {
-		before := bgMints.Load()
-		sent.Add(1)
+		before := w.bgMints.Load()
+		w.sent.Add(1)
 		known := measure(func() error { return op("known@example.com") })
 		unknown := measure(func() error { return op("nobody@example.com") })
-		sent.Wait()
+		w.sent.Wait()
 		require.NoError(t, e.svc.Close(ctx))
 		assert.Equal(t, unknown, known, "%s: the same work before answering", name)
 		assert.Equal(t, work{}, known, "%s: no lookup, token or rendering before answering", name)
-		assert.Equal(t, before+1, bgMints.Load(), "%s: the known address got its link afterwards", name)
+		assert.Equal(t, before+1, w.bgMints.Load(), "%s: the known address got its link afterwards", name)
 	}
 }
 

@@ -261,10 +261,10 @@ func sessionErrorFunc(log *slog.Logger) func(http.ResponseWriter, *http.Request,
 		detail := msgServiceUnavailable
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) && !errors.Is(context.Cause(ctx), ErrStoreTimeout) {
 			// The client went away while the store was being asked: nobody reads this.
-			log.DebugContext(ctx, "restauth: request cancelled", "method", r.Method, "path", r.URL.Path)
+			log.DebugContext(ctx, "restauth: request cancelled", "method", r.Method, "path", logPath(r))
 			detail = "Request cancelled."
 		} else {
-			log.ErrorContext(ctx, "restauth: session store failed", "method", r.Method, "path", r.URL.Path, "error", msg)
+			log.ErrorContext(ctx, "restauth: session store failed", "method", r.Method, "path", logPath(r), "error", msg)
 		}
 		h := w.Header()
 		for _, k := range representationHeaders {
