@@ -111,7 +111,10 @@ func (s *Service) login(ctx context.Context, login string, byEmail bool, req Log
 		return nil, err
 	}
 	if err := s.checkVerified(ctx, u); err != nil {
-		return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
+		if errors.Is(err, errUnverified) {
+			return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
+		}
+		return nil, err // a store failure is not a refusal
 	}
 	if req.Defer {
 		pending, err := s.pendingLogin(ctx, u, mfaCode)

@@ -2,6 +2,7 @@ package restauth_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 
@@ -78,4 +79,28 @@ func TestLoginByEmail(t *testing.T) {
 			}
 		})
 	}
+}
+
+// failingAddresses is a Store whose address lookups fail, as a database outage would.
+type failingAddresses struct{ restauth.Store }
+
+func (failingAddresses) EmailAddresses(context.Context, int64) ([]restauth.EmailAddress, error) {
+	return nil, errors.New("database is down")
+}
+
+// Under mandatory verification a store failure while checking the address is a server
+// error, never the refusal "E-mail is not verified." (which would tell a user with a
+// verified address something false and keep the attempt's count).
+func TestLoginVerificationCheckStoreFailureIsNotARefusal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *restauth.Config) { c.EmailVerification = restauth.VerificationMandatory })
+	_, err := e.svc.CreateUser(context.Background(), restauth.NewUser{Username: "vera", Email: "vera@example.com", Password: goodPassword, EmailVerified: true})
+	require.NoError(t, err)
+	broken, err := restauth.New(restauth.Config{Store: failingAddresses{e.store}, Secret: testSecret, SiteURL: "http://testserver",
+		Passwords: cheapPasswords, EmailVerification: restauth.VerificationMandatory, RateLimits: noRateLimits()})
+	require.NoError(t, err)
+	_, err = broken.Login(context.Background(), restauth.LoginRequest{Username: "vera", Password: goodPassword})
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, restauth.ErrEmailNotVerified)
+	assert.ErrorContains(t, err, "database is down")
 }
