@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/jackc/pgx/v5 v5.13.0
-	github.com/restauth/restauth v0.0.0-00010101000000-000000000000
+	github.com/restauth/restauth v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -25,4 +25,3 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 )
 
-replace github.com/restauth/restauth => ../

@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/redis/go-redis/v9 v9.23.0
-	github.com/restauth/restauth v0.0.0-00010101000000-000000000000
+	github.com/restauth/restauth v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -23,4 +23,3 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 )
 
-replace github.com/restauth/restauth => ../

@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/alexedwards/scs/v2 v2.9.0
-	github.com/restauth/restauth v0.0.0
+	github.com/restauth/restauth v0.1.0
 	github.com/stretchr/testify v1.12.1
 	modernc.org/sqlite v1.62.0
 )
@@ -29,4 +29,3 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-replace github.com/restauth/restauth => ../
