@@ -98,7 +98,9 @@ type AuthRecord struct {
 
 // User returns the user with the given id (an error matching ErrNotFound when there is
 // none), for a dialect that shows the user a key or a session names.
-func (s *Service) User(ctx context.Context, id int64) (*User, error) { return s.store.UserByID(ctx, id) }
+func (s *Service) User(ctx context.Context, id int64) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}
 
 // NewAuthRecord returns a record of method happening now (the Service's clock).
 func (s *Service) NewAuthRecord(method string) AuthRecord {
