@@ -2,7 +2,6 @@ package restauth
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -121,21 +120,9 @@ func latin1(b []byte) string {
 }
 
 func (s *Service) authenticateSession(r *http.Request) (requestAuth, error) {
-	ctx := r.Context()
-	uid := s.sessions.GetInt64(ctx, sessionUserKey)
-	if uid == 0 {
-		return requestAuth{}, nil
-	}
-	u, err := s.store.UserByID(ctx, uid)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return requestAuth{}, s.sessions.Destroy(ctx)
-		}
+	u, err := s.SessionUser(r.Context())
+	if err != nil || u == nil {
 		return requestAuth{}, err
-	}
-	stored := s.sessions.GetString(ctx, sessionHashKey)
-	if !u.IsActive || subtle.ConstantTimeCompare([]byte(stored), []byte(s.sessionAuthHash(u))) != 1 {
-		return requestAuth{}, s.sessions.Destroy(ctx)
 	}
 	if !isSafeMethod(r.Method) {
 		if err := s.checkCSRF(r); err != nil {

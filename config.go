@@ -171,6 +171,15 @@ type LinkConfig struct {
 	// page, at the reference's route, so a link works without a page of the host's. A host
 	// with its own page points this at it and posts the key to verify-email/.
 	EmailConfirm string
+	// HeadlessEmailConfirm builds the confirmation links of mails sent from a flow the
+	// headless dialect started (allauth's HEADLESS_FRONTEND_URLS account_confirm_email);
+	// {key} is replaced. Default "/account/verify-email/{key}": the front end's page,
+	// which posts the key to auth/email/verify.
+	HeadlessEmailConfirm string
+	// HeadlessPasswordReset builds the reset links of mails sent from a flow the headless
+	// dialect started (account_reset_password_from_key); {key} is replaced by the
+	// one-part key "{uid}-{token}". Default "/account/password/reset/key/{key}".
+	HeadlessPasswordReset string
 	// Login is the login page the confirmation page sends the browser to once the address
 	// is verified. Default "/platform/login" (InvenTree's web UI).
 	Login string
@@ -306,6 +315,13 @@ func (c Config) withDefaults() (Config, error) {
 	defaultString(&c.Links.PasswordReset, "/platform/set-password?uid={uid}&token={token}")
 	// The confirmation page is served by Handler, so its default follows Prefix.
 	defaultString(&c.Links.EmailConfirm, c.Prefix+confirmPagePath+"{key}/")
+	defaultString(&c.Links.HeadlessEmailConfirm, "/account/verify-email/{key}")
+	defaultString(&c.Links.HeadlessPasswordReset, "/account/password/reset/key/{key}")
+	for field, tmpl := range map[string]string{"Links.HeadlessEmailConfirm": c.Links.HeadlessEmailConfirm, "Links.HeadlessPasswordReset": c.Links.HeadlessPasswordReset} {
+		if err := checkLinkTemplate(field, tmpl, "{key}"); err != nil {
+			return c, err
+		}
+	}
 	defaultString(&c.Links.Login, "/platform/login")
 	defaultString(&c.Links.AfterLogin, "/platform")
 	if err := checkLinkTemplate("Links.PasswordReset", c.Links.PasswordReset, "{uid}", "{token}"); err != nil {

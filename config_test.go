@@ -33,8 +33,11 @@ func TestConfigWithDefaults(t *testing.T) {
 			assert.Equal(t, LinkConfig{
 				PasswordReset: "/platform/set-password?uid={uid}&token={token}",
 				EmailConfirm:  "/api/auth/registration/account-confirm-email/{key}/",
-				Login:         "/platform/login",
-				AfterLogin:    "/platform",
+				// allauth's HEADLESS_FRONTEND_URLS, for mails of flows the headless dialect started.
+				HeadlessEmailConfirm:  "/account/verify-email/{key}",
+				HeadlessPasswordReset: "/account/password/reset/key/{key}",
+				Login:                 "/platform/login",
+				AfterLogin:            "/platform",
 			}, c.Links)
 			assert.Equal(t, "[restauth] ", c.Mail.SubjectPrefix)
 			assert.NotNil(t, c.Mail.Mailer)

@@ -382,6 +382,6 @@ func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddr
 func (s *Service) confirmNow(ctx context.Context, u *User, addr *EmailAddress) bool {
 	s.hooks.mint(ctx)
 	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, u.ID, addr.Email, s.now())
-	link := s.siteLink(s.cfg.Links.EmailConfirm, map[string]string{"key": key})
+	link := s.confirmLink(ctx, key)
 	return s.mailNow(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }

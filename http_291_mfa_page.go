@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // This file serves the `mfa` flow of login/ (BEHAVIOUR.md §5.1) for browsers: InvenTree's
@@ -103,25 +102,11 @@ func (d *api291) mfaFormLogin(w http.ResponseWriter, r *http.Request, f *formDat
 
 // pendingLogin reads the session's pending login, if any.
 func (d *api291) pendingLogin(r *http.Request) (PendingLogin, bool) {
-	ctx := r.Context()
-	p := PendingLogin{
-		UserID:   d.svc.sessions.GetInt64(ctx, sessionPendingUserKey),
-		AuthHash: d.svc.sessions.GetString(ctx, sessionPendingHashKey),
-		Expires:  time.Unix(d.svc.sessions.GetInt64(ctx, sessionPendingExpiresKey), 0),
-	}
-	if p.UserID == 0 || p.AuthHash == "" || !d.svc.cfg.Now().Before(p.Expires) {
-		return PendingLogin{}, false
-	}
-	return p, true
+	return d.svc.SessionPendingLogin(r.Context())
 }
 
 // dropPendingLogin removes the session's pending login.
-func (d *api291) dropPendingLogin(r *http.Request) {
-	ctx := r.Context()
-	d.svc.sessions.Remove(ctx, sessionPendingUserKey)
-	d.svc.sessions.Remove(ctx, sessionPendingHashKey)
-	d.svc.sessions.Remove(ctx, sessionPendingExpiresKey)
-}
+func (d *api291) dropPendingLogin(r *http.Request) { d.svc.DropPendingLogin(r.Context()) }
 
 // mfaPage serves GET and POST login/mfa/: the code form, and its check.
 func (d *api291) mfaPage(w http.ResponseWriter, r *http.Request) error {

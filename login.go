@@ -29,6 +29,10 @@ type LoginRequest struct {
 	// browser's second-factor page finishes it with CompleteLogin (the reference's `mfa`
 	// flow). A user who must enrol first (MFA.Required) still gets ErrMFARequired.
 	Defer bool
+	// WithoutToken skips the API token a completed login otherwise issues: a dialect whose
+	// login is the session alone (the headless dialect) sets it, so no key nobody was
+	// shown is left in the store. LoginResult.Token is then nil.
+	WithoutToken bool
 }
 
 // LoginResult is a successful login: the user and the token issued for this login.
@@ -87,7 +91,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, er
 		method += "+" + res.MFAMethod
 	}
 	s.audit(ctx, AuditLoginSucceeded, res.User, method)
-	s.audit(ctx, AuditTokenIssued, res.User, tokenDetail(&res.Token.Token))
+	if res.Token != nil {
+		s.audit(ctx, AuditTokenIssued, res.User, tokenDetail(&res.Token.Token))
+	}
 	return res, nil
 }
 
@@ -133,6 +139,9 @@ func (s *Service) login(ctx context.Context, login string, byEmail bool, req Log
 	now := s.now().UTC()
 	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
 		return nil, err
+	}
+	if req.WithoutToken {
+		return &LoginResult{User: u, MFAMethod: string(method)}, nil
 	}
 	issued, err := s.issueToken(ctx, u.ID, "")
 	if err != nil {

@@ -97,7 +97,7 @@ func (s *Service) mailResetLink(ctx context.Context, email string) bool {
 	c := users[0] // lowest id: ordered as UsersByEmail
 	s.hooks.mint(ctx)
 	token := s.resetTokens().Make(resetTokenUser(c.user), c.emails, s.now())
-	link := s.siteLink(s.cfg.Links.PasswordReset, map[string]string{"uid": resettoken.EncodeBase36(c.user.ID), "token": token})
+	link := s.resetLink(ctx, c.user, token)
 	return s.mailNow(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
 }
 
@@ -159,6 +159,9 @@ func resetDisabled() error {
 // PasswordResetConfirm is the second step of a password reset: the uid and token of the
 // reset link, and the new password twice.
 type PasswordResetConfirm struct {
+	// Key, when set, is the one-part key of a headless reset link ("{uid}-{token}"),
+	// standing for UID and Token.
+	Key   string
 	UID   string
 	Token string
 	New1  string
@@ -181,6 +184,9 @@ type PasswordResetConfirm struct {
 func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetConfirm) (*User, error) {
 	if s.cfg.DisablePasswordReset {
 		return nil, resetDisabled()
+	}
+	if req.Key != "" {
+		req.UID, req.Token = splitPasswordResetKey(req.Key)
 	}
 	u, err := s.resetUser(ctx, req.UID)
 	if err != nil {

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/headless"
 )
 
 func main() {
@@ -107,11 +108,16 @@ func listenAndServe(ctx context.Context, app *app, env cmdEnv) error {
 }
 
 // newMux mounts the library's /api/ tree (server information, /api/auth/, /api/user/ and
-// InvenTree's JSON 404s) and its /auth/ check for a reverse proxy's auth_request.
+// InvenTree's JSON 404s), its /auth/ check for a reverse proxy's auth_request, and the
+// headless dialect at /_allauth/ and /api/auth/v1/.
 func newMux(svc *restauth.Service) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", svc.APIHandler())
 	mux.Handle("/auth/{$}", svc.AuthRequestHandler())
+	// django-allauth's headless API: both clients at /_allauth/, and the browser client
+	// where InvenTree's web UI (API 314 and later) looks for it.
+	mux.Handle("/_allauth/", headless.Handler(svc, headless.Options{}))
+	mux.Handle("/api/auth/v1/", headless.Handler(svc, headless.Options{Prefix: "/api/auth/", Client: headless.Browser}))
 	return mux
 }
 

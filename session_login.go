@@ -1,0 +1,383 @@
+package restauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/restauth/restauth/internal/csrf"
+	"github.com/restauth/restauth/internal/resettoken"
+)
+
+// This file exports the session facilities a wire dialect outside the package (the
+// headless dialect, package headless) needs: logging a session in and out, the
+// authentication records and recent-authentication time a session keeps, a pending
+// second-factor login kept in the session, the CSRF check and cookie, and the dialect
+// that started a flow (so a mail carries that dialect's link). The rules stay here: the
+// session auth hash, the renewal of the session id at login, Django's CSRF check.
+
+// Dialect names the wire dialect a request arrived through. A mail sent by an operation
+// carries the link of the dialect in its context (see WithDialect and LinkConfig).
+type Dialect string
+
+const (
+	// Dialect291 is the InvenTree 291 / dj-rest-auth dialect (Handler); the default.
+	Dialect291 Dialect = "291"
+	// DialectHeadless is django-allauth's headless dialect (package headless).
+	DialectHeadless Dialect = "headless"
+)
+
+type dialectKey struct{}
+
+// WithDialect returns a context naming the dialect d, so that the mails an operation sends
+// for that request (or later, in the background) carry d's links.
+func WithDialect(ctx context.Context, d Dialect) context.Context {
+	return context.WithValue(ctx, dialectKey{}, d)
+}
+
+// DialectFromContext returns the dialect WithDialect put into ctx, Dialect291 when none.
+func DialectFromContext(ctx context.Context) Dialect {
+	if d, ok := ctx.Value(dialectKey{}).(Dialect); ok {
+		return d
+	}
+	return Dialect291
+}
+
+// WithRequestClient returns r with its Client (address as Config.TrustedProxies tell it,
+// and user agent) in its context, for the per-address limits and the audit events, unless
+// a Client is there already. Dialects outside the package call it first.
+func (s *Service) WithRequestClient(r *http.Request) *http.Request { return s.withClient(r) }
+
+// Features are the settings a dialect reports to its clients (allauth's config endpoint).
+type Features struct {
+	RegistrationOpen     bool
+	LoginByEmail         bool
+	EmailVerification    EmailVerification
+	MFAEnabled           bool
+	PasswordResetEnabled bool
+	// ReauthenticationTimeout is how long an authentication counts as recent
+	// (SessionConfig.ReauthenticationTimeout).
+	ReauthenticationTimeout time.Duration
+}
+
+// Features returns the settings a dialect reports.
+func (s *Service) Features() Features {
+	return Features{
+		RegistrationOpen:        !s.cfg.DisableRegistration,
+		LoginByEmail:            s.cfg.LoginByEmail,
+		EmailVerification:       s.cfg.EmailVerification,
+		MFAEnabled:              s.cfg.MFA.Enabled,
+		PasswordResetEnabled:    !s.cfg.DisablePasswordReset,
+		ReauthenticationTimeout: s.cfg.Sessions.ReauthenticationTimeout,
+	}
+}
+
+// Session keys of the authentication records (allauth's AUTHENTICATION_METHODS_SESSION_KEY).
+const sessionAuthRecordsKey = "_auth_records"
+
+// AuthRecord is one authentication of a session (allauth's authentication records): how
+// and when the user proved who they are. A login starts the list; a reauthentication adds
+// to it.
+type AuthRecord struct {
+	// Method is "password", "mfa", "code", "socialaccount" or "password_reset".
+	Method string `json:"method"`
+	// At is when it happened, in Unix seconds.
+	At float64 `json:"at"`
+	// Email or Username is the login name the password was given with.
+	Email    string `json:"email,omitempty"`
+	Username string `json:"username,omitempty"`
+	// Type is the second factor of an "mfa" record: "totp" or "recovery_codes".
+	Type string `json:"type,omitempty"`
+	// Reauthenticated is set on records added by a reauthentication.
+	Reauthenticated bool `json:"reauthenticated,omitempty"`
+}
+
+// User returns the user with the given id (an error matching ErrNotFound when there is
+// none), for a dialect that shows the user a key or a session names.
+func (s *Service) User(ctx context.Context, id int64) (*User, error) {
+	return s.store.UserByID(ctx, id)
+}
+
+// NewAuthRecord returns a record of method happening now (the Service's clock).
+func (s *Service) NewAuthRecord(method string) AuthRecord {
+	return AuthRecord{Method: method, At: float64(s.now().UnixMicro()) / 1e6}
+}
+
+// LoginSession logs u into the session in ctx (loaded by the dialect from a cookie or a
+// session token): the session id is renewed, so that an id fixed before the login is
+// worthless after it, any pending login is dropped, and records start the session's
+// authentication records. The CSRF token is the dialect's to rotate (RotateCSRFCookie).
+func (s *Service) LoginSession(ctx context.Context, u *User, records ...AuthRecord) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.DropPendingLogin(ctx)
+	s.sessions.Put(ctx, sessionUserKey, u.ID)
+	s.sessions.Put(ctx, sessionHashKey, s.sessionAuthHash(u))
+	return s.putAuthRecords(ctx, records)
+}
+
+// LogoutSession ends the session in ctx: its data is deleted from the store and a new,
+// empty one takes its place.
+func (s *Service) LogoutSession(ctx context.Context) error { return s.sessions.Destroy(ctx) }
+
+// SessionUser returns the user the session in ctx is logged in as, or nil for an
+// anonymous session. A session whose user is gone, inactive, or changed their password
+// since (the session auth hash) is ended and counts as anonymous.
+func (s *Service) SessionUser(ctx context.Context) (*User, error) {
+	uid := s.sessions.GetInt64(ctx, sessionUserKey)
+	if uid == 0 {
+		return nil, nil
+	}
+	u, err := s.store.UserByID(ctx, uid)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return nil, s.sessions.Destroy(ctx)
+		}
+		return nil, err
+	}
+	stored := s.sessions.GetString(ctx, sessionHashKey)
+	if !u.IsActive || subtle.ConstantTimeCompare([]byte(stored), []byte(s.sessionAuthHash(u))) != 1 {
+		return nil, s.sessions.Destroy(ctx)
+	}
+	return u, nil
+}
+
+// SessionAuthRecords returns the authentication records of the session in ctx.
+func (s *Service) SessionAuthRecords(ctx context.Context) []AuthRecord {
+	var records []AuthRecord
+	if raw := s.sessions.GetString(ctx, sessionAuthRecordsKey); raw != "" {
+		_ = json.Unmarshal([]byte(raw), &records) // a session of an older layout has none
+	}
+	return records
+}
+
+func (s *Service) putAuthRecords(ctx context.Context, records []AuthRecord) error {
+	if len(records) == 0 {
+		s.sessions.Remove(ctx, sessionAuthRecordsKey)
+		return nil
+	}
+	raw, err := json.Marshal(records)
+	if err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, sessionAuthRecordsKey, string(raw))
+	return nil
+}
+
+// RecentlyAuthenticated reports whether the session's last authentication record is
+// younger than SessionConfig.ReauthenticationTimeout (allauth's
+// ACCOUNT_REAUTHENTICATION_TIMEOUT): sensitive operations ask for a reauthentication
+// otherwise.
+func (s *Service) RecentlyAuthenticated(ctx context.Context) bool {
+	records := s.SessionAuthRecords(ctx)
+	if len(records) == 0 {
+		return false
+	}
+	last := records[len(records)-1].At
+	for _, r := range records {
+		last = max(last, r.At)
+	}
+	at := time.UnixMicro(int64(last * 1e6))
+	return s.now().Sub(at) < s.cfg.Sessions.ReauthenticationTimeout
+}
+
+// Reauthenticate checks the proof of a logged-in user (their password, or a current TOTP
+// code or unused recovery code) and, when it holds, adds a reauthentication record to the
+// session in ctx. Attempts count towards the failed-login limits as logins do and a
+// failure emits AuditLoginFailed ("method=reauthentication"). Errors: a *ValidationError
+// ({"password": ["Incorrect password."]}, or matching ErrInvalidMFACode on "code"); a
+// *ThrottledError.
+func (s *Service) Reauthenticate(ctx context.Context, u *User, proof MFAProof) (AuthRecord, error) {
+	rec := s.NewAuthRecord("password")
+	rec.Reauthenticated = true
+	err := s.reauthenticated(ctx, u, proof, func() error {
+		if proof.Code == "" {
+			if proof.Password == "" {
+				return fieldError("password", msgIncorrectPassword)
+			}
+			return s.checkMFAProof(ctx, u, nil, MFAProof{Password: proof.Password})
+		}
+		d, err := s.activeTOTP(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if d == nil || !s.cfg.MFA.Enabled {
+			return incorrectCode("code")
+		}
+		ok, method, err := s.useSecondFactor(ctx, d, proof.Code)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return incorrectCode("code")
+		}
+		rec.Method, rec.Type = "mfa", mfaRecordType(method)
+		return nil
+	})
+	if err != nil {
+		return AuthRecord{}, err
+	}
+	return rec, s.putAuthRecords(ctx, append(s.SessionAuthRecords(ctx), rec))
+}
+
+// mfaRecordType is allauth's authenticator type of a second factor.
+func mfaRecordType(m mfaMethod) string {
+	if m == mfaRecovery {
+		return "recovery_codes"
+	}
+	return string(m)
+}
+
+// MFARecord is the authentication record of the second factor a completed login used
+// (LoginResult.MFAMethod), with ok false for a login without one.
+func (s *Service) MFARecord(res *LoginResult) (AuthRecord, bool) {
+	if res.MFAMethod == "" {
+		return AuthRecord{}, false
+	}
+	rec := s.NewAuthRecord("mfa")
+	rec.Type = mfaRecordType(mfaMethod(res.MFAMethod))
+	return rec, true
+}
+
+// PutPendingLogin keeps p, a login whose second factor is due, in the session in ctx.
+// The session id is renewed first: half a login must not ride on an id fixed before it.
+// Any login of the session ends: a pending login is nobody's session yet.
+func (s *Service) PutPendingLogin(ctx context.Context, p PendingLogin) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Remove(ctx, sessionUserKey)
+	s.sessions.Remove(ctx, sessionHashKey)
+	s.sessions.Remove(ctx, sessionAuthRecordsKey)
+	s.sessions.Put(ctx, sessionPendingUserKey, p.UserID)
+	s.sessions.Put(ctx, sessionPendingHashKey, p.AuthHash)
+	s.sessions.Put(ctx, sessionPendingExpiresKey, p.Expires.Unix())
+	return nil
+}
+
+// SessionPendingLogin returns the unexpired pending login of the session in ctx, if any.
+func (s *Service) SessionPendingLogin(ctx context.Context) (PendingLogin, bool) {
+	p := PendingLogin{
+		UserID:   s.sessions.GetInt64(ctx, sessionPendingUserKey),
+		AuthHash: s.sessions.GetString(ctx, sessionPendingHashKey),
+		Expires:  time.Unix(s.sessions.GetInt64(ctx, sessionPendingExpiresKey), 0),
+	}
+	if p.UserID == 0 || p.AuthHash == "" || !s.now().Before(p.Expires) {
+		return PendingLogin{}, false
+	}
+	return p, true
+}
+
+// DropPendingLogin removes the pending login of the session in ctx.
+func (s *Service) DropPendingLogin(ctx context.Context) {
+	if s.sessions.Exists(ctx, sessionPendingUserKey) {
+		s.sessions.Remove(ctx, sessionPendingUserKey)
+		s.sessions.Remove(ctx, sessionPendingHashKey)
+		s.sessions.Remove(ctx, sessionPendingExpiresKey)
+	}
+}
+
+// PendingLoginTypes returns the second factors (allauth's authenticator types, in its
+// order) the pending login's user can complete it with.
+func (s *Service) PendingLoginTypes(ctx context.Context, p PendingLogin) ([]string, error) {
+	u, err := s.store.UserByID(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return s.MFATypes(ctx, u)
+}
+
+// MFATypes returns the second factors u has, as allauth names them ("recovery_codes",
+// "totp"), in allauth's order; none when MFA is off.
+func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
+	if !s.cfg.MFA.Enabled {
+		return nil, nil
+	}
+	d, err := s.activeTOTP(ctx, u.ID)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	types := []string{}
+	rc, err := s.RecoveryCodesStatus(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if rc.Remaining > 0 {
+		types = append(types, "recovery_codes")
+	}
+	return append(types, "totp"), nil
+}
+
+// CheckCSRF is Django's CsrfViewMiddleware for an unsafe request: the origin check, then
+// the X-CSRFToken header against the csrftoken cookie. It returns a *PermissionError with
+// Django's reason.
+func (s *Service) CheckCSRF(r *http.Request) error { return s.checkCSRF(r) }
+
+// CSRFToken is Django's get_token: the csrftoken cookie's secret when it is well formed,
+// else a new one, set on w. The cookie is readable by scripts, as Django's is.
+func (s *Service) CSRFToken(w http.ResponseWriter, r *http.Request) (string, error) {
+	if c, err := r.Cookie(csrfCookieName); err == nil && csrf.FormatProblem(c.Value, false) == "" {
+		return c.Value, nil
+	}
+	return s.newCSRFCookie(w)
+}
+
+// RotateCSRFCookie sets a new csrftoken cookie on w, as Django's rotate_token does at
+// login, so a token read before the login is worthless after it.
+func (s *Service) RotateCSRFCookie(w http.ResponseWriter) error { return s.setCSRFCookie(w) }
+
+// PasswordResetKey is the one-part key of a reset link (allauth's "{uidb36}-{token}"),
+// which the headless dialect's links carry.
+func passwordResetKey(uid, token string) string { return uid + "-" + token }
+
+// splitPasswordResetKey splits a key made by passwordResetKey.
+func splitPasswordResetKey(key string) (uid, token string) {
+	uid, token, _ = strings.Cut(key, "-")
+	return uid, token
+}
+
+// PasswordResetUser checks a reset key (allauth's one-part key of a headless reset link)
+// without using it and returns its user. A key that does not name a user or whose token
+// is malformed, tampered, expired or outdated gives a *ValidationError on "uid" or
+// "token", as ConfirmPasswordReset does.
+func (s *Service) PasswordResetUser(ctx context.Context, key string) (*User, error) {
+	if s.cfg.DisablePasswordReset {
+		return nil, resetDisabled()
+	}
+	uid, token := splitPasswordResetKey(key)
+	u, err := s.resetUser(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	emails, err := s.emailList(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !s.resetTokens().Check(resetTokenUser(u), emails, token, s.now()) {
+		return nil, fieldError("token", msgInvalidValue)
+	}
+	return u, nil
+}
+
+// resetLink is the link of a reset mail, for the dialect in ctx.
+func (s *Service) resetLink(ctx context.Context, u *User, token string) string {
+	uid := resettoken.EncodeBase36(u.ID)
+	if DialectFromContext(ctx) == DialectHeadless {
+		return s.siteLink(s.cfg.Links.HeadlessPasswordReset, map[string]string{"key": passwordResetKey(uid, token)})
+	}
+	return s.siteLink(s.cfg.Links.PasswordReset, map[string]string{"uid": uid, "token": token})
+}
+
+// confirmLink is the link of a confirmation mail, for the dialect in ctx.
+func (s *Service) confirmLink(ctx context.Context, key string) string {
+	tmpl := s.cfg.Links.EmailConfirm
+	if DialectFromContext(ctx) == DialectHeadless {
+		tmpl = s.cfg.Links.HeadlessEmailConfirm
+	}
+	return s.siteLink(tmpl, map[string]string{"key": key})
+}
