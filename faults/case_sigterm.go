@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"time"
 )
@@ -11,8 +12,11 @@ import (
 // the store afterwards.
 
 func runSigterm(ctx context.Context, e *env, r *result) error {
-	db := filepath.Join(e.dir, "sigterm.db")
-	s, err := e.startServer(ctx, "sigterm", "-store", "sqlite", "-db", db, "-limiter", "memory")
+	db, mailDir := filepath.Join(e.dir, "sigterm.db"), filepath.Join(e.dir, "sigterm-mail")
+	if err := os.Mkdir(mailDir, 0o755); err != nil {
+		return err
+	}
+	s, err := e.startServer(ctx, "sigterm", "-store", "sqlite", "-db", db, "-limiter", "memory", "-mail-dir", mailDir)
 	if err != nil {
 		return err
 	}
@@ -56,6 +60,13 @@ func runSigterm(ctx context.Context, e *env, r *result) error {
 	}
 	if cut > 0 {
 		r.violate("%d requests in flight at SIGTERM got no answer", cut)
+	}
+	// Each acknowledged registration queued a confirmation mail to its own address, sent
+	// in the background after the answer: the shutdown must deliver them all (F3).
+	mails, _ := filepath.Glob(filepath.Join(mailDir, "*.eml"))
+	r.note("%d confirmation mails delivered for %d acknowledged registrations", len(mails), len(g.acked))
+	if len(mails) < len(g.acked) {
+		r.violate("%d of %d confirmation mails lost in the shutdown", len(g.acked)-len(mails), len(g.acked))
 	}
 	if lost+dups > 0 {
 		r.violate("%d acknowledged registrations lost, %d duplicated", lost, dups)

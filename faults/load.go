@@ -15,7 +15,7 @@ type registrar struct {
 	prefix string
 	t      *tally
 	next   atomic.Int64
-	stop   atomic.Bool // set: workers send no new request
+	stop   atomic.Bool  // set: workers send no new request
 	busy   atomic.Int64 // requests in flight
 
 	mu     sync.Mutex
