@@ -116,6 +116,9 @@ func printTable(w io.Writer, rows []result) {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\tskipped\t\n", r.Case)
 			continue
 		}
+		if r.RSS == "" {
+			r.RSS = "-"
+		}
 		verdict := "ok"
 		if len(r.Violations) > 0 {
 			verdict = "FAIL"
