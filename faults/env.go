@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -21,23 +22,41 @@ type env struct {
 	scale     scale
 	log       io.Writer
 
+	// flags are the server binary's flags (from -help): a binary built from an older
+	// commit (RESTAUTH_FAULTS_SERVER) may lack some the cases pass, which are then left
+	// out, so that the suite shows what the older server does under the same faults.
+	flags map[string]bool
+
 	pgOnce sync.Once
 	pg     *postgres
 	pgErr  error
 }
 
-// newEnv builds examples/server into a scratch directory.
+// newEnv builds examples/server into a scratch directory, or takes the binary
+// RESTAUTH_FAULTS_SERVER names (one built from an older commit, to compare).
 func newEnv(ctx context.Context, root string, sc scale, log io.Writer) (*env, error) {
 	dir, err := os.MkdirTemp("", "restauth-faults-")
 	if err != nil {
 		return nil, err
 	}
-	e := &env{root: root, dir: dir, scale: sc, log: log, serverBin: filepath.Join(dir, "server")}
-	build := exec.CommandContext(ctx, "go", "build", "-o", e.serverBin, "./examples/server")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("go build ./examples/server: %w\n%s", err, out)
+	e := &env{root: root, dir: dir, scale: sc, log: log, serverBin: os.Getenv("RESTAUTH_FAULTS_SERVER")}
+	if e.serverBin == "" {
+		e.serverBin = filepath.Join(dir, "server")
+		build := exec.CommandContext(ctx, "go", "build", "-o", e.serverBin, "./examples/server")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("go build ./examples/server: %w\n%s", err, out)
+		}
+	} else {
+		fmt.Fprintf(log, "faults: testing the server binary %s\n", e.serverBin)
+	}
+	help, _ := exec.CommandContext(ctx, e.serverBin, "-help").CombinedOutput()
+	e.flags = map[string]bool{}
+	for line := range strings.Lines(string(help)) {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "-") && strings.HasPrefix(line, "  -") {
+			e.flags[f[0]] = true
+		}
 	}
 	return e, nil
 }

@@ -107,6 +107,10 @@ func asSkip(err error, se *skipError) bool {
 	return ok
 }
 
+// maxViolationLines caps the violations printed per case: a fault that breaks every
+// request says so in a few lines and a count.
+const maxViolationLines = 4
+
 // printTable writes the rows, then the notes and violations under them.
 func printTable(w io.Writer, rows []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -134,7 +138,11 @@ func printTable(w io.Writer, rows []result) {
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "%s: %s\n", r.Case, n)
 		}
-		for _, v := range r.Violations {
+		for i, v := range r.Violations {
+			if i == maxViolationLines {
+				fmt.Fprintf(w, "%s: VIOLATION: ... and %d more\n", r.Case, len(r.Violations)-i)
+				break
+			}
 			fmt.Fprintf(w, "%s: VIOLATION: %s\n", r.Case, v)
 		}
 	}
