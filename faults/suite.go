@@ -77,7 +77,8 @@ var cases = []faultCase{
 	{"smtp-blackhole", runSMTPBlackhole},
 	{"smtp-refused", runSMTPRefused},
 	{"postgres-paused", runPostgresPaused},
-	{"oversize-bodies", runOversizeBodies},
+	{"oversize-announced", runOversizeAnnounced},
+	{"oversize-chunked", runOversizeChunked},
 	{"shared-limits", runSharedLimits},
 	{"sigterm-under-load", runSigterm},
 }
