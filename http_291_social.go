@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // The 291 dialect of social login: InvenTree's providers/ and social/ account routes, and
@@ -66,7 +68,7 @@ func (d *api291) handleProviders(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	cfg := &d.svc.cfg
-	writeJSON(w, http.StatusOK, providersJSON{
+	drf.WriteJSON(w, http.StatusOK, providersJSON{
 		SSOEnabled:               cfg.Social.Enabled,
 		SSORegistration:          cfg.Social.Registration,
 		MFARequired:              cfg.MFA.Enabled && cfg.MFA.Required,
@@ -89,7 +91,7 @@ func (d *api291) handleSocialAccounts(w http.ResponseWriter, r *http.Request) er
 		out[i] = socialAccountJSON{ID: a.ID, Provider: a.Provider, UID: a.UID,
 			LastLogin: jsonTime(a.LastLogin), DateJoined: jsonTime(a.DateJoined)}
 	}
-	writeList(w, r, out)
+	drf.WriteList(w, r, out)
 	return nil
 }
 
@@ -98,7 +100,7 @@ func (d *api291) handleSocialDisconnect(w http.ResponseWriter, r *http.Request) 
 	if err := d.svc.DisconnectSocialAccount(r.Context(), caller(r), pathID(r)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	drf.WriteJSON(w, http.StatusOK, struct{}{})
 	return nil
 }
 
