@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/restauth/restauth/internal/djsign"
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // This file holds the operations on a user's e-mail addresses (InvenTree's views over
@@ -43,7 +44,7 @@ var newEmailField = charField{Name: "email", MaxLen: maxEmailLength, Email: true
 // Its errors (every validator's, as DRF runs them all) are added to errs; ok tells
 // whether there were none.
 func cleanNewEmail(errs *ValidationError, raw string) (clean string, ok bool) {
-	return newEmailField.Check(errs.drfFields(), strings.TrimSpace(stripTags(raw)))
+	return newEmailField.Check(errs.drfFields(), strings.TrimSpace(validate.StripTags(raw)))
 }
 
 // AddEmailAddress adds an unverified, non-primary address to the user's account and mails

@@ -1,4 +1,4 @@
-package restauth
+package validate
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-func TestCleanTokenName(t *testing.T) {
+func TestTokenName(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
 		"inventree python client":                   "inventree-python-client",
@@ -16,6 +16,6 @@ func TestCleanTokenName(t *testing.T) {
 		"x&lt;b&gt;y":                               "xy",
 		"  padded\u0007name  ":                      "paddedname",
 	} {
-		assert.Equal(t, want, cleanTokenName(in), "%q", in)
+		assert.Equal(t, want, TokenName(in, 100), "%q", in)
 	}
 }
