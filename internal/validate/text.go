@@ -58,3 +58,30 @@ func removeTags(s string) string {
 	}
 	return b.String()
 }
+
+// Clip keeps the first n characters of s.
+func Clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// UsernameFrom derives a username from a profile's candidates (the provider's username,
+// the address's local part, the name), like allauth: the first that gives a valid one
+// once NFKC-normalised (NormalizeUsername), cut to the characters Django allows,
+// lower-cased and clipped to maxLen; fallback clipped when none does.
+func UsernameFrom(candidates []string, maxLen int, fallback string) string {
+	for _, cand := range candidates {
+		var b strings.Builder
+		for _, r := range strings.ToLower(NormalizeUsername(cand)) {
+			if unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r) {
+				b.WriteRune(r)
+			}
+		}
+		if out := Clip(b.String(), maxLen); out != "" && Username(out) {
+			return out
+		}
+	}
+	return Clip(fallback, maxLen)
+}

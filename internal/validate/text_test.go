@@ -19,3 +19,23 @@ func TestTokenName(t *testing.T) {
 		assert.Equal(t, want, TokenName(in, 100), "%q", in)
 	}
 }
+
+func TestUsernameFrom(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cands    []string
+		maxLen   int
+		fallback string
+		want     string
+	}{
+		{[]string{"Bob Smith", "x"}, 150, "gh-user", "bobsmith"},
+		{[]string{"", "ｊａｎｅ", ""}, 150, "gh-user", "jane"},
+		{[]string{"!!!", "", "Ann Lee"}, 150, "gh-user", "annlee"},
+		{[]string{"", "", ""}, 150, "gh-user", "gh-user"},
+		{[]string{"abcdefgh"}, 5, "x", "abcde"},
+		{nil, 3, "gh-user", "gh-"},
+	} {
+		assert.Equal(t, tc.want, UsernameFrom(tc.cands, tc.maxLen, tc.fallback), "%q", tc.cands)
+	}
+	assert.Equal(t, "hé", Clip("héllo", 2))
+}
