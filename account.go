@@ -22,10 +22,10 @@ type ProfileUpdate struct {
 // The profile fields as dj-rest-auth's UserDetailsSerializer (a ModelSerializer over
 // Django's User) declares them.
 var (
-	usernameField = charField{name: "username", maxLen: maxUsernameLength,
-		validators: []func(string) string{usernameValidator}}
-	firstNameField = charField{name: "first_name", allowBlank: true, maxLen: maxNameLength}
-	lastNameField  = charField{name: "last_name", allowBlank: true, maxLen: maxNameLength}
+	usernameField = charField{Name: "username", MaxLen: maxUsernameLength,
+		Validators: []func(string) string{usernameValidator}}
+	firstNameField = charField{Name: "first_name", AllowBlank: true, MaxLen: maxNameLength}
+	lastNameField  = charField{Name: "last_name", AllowBlank: true, MaxLen: maxNameLength}
 )
 
 // UpdateProfile changes a user's username and names. Every field given is checked and all
@@ -44,15 +44,15 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUp
 		spec  charField
 		value *string
 	}{{usernameField, upd.Username}, {firstNameField, upd.FirstName}, {lastNameField, upd.LastName}} {
-		if f.value != nil && errs.Fields[f.spec.name] == nil {
-			f.spec.check(errs, *f.value)
+		if f.value != nil && errs.Fields[f.spec.Name] == nil {
+			f.spec.Check(errs.drfFields(), *f.value)
 		}
 	}
 	if upd.Username != nil && errs.Fields["username"] == nil {
 		// Callers may have checked the name as typed; its NFKC form is what is stored, and
 		// it can differ in length and characters ("½" holds a fraction slash).
 		if n := validate.NormalizeUsername(*upd.Username); n != *upd.Username {
-			usernameField.check(errs, n)
+			usernameField.Check(errs.drfFields(), n)
 			upd.Username = &n
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/restauth/restauth/internal/djsign"
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // This file holds the operations on a user's e-mail addresses (InvenTree's views over
@@ -35,7 +36,7 @@ func (s *Service) EmailAddresses(ctx context.Context, userID int64) ([]EmailAddr
 
 // newEmailField is the email field of InvenTree's EmailAddress serializer (a model
 // EmailField of 254 characters).
-var newEmailField = charField{name: "email", maxLen: maxEmailLength, email: true}
+var newEmailField = charField{Name: "email", MaxLen: maxEmailLength, Email: true}
 
 // cleanNewEmail cleans an address a user submits for their account the way InvenTree's
 // CleanMixin and the EmailAddress serializer do: HTML tags are stripped, surrounding
@@ -43,7 +44,7 @@ var newEmailField = charField{name: "email", maxLen: maxEmailLength, email: true
 // Its errors (every validator's, as DRF runs them all) are added to errs; ok tells
 // whether there were none.
 func cleanNewEmail(errs *ValidationError, raw string) (clean string, ok bool) {
-	return newEmailField.check(errs, strings.TrimSpace(stripTags(raw)))
+	return newEmailField.Check(errs.drfFields(), strings.TrimSpace(validate.StripTags(raw)))
 }
 
 // AddEmailAddress adds an unverified, non-primary address to the user's account and mails

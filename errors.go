@@ -5,10 +5,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // nonFieldErrors is DRF's key for errors that belong to no single field.
-const nonFieldErrors = "non_field_errors"
+const nonFieldErrors = drf.NonFieldErrors
 
 // ValidationError holds DRF-style field errors: field name → messages. Errors that
 // concern no single field are under "non_field_errors". The handler answers it with 400.
@@ -39,12 +41,10 @@ func (e *ValidationError) Error() string {
 func (e *ValidationError) Unwrap() []error { return e.causes }
 
 // add appends a message to a field, creating the map on first use.
-func (e *ValidationError) add(field string, msgs ...string) {
-	if e.Fields == nil {
-		e.Fields = make(map[string][]string)
-	}
-	e.Fields[field] = append(e.Fields[field], msgs...)
-}
+func (e *ValidationError) add(field string, msgs ...string) { e.drfFields().Add(field, msgs...) }
+
+// drfFields is e's Fields as internal/drf records field messages in them.
+func (e *ValidationError) drfFields() *drf.Errors { return (*drf.Errors)(&e.Fields) }
 
 // addCause appends a message to a field and records the sentinel it stands for.
 func (e *ValidationError) addCause(cause error, field string, msgs ...string) {
@@ -175,11 +175,9 @@ var (
 
 // Messages the reference sends, word for word.
 const (
-	msgRequired           = "This field is required."
-	msgBlank              = "This field may not be blank."
-	msgNull               = "This field may not be null."
-	msgNotString          = "Not a valid string."
-	msgInvalidEmail       = "Enter a valid email address."
+	msgBlank              = drf.MsgBlank
+	msgNull               = drf.MsgNull
+	msgInvalidEmail       = drf.MsgInvalidEmail
 	msgInvalidCredentials = "Unable to log in with provided credentials."
 	msgMustInclude        = `Must include "username" and "password".`
 	msgMustIncludeEither  = `Must include either "username" or "email" and "password".`

@@ -1,7 +1,6 @@
 package restauth
 
 import (
-	"embed"
 	"fmt"
 	htmltemplate "html/template"
 	"slices"
@@ -89,28 +88,15 @@ type MailTemplate struct {
 	HTML    *htmltemplate.Template
 }
 
-//go:embed templates/mail/*.txt templates/mail/*.html
-var mailTemplateFS embed.FS
-
-// DefaultMailTemplates returns freshly parsed copies of the built-in English templates,
-// which follow django-allauth's wording. The result belongs to the caller.
+// DefaultMailTemplates returns freshly parsed copies of the built-in English templates
+// (internal/mailrender), which follow django-allauth's wording. The result belongs to the
+// caller.
 func DefaultMailTemplates() map[MailKind]*MailTemplate {
 	out := make(map[MailKind]*MailTemplate, len(mailKinds))
 	for _, k := range mailKinds {
-		base := "templates/mail/" + string(k)
-		text, html := []string{base + ".txt"}, []string{base + ".html"}
-		if slices.Contains(securityNotices, k) {
-			// The notices share one layout; each kind's files define its "notice" (and the
-			// HTML "title"). ParseFS executes the first file named.
-			text = append([]string{"templates/mail/security_notice.txt"}, text...)
-			html = append([]string{"templates/mail/security_notice.html"}, html...)
-		}
-		// The files are embedded and covered by tests: a parse error is a build defect.
-		out[k] = &MailTemplate{
-			Subject: texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, base+"_subject.txt")),
-			Text:    texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, text...)),
-			HTML:    htmltemplate.Must(htmltemplate.ParseFS(mailTemplateFS, html...)),
-		}
+		t := &MailTemplate{}
+		t.Subject, t.Text, t.HTML = mailrender.Default(string(k), slices.Contains(securityNotices, k))
+		out[k] = t
 	}
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/restauth/restauth/internal/validate"
 )
@@ -127,7 +126,7 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 			if err != nil {
 				return nil, socialFail(SocialReasonServerError, err)
 			}
-			candidate = clipRunes(base, maxUsernameLength-digits) + suffix
+			candidate = validate.Clip(base, maxUsernameLength-digits) + suffix
 		}
 		if attempt < 10 {
 			if taken, err := s.usernameTaken(ctx, candidate, 0); err != nil {
@@ -205,21 +204,9 @@ func (s *Service) connectSocialAccount(ctx context.Context, p *socialProvider, p
 	return s.linkSocialAccount(ctx, p, prof, u, now, true)
 }
 
-// usernameBase derives a username from the profile, like allauth: the provider's
-// username, else the address's local part, else the name; NFKC-normalised as every
-// username is (validate.NormalizeUsername), only characters Django allows, lower-cased.
+// usernameBase derives a username from the profile, like allauth (validate.UsernameFrom):
+// the provider's username, else the address's local part, else the name.
 func usernameBase(prof *socialProfile, providerID string) string {
 	local, _, _ := strings.Cut(prof.Email, "@")
-	for _, cand := range []string{prof.Username, local, prof.FirstName + prof.LastName} {
-		var b strings.Builder
-		for _, r := range strings.ToLower(validate.NormalizeUsername(cand)) {
-			if unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r) {
-				b.WriteRune(r)
-			}
-		}
-		if out := clipRunes(b.String(), maxUsernameLength); out != "" && validate.Username(out) {
-			return out
-		}
-	}
-	return clipRunes(providerID+"-user", maxUsernameLength)
+	return validate.UsernameFrom([]string{prof.Username, local, prof.FirstName + prof.LastName}, maxUsernameLength, providerID+"-user")
 }
