@@ -94,6 +94,9 @@ type Config struct {
 	Social SocialConfig
 	// MFA configures multi-factor authentication.
 	MFA MFAConfig
+	// JWT configures the JSON Web Tokens of app clients (IssueJWT, RefreshJWT,
+	// AuthenticateJWT; allauth's JWTTokenStrategy); see JWTConfig.
+	JWT JWTConfig
 	// MagicLink configures the magic-link login (InvenTree's "Send me an e-mail"); off by
 	// default (see MagicLinkConfig).
 	MagicLink MagicLinkConfig
@@ -342,6 +345,10 @@ func (c Config) withDefaults() (Config, error) {
 	defaultString(&c.Social.LoginRedirect, "/platform/logged-in/")
 	defaultString(&c.Social.ConnectRedirect, c.Social.LoginRedirect)
 	defaultString(&c.Social.ErrorRedirect, "/platform/login?sso_error={reason}")
+
+	if c.JWT, err = c.JWT.withDefaults(); err != nil {
+		return c, err
+	}
 
 	c.RateLimits = c.RateLimits.withDefaults()
 	if err := c.RateLimits.validate(); err != nil {

@@ -171,6 +171,11 @@ var (
 	// back; a store that cannot tell whether a commit it sent took effect returns another
 	// error instead (pgstore.ErrCommitOutcomeUnknown), answered 500.
 	ErrStoreTimeout = errors.New("restauth: the store did not answer in time")
+	// ErrJWTInvalid is returned by AuthenticateJWT, RefreshJWT, IssueJWT and RevokeJWT for
+	// a JSON Web Token that is malformed, tampered, signed by another key or algorithm,
+	// expired, of the other use (a refresh token as access token), already exchanged
+	// (rotated) or revoked, or whose user is gone, inactive or changed their password.
+	ErrJWTInvalid = errors.New("restauth: invalid or expired token")
 )
 
 // Messages the reference sends, word for word.
