@@ -113,18 +113,27 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange
 // setPassword runs Django's SetPasswordForm checks (errors on new_password2) and stores
 // the new hash.
 func (s *Service) setPassword(ctx context.Context, u *User, new1, new2 string) (*User, error) {
-	if new1 != new2 {
-		return nil, fieldError("new_password2", msgPasswordMismatchForm)
-	}
-	attrs := passwordAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
-	if msgs := s.validator.Validate(new1, attrs); len(msgs) > 0 {
-		return nil, fieldError("new_password2", msgs...)
+	if err := s.validateNewPassword(ctx, u, new1, new2); err != nil {
+		return nil, err
 	}
 	encoded, err := s.hasher.Hash(ctx, new1)
 	if err != nil {
 		return nil, err
 	}
 	return s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: &encoded})
+}
+
+// validateNewPassword checks a new password of u and its confirmation (errors on
+// new_password2), as setPassword does before storing it.
+func (s *Service) validateNewPassword(_ context.Context, u *User, new1, new2 string) error {
+	if new1 != new2 {
+		return fieldError("new_password2", msgPasswordMismatchForm)
+	}
+	attrs := passwordAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
+	if msgs := s.validator.Validate(new1, attrs); len(msgs) > 0 {
+		return fieldError("new_password2", msgs...)
+	}
+	return nil
 }
 
 // equalFoldEmail compares addresses case-insensitively, as the stores do. Unicode folding

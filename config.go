@@ -74,6 +74,9 @@ type Config struct {
 	// {"username", "email"}. Default false, as InvenTree 291: the email field is checked
 	// and then ignored.
 	LoginByEmail bool
+	// ReauthenticationTimeout is how long a login or re-authentication counts as recent
+	// (RecentlyAuthenticated; allauth's ACCOUNT_REAUTHENTICATION_TIMEOUT). Default 300 s.
+	ReauthenticationTimeout time.Duration
 	// PasswordResetTimeout is how long a reset link is valid. Default 3 days.
 	PasswordResetTimeout time.Duration
 	// EmailConfirmationExpiry is how long a confirmation key is valid. Default 3 days.
@@ -94,6 +97,21 @@ type Config struct {
 	Social SocialConfig
 	// MFA configures multi-factor authentication.
 	MFA MFAConfig
+	// JWT configures the JSON Web Tokens of app clients (IssueJWT, RefreshJWT,
+	// AuthenticateJWT; allauth's JWTTokenStrategy); see JWTConfig.
+	JWT JWTConfig
+	// LoginByCode lets a user log in with a code mailed to their address (allauth's
+	// LOGIN_BY_CODE_ENABLED; RequestLoginCode); off by default.
+	LoginByCode CodeConfig
+	// PasswordResetByCode mails a code instead of a link to reset a password (allauth's
+	// ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED; RequestPasswordResetCode); off by default.
+	PasswordResetByCode CodeConfig
+	// EmailVerificationByCode mails a code instead of a link to verify an address
+	// (allauth's ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED;
+	// RequestEmailVerificationCode); off by default. When on, the operations that mail
+	// confirmation links (Register, AddEmailAddress, RequestVerification,
+	// ResendVerification) mail none: the dialect asks for a code instead.
+	EmailVerificationByCode CodeConfig
 	// MagicLink configures the magic-link login (InvenTree's "Send me an e-mail"); off by
 	// default (see MagicLinkConfig).
 	MagicLink MagicLinkConfig
@@ -263,6 +281,13 @@ type MFAConfig struct {
 	// "MFA required for this user", and scripts should log in once with mfa_code and use
 	// the token.
 	AllowBasic bool
+	// TrustEnabled lets a user who passed their second factor have the client trusted
+	// (allauth's MFA_TRUST_ENABLED; IssueMFATrust): a later login of theirs that presents
+	// the trust token skips the second factor. Default false.
+	TrustEnabled bool
+	// TrustCookieAge is how long a trust token is valid. Default 14 days
+	// (MFA_TRUST_COOKIE_AGE).
+	TrustCookieAge time.Duration
 	// Issuer names the site in authenticator apps (the otpauth:// issuer). Default:
 	// SiteName, else SiteURL's host name (without the port).
 	Issuer string
@@ -358,6 +383,15 @@ func (c Config) withDefaults() (Config, error) {
 	defaultString(&c.Social.LoginRedirect, "/platform/logged-in/")
 	defaultString(&c.Social.ConnectRedirect, c.Social.LoginRedirect)
 	defaultString(&c.Social.ErrorRedirect, "/platform/login?sso_error={reason}")
+
+	defaultDuration(&c.ReauthenticationTimeout, DefaultReauthenticationTimeout)
+	defaultDuration(&c.MFA.TrustCookieAge, DefaultMFATrustCookieAge)
+	c.LoginByCode.withDefaults(180 * time.Second)
+	c.PasswordResetByCode.withDefaults(180 * time.Second)
+	c.EmailVerificationByCode.withDefaults(900 * time.Second)
+	if c.JWT, err = c.JWT.withDefaults(); err != nil {
+		return c, err
+	}
 
 	c.RateLimits = c.RateLimits.withDefaults()
 	if err := c.RateLimits.validate(); err != nil {

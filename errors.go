@@ -171,6 +171,25 @@ var (
 	// back; a store that cannot tell whether a commit it sent took effect returns another
 	// error instead (pgstore.ErrCommitOutcomeUnknown), answered 500.
 	ErrStoreTimeout = errors.New("restauth: the store did not answer in time")
+	// ErrJWTInvalid is returned by AuthenticateJWT, RefreshJWT, IssueJWT and RevokeJWT for
+	// a JSON Web Token that is malformed, tampered, signed by another key or algorithm,
+	// expired, of the other use (a refresh token as access token), already exchanged
+	// (rotated) or revoked, or whose user is gone, inactive or changed their password.
+	ErrJWTInvalid = errors.New("restauth: invalid or expired token")
+	// ErrCodeFlowDisabled is returned by the mailed-code operations (RequestLoginCode,
+	// RequestPasswordResetCode, RequestEmailVerificationCode and their confirmations)
+	// whose CodeConfig is not Enabled.
+	ErrCodeFlowDisabled = errors.New("restauth: this code flow is disabled")
+	// ErrCodeExpired is returned for a PendingCode that expired, whose attempts are used
+	// up (CodeConfig.MaxAttempts) or whose code was used already: a new code must be asked
+	// for (allauth then ends the flow).
+	ErrCodeExpired = errors.New("restauth: the code expired")
+	// ErrInvalidCode is matched by the *ValidationError (on "code", "Incorrect code.") of
+	// a wrong mailed code; the attempt counts.
+	ErrInvalidCode = errors.New("restauth: incorrect code")
+	// ErrMFATrustDisabled is returned by IssueMFATrust unless Config.MFA.Enabled and
+	// Config.MFA.TrustEnabled are set.
+	ErrMFATrustDisabled = errors.New("restauth: MFA trust is disabled")
 )
 
 // Messages the reference sends, word for word.

@@ -26,6 +26,14 @@ const (
 	// MailMagicLink carries a one-time login link (InvenTree's user_simple_login mail,
 	// POST /api/email/generate/; see Config.MagicLink).
 	MailMagicLink MailKind = "user_simple_login"
+	// MailLoginCode carries a sign-in code (RequestLoginCode; allauth's login_code).
+	MailLoginCode MailKind = "login_code"
+	// MailPasswordResetCode carries a password-reset code (RequestPasswordResetCode;
+	// allauth's password_reset_code).
+	MailPasswordResetCode MailKind = "password_reset_code"
+	// MailEmailConfirmationCode carries a code confirming an address
+	// (RequestEmailVerificationCode; allauth's email_confirmation with a code).
+	MailEmailConfirmationCode MailKind = "email_confirmation_code"
 
 	// The security notices (see Config.Mail.DisableSecurityNotifications) tell a user that how
 	// they log in has changed, so that a change they did not make does not go unnoticed.
@@ -54,8 +62,12 @@ const (
 var securityNotices = []MailKind{MailPasswordChanged, MailPasswordResetDone, MailEmailChanged,
 	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected}
 
+// codeMails are the kinds that carry a code (MailData.Code) instead of a link.
+var codeMails = []MailKind{MailLoginCode, MailPasswordResetCode, MailEmailConfirmationCode}
+
 // mailKinds lists every kind, in a fixed order for validation and tests.
-var mailKinds = append([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists, MailMagicLink}, securityNotices...)
+var mailKinds = slices.Concat([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists, MailMagicLink},
+	codeMails, securityNotices)
 
 // MailData is what the templates see as ".". Every field but SiteURL may come from a user
 // (a username, an address someone typed): the HTML template escapes them, the text and
@@ -77,6 +89,9 @@ type MailData struct {
 	NewEmail string
 	// Provider is, for MailSocialConnected, the provider's display name.
 	Provider string
+	// Code is, for MailLoginCode, MailPasswordResetCode and MailEmailConfirmationCode, the
+	// code to enter.
+	Code string
 }
 
 // MailTemplate renders one kind of e-mail. All three parts are required. Subject is
@@ -115,6 +130,7 @@ func mergeMailTemplates(custom map[MailKind]*MailTemplate) (map[MailKind]*MailTe
 		Link:     "https://example.com/link?uid=MQ&token=sample",
 		NewEmail: "new@example.com",
 		Provider: "Example SSO",
+		Code:     "SAMPLE",
 	}
 	for k, t := range custom {
 		if _, ok := out[k]; !ok {

@@ -113,3 +113,17 @@ type RecoveryCode struct {
 	// Used is when the code was used; the zero time while it is unused.
 	Used time.Time
 }
+
+// RefreshToken is a refresh token of an app client's JSON Web Tokens (Service.IssueJWT),
+// by the hash of its random id: the token itself, a signed JWT, is never stored.
+type RefreshToken struct {
+	ID     int64
+	UserID int64
+	// Hash is the SHA-256 of the token's id (its "jti" claim).
+	Hash [32]byte
+	// Family names the login the token descends from (its "sid" claim): every rotation
+	// keeps it, so that a logout, or the reuse of a rotated token, can end the whole chain.
+	Family  string
+	Created time.Time
+	Expires time.Time
+}

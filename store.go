@@ -36,6 +36,7 @@ type Store interface {
 	TokenStore
 	SocialAccountStore
 	MFAStore
+	RefreshTokenStore
 }
 
 // UserStore is the Store's role for accounts (User).
@@ -161,6 +162,24 @@ type MFAStore interface {
 	// error matching ErrNotFound when there is none (unknown, or already used), so a code
 	// is accepted once even by concurrent requests.
 	UseRecoveryCode(ctx context.Context, userID int64, hash [32]byte, at time.Time) error
+}
+
+// RefreshTokenStore is the Store's role for the refresh tokens of app clients' JSON Web
+// Tokens (RefreshToken, see Service.IssueJWT). A token is found by its user and hash, and
+// is exchanged once: ReplaceRefreshToken removes it and stores its successor in one atomic
+// step, so that two requests racing with one refresh token cannot both get a new pair.
+type RefreshTokenStore interface {
+	// CreateRefreshToken stores t (assigning t.ID); ErrNotFound when t.UserID names no
+	// user. It may also remove the user's tokens that expired before t.Created.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// ReplaceRefreshToken atomically removes next.UserID's token whose hash is old and
+	// stores next (assigning next.ID); when the user has no token of hash old (it was
+	// exchanged or removed already) it stores nothing and returns an error matching
+	// ErrNotFound.
+	ReplaceRefreshToken(ctx context.Context, old [32]byte, next *RefreshToken) error
+	// DeleteRefreshTokens removes the user's tokens of family, or all the user's tokens
+	// when family is ""; removing none is not an error.
+	DeleteRefreshTokens(ctx context.Context, userID int64, family string) error
 }
 
 // TokenUserStore is an optional Store capability, found by type assertion: a store that
