@@ -211,8 +211,8 @@ var (
 type ConflictError struct {
 	// Field is one of "username", "email" (a verified address owned by another user),
 	// "user_email" (the same address twice for one user), "token" (a key hash),
-	// "social" (a provider and uid already linked) or "totp" (the user already has a
-	// TOTP device).
+	// "social" (a provider and uid already linked), "totp" (the user already has a
+	// TOTP device) or "webauthn" (a WebAuthn credential id already registered).
 	Field string
 }
 

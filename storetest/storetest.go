@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"TOTP", totpTests},
 		{"RecoveryCodes", recoveryCodeTests},
 		{"MFAConcurrency", mfaConcurrencyTests},
+		{"WebAuthn", webAuthnTests},
 		{"Transactor", txTests},
 	}
 	for _, g := range groups {
