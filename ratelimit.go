@@ -133,6 +133,12 @@ type RateLimits struct {
 	// them. 5 an hour leaves a real user a signup link, a resend and a few resets, and
 	// holds a flood at 120 mails a day per address.
 	MailPerRecipient RateRule
+	// WebAuthnFailedPerIP limits WebAuthn assertions (second factor, passkey login,
+	// reauthentication) per client address: 10 per minute, like LoginFailedPerIP. Each is
+	// counted before it is checked and given back when it succeeds, so only failures add
+	// up. A second-factor assertion also counts towards MFAFailedPerUserIP and
+	// MFAFailedPerUser, like a code.
+	WebAuthnFailedPerIP RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -151,6 +157,8 @@ const (
 	RuleLoginFailedAccountDay = "login_failed_account_day"
 	RuleMFAFailedUserIP       = "mfa_failed_user_ip"
 	RuleMailRecipient         = "mail_recipient"
+	// RuleWebAuthnFailedIP names WebAuthnFailedPerIP.
+	RuleWebAuthnFailedIP = "webauthn_failed_ip"
 )
 
 // DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
@@ -171,6 +179,7 @@ func DefaultRateLimits() RateLimits {
 		LoginFailedPerAccountDaily: RateRule{Name: RuleLoginFailedAccountDay, Limit: 100, Window: 24 * time.Hour},
 		MFAFailedPerUserIP:         RateRule{Name: RuleMFAFailedUserIP, Limit: 5, Window: 5 * time.Minute},
 		MailPerRecipient:           RateRule{Name: RuleMailRecipient, Limit: 5, Window: time.Hour},
+		WebAuthnFailedPerIP:        RateRule{Name: RuleWebAuthnFailedIP, Limit: 10, Window: time.Minute},
 	}
 }
 
@@ -181,6 +190,7 @@ func (rl *RateLimits) rules() []*RateRule {
 		&rl.SignupPerIP, &rl.PasswordChangePerUser, &rl.ResendPerEmail, &rl.MFAFailedPerUser,
 		&rl.BodyPerIP,
 		&rl.LoginFailedPerAccountDaily, &rl.MFAFailedPerUserIP, &rl.MailPerRecipient,
+		&rl.WebAuthnFailedPerIP,
 	}
 }
 

@@ -39,6 +39,7 @@ func TestRateLimitsDefaults(t *testing.T) {
 		{RuleLoginFailedAccountDay, d.LoginFailedPerAccountDaily, 100, 24 * time.Hour},
 		{RuleMFAFailedUserIP, d.MFAFailedPerUserIP, 5, 5 * time.Minute},
 		{RuleMailRecipient, d.MailPerRecipient, 5, time.Hour},
+		{RuleWebAuthnFailedIP, d.WebAuthnFailedPerIP, 10, time.Minute},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, RateRule{Name: tt.name, Limit: tt.limit, Window: tt.window}, tt.rule, tt.name)

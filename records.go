@@ -123,6 +123,10 @@ type WebAuthnCredential struct {
 	UserID int64
 	// CredentialID is the authenticator's credential id; unique across all users.
 	CredentialID []byte
+	// UserHandle is the WebAuthn user handle the credential was made for, when it is not
+	// the user's default (their decimal id): a passkey made at signup, before the
+	// account had an id, has a random one. nil for the default.
+	UserHandle []byte
 	// PublicKey is the credential's COSE public key.
 	PublicKey []byte
 	// SignCount is the authenticator's signature counter seen last (0: the authenticator

@@ -12,6 +12,7 @@ import (
 func copyWebAuthn(c *restauth.WebAuthnCredential) *restauth.WebAuthnCredential {
 	d := *c
 	d.CredentialID = bytes.Clone(c.CredentialID)
+	d.UserHandle = bytes.Clone(c.UserHandle)
 	d.PublicKey = bytes.Clone(c.PublicKey)
 	d.AAGUID = bytes.Clone(c.AAGUID)
 	d.Transports = slices.Clone(c.Transports)

@@ -10,7 +10,7 @@ import (
 	"github.com/restauth/restauth"
 )
 
-const webAuthnCols = "id, user_id, credential_id, public_key, sign_count, transports, flags, aaguid, attestation_type, passkey, name, created, last_used"
+const webAuthnCols = "id, user_id, credential_id, user_handle, public_key, sign_count, transports, flags, aaguid, attestation_type, passkey, name, created, last_used"
 
 // webAuthnQueries are the statements of the WebAuthnStore role.
 type webAuthnQueries struct {
@@ -19,9 +19,9 @@ type webAuthnQueries struct {
 
 func newWebAuthnQueries(q func(string) string) webAuthnQueries {
 	return webAuthnQueries{
-		create: q(`INSERT INTO {s}.webauthn_credentials (user_id, credential_id, public_key, sign_count, transports, flags,
+		create: q(`INSERT INTO {s}.webauthn_credentials (user_id, credential_id, user_handle, public_key, sign_count, transports, flags,
 	aaguid, attestation_type, passkey, name, created, last_used)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`),
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`),
 		ofUser:         q(`SELECT ` + webAuthnCols + ` FROM {s}.webauthn_credentials WHERE user_id = $1 ORDER BY id`),
 		byCredentialID: q(`SELECT ` + webAuthnCols + ` FROM {s}.webauthn_credentials WHERE credential_id = $1`),
 		// A concurrent UPDATE of the row makes this one wait and re-check the WHERE on the
@@ -45,7 +45,7 @@ func scanWebAuthn(row pgx.Row) (restauth.WebAuthnCredential, error) {
 		flags         int16
 		created, used pgtype.Timestamptz
 	)
-	if err := row.Scan(&c.ID, &c.UserID, &c.CredentialID, &c.PublicKey, &signCount, &c.Transports, &flags, &c.AAGUID,
+	if err := row.Scan(&c.ID, &c.UserID, &c.CredentialID, &c.UserHandle, &c.PublicKey, &signCount, &c.Transports, &flags, &c.AAGUID,
 		&c.AttestationType, &c.Passkey, &c.Name, &created, &used); err != nil {
 		return c, err
 	}
@@ -65,7 +65,7 @@ func nonEmpty[T any](s []T) []T {
 // CreateWebAuthnCredential implements restauth.Store.
 func (s *Store) CreateWebAuthnCredential(ctx context.Context, c *restauth.WebAuthnCredential) error {
 	var id int64
-	err := s.writer().QueryRow(ctx, s.q.webauthn.create, c.UserID, c.CredentialID, c.PublicKey, int64(c.SignCount),
+	err := s.writer().QueryRow(ctx, s.q.webauthn.create, c.UserID, c.CredentialID, nonEmpty(c.UserHandle), c.PublicKey, int64(c.SignCount),
 		nonEmpty(c.Transports), int16(c.Flags), nonEmpty(c.AAGUID), c.AttestationType, c.Passkey, c.Name,
 		ts(c.Created), ts(c.LastUsed)).Scan(&id)
 	if err != nil {

@@ -11,12 +11,12 @@ import (
 	"github.com/restauth/restauth"
 )
 
-const webAuthnCols = `id, user_id, credential_id, public_key, sign_count, transports, flags, aaguid, attestation_type, passkey, name, created, last_used`
+const webAuthnCols = `id, user_id, credential_id, user_handle, public_key, sign_count, transports, flags, aaguid, attestation_type, passkey, name, created, last_used`
 
 func scanWebAuthn(sc scanner, c *restauth.WebAuthnCredential) error {
 	var transports sql.NullString
 	var created, used sql.NullInt64
-	if err := sc.Scan(&c.ID, &c.UserID, &c.CredentialID, &c.PublicKey, &c.SignCount, &transports, &c.Flags, &c.AAGUID,
+	if err := sc.Scan(&c.ID, &c.UserID, &c.CredentialID, &c.UserHandle, &c.PublicKey, &c.SignCount, &transports, &c.Flags, &c.AAGUID,
 		&c.AttestationType, &c.Passkey, &c.Name, &created, &used); err != nil {
 		return err
 	}
@@ -39,9 +39,9 @@ func joinTransports(ts []string) any {
 // *restauth.ConflictError with Field "webauthn"; an unknown c.UserID matches
 // restauth.ErrNotFound.
 func (s *Store) CreateWebAuthnCredential(ctx context.Context, c *restauth.WebAuthnCredential) error {
-	res, err := s.w().ExecContext(ctx, `INSERT INTO webauthn_credentials (user_id, credential_id, public_key, sign_count, transports, flags, aaguid, attestation_type, passkey, name, created, last_used)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.UserID, secret(c.CredentialID), secret(c.PublicKey), c.SignCount, joinTransports(c.Transports), c.Flags, blob(c.AAGUID),
+	res, err := s.w().ExecContext(ctx, `INSERT INTO webauthn_credentials (user_id, credential_id, user_handle, public_key, sign_count, transports, flags, aaguid, attestation_type, passkey, name, created, last_used)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.UserID, secret(c.CredentialID), blob(c.UserHandle), secret(c.PublicKey), c.SignCount, joinTransports(c.Transports), c.Flags, blob(c.AAGUID),
 		c.AttestationType, c.Passkey, c.Name, micros(c.Created), micros(c.LastUsed))
 	if err != nil {
 		return writeErr(err, "create WebAuthn credential", c.UserID)

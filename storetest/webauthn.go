@@ -15,6 +15,7 @@ func sampleWebAuthn(userID int64, credID string) *restauth.WebAuthnCredential {
 	return &restauth.WebAuthnCredential{
 		UserID:          userID,
 		CredentialID:    []byte("cred-" + credID),
+		UserHandle:      []byte("handle-" + credID),
 		PublicKey:       []byte{0xa5, 0x01, 0x02, 0x03, 0x26, byte(len(credID))},
 		SignCount:       7,
 		Transports:      []string{"usb", "nfc"},
@@ -42,6 +43,9 @@ func normWebAuthn(c restauth.WebAuthnCredential) restauth.WebAuthnCredential {
 	}
 	if len(c.AAGUID) == 0 {
 		c.AAGUID = nil
+	}
+	if len(c.UserHandle) == 0 {
+		c.UserHandle = nil
 	}
 	return c
 }

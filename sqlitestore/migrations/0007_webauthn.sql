@@ -7,6 +7,8 @@ CREATE TABLE webauthn_credentials (
 	id               INTEGER PRIMARY KEY AUTOINCREMENT,
 	user_id          INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
 	credential_id    BLOB    NOT NULL UNIQUE,
+	-- user_handle is the WebAuthn user handle when not the default (the user's id).
+	user_handle      BLOB,
 	-- public_key is the COSE key; only the public half of a credential exists here.
 	public_key       BLOB    NOT NULL,
 	-- sign_count only moves forward (UseWebAuthnCredential's conditional UPDATE).
