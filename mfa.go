@@ -176,14 +176,20 @@ type MFAProof struct {
 
 // DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof
 // (see reauthenticated for its limits and events), emitting AuditMFADeactivated. It is
-// refused while Config.MFA.Required holds.
+// refused while Config.MFA.Required holds, unless a WebAuthn credential stays.
 func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
 	return s.reauthenticated(ctx, u, proof, func() error { return s.deactivateTOTP(ctx, u, proof) })
 }
 
 func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
 	if s.cfg.MFA.Required {
-		return &PermissionError{Detail: msgMFACannotBeDeactivated}
+		// Allowed only while another authenticator (a WebAuthn credential) stays.
+		if keys, err := s.webauthnCount(ctx, u.ID); err != nil || keys == 0 {
+			if err != nil {
+				return err
+			}
+			return &PermissionError{Detail: msgMFACannotBeDeactivated}
+		}
 	}
 	d, err := s.activeTOTP(ctx, u.ID)
 	if err != nil {

@@ -80,3 +80,35 @@ func (s *Service) deleteAllWebAuthn(ctx context.Context, u *User) (bool, error) 
 	}
 	return len(keys) > 0, nil
 }
+
+// Authenticators is a user's MFA status: what allauth lists at account/authenticators.
+type Authenticators struct {
+	// TOTP is set when the user has an active TOTP device.
+	TOTP bool
+	// WebAuthn are the user's WebAuthn credentials (none while Config.WebAuthn is off).
+	WebAuthn []WebAuthnCredential
+	// RecoveryCodes counts the user's recovery codes.
+	RecoveryCodes RecoveryCodesStatus
+}
+
+// Enabled reports whether the user has a second factor (TOTP or a WebAuthn credential);
+// recovery codes alone are none.
+func (a *Authenticators) Enabled() bool { return a.TOTP || len(a.WebAuthn) > 0 }
+
+// Authenticators reports the user's authenticators: TOTP, WebAuthn credentials and
+// recovery codes. Unlike TOTPStatus it starts no pending TOTP secret.
+func (s *Service) Authenticators(ctx context.Context, userID int64) (*Authenticators, error) {
+	d, err := s.activeTOTP(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.ListWebAuthnCredentials(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := s.RecoveryCodesStatus(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &Authenticators{TOTP: d != nil, WebAuthn: keys, RecoveryCodes: codes}, nil
+}
