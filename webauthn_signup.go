@@ -81,15 +81,23 @@ func signupHandle() []byte {
 	return []byte(rand.Text() + rand.Text())
 }
 
+// PasskeySignupResult is the account FinishPasskeySignup created.
+type PasskeySignupResult struct {
+	User       *User
+	Credential *WebAuthnCredential
+	// RecoveryCodes are the account's first recovery codes, shown once: the passkey is its
+	// first authenticator.
+	RecoveryCodes []string
+}
+
 // FinishPasskeySignup completes BeginPasskeySignup with the browser's attestation: it
 // creates the account (no usable password, the address verified and primary) with the
-// passkey named name, in one transaction when the store is a Transactor, and returns the
-// user, logged in by the dialect as after a registration; no recovery codes are made (a
-// passkey account's recovery is its verified address: a password reset). It emits
-// AuditMFAActivated ("method=webauthn"). Errors: as BeginPasskeySignup (the account's
+// passkey named name, in one transaction when the store is a Transactor, and its first
+// recovery codes; the dialect logs the user in as after a registration. It emits
+// AuditMFAActivated ("method=webauthn … signup"). Errors: as BeginPasskeySignup (the
 // username or address may have been taken meanwhile); ErrWebAuthnChallengeExpired; a
 // *ValidationError for a blank or long name, or matching ErrWebAuthnRefused.
-func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, name string, response []byte) (*User, error) {
+func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, name string, response []byte) (*PasskeySignupResult, error) {
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, err
 	}
@@ -114,12 +122,12 @@ func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, 
 		return nil, err
 	}
 	u := &User{Username: su.Username, PasswordHash: unusablePassword(), IsActive: true, DateJoined: s.now().UTC()}
-	err = s.inTx(ctx, func(ctx context.Context, st Store) error {
-		if err := st.CreateUser(ctx, u, &EmailAddress{Email: su.Email, Primary: true, Verified: true}); err != nil {
+	err = s.inTx(ctx, func(ctx context.Context, tx Store) error {
+		if err := tx.CreateUser(ctx, u, &EmailAddress{Email: su.Email, Primary: true, Verified: true}); err != nil {
 			return err
 		}
 		c.UserID = u.ID
-		return st.CreateWebAuthnCredential(ctx, c)
+		return tx.CreateWebAuthnCredential(ctx, c)
 	})
 	if err != nil {
 		var conflict *ConflictError
@@ -128,8 +136,12 @@ func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, 
 		}
 		return nil, credentialConflict(err)
 	}
+	codes, err := s.newRecoveryCodes(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
 	s.audit(ctx, AuditMFAActivated, u, "method=webauthn id="+strconv.FormatInt(c.ID, 10)+" signup")
-	return u, nil
+	return &PasskeySignupResult{User: u, Credential: c, RecoveryCodes: codes}, nil
 }
 
 // unusablePassword is Django's make_password(None): "!" and random characters, a hash no

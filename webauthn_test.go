@@ -384,9 +384,12 @@ func TestPasskeySignupThenLogin(t *testing.T) {
 	k := newSoftKey()
 	options, state, err := e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "nova@example.com"})
 	require.NoError(t, err)
-	u, err := e.svc.FinishPasskeySignup(t.Context(), state, "Laptop", k.create(t, options))
+	signup, err := e.svc.FinishPasskeySignup(t.Context(), state, "Laptop", k.create(t, options))
 	require.NoError(t, err)
+	u := signup.User
 	assert.Equal(t, "nova", u.Username)
+	assert.Len(t, signup.RecoveryCodes, 10, "the passkey is the first authenticator")
+	assert.Equal(t, "Laptop", signup.Credential.Name)
 	assert.False(t, u.HasUsablePassword(), "a passkey account has no password")
 	addrs, err := e.store.EmailAddresses(t.Context(), u.ID)
 	require.NoError(t, err)
