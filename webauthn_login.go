@@ -3,6 +3,7 @@ package restauth
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -26,7 +27,7 @@ func errNoCredential() error { return refusedCredential() }
 // the state to keep in the session for CompleteLoginWithWebAuthn. Errors:
 // ErrWebAuthnDisabled; ErrLoginExpired; a *ValidationError matching ErrWebAuthnRefused when
 // the user has no credential.
-func (s *Service) BeginWebAuthnSecondFactor(ctx context.Context, p PendingLogin) ([]byte, WebAuthnState, error) {
+func (s *Service) BeginWebAuthnSecondFactor(ctx context.Context, p PendingLogin) (json.RawMessage, WebAuthnState, error) {
 	if err := s.webauthnEnabled(); err != nil {
 		return nil, "", err
 	}
@@ -63,7 +64,7 @@ func (s *Service) CompleteLoginWithWebAuthn(ctx context.Context, p PendingLogin,
 // BeginWebAuthnReauthentication starts confirming u, who is logged in, with one of their
 // WebAuthn credentials before a sensitive change (allauth's reauthentication). Errors as
 // BeginWebAuthnSecondFactor.
-func (s *Service) BeginWebAuthnReauthentication(ctx context.Context, u *User) ([]byte, WebAuthnState, error) {
+func (s *Service) BeginWebAuthnReauthentication(ctx context.Context, u *User) (json.RawMessage, WebAuthnState, error) {
 	if err := s.webauthnEnabled(); err != nil {
 		return nil, "", err
 	}
@@ -88,7 +89,7 @@ func (s *Service) FinishWebAuthnReauthentication(ctx context.Context, u *User, s
 }
 
 // beginUserAssertion starts an assertion by one of u's credentials, sealing st with it.
-func (s *Service) beginUserAssertion(ctx context.Context, u *User, st webauthnState) ([]byte, WebAuthnState, error) {
+func (s *Service) beginUserAssertion(ctx context.Context, u *User, st webauthnState) (json.RawMessage, WebAuthnState, error) {
 	wu, _, err := s.webauthnUserOf(ctx, u)
 	if err != nil {
 		return nil, "", err
@@ -107,7 +108,7 @@ func (s *Service) beginUserAssertion(ctx context.Context, u *User, st webauthnSt
 	return s.sealAssertion(st, assertion, session)
 }
 
-func (s *Service) sealAssertion(st webauthnState, assertion *protocol.CredentialAssertion, session *webauthn.SessionData) ([]byte, WebAuthnState, error) {
+func (s *Service) sealAssertion(st webauthnState, assertion *protocol.CredentialAssertion, session *webauthn.SessionData) (json.RawMessage, WebAuthnState, error) {
 	st.Session = *session
 	state, err := s.sealState(st)
 	if err != nil {
@@ -188,7 +189,7 @@ func (s *Service) assertionSucceeded(ctx context.Context) {
 // no username is asked. It returns the options for navigator.credentials.get (no allowed
 // credentials: the browser offers the site's passkeys) and the state to keep in the
 // session for FinishPasskeyLogin. Errors: ErrWebAuthnDisabled, ErrPasskeyLoginDisabled.
-func (s *Service) BeginPasskeyLogin(ctx context.Context) ([]byte, WebAuthnState, error) {
+func (s *Service) BeginPasskeyLogin(ctx context.Context) (json.RawMessage, WebAuthnState, error) {
 	if err := s.passkeyLoginEnabled(); err != nil {
 		return nil, "", err
 	}

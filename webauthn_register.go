@@ -2,6 +2,7 @@ package restauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -35,7 +36,7 @@ type WebAuthnAdded struct {
 // password they do not have would lock them out (their social logins are refused once
 // they have a second factor). The dialect should require a recent (re)authentication
 // first, as allauth does. Errors: ErrWebAuthnDisabled, a *ValidationError.
-func (s *Service) BeginWebAuthnRegistration(ctx context.Context, u *User, passkey bool) ([]byte, WebAuthnState, error) {
+func (s *Service) BeginWebAuthnRegistration(ctx context.Context, u *User, passkey bool) (json.RawMessage, WebAuthnState, error) {
 	if err := s.webauthnEnabled(); err != nil {
 		return nil, "", err
 	}
@@ -50,7 +51,7 @@ func (s *Service) BeginWebAuthnRegistration(ctx context.Context, u *User, passke
 }
 
 // beginRegistration runs the library's registration start for wu and seals st with it.
-func (s *Service) beginRegistration(wu *webauthnUser, st webauthnState, passkey bool) ([]byte, WebAuthnState, error) {
+func (s *Service) beginRegistration(wu *webauthnUser, st webauthnState, passkey bool) (json.RawMessage, WebAuthnState, error) {
 	rp, err := s.relyingParty()
 	if err != nil {
 		return nil, "", err

@@ -3,6 +3,7 @@ package restauth
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"strconv"
 
@@ -30,7 +31,7 @@ type VerifiedSignup struct {
 // RateLimits.SignupPerIP. Errors: ErrWebAuthnDisabled, ErrPasskeyLoginDisabled,
 // ErrPasskeySignupDisabled; a *ValidationError matching ErrRegistrationClosed,
 // ErrUsernameTaken or ErrEmailTaken; a *ThrottledError.
-func (s *Service) BeginPasskeySignup(ctx context.Context, su VerifiedSignup) ([]byte, WebAuthnState, error) {
+func (s *Service) BeginPasskeySignup(ctx context.Context, su VerifiedSignup) (json.RawMessage, WebAuthnState, error) {
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, "", err
 	}
