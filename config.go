@@ -112,6 +112,9 @@ type Config struct {
 	// confirmation links (Register, AddEmailAddress, RequestVerification,
 	// ResendVerification) mail none: the dialect asks for a code instead.
 	EmailVerificationByCode CodeConfig
+	// WebAuthn configures security keys and passkeys (WebAuthn); off by default (see
+	// WebAuthnConfig).
+	WebAuthn WebAuthnConfig
 	// MagicLink configures the magic-link login (InvenTree's "Send me an e-mail"); off by
 	// default (see MagicLinkConfig).
 	MagicLink MagicLinkConfig
@@ -293,6 +296,28 @@ type MFAConfig struct {
 	Issuer string
 }
 
+// WebAuthnConfig configures WebAuthn security keys and passkeys (Config.WebAuthn). The
+// relying party is the site: its id is SiteURL's host name (so SiteURL must name a host,
+// not an IP address; "localhost" works for development), and the origins a browser may
+// run a ceremony from are SiteURL's origin and Config.TrustedOrigins.
+type WebAuthnConfig struct {
+	// Enabled (with MFA.Enabled) lets users add WebAuthn credentials and use them as a
+	// second factor, counted like TOTP (allauth's "webauthn" in MFA_SUPPORTED_TYPES).
+	Enabled bool
+	// PasskeyLogin (with Enabled) lets a passkey log in alone, without a username or
+	// password (allauth's MFA_PASSKEY_LOGIN_ENABLED). Default false.
+	PasskeyLogin bool
+	// PasskeySignup (with PasskeyLogin) lets a new user sign up with a passkey instead of
+	// a password, once their address is verified by code (allauth's
+	// MFA_PASSKEY_SIGNUP_ENABLED). Default false.
+	PasskeySignup bool
+	// RPName is the relying party's name the browser shows. Default: SiteName, else
+	// SiteURL's host name.
+	RPName string
+	// ChallengeLifetime is how long a ceremony's challenge can be answered. Default 5 min.
+	ChallengeLifetime time.Duration
+}
+
 // withDefaults validates c and returns it with every default filled in, so that the
 // Service fails at start-up rather than at the first request, and every later reader of
 // the config sees one settled value. c is a copy: the host's Config is never changed (the
@@ -392,6 +417,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.JWT, err = c.JWT.withDefaults(); err != nil {
 		return c, err
 	}
+	if err := c.webauthnDefaults(site); err != nil {
+		return c, err
+	}
 
 	c.RateLimits = c.RateLimits.withDefaults()
 	if err := c.RateLimits.validate(); err != nil {
@@ -404,4 +432,25 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	return c, nil
+}
+
+// webauthnDefaults checks Config.WebAuthn and fills in its defaults.
+func (c *Config) webauthnDefaults(site *url.URL) error {
+	w := &c.WebAuthn
+	defaultDuration(&w.ChallengeLifetime, 5*time.Minute)
+	switch {
+	case w.PasskeySignup && !w.PasskeyLogin:
+		return fmt.Errorf("%w: WebAuthn.PasskeySignup needs WebAuthn.PasskeyLogin", ErrConfig)
+	case w.PasskeyLogin && !w.Enabled:
+		return fmt.Errorf("%w: WebAuthn.PasskeyLogin needs WebAuthn.Enabled", ErrConfig)
+	case w.Enabled && !c.MFA.Enabled:
+		return fmt.Errorf("%w: WebAuthn.Enabled needs MFA.Enabled", ErrConfig)
+	case !w.Enabled:
+		return nil
+	}
+	origins := append([]string{site.Scheme + "://" + site.Host}, c.TrustedOrigins...)
+	if _, err := newRelyingParty(site.Hostname(), "check", origins, *w); err != nil {
+		return fmt.Errorf("%w: WebAuthn relying party from SiteURL: %v", ErrConfig, err)
+	}
+	return nil
 }

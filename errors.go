@@ -190,6 +190,28 @@ var (
 	// ErrMFATrustDisabled is returned by IssueMFATrust unless Config.MFA.Enabled and
 	// Config.MFA.TrustEnabled are set.
 	ErrMFATrustDisabled = errors.New("restauth: MFA trust is disabled")
+
+	// ErrWebAuthnDisabled is returned by the WebAuthn operations while
+	// Config.WebAuthn.Enabled is off.
+	ErrWebAuthnDisabled = errors.New("restauth: WebAuthn is disabled")
+	// ErrPasskeyLoginDisabled is returned by the passkey login operations while
+	// Config.WebAuthn.PasskeyLogin is off.
+	ErrPasskeyLoginDisabled = errors.New("restauth: passkey login is disabled")
+	// ErrPasskeySignupDisabled is returned by the passkey signup operations while
+	// Config.WebAuthn.PasskeySignup is off.
+	ErrPasskeySignupDisabled = errors.New("restauth: passkey signup is disabled")
+	// ErrWebAuthnChallengeExpired is returned by a WebAuthn Finish operation whose state
+	// is expired, already used, tampered with or of another ceremony: begin again.
+	ErrWebAuthnChallengeExpired = errors.New("restauth: the WebAuthn challenge expired or was used")
+	// ErrWebAuthnRefused is matched by the *ValidationError (field "credential") of a
+	// WebAuthn Finish operation whose credential was refused: a bad or replayed signature,
+	// another origin or relying party, an unknown credential or one of another user, a
+	// malformed response, a credential registered already.
+	ErrWebAuthnRefused = errors.New("restauth: WebAuthn credential refused")
+	// ErrWebAuthnCloned is matched, with ErrWebAuthnRefused, when the authenticator's
+	// signature counter went back (or did not move): a sign of a cloned key. The attempt
+	// is refused and audited (AuditLoginFailed, "cloned webauthn credential").
+	ErrWebAuthnCloned = errors.New("restauth: WebAuthn signature counter went back")
 )
 
 // Messages the reference sends, word for word.
@@ -214,6 +236,16 @@ const (
 	msgNotFound             = "Not found."
 )
 
+// WebAuthn messages; the reference has none, so these are restauth's own.
+const (
+	msgWebAuthnRefused        = "The security key was not accepted."
+	msgWebAuthnRegistered     = "This security key is already registered."
+	msgWebAuthnNameRequired   = "Enter a name for the security key."
+	msgWebAuthnLastPasskey    = "This passkey is your only way to log in: add a password or another passkey first."
+	msgWebAuthnNeedsPasskey   = "Set a password first, or add a passkey: a security key is a second step after the password."
+	maxWebAuthnCredentialName = 100
+)
+
 // Sentinel errors every Store returns (possibly wrapped) so that the Service can tell
 // "nothing there" and "would break a uniqueness rule" from real failures.
 var (
@@ -228,8 +260,8 @@ var (
 type ConflictError struct {
 	// Field is one of "username", "email" (a verified address owned by another user),
 	// "user_email" (the same address twice for one user), "token" (a key hash),
-	// "social" (a provider and uid already linked) or "totp" (the user already has a
-	// TOTP device).
+	// "social" (a provider and uid already linked), "totp" (the user already has a
+	// TOTP device) or "webauthn" (a WebAuthn credential id already registered).
 	Field string
 }
 

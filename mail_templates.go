@@ -56,11 +56,16 @@ const (
 	MailEmailDeleted MailKind = "email_deleted"
 	// MailSocialConnected: a provider account (Provider) was linked to the account.
 	MailSocialConnected MailKind = "account_connected"
+	// MailWebAuthnAdded: a security key or passkey was added to the account.
+	MailWebAuthnAdded MailKind = "webauthn_added"
+	// MailWebAuthnRemoved: a security key or passkey was removed from the account.
+	MailWebAuthnRemoved MailKind = "webauthn_removed"
 )
 
 // securityNotices are the kinds Config.Mail.DisableSecurityNotifications stops.
 var securityNotices = []MailKind{MailPasswordChanged, MailPasswordResetDone, MailEmailChanged,
-	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected}
+	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected,
+	MailWebAuthnAdded, MailWebAuthnRemoved}
 
 // codeMails are the kinds that carry a code (MailData.Code) instead of a link.
 var codeMails = []MailKind{MailLoginCode, MailPasswordResetCode, MailEmailConfirmationCode}

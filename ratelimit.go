@@ -142,6 +142,12 @@ type RateLimits struct {
 	// ReauthenticatePerUser limits re-authentications per user (allauth "reauthenticate":
 	// 10 per minute), on top of the login rules a re-authentication also counts towards.
 	ReauthenticatePerUser RateRule
+	// WebAuthnFailedPerIP limits WebAuthn assertions (second factor, passkey login,
+	// reauthentication) per client address: 10 per minute, like LoginFailedPerIP. Each is
+	// counted before it is checked and given back when it succeeds, so only failures add
+	// up. A second-factor assertion also counts towards MFAFailedPerUserIP and
+	// MFAFailedPerUser, like a code.
+	WebAuthnFailedPerIP RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -165,6 +171,8 @@ const (
 	RuleLoginCodeIP        = "request_login_code_ip"
 	RuleLoginCodeEmail     = "request_login_code_email"
 	RuleReauthenticateUser = "reauthenticate_user"
+	// RuleWebAuthnFailedIP names WebAuthnFailedPerIP.
+	RuleWebAuthnFailedIP = "webauthn_failed_ip"
 )
 
 // DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
@@ -188,6 +196,7 @@ func DefaultRateLimits() RateLimits {
 		LoginCodePerIP:             RateRule{Name: RuleLoginCodeIP, Limit: 20, Window: time.Minute},
 		LoginCodePerEmail:          RateRule{Name: RuleLoginCodeEmail, Limit: 3, Window: time.Minute},
 		ReauthenticatePerUser:      RateRule{Name: RuleReauthenticateUser, Limit: 10, Window: time.Minute},
+		WebAuthnFailedPerIP:        RateRule{Name: RuleWebAuthnFailedIP, Limit: 10, Window: time.Minute},
 	}
 }
 
@@ -199,6 +208,7 @@ func (rl *RateLimits) rules() []*RateRule {
 		&rl.BodyPerIP,
 		&rl.LoginFailedPerAccountDaily, &rl.MFAFailedPerUserIP, &rl.MailPerRecipient,
 		&rl.LoginCodePerIP, &rl.LoginCodePerEmail, &rl.ReauthenticatePerUser,
+		&rl.WebAuthnFailedPerIP,
 	}
 }
 

@@ -66,14 +66,16 @@ func (s *Service) ReauthenticateMFA(ctx context.Context, u *User, code string) (
 
 // reauthenticateMFA is ReauthenticateMFA, returning the second factor that was used.
 func (s *Service) reauthenticateMFA(ctx context.Context, u *User, code string) (mfaMethod, error) {
-	d, err := s.activeTOTP(ctx, u.ID)
+	// A TOTP device or a security key with recovery codes: either lets a code (TOTP or
+	// recovery) reauthenticate; a key itself answers FinishWebAuthnReauthentication.
+	d, enrolled, err := s.secondFactors(ctx, u.ID)
 	if err != nil {
 		return "", err
 	}
-	if !s.cfg.MFA.Enabled || d == nil || code == "" {
+	if !s.cfg.MFA.Enabled || !enrolled || code == "" {
 		return "", incorrectCode("mfa_code")
 	}
-	ok, method, err := s.useSecondFactor(ctx, d, code)
+	ok, method, err := s.useSecondFactor(ctx, u.ID, d, code)
 	if err != nil {
 		return "", err
 	}

@@ -63,17 +63,17 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 	return u, nil
 }
 
-// refuseSocialForMFA refuses a social login of a user with TOTP: the second step exists
+// refuseSocialForMFA refuses a social login of a user with TOTP or a WebAuthn credential: the second step exists
 // for password logins only, and a provider account must not be the way around it.
 func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *SocialError {
 	if !s.cfg.MFA.Enabled {
 		return nil
 	}
-	d, err := s.activeTOTP(ctx, u.ID)
+	_, enrolled, err := s.secondFactors(ctx, u.ID)
 	if err != nil {
 		return socialFail(SocialReasonServerError, err)
 	}
-	if d != nil {
+	if enrolled {
 		return socialFail(SocialReasonMFARequired, nil)
 	}
 	return nil

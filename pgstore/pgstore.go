@@ -225,12 +225,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 
 // conflictFields maps the unique indexes of the migrations to ConflictError fields.
 var conflictFields = map[string]string{
-	"users_username_key":               "username",
-	"email_addresses_user_email_key":   "user_email",
-	"email_addresses_verified_key":     "email",
-	"api_tokens_key_hash_key":          "token",
-	"social_accounts_provider_uid_key": "social",
-	"totp_devices_pkey":                "totp",
+	"users_username_key":                     "username",
+	"email_addresses_user_email_key":         "user_email",
+	"email_addresses_verified_key":           "email",
+	"api_tokens_key_hash_key":                "token",
+	"social_accounts_provider_uid_key":       "social",
+	"totp_devices_pkey":                      "totp",
+	"webauthn_credentials_credential_id_key": "webauthn",
 }
 
 func notFound(kind string, id any) error {

@@ -22,6 +22,8 @@ type queries struct {
 	createRefresh, replaceRefresh, deleteRefresh string
 
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
+
+	webauthn webAuthnQueries
 }
 
 const (
@@ -163,5 +165,7 @@ ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry
 		sessionDelete:  q(`DELETE FROM {s}.sessions WHERE token = $1`),
 		sessionAll:     q(`SELECT token, data FROM {s}.sessions WHERE current_timestamp < expiry`),
 		sessionCleanup: q(`DELETE FROM {s}.sessions WHERE expiry <= current_timestamp`),
+
+		webauthn: newWebAuthnQueries(q),
 	}
 }

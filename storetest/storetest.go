@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"RecoveryCodes", recoveryCodeTests},
 		{"MFAConcurrency", mfaConcurrencyTests},
 		{"RefreshTokens", refreshTests},
+		{"WebAuthn", webAuthnTests},
 		{"Transactor", txTests},
 	}
 	for _, g := range groups {
