@@ -48,6 +48,9 @@ type state struct {
 	byEmail    map[string]map[int64]int              // folded address → user ID → references
 	byHash     map[[32]byte]*restauth.APIToken       // key hash
 	byUID      map[socialKey]*restauth.SocialAccount // (provider, uid)
+
+	// outbox holds the mail outbox (outbox.go).
+	outbox outbox
 }
 
 // userRecord is a user with its owned rows, each list in ID order (IDs only grow and rows
@@ -82,6 +85,7 @@ func New() *Store {
 		byEmail:    make(map[string]map[int64]int),
 		byHash:     make(map[[32]byte]*restauth.APIToken),
 		byUID:      make(map[socialKey]*restauth.SocialAccount),
+		outbox:     newOutbox(),
 	}}
 }
 

@@ -20,6 +20,8 @@ type queries struct {
 	recoveryCodes, deleteRecoveryCodes, insertRecoveryCodes, useRecovery string
 
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
+
+	outbox outboxQueries
 }
 
 const (
@@ -152,5 +154,7 @@ ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry
 		sessionDelete:  q(`DELETE FROM {s}.sessions WHERE token = $1`),
 		sessionAll:     q(`SELECT token, data FROM {s}.sessions WHERE current_timestamp < expiry`),
 		sessionCleanup: q(`DELETE FROM {s}.sessions WHERE expiry <= current_timestamp`),
+
+		outbox: newOutboxQueries(q),
 	}
 }
