@@ -201,18 +201,20 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// recordingOutbox keeps a copy of every row written to the outbox.
+// recordingOutbox keeps a copy of every outbox row claimed, that is every row as stored
+// (those written in a transaction too).
 type recordingOutbox struct {
 	*memstore.Store
 	mu   sync.Mutex
 	rows []restauth.OutboxMail
 }
 
-func (r *recordingOutbox) EnqueueMail(ctx context.Context, m *restauth.OutboxMail) error {
+func (r *recordingOutbox) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]restauth.OutboxMail, error) {
+	ms, err := r.Store.ClaimMail(ctx, now, lease, limit)
 	r.mu.Lock()
-	r.rows = append(r.rows, *m)
+	r.rows = append(r.rows, ms...)
 	r.mu.Unlock()
-	return r.Store.EnqueueMail(ctx, m)
+	return ms, err
 }
 
 // The outbox holds no live secret: no row holds the token, key or link of any mail sent
