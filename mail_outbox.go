@@ -138,7 +138,7 @@ func (s *Service) queueMail(ctx context.Context, in mailIntent) bool {
 	}
 	m, err := s.newOutboxMail(in)
 	if err == nil {
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StoreTimeout)
+		wctx, cancel := s.outboxWriteContext(ctx)
 		defer cancel()
 		for range enqueueAttempts {
 			if err = s.store.EnqueueMail(wctx, m); err == nil || wctx.Err() != nil {

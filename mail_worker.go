@@ -98,7 +98,7 @@ func (s *Service) workerLoop(r *workerRun) {
 func (s *Service) deliverDue(r *workerRun) {
 	oc := s.cfg.Mail.Outbox
 	for r.ctx.Err() == nil {
-		mails, err := s.store.ClaimMail(r.ctx, s.now(), oc.SendTimeout+leaseMargin, oc.Workers)
+		mails, err := s.claimMail(r.ctx, oc.SendTimeout+leaseMargin, oc.Workers)
 		if err != nil {
 			if r.ctx.Err() == nil {
 				s.log.ErrorContext(r.ctx, "restauth: could not claim mail from the outbox; retrying later", "error", err)
@@ -121,6 +121,18 @@ func (s *Service) deliverDue(r *workerRun) {
 			})
 		}
 	}
+}
+
+// claimMail is the store's ClaimMail, with a panic (a store that does not implement the
+// outbox, say a test double embedding a nil Store) turned into an error: the worker runs
+// in its own goroutine, where a panic would end the process.
+func (s *Service) claimMail(ctx context.Context, lease time.Duration, limit int) (mails []OutboxMail, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("restauth: the store's ClaimMail panicked: %v", p)
+		}
+	}()
+	return s.store.ClaimMail(ctx, s.now(), lease, limit)
 }
 
 // deliver runs one claimed mail's job and records the outcome in the outbox.
@@ -162,11 +174,21 @@ func (s *Service) putBack(m *OutboxMail) {
 // settle runs an outbox write after a job, under its own deadline (the job's context may
 // have ended), logging a failure with msg: the lease still guards the mail.
 func (s *Service) settle(ctx context.Context, msg string, m *OutboxMail, write func(context.Context) error) {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.StoreTimeout)
+	wctx, cancel := s.outboxWriteContext(ctx)
 	defer cancel()
 	if err := write(wctx); err != nil {
 		s.log.ErrorContext(ctx, msg, "kind", m.Kind, "user_id", m.UserID, "outbox_id", m.ID, "error", err)
 	}
+}
+
+// outboxWriteContext is ctx's values without its cancellation (an outbox write must not
+// end with the request or the job that made it), bounded by Config.StoreTimeout.
+func (s *Service) outboxWriteContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx = context.WithoutCancel(ctx)
+	if d := s.cfg.StoreTimeout; d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithCancel(ctx)
 }
 
 // mailLost logs and audits a mail that will not be delivered.

@@ -337,7 +337,7 @@ func TestMigrationsRaceSafeAndIdempotent(t *testing.T) {
 
 	pool := sharedPool(t)
 	applied := migrationVersions(t, pool, schema)
-	require.Equal(t, []int64{1, 2, 3, 4}, applied)
+	require.Equal(t, []int64{1, 2, 3, 4, 5}, applied)
 
 	s, err := pgstore.New(ctx, pool, pgstore.WithSchema(schema))
 	require.NoError(t, err)
@@ -357,7 +357,7 @@ func TestExistingSchema(t *testing.T) {
 	s, err := pgstore.New(t.Context(), pool, pgstore.WithSchema(schema))
 	require.NoError(t, err)
 	s.Close()
-	assert.Equal(t, []int64{1, 2, 3, 4}, migrationVersions(t, pool, schema))
+	assert.Equal(t, []int64{1, 2, 3, 4, 5}, migrationVersions(t, pool, schema))
 }
 
 // Times come back in UTC at microsecond precision, zero times are NULL, and token dates
@@ -662,5 +662,5 @@ func TestSearchPathSchema(t *testing.T) {
 	var n int
 	require.NoError(t, sharedPool(t).QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{schema, "users"}.Sanitize()).Scan(&n))
 	assert.Equal(t, 1, n)
-	assert.Equal(t, []int64{1, 2, 3, 4}, migrationVersions(t, sharedPool(t), schema))
+	assert.Equal(t, []int64{1, 2, 3, 4, 5}, migrationVersions(t, sharedPool(t), schema))
 }

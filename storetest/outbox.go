@@ -84,9 +84,15 @@ var outboxTests = []test{
 		enqueue(t, s, "first", base)
 		enqueue(t, s, "second", base.Add(time.Second))
 		enqueue(t, s, "future", base.Add(time.Hour))
-		assert.Equal(t, []string{"first", "second"}, mailKeys(claim(t, s, base.Add(5*time.Second), 2)))
-		assert.Equal(t, []string{"late"}, mailKeys(claim(t, s, base.Add(5*time.Second), 10)), "the future mail is not due")
-		assert.Empty(t, claim(t, s, base.Add(5*time.Second), 10))
+		now := base.Add(5 * time.Second)
+		firsts := claim(t, s, now, 2)
+		assert.Equal(t, []string{"first", "second"}, mailKeys(firsts))
+		late := claim(t, s, now, 10)
+		assert.Equal(t, []string{"late"}, mailKeys(late), "the future mail is not due")
+		assert.Empty(t, claim(t, s, now, 10))
+		for _, m := range append(firsts, late...) {
+			require.NoError(t, s.DeleteMail(t.Context(), m.ID, m.Attempts))
+		}
 		assert.Equal(t, []string{"future"}, mailKeys(claim(t, s, base.Add(time.Hour), 10)))
 	}},
 	{"a leased mail is not claimed again until its lease ends", func(t *testing.T, s restauth.Store) {
