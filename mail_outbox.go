@@ -192,8 +192,10 @@ func (s *Service) runIntent(ctx context.Context, in mailIntent) error {
 	return fmt.Errorf("%w: unknown outbox job %q", errPermanent, in.job)
 }
 
-// confirmAddress is jobConfirmation: it mails a confirmation for the address if it is
-// still the user's and still unverified; otherwise there is nothing to confirm.
+// confirmAddress is jobConfirmation: it mails a confirmation for the address if the user
+// still holds it (with the same text); a removed address has nothing to confirm. An
+// address verified meanwhile still gets its mail, as when it was sent at once: the key
+// it carries is refused, and the mail tells the user nothing new.
 func (s *Service) confirmAddress(ctx context.Context, in mailIntent) error {
 	addr, err := s.store.EmailAddressByID(ctx, in.AddressID)
 	if errors.Is(err, ErrNotFound) {
@@ -202,7 +204,7 @@ func (s *Service) confirmAddress(ctx context.Context, in mailIntent) error {
 	if err != nil {
 		return err
 	}
-	if addr.UserID != in.userID || addr.Verified {
+	if addr.UserID != in.userID || addr.Email != in.email {
 		return nil
 	}
 	u, err := s.store.UserByID(ctx, in.userID)

@@ -127,34 +127,7 @@ var outboxTests = []test{
 		requireNotFound(t, s.RetryMail(t.Context(), 987654, 1, base))
 	}},
 	{"concurrent claims hand each mail to one claimer", func(t *testing.T, s restauth.Store) {
-		const mails, claimers = 40, 8
-		for i := range mails {
-			enqueue(t, s, fmt.Sprintf("c%02d", i), base)
-		}
-		var mu sync.Mutex
-		seen := map[int64]int{}
-		var errs []error
-		startTogether(claimers, func(int) {
-			for {
-				ms, err := s.ClaimMail(context.Background(), base, lease, 3)
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				}
-				for _, m := range ms {
-					seen[m.ID]++
-				}
-				mu.Unlock()
-				if err != nil || len(ms) == 0 {
-					return
-				}
-			}
-		})
-		require.Empty(t, errs)
-		assert.Len(t, seen, mails, "every mail claimed")
-		for id, n := range seen {
-			assert.Equal(t, 1, n, "mail %d claimed once", id)
-		}
+		raceClaims(t, [2]restauth.Store{s, s})
 	}},
 	{"mail enqueued in a rolled-back transaction is gone, in a committed one kept", func(t *testing.T, s restauth.Store) {
 		tr := transactor(t, s)
@@ -169,4 +142,42 @@ var outboxTests = []test{
 		}))
 		assert.Equal(t, []string{"committed"}, mailKeys(claim(t, s, base, 10)))
 	}},
+}
+
+// Workers on two instances claim from one outbox.
+func init() {
+	sharedTests = append(sharedTests, sharedTest{"racing claims from two instances hand each mail to one claimer", raceClaims})
+}
+
+// raceClaims enqueues mails through stores[0] and claims them from goroutines alternating
+// between the stores until none is left: each mail must be claimed exactly once.
+func raceClaims(t *testing.T, stores [2]restauth.Store) {
+	const mails, claimers = 40, 8
+	for i := range mails {
+		enqueue(t, stores[0], fmt.Sprintf("c%02d", i), base)
+	}
+	var mu sync.Mutex
+	seen := map[int64]int{}
+	var errs []error
+	startTogether(claimers, func(i int) {
+		for {
+			ms, err := stores[i%2].ClaimMail(context.Background(), base, lease, 3)
+			mu.Lock()
+			if err != nil {
+				errs = append(errs, err)
+			}
+			for _, m := range ms {
+				seen[m.ID]++
+			}
+			mu.Unlock()
+			if err != nil || len(ms) == 0 {
+				return
+			}
+		}
+	})
+	require.Empty(t, errs)
+	assert.Len(t, seen, mails, "every mail claimed")
+	for id, n := range seen {
+		assert.Equal(t, 1, n, "mail %d claimed once", id)
+	}
 }
