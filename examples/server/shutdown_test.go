@@ -229,7 +229,7 @@ func TestShutdownDeliversQueuedMail(t *testing.T) {
 			// The Service sends Config.Mail.Outbox.Workers mails at once (4 by default);
 			// those are with the (stuck) mail server, the others wait in the outbox.
 			const sending = 4
-			for range sending
+			for range sending {
 				select {
 				case to := <-mailer.entered:
 					entered = append(entered, to)
