@@ -134,7 +134,12 @@ const enqueueAttempts = 3
 // succeeded; otherwise whether the mail is in the outbox.
 func (s *Service) queueMail(ctx context.Context, in mailIntent) bool {
 	if s.cfg.Mail.SendInRequest {
-		return s.runIntent(ctx, in) == nil
+		if err := s.runIntent(ctx, in); err != nil {
+			// Never the message: it holds secrets.
+			s.log.ErrorContext(ctx, "restauth: could not send mail", "kind", string(in.job), "user_id", in.userID, "error", err)
+			return false
+		}
+		return true
 	}
 	m, err := s.newOutboxMail(in)
 	if err == nil {
