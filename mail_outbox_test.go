@@ -282,3 +282,40 @@ func linkIn(text string) string {
 	}
 	return ""
 }
+
+// countingOutbox counts the outbox writes.
+type countingOutbox struct {
+	*memstore.Store
+	writes atomic.Int64
+}
+
+func (c *countingOutbox) EnqueueMail(ctx context.Context, m *restauth.OutboxMail) error {
+	c.writes.Add(1)
+	return c.Store.EnqueueMail(ctx, m)
+}
+
+// Requests for a known and an unknown address write the outbox alike: once each.
+func TestKnownAndUnknownAddressesWriteTheOutboxOnce(t *testing.T) {
+	t.Parallel()
+	store := &countingOutbox{}
+	e := newEnv(t, func(c *restauth.Config) {
+		store.Store = c.Store.(*memstore.Store) // e.store, which the helpers use
+		c.Store = store
+		c.Mail.SendInRequest = false
+		c.MagicLink.Enabled = true
+	})
+	e.verifiedUser(t, "known")
+	ctx := context.Background()
+	for name, op := range map[string]func(string) error{
+		"reset":  func(a string) error { return e.svc.RequestPasswordReset(ctx, a) },
+		"resend": func(a string) error { return e.svc.ResendVerification(ctx, a) },
+		"magic":  func(a string) error { return e.svc.RequestMagicLink(ctx, a) },
+	} {
+		for _, addr := range []string{"known@example.com", "nobody@example.com"} {
+			before := store.writes.Load()
+			require.NoError(t, op(addr))
+			assert.Equal(t, int64(1), store.writes.Load()-before, "%s for %s: one outbox write", name, addr)
+		}
+	}
+	require.NoError(t, e.svc.Close(ctx))
+}
