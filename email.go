@@ -378,5 +378,5 @@ func (s *Service) confirmNow(ctx context.Context, u *User, addr *EmailAddress) e
 	s.hooks.mint(ctx)
 	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, u.ID, addr.Email, s.now())
 	link := s.siteLink(s.cfg.Links.EmailConfirm, map[string]string{"key": key})
-	return s.mailNow(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
+	return s.sendNow(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }

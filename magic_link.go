@@ -136,7 +136,7 @@ func (s *Service) mailMagicLink(ctx context.Context, email string) error {
 	s.hooks.mint(ctx)
 	token := s.magicToken(u, emails, s.now().Unix())
 	link := s.siteLink(magicLinkPath, map[string]string{"token": token})
-	return s.mailNow(ctx, MailMagicLink, u, MailData{Email: to, Link: link})
+	return s.sendNow(ctx, MailMagicLink, u, MailData{Email: to, Link: link})
 }
 
 // soleVerifiedHolder returns the one active user holding email verified, with their own

@@ -192,7 +192,7 @@ func (s *Service) runIntent(ctx context.Context, in mailIntent) error {
 		for i, a := range in.logArgs {
 			args[i] = a
 		}
-		return s.mailNow(ctx, in.Kind, &User{ID: in.userID, Username: in.data.Username}, in.data, args...)
+		return s.sendNow(ctx, in.Kind, &User{ID: in.userID, Username: in.data.Username}, in.data, args...)
 	}
 	return fmt.Errorf("%w: unknown outbox job %q", errPermanent, in.job)
 }

@@ -100,7 +100,7 @@ func (s *Service) mailResetLink(ctx context.Context, email string) error {
 	s.hooks.mint(ctx)
 	token := s.resetTokens().Make(resetTokenUser(c.user), c.emails, s.now())
 	link := s.siteLink(s.cfg.Links.PasswordReset, map[string]string{"uid": resettoken.EncodeBase36(c.user.ID), "token": token})
-	return s.mailNow(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
+	return s.sendNow(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
 }
 
 // resetCandidate is a user a reset mail goes to, with the addresses its token covers.
