@@ -198,7 +198,7 @@ func (s *Service) Reauthenticate(ctx context.Context, u *User, proof MFAProof) (
 	err := s.reauthenticated(ctx, u, proof, func() error {
 		if proof.Code == "" {
 			if proof.Password == "" {
-				return fieldError("password", msgIncorrectPassword)
+				return codedFieldError(nil, "password", "incorrect_password", msgIncorrectPassword)
 			}
 			return s.checkMFAProof(ctx, u, nil, MFAProof{Password: proof.Password})
 		}
