@@ -98,6 +98,8 @@ var causeCodes = map[error]string{
 	ErrLastLoginMethod:       "no_password",
 	ErrEmailNotVerified:      "unverified_email",
 	ErrPasswordAlreadySet:    "password_set",
+	// allauth has no code of its own for it; the address is somebody else's.
+	ErrEmailVerifiedElsewhere: "email_taken",
 }
 
 // orNil returns e when it holds an error, else nil, so callers can collect errors and

@@ -428,6 +428,9 @@ func (s *Service) reauthenticated(ctx context.Context, u *User, proof MFAProof, 
 			return err
 		}
 	}
+	if proof.Code == "" && proof.Password == "" {
+		return op() // the session's recent authentication: no attempt to count or give back
+	}
 	if err := op(); err != nil {
 		var verr *ValidationError
 		switch {
