@@ -113,6 +113,7 @@ func (nopCloser) Close() error { return nil }
 // fixture is a Service with its headless handler on a test server.
 type fixture struct {
 	svc   *restauth.Service
+	store restauth.Store
 	srv   *httptest.Server
 	mu    sync.Mutex
 	mails []*restauth.Message
@@ -140,7 +141,7 @@ func newFixture(t *testing.T, mutate func(*restauth.Config), opts headless.Optio
 	}
 	svc, err := restauth.New(cfg)
 	require.NoError(t, err)
-	f.svc = svc
+	f.svc, f.store = svc, cfg.Store
 	mux := http.NewServeMux()
 	prefix := opts.Prefix
 	if prefix == "" {
