@@ -122,6 +122,9 @@ type Config struct {
 	// Sessions configures the browser login sessions (the "sessionid" cookie); restauth
 	// builds the session manager from it (see SessionConfig).
 	Sessions SessionConfig
+	// Dialects is the one table of the settings in which the wire dialects behave
+	// differently by design (see DialectConfig).
+	Dialects DialectConfig
 	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
 	// session-authenticated unsafe requests, browser posts to login/ and registration/,
 	// and to start social login/connect; SiteURL's origin is always trusted.

@@ -34,6 +34,23 @@ func (s *Service) EmailAddresses(ctx context.Context, userID int64) ([]EmailAddr
 	return s.store.EmailAddresses(ctx, userID)
 }
 
+// FindEmailAddress returns the user's address whose text is email (compared as the stores
+// compare addresses, case-insensitively), or an error matching ErrNotFound: for a dialect
+// whose routes name an address by its text, as allauth's do, before the operations above,
+// which take its id.
+func (s *Service) FindEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
+	addrs, err := s.store.EmailAddresses(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range addrs {
+		if equalFoldEmail(addrs[i].Email, email) {
+			return &addrs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("restauth: no such e-mail address of user %d: %w", userID, ErrNotFound)
+}
+
 // newEmailField is the email field of InvenTree's EmailAddress serializer (a model
 // EmailField of 254 characters).
 var newEmailField = charField{Name: "email", MaxLen: maxEmailLength, Email: true}
@@ -91,7 +108,7 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 	if err := s.store.AddEmailAddress(ctx, addr); err != nil {
 		var conflict *ConflictError
 		if errors.As(err, &conflict) && conflict.Field == "user_email" {
-			return nil, fieldError(nonFieldErrors, msgEmailNotUnique)
+			return nil, codedFieldError(nil, nonFieldErrors, "duplicate_email", msgEmailNotUnique)
 		}
 		return nil, err
 	}
@@ -170,7 +187,7 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 		}
 	}
 	if !addr.Verified && was != nil {
-		return nil, fieldError(nonFieldErrors, msgPrimaryNeedsVerified)
+		return nil, codedFieldError(nil, nonFieldErrors, "unverified_primary_email", msgPrimaryNeedsVerified)
 	}
 	if !addr.Verified {
 		// The caller holds the address unverified, and one user holds an address once, so
@@ -233,7 +250,7 @@ func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*Em
 			return nil, err
 		}
 		if len(addrs) > 1 {
-			return nil, fieldError(nonFieldErrors, msgCannotRemovePrimary)
+			return nil, codedFieldError(nil, nonFieldErrors, "cannot_remove_primary_email", msgCannotRemovePrimary)
 		}
 	}
 	if err := s.store.DeleteEmailAddress(ctx, id); err != nil {

@@ -90,8 +90,8 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 	if req.Password1 != req.Password2 {
 		return nil, fieldError(nonFieldErrors, msgPasswordMismatch)
 	}
-	if msgs := s.validator.Validate(req.Password1, passwordAttributes{Username: req.Username, Email: req.Email}); len(msgs) > 0 {
-		return nil, fieldError(nonFieldErrors, msgs...)
+	if errs := s.passwordProblems(nonFieldErrors, req.Password1, passwordAttributes{Username: req.Username, Email: req.Email}); errs != nil {
+		return nil, errs
 	}
 	if emailTaken {
 		holder, addr, err := s.verifiedHolder(ctx, req.Email)
@@ -202,8 +202,8 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	if msgs := s.validator.Validate(nu.Password, passwordAttributes{Username: nu.Username, Email: nu.Email}); len(msgs) > 0 {
-		return nil, fieldError("password", msgs...)
+	if errs := s.passwordProblems("password", nu.Password, passwordAttributes{Username: nu.Username, Email: nu.Email}); errs != nil {
+		return nil, errs
 	}
 	u, _, err := s.createAccount(ctx, nu, nil)
 	return u, err
@@ -242,8 +242,8 @@ func (s *Service) checkNewAccount(ctx context.Context, errs *ValidationError, us
 	if errs.Fields[passwordField] == nil {
 		if len(password) > maxPasswordBytes {
 			errs.add(passwordField, "Ensure this field has no more than 4096 characters.")
-		} else if msgs := s.validator.Validate(password, passwordAttributes{}); len(msgs) > 0 {
-			errs.add(passwordField, msgs...)
+		} else {
+			s.addPasswordProblems(errs, passwordField, password, passwordAttributes{})
 		}
 	}
 	return nil
