@@ -34,7 +34,7 @@ type Store struct {
 type state struct {
 	mu sync.RWMutex
 
-	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID int64
+	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID, lastUserSessionID int64
 
 	users  map[int64]*userRecord
 	emails map[int64]*restauth.EmailAddress
@@ -60,6 +60,8 @@ type userRecord struct {
 	// totp is the user's TOTP device (nil: none); recovery holds their recovery codes.
 	totp     *restauth.TOTPDevice
 	recovery []*restauth.RecoveryCode
+	// sessions is the user's session index (restauth.UserSessionStore).
+	sessions []*restauth.UserSession
 }
 
 type socialKey struct{ provider, uid string }

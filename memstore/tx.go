@@ -140,6 +140,7 @@ func copyRecord(r *userRecord) *userRecord {
 		c.totp = copyDevice(r.totp)
 	}
 	c.recovery = copyRows(r.recovery, clone)
+	c.sessions = copyRows(r.sessions, clone)
 	return c
 }
 

@@ -20,6 +20,8 @@ type queries struct {
 	recoveryCodes, deleteRecoveryCodes, insertRecoveryCodes, useRecovery string
 
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
+
+	userSessions userSessionQueries
 }
 
 const (
@@ -35,6 +37,7 @@ func newQueries(prefix string) queries {
 	r := strings.NewReplacer("{s}.", prefix)
 	q := func(sql string) string { return r.Replace(sql) }
 	return queries{
+		userSessions: newUserSessionQueries(q),
 		createUser: q(`INSERT INTO {s}.users (username, email, first_name, last_name, password,
 	is_active, is_staff, is_superuser, date_joined, last_login)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`),

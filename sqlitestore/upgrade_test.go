@@ -139,3 +139,16 @@ func TestStoreUpgradedFromLastRelease(t *testing.T) {
 		return s
 	})
 }
+
+// shippedVersions are the versions of the embedded migrations, in order: what a store
+// opened today has applied.
+func shippedVersions(t *testing.T) []int64 {
+	t.Helper()
+	ms, err := migrations.Load(os.DirFS("migrations"), "*.sql")
+	require.NoError(t, err)
+	var vs []int64
+	for _, m := range ms {
+		vs = append(vs, m.Version)
+	}
+	return vs
+}

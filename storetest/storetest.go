@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"RecoveryCodes", recoveryCodeTests},
 		{"MFAConcurrency", mfaConcurrencyTests},
 		{"Transactor", txTests},
+		{"UserSessions", userSessionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
