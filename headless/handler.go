@@ -82,6 +82,7 @@ func (h *handler) routeTable() map[string]route {
 		"auth/password/reset":      {http.MethodGet: h.passwordResetInfo, http.MethodPost: h.passwordReset},
 		"auth/email/verify":        {http.MethodGet: h.emailVerifyInfo, http.MethodPost: h.emailVerify},
 		"auth/email/verify/resend": {http.MethodPost: h.emailVerifyResend},
+		"auth/sessions":            {http.MethodGet: h.sessions, http.MethodDelete: h.endSessions},
 	}
 }
 
