@@ -44,8 +44,10 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 
 // RevokeAllCredentials revokes every API token of the user and ends every session they
 // are logged into, on every instance; the password stays. It emits
-// AuditCredentialsRevoked (Detail "tokens=<n> sessions=<n>"). Sessions are found by
-// reading the session store, which must list its sessions (scs.IterableStore or
+// AuditCredentialsRevoked (Detail "tokens=<n> sessions=<n>"). The sessions of the user's
+// session index (UserSessions) end first and the index is emptied; the others (logged in
+// before the index existed) are found by reading the session store, which must list its
+// sessions (scs.IterableStore or
 // IterableCtxStore: the built-in one, sqlitestore's, pgstore's and scs's own stores do);
 // with one that cannot, the tokens are revoked and an error matching
 // errors.ErrUnsupported is returned. It reads every session, so it is meant for the rare
