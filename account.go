@@ -22,10 +22,10 @@ type ProfileUpdate struct {
 // The profile fields as dj-rest-auth's UserDetailsSerializer (a ModelSerializer over
 // Django's User) declares them.
 var (
-	usernameField = charField{name: "username", maxLen: maxUsernameLength,
-		validators: []func(string) string{usernameValidator}}
-	firstNameField = charField{name: "first_name", allowBlank: true, maxLen: maxNameLength}
-	lastNameField  = charField{name: "last_name", allowBlank: true, maxLen: maxNameLength}
+	usernameField = charField{Name: "username", MaxLen: maxUsernameLength,
+		Validators: []func(string) string{usernameValidator}}
+	firstNameField = charField{Name: "first_name", AllowBlank: true, MaxLen: maxNameLength}
+	lastNameField  = charField{Name: "last_name", AllowBlank: true, MaxLen: maxNameLength}
 )
 
 // UpdateProfile changes a user's username and names. Every field given is checked and all
@@ -44,15 +44,15 @@ func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUp
 		spec  charField
 		value *string
 	}{{usernameField, upd.Username}, {firstNameField, upd.FirstName}, {lastNameField, upd.LastName}} {
-		if f.value != nil && errs.Fields[f.spec.name] == nil {
-			f.spec.check(errs, *f.value)
+		if f.value != nil && errs.Fields[f.spec.Name] == nil {
+			f.spec.Check(errs.drfFields(), *f.value)
 		}
 	}
 	if upd.Username != nil && errs.Fields["username"] == nil {
 		// Callers may have checked the name as typed; its NFKC form is what is stored, and
 		// it can differ in length and characters ("½" holds a fraction slash).
 		if n := validate.NormalizeUsername(*upd.Username); n != *upd.Username {
-			usernameField.check(errs, n)
+			usernameField.Check(errs.drfFields(), n)
 			upd.Username = &n
 		}
 	}
@@ -113,18 +113,27 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange
 // setPassword runs Django's SetPasswordForm checks (errors on new_password2) and stores
 // the new hash.
 func (s *Service) setPassword(ctx context.Context, u *User, new1, new2 string) (*User, error) {
-	if new1 != new2 {
-		return nil, fieldError("new_password2", msgPasswordMismatchForm)
-	}
-	attrs := passwordAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
-	if msgs := s.validator.Validate(new1, attrs); len(msgs) > 0 {
-		return nil, fieldError("new_password2", msgs...)
+	if err := s.validateNewPassword(ctx, u, new1, new2); err != nil {
+		return nil, err
 	}
 	encoded, err := s.hasher.Hash(ctx, new1)
 	if err != nil {
 		return nil, err
 	}
 	return s.store.UpdateUser(ctx, u.ID, UserUpdate{PasswordHash: &encoded})
+}
+
+// validateNewPassword checks a new password of u and its confirmation (errors on
+// new_password2), as setPassword does before storing it.
+func (s *Service) validateNewPassword(_ context.Context, u *User, new1, new2 string) error {
+	if new1 != new2 {
+		return fieldError("new_password2", msgPasswordMismatchForm)
+	}
+	attrs := passwordAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
+	if msgs := s.validator.Validate(new1, attrs); len(msgs) > 0 {
+		return fieldError("new_password2", msgs...)
+	}
+	return nil
 }
 
 // equalFoldEmail compares addresses case-insensitively, as the stores do. Unicode folding

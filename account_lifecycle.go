@@ -74,6 +74,11 @@ func (s *Service) revokeAllCredentials(ctx context.Context, u *User) error {
 			revoked++
 		}
 	}
+	// The app clients' JWT refresh tokens die with the API tokens; their access tokens
+	// live out their few minutes (AccessTokenLifetime).
+	if err := s.store.DeleteRefreshTokens(ctx, u.ID, ""); err != nil {
+		return err
+	}
 	ended, sessErr := s.endSessions(ctx, u.ID)
 	s.audit(ctx, AuditCredentialsRevoked, u, "tokens="+strconv.Itoa(revoked)+" sessions="+strconv.Itoa(ended))
 	return sessErr

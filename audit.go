@@ -52,6 +52,11 @@ const (
 	AuditMFAActivated AuditKind = "mfa_activated"
 	// AuditMFADeactivated: a user deactivated TOTP; their recovery codes are gone too.
 	AuditMFADeactivated AuditKind = "mfa_deactivated"
+	// AuditMFATrusted: a user who passed their second factor was given a trust token
+	// ("trust this browser", IssueMFATrust).
+	AuditMFATrusted AuditKind = "mfa_trusted"
+	// AuditReauthenticated: a logged-in user confirmed their password (Reauthenticate).
+	AuditReauthenticated AuditKind = "reauthenticated"
 	// AuditRecoveryCodesGenerated: a user replaced their recovery codes with new ones.
 	AuditRecoveryCodesGenerated AuditKind = "recovery_codes_generated"
 	// AuditThrottled: a rate limit refused a request; Detail names the rule.

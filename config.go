@@ -74,6 +74,9 @@ type Config struct {
 	// {"username", "email"}. Default false, as InvenTree 291: the email field is checked
 	// and then ignored.
 	LoginByEmail bool
+	// ReauthenticationTimeout is how long a login or re-authentication counts as recent
+	// (RecentlyAuthenticated; allauth's ACCOUNT_REAUTHENTICATION_TIMEOUT). Default 300 s.
+	ReauthenticationTimeout time.Duration
 	// PasswordResetTimeout is how long a reset link is valid. Default 3 days.
 	PasswordResetTimeout time.Duration
 	// EmailConfirmationExpiry is how long a confirmation key is valid. Default 3 days.
@@ -94,6 +97,24 @@ type Config struct {
 	Social SocialConfig
 	// MFA configures multi-factor authentication.
 	MFA MFAConfig
+	// JWT configures the JSON Web Tokens of app clients (IssueJWT, RefreshJWT,
+	// AuthenticateJWT; allauth's JWTTokenStrategy); see JWTConfig.
+	JWT JWTConfig
+	// LoginByCode lets a user log in with a code mailed to their address (allauth's
+	// LOGIN_BY_CODE_ENABLED; RequestLoginCode); off by default.
+	LoginByCode CodeConfig
+	// PasswordResetByCode mails a code instead of a link to reset a password (allauth's
+	// ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED; RequestPasswordResetCode); off by default.
+	PasswordResetByCode CodeConfig
+	// EmailVerificationByCode mails a code instead of a link to verify an address
+	// (allauth's ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED;
+	// RequestEmailVerificationCode); off by default. When on, the operations that mail
+	// confirmation links (Register, AddEmailAddress, RequestVerification,
+	// ResendVerification) mail none: the dialect asks for a code instead.
+	EmailVerificationByCode CodeConfig
+	// WebAuthn configures security keys and passkeys (WebAuthn); off by default (see
+	// WebAuthnConfig).
+	WebAuthn WebAuthnConfig
 	// MagicLink configures the magic-link login (InvenTree's "Send me an e-mail"); off by
 	// default (see MagicLinkConfig).
 	MagicLink MagicLinkConfig
@@ -263,9 +284,38 @@ type MFAConfig struct {
 	// "MFA required for this user", and scripts should log in once with mfa_code and use
 	// the token.
 	AllowBasic bool
+	// TrustEnabled lets a user who passed their second factor have the client trusted
+	// (allauth's MFA_TRUST_ENABLED; IssueMFATrust): a later login of theirs that presents
+	// the trust token skips the second factor. Default false.
+	TrustEnabled bool
+	// TrustCookieAge is how long a trust token is valid. Default 14 days
+	// (MFA_TRUST_COOKIE_AGE).
+	TrustCookieAge time.Duration
 	// Issuer names the site in authenticator apps (the otpauth:// issuer). Default:
 	// SiteName, else SiteURL's host name (without the port).
 	Issuer string
+}
+
+// WebAuthnConfig configures WebAuthn security keys and passkeys (Config.WebAuthn). The
+// relying party is the site: its id is SiteURL's host name (so SiteURL must name a host,
+// not an IP address; "localhost" works for development), and the origins a browser may
+// run a ceremony from are SiteURL's origin and Config.TrustedOrigins.
+type WebAuthnConfig struct {
+	// Enabled (with MFA.Enabled) lets users add WebAuthn credentials and use them as a
+	// second factor, counted like TOTP (allauth's "webauthn" in MFA_SUPPORTED_TYPES).
+	Enabled bool
+	// PasskeyLogin (with Enabled) lets a passkey log in alone, without a username or
+	// password (allauth's MFA_PASSKEY_LOGIN_ENABLED). Default false.
+	PasskeyLogin bool
+	// PasskeySignup (with PasskeyLogin) lets a new user sign up with a passkey instead of
+	// a password, once their address is verified by code (allauth's
+	// MFA_PASSKEY_SIGNUP_ENABLED). Default false.
+	PasskeySignup bool
+	// RPName is the relying party's name the browser shows. Default: SiteName, else
+	// SiteURL's host name.
+	RPName string
+	// ChallengeLifetime is how long a ceremony's challenge can be answered. Default 5 min.
+	ChallengeLifetime time.Duration
 }
 
 // withDefaults validates c and returns it with every default filled in, so that the
@@ -359,6 +409,18 @@ func (c Config) withDefaults() (Config, error) {
 	defaultString(&c.Social.ConnectRedirect, c.Social.LoginRedirect)
 	defaultString(&c.Social.ErrorRedirect, "/platform/login?sso_error={reason}")
 
+	defaultDuration(&c.ReauthenticationTimeout, DefaultReauthenticationTimeout)
+	defaultDuration(&c.MFA.TrustCookieAge, DefaultMFATrustCookieAge)
+	c.LoginByCode.withDefaults(180 * time.Second)
+	c.PasswordResetByCode.withDefaults(180 * time.Second)
+	c.EmailVerificationByCode.withDefaults(900 * time.Second)
+	if c.JWT, err = c.JWT.withDefaults(); err != nil {
+		return c, err
+	}
+	if err := c.webauthnDefaults(site); err != nil {
+		return c, err
+	}
+
 	c.RateLimits = c.RateLimits.withDefaults()
 	if err := c.RateLimits.validate(); err != nil {
 		return c, err
@@ -370,4 +432,25 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	return c, nil
+}
+
+// webauthnDefaults checks Config.WebAuthn and fills in its defaults.
+func (c *Config) webauthnDefaults(site *url.URL) error {
+	w := &c.WebAuthn
+	defaultDuration(&w.ChallengeLifetime, 5*time.Minute)
+	switch {
+	case w.PasskeySignup && !w.PasskeyLogin:
+		return fmt.Errorf("%w: WebAuthn.PasskeySignup needs WebAuthn.PasskeyLogin", ErrConfig)
+	case w.PasskeyLogin && !w.Enabled:
+		return fmt.Errorf("%w: WebAuthn.PasskeyLogin needs WebAuthn.Enabled", ErrConfig)
+	case w.Enabled && !c.MFA.Enabled:
+		return fmt.Errorf("%w: WebAuthn.Enabled needs MFA.Enabled", ErrConfig)
+	case !w.Enabled:
+		return nil
+	}
+	origins := append([]string{site.Scheme + "://" + site.Host}, c.TrustedOrigins...)
+	if _, err := newRelyingParty(site.Hostname(), "check", origins, *w); err != nil {
+		return fmt.Errorf("%w: WebAuthn relying party from SiteURL: %v", ErrConfig, err)
+	}
+	return nil
 }

@@ -283,5 +283,6 @@ func noRateLimits() restauth.RateLimits {
 	off := restauth.RateRule{Limit: -1}
 	return restauth.RateLimits{LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off,
 		ResetPerEmail: off, SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off, MFAFailedPerUser: off,
-		BodyPerIP: off, LoginFailedPerAccountDaily: off, MFAFailedPerUserIP: off, MailPerRecipient: off}
+		BodyPerIP: off, LoginFailedPerAccountDaily: off, MFAFailedPerUserIP: off, MailPerRecipient: off,
+		LoginCodePerIP: off, LoginCodePerEmail: off, ReauthenticatePerUser: off}
 }

@@ -5,10 +5,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // nonFieldErrors is DRF's key for errors that belong to no single field.
-const nonFieldErrors = "non_field_errors"
+const nonFieldErrors = drf.NonFieldErrors
 
 // ValidationError holds DRF-style field errors: field name → messages. Errors that
 // concern no single field are under "non_field_errors". The handler answers it with 400.
@@ -39,12 +41,10 @@ func (e *ValidationError) Error() string {
 func (e *ValidationError) Unwrap() []error { return e.causes }
 
 // add appends a message to a field, creating the map on first use.
-func (e *ValidationError) add(field string, msgs ...string) {
-	if e.Fields == nil {
-		e.Fields = make(map[string][]string)
-	}
-	e.Fields[field] = append(e.Fields[field], msgs...)
-}
+func (e *ValidationError) add(field string, msgs ...string) { e.drfFields().Add(field, msgs...) }
+
+// drfFields is e's Fields as internal/drf records field messages in them.
+func (e *ValidationError) drfFields() *drf.Errors { return (*drf.Errors)(&e.Fields) }
 
 // addCause appends a message to a field and records the sentinel it stands for.
 func (e *ValidationError) addCause(cause error, field string, msgs ...string) {
@@ -171,15 +171,54 @@ var (
 	// back; a store that cannot tell whether a commit it sent took effect returns another
 	// error instead (pgstore.ErrCommitOutcomeUnknown), answered 500.
 	ErrStoreTimeout = errors.New("restauth: the store did not answer in time")
+	// ErrJWTInvalid is returned by AuthenticateJWT, RefreshJWT, IssueJWT and RevokeJWT for
+	// a JSON Web Token that is malformed, tampered, signed by another key or algorithm,
+	// expired, of the other use (a refresh token as access token), already exchanged
+	// (rotated) or revoked, or whose user is gone, inactive or changed their password.
+	ErrJWTInvalid = errors.New("restauth: invalid or expired token")
+	// ErrCodeFlowDisabled is returned by the mailed-code operations (RequestLoginCode,
+	// RequestPasswordResetCode, RequestEmailVerificationCode and their confirmations)
+	// whose CodeConfig is not Enabled.
+	ErrCodeFlowDisabled = errors.New("restauth: this code flow is disabled")
+	// ErrCodeExpired is returned for a PendingCode that expired, whose attempts are used
+	// up (CodeConfig.MaxAttempts) or whose code was used already: a new code must be asked
+	// for (allauth then ends the flow).
+	ErrCodeExpired = errors.New("restauth: the code expired")
+	// ErrInvalidCode is matched by the *ValidationError (on "code", "Incorrect code.") of
+	// a wrong mailed code; the attempt counts.
+	ErrInvalidCode = errors.New("restauth: incorrect code")
+	// ErrMFATrustDisabled is returned by IssueMFATrust unless Config.MFA.Enabled and
+	// Config.MFA.TrustEnabled are set.
+	ErrMFATrustDisabled = errors.New("restauth: MFA trust is disabled")
+
+	// ErrWebAuthnDisabled is returned by the WebAuthn operations while
+	// Config.WebAuthn.Enabled is off.
+	ErrWebAuthnDisabled = errors.New("restauth: WebAuthn is disabled")
+	// ErrPasskeyLoginDisabled is returned by the passkey login operations while
+	// Config.WebAuthn.PasskeyLogin is off.
+	ErrPasskeyLoginDisabled = errors.New("restauth: passkey login is disabled")
+	// ErrPasskeySignupDisabled is returned by the passkey signup operations while
+	// Config.WebAuthn.PasskeySignup is off.
+	ErrPasskeySignupDisabled = errors.New("restauth: passkey signup is disabled")
+	// ErrWebAuthnChallengeExpired is returned by a WebAuthn Finish operation whose state
+	// is expired, already used, tampered with or of another ceremony: begin again.
+	ErrWebAuthnChallengeExpired = errors.New("restauth: the WebAuthn challenge expired or was used")
+	// ErrWebAuthnRefused is matched by the *ValidationError (field "credential") of a
+	// WebAuthn Finish operation whose credential was refused: a bad or replayed signature,
+	// another origin or relying party, an unknown credential or one of another user, a
+	// malformed response, a credential registered already.
+	ErrWebAuthnRefused = errors.New("restauth: WebAuthn credential refused")
+	// ErrWebAuthnCloned is matched, with ErrWebAuthnRefused, when the authenticator's
+	// signature counter went back (or did not move): a sign of a cloned key. The attempt
+	// is refused and audited (AuditLoginFailed, "cloned webauthn credential").
+	ErrWebAuthnCloned = errors.New("restauth: WebAuthn signature counter went back")
 )
 
 // Messages the reference sends, word for word.
 const (
-	msgRequired           = "This field is required."
-	msgBlank              = "This field may not be blank."
-	msgNull               = "This field may not be null."
-	msgNotString          = "Not a valid string."
-	msgInvalidEmail       = "Enter a valid email address."
+	msgBlank              = drf.MsgBlank
+	msgNull               = drf.MsgNull
+	msgInvalidEmail       = drf.MsgInvalidEmail
 	msgInvalidCredentials = "Unable to log in with provided credentials."
 	msgMustInclude        = `Must include "username" and "password".`
 	msgMustIncludeEither  = `Must include either "username" or "email" and "password".`
@@ -197,6 +236,16 @@ const (
 	msgNotFound             = "Not found."
 )
 
+// WebAuthn messages; the reference has none, so these are restauth's own.
+const (
+	msgWebAuthnRefused        = "The security key was not accepted."
+	msgWebAuthnRegistered     = "This security key is already registered."
+	msgWebAuthnNameRequired   = "Enter a name for the security key."
+	msgWebAuthnLastPasskey    = "This passkey is your only way to log in: add a password or another passkey first."
+	msgWebAuthnNeedsPasskey   = "Set a password first, or add a passkey: a security key is a second step after the password."
+	maxWebAuthnCredentialName = 100
+)
+
 // Sentinel errors every Store returns (possibly wrapped) so that the Service can tell
 // "nothing there" and "would break a uniqueness rule" from real failures.
 var (
@@ -211,8 +260,8 @@ var (
 type ConflictError struct {
 	// Field is one of "username", "email" (a verified address owned by another user),
 	// "user_email" (the same address twice for one user), "token" (a key hash),
-	// "social" (a provider and uid already linked) or "totp" (the user already has a
-	// TOTP device).
+	// "social" (a provider and uid already linked), "totp" (the user already has a
+	// TOTP device) or "webauthn" (a WebAuthn credential id already registered).
 	Field string
 }
 

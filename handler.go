@@ -3,9 +3,10 @@ package restauth
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // route is one endpoint below a handler's prefix.
@@ -244,10 +245,10 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 	}
 	c.auth = auth
 	if rte == nil {
-		writeJSON(w, http.StatusNotFound, struct {
+		drf.WriteJSON(w, http.StatusNotFound, struct {
 			Detail string `json:"detail"`
 			URL    string `json:"url"`
-		}{"API endpoint not found", absoluteURL(r).String()})
+		}{"API endpoint not found", drf.AbsoluteURL(r).String()})
 		return
 	}
 	if !rte.public && auth.user == nil {
@@ -260,7 +261,7 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 		method = http.MethodGet
 	}
 	if method == http.MethodOptions {
-		writeJSON(w, http.StatusOK, routeMetadata{
+		drf.WriteJSON(w, http.StatusOK, routeMetadata{
 			Name:    rte.name,
 			Renders: []string{"application/json"},
 			Parses:  []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data"},
@@ -298,22 +299,6 @@ type routeMetadata struct {
 	Name    string   `json:"name"`
 	Renders []string `json:"renders"`
 	Parses  []string `json:"parses"`
-}
-
-// absoluteURL is the URL the client asked for, as Django's build_absolute_uri sees it. It
-// is used for 404 bodies and pagination links only — never for links sent by e-mail.
-func absoluteURL(r *http.Request) *url.URL {
-	u, err := url.ParseRequestURI(r.RequestURI)
-	if r.RequestURI == "" || err != nil {
-		copied := *r.URL
-		u = &copied
-	}
-	u.Scheme = "http"
-	if r.TLS != nil {
-		u.Scheme = "https"
-	}
-	u.Host = r.Host
-	return u
 }
 
 // Handler returns the http.Handler for the /api/auth/ routes, to be mounted at

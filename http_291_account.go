@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/restauth/restauth/internal/drf"
 	"github.com/restauth/restauth/internal/jsonenc"
 )
 
@@ -62,15 +63,15 @@ func (d *api291) editProfile(w http.ResponseWriter, r *http.Request, withUsernam
 	upd := ProfileUpdate{DecodeErrors: &ValidationError{}}
 	if withUsername {
 		spec := usernameField
-		spec.required = r.Method == http.MethodPut
-		if v, ok := f.char(upd.DecodeErrors, spec); ok {
+		spec.Required = r.Method == http.MethodPut
+		if v, ok := f.Char(upd.DecodeErrors.drfFields(), spec); ok {
 			upd.Username = &v
 		}
 	}
-	if v, ok := f.char(upd.DecodeErrors, firstNameField); ok {
+	if v, ok := f.Char(upd.DecodeErrors.drfFields(), firstNameField); ok {
 		upd.FirstName = &v
 	}
-	if v, ok := f.char(upd.DecodeErrors, lastNameField); ok {
+	if v, ok := f.Char(upd.DecodeErrors.drfFields(), lastNameField); ok {
 		upd.LastName = &v
 	}
 	return d.svc.UpdateProfile(r.Context(), caller(r).ID, upd)
@@ -85,7 +86,7 @@ func (d *api291) handleUserDetails(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 	}
-	writeRawJSON(w, http.StatusOK, appendUserDetails(make([]byte, 0, 128), u))
+	drf.WriteRaw(w, http.StatusOK, appendUserDetails(make([]byte, 0, 128), u))
 	return nil
 }
 
@@ -98,7 +99,7 @@ func (d *api291) handleMe(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, meJSON{
+	drf.WriteJSON(w, http.StatusOK, meJSON{
 		PK: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 		Groups: []string{}, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, IsActive: u.IsActive,
 	})
@@ -116,9 +117,9 @@ func (d *api291) handleMe(w http.ResponseWriter, r *http.Request) error {
 // the old password's hash for it, which no longer matches, so it cannot authenticate again.
 func (d *api291) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
 	v, err := d.fields(w, r,
-		charField{name: "old_password", required: !d.svc.cfg.AllowPasswordChangeWithoutOld, maxLen: maxPasswordLength},
-		charField{name: "new_password1", required: true, maxLen: maxPasswordLength},
-		charField{name: "new_password2", required: true, maxLen: maxPasswordLength},
+		charField{Name: "old_password", Required: !d.svc.cfg.AllowPasswordChangeWithoutOld, MaxLen: maxPasswordLength},
+		charField{Name: "new_password1", Required: true, MaxLen: maxPasswordLength},
+		charField{Name: "new_password2", Required: true, MaxLen: maxPasswordLength},
 	)
 	if err != nil {
 		return err

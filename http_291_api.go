@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/restauth/restauth/internal/drf"
 	"github.com/restauth/restauth/internal/mailrender"
 )
 
@@ -63,7 +64,7 @@ func (d *api291) serverInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The log mailer delivers nothing to users: the UI should not promise e-mail then.
 	_, logOnly := d.svc.cfg.Mail.Mailer.(logMailer)
-	writeJSON(w, http.StatusOK, serverInfoJSON{
+	drf.WriteJSON(w, http.StatusOK, serverInfoJSON{
 		Server:                 d.svc.cfg.ServerName,
 		Version:                Version,
 		Instance:               instance,

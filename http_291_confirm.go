@@ -3,6 +3,8 @@ package restauth
 import (
 	"errors"
 	"net/http"
+
+	"github.com/restauth/restauth/internal/pages"
 )
 
 // This file serves the e-mail confirmation page, allauth's ConfirmEmailView at the
@@ -25,19 +27,6 @@ const (
 	msgConfirmBadForm    = "The form could not be read. Please open the confirmation link again."
 )
 
-// confirmPageTemplate is parsed once: the file is embedded and covered by tests, so a parse
-// error is a build defect.
-var confirmPageTemplate = parsePage("confirm_email.html")
-
-// confirmPageData fills confirm_email.html: the form when Email is set, else Message.
-type confirmPageData struct {
-	SiteName  string
-	Title     string
-	Email     string
-	CSRFToken string
-	Message   string
-}
-
 // confirmEmailPage serves GET and POST registration/account-confirm-email/{key}/.
 func (d *api291) confirmEmailPage(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -54,7 +43,7 @@ func (d *api291) confirmEmailPage(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		return d.renderConfirmPage(w, http.StatusOK, confirmPageData{Email: addr.Email, CSRFToken: token})
+		return d.renderConfirmPage(w, http.StatusOK, pages.ConfirmEmail{Email: addr.Email, CSRFToken: token})
 	}
 
 	r.Body = http.MaxBytesReader(w, r.Body, d.svc.cfg.MaxBodyBytes)
@@ -81,12 +70,11 @@ func (d *api291) confirmEmailPage(w http.ResponseWriter, r *http.Request) error 
 
 // confirmMessage renders the page with a message instead of the form.
 func (d *api291) confirmMessage(w http.ResponseWriter, status int, msg string) error {
-	return d.renderConfirmPage(w, status, confirmPageData{Message: msg})
+	return d.renderConfirmPage(w, status, pages.ConfirmEmail{Message: msg})
 }
 
-// renderConfirmPage renders the confirmation page (see writePage).
-func (d *api291) renderConfirmPage(w http.ResponseWriter, status int, data confirmPageData) error {
-	data.Title = "Confirm E-mail Address"
-	data.SiteName = d.pageSiteName()
-	return writePage(w, status, confirmPageTemplate, data)
+// renderConfirmPage renders the confirmation page (internal/pages).
+func (d *api291) renderConfirmPage(w http.ResponseWriter, status int, data pages.ConfirmEmail) error {
+	data.SiteName = pages.SiteName(d.svc.cfg.SiteName, d.svc.cfg.SiteURL)
+	return pages.WriteConfirmEmail(w, status, data)
 }

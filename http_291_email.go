@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/restauth/restauth/internal/drf"
 	"github.com/restauth/restauth/internal/form"
 )
 
@@ -46,7 +47,7 @@ func (d *api291) emails(w http.ResponseWriter, r *http.Request) error {
 	for i := range addrs {
 		out[i] = emailAddressOut(&addrs[i])
 	}
-	writeList(w, r, out)
+	drf.WriteList(w, r, out)
 	return nil
 }
 
@@ -64,7 +65,7 @@ func (d *api291) addEmail(w http.ResponseWriter, r *http.Request) error {
 	// before the serializer sees it), so "<b></b>" is blank. The address is checked here
 	// too, although AddEmailAddress checks it again, so that its errors come together
 	// with the user field's, as DRF collects them.
-	email, present := f.char(&errs, charField{name: "email", required: true, allowBlank: true})
+	email, present := f.Char(errs.drfFields(), charField{Name: "email", Required: true, AllowBlank: true})
 	if present && errs.Fields["email"] == nil {
 		cleanNewEmail(&errs, email)
 	}
@@ -78,7 +79,7 @@ func (d *api291) addEmail(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, emailAddressOut(addr))
+	drf.WriteJSON(w, http.StatusCreated, emailAddressOut(addr))
 	return nil
 }
 
@@ -87,24 +88,24 @@ func (d *api291) addEmail(w http.ResponseWriter, r *http.Request) error {
 // and, unlike the reference, accepts only the caller's own pk.
 func (d *api291) checkOwnUserField(r *http.Request, f *formData, u *User, errs *ValidationError) error {
 	const field = "user"
-	value, present, bad := f.raw(field)
+	value, present, bad := f.Raw(field)
 	if !present {
 		return nil
 	}
 	kind := "str"
-	if f.json != nil {
-		raw := bytes.TrimSpace(f.json[field])
+	if f.JSON != nil {
+		raw := bytes.TrimSpace(f.JSON[field])
 		kind = form.JSONKind(raw)
 		if len(raw) > 0 && raw[0] == '{' {
 			kind = "dict"
 		}
 	}
 	switch {
-	case bad == rawNull || (bad == rawOK && kind == "str" && value == ""):
+	case bad == drf.RawNull || (bad == drf.RawOK && kind == "str" && value == ""):
 		// DRF's RelatedField turns "" into None before the null check.
 		errs.add(field, msgNull)
 		return nil
-	case bad != rawOK || (kind != "str" && kind != "int"):
+	case bad != drf.RawOK || (kind != "str" && kind != "int"):
 		errs.add(field, "Incorrect type. Expected pk value, received "+kind+".")
 		return nil
 	}
@@ -155,13 +156,13 @@ func answerEmailAction(w http.ResponseWriter, addr *EmailAddress, err error, rem
 	if removed {
 		out.ID = nil // Django clears the pk of a deleted instance.
 	}
-	writeJSON(w, http.StatusOK, out)
+	drf.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // verifyEmail serves POST registration/verify-email/.
 func (d *api291) verifyEmail(w http.ResponseWriter, r *http.Request) error {
-	v, err := d.fields(w, r, charField{name: "key", required: true})
+	v, err := d.fields(w, r, charField{Name: "key", Required: true})
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func (d *api291) verifyEmail(w http.ResponseWriter, r *http.Request) error {
 // resendEmail serves POST registration/resend-email/: "ok" whether or not the address
 // matched anything.
 func (d *api291) resendEmail(w http.ResponseWriter, r *http.Request) error {
-	v, err := d.fields(w, r, charField{name: "email", email: true})
+	v, err := d.fields(w, r, charField{Name: "email", Email: true})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // handleLogin serves dj-rest-auth's LoginView: the credentials in the body, whatever
@@ -15,18 +17,18 @@ func (d *api291) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	// InvenTree's view looks at mfa before its serializer: the browser flow of
 	// http_291_mfa_page.go.
-	if f.boolean("mfa") {
+	if f.Boolean("mfa") {
 		return d.mfaFormLogin(w, r, f)
 	}
 	var errs ValidationError
 	v := make(map[string]string, 4)
 	for _, spec := range []charField{
-		{name: "username", allowBlank: true},
-		{name: "email", allowBlank: true, email: true},
-		{name: "password", required: true},
-		{name: "mfa_code", allowBlank: true, maxLen: 64},
+		{Name: "username", AllowBlank: true},
+		{Name: "email", AllowBlank: true, Email: true},
+		{Name: "password", Required: true},
+		{Name: "mfa_code", AllowBlank: true, MaxLen: 64},
 	} {
-		v[spec.name], _ = f.char(&errs, spec)
+		v[spec.Name], _ = f.Char(errs.drfFields(), spec)
 	}
 	if err := errs.orNil(); err != nil {
 		return err
@@ -58,7 +60,7 @@ func (d *api291) finishLogin(w http.ResponseWriter, r *http.Request, res *LoginR
 		d.sessionUnavailable(w, r, err)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, struct {
+	drf.WriteJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
 	return nil

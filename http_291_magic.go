@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // This file serves InvenTree's magic-link login below /api/email/ (its GetSimpleLoginView
@@ -38,14 +40,14 @@ func (d *api291) magicRoutes() []*route {
 // magicGenerate serves POST generate/ {"email"}: always 200 {"status": "ok"} once the
 // field is there; RequestMagicLink tells nothing about the address.
 func (d *api291) magicGenerate(w http.ResponseWriter, r *http.Request) error {
-	v, err := d.fields(w, r, charField{name: "email", required: true})
+	v, err := d.fields(w, r, charField{Name: "email", Required: true})
 	if err != nil {
 		return err
 	}
 	if err := d.svc.RequestMagicLink(r.Context(), v["email"]); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, magicStatusJSON{Status: "ok"})
+	drf.WriteJSON(w, http.StatusOK, magicStatusJSON{Status: "ok"})
 	return nil
 }
 

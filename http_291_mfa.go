@@ -1,6 +1,10 @@
 package restauth
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/restauth/restauth/internal/drf"
+)
 
 // This file serves the MFA routes (mfa/totp/, mfa/recovery-codes/), which the reference
 // does not have: restauth's own extension of the 291 dialect, in its shapes. The
@@ -13,8 +17,8 @@ func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store"
 // current code or the password, either may be blank.
 func (d *api291) mfaProof(w http.ResponseWriter, r *http.Request) (MFAProof, error) {
 	v, err := d.fields(w, r,
-		charField{name: "code", allowBlank: true},
-		charField{name: "password", allowBlank: true})
+		charField{Name: "code", AllowBlank: true},
+		charField{Name: "password", AllowBlank: true})
 	if err != nil {
 		return MFAProof{}, err
 	}
@@ -32,13 +36,13 @@ func (d *api291) totp(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, struct {
+		drf.WriteJSON(w, http.StatusOK, struct {
 			Active bool   `json:"active"`
 			Secret string `json:"secret,omitempty"`
 			URL    string `json:"otpauth_url,omitempty"`
 		}{st.Active, st.Secret, st.URL})
 	case http.MethodPost:
-		v, err := d.fields(w, r, charField{name: "code", required: true})
+		v, err := d.fields(w, r, charField{Name: "code", Required: true})
 		if err != nil {
 			return err
 		}
@@ -46,7 +50,7 @@ func (d *api291) totp(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, struct {
+		drf.WriteJSON(w, http.StatusOK, struct {
 			Active        bool     `json:"active"`
 			RecoveryCodes []string `json:"recovery_codes"`
 		}{true, codes})
@@ -85,13 +89,13 @@ func (d *api291) recoveryCodes(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, recoveryCodesBody{Total: len(codes), Remaining: len(codes), Codes: codes})
+		drf.WriteJSON(w, http.StatusOK, recoveryCodesBody{Total: len(codes), Remaining: len(codes), Codes: codes})
 		return nil
 	}
 	st, err := d.svc.RecoveryCodesStatus(ctx, u.ID)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, recoveryCodesBody{Total: st.Total, Remaining: st.Remaining})
+	drf.WriteJSON(w, http.StatusOK, recoveryCodesBody{Total: st.Total, Remaining: st.Remaining})
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/restauth/restauth/internal/pages"
 )
 
 // This file serves the `mfa` flow of login/ (BEHAVIOUR.md §5.1) for browsers: InvenTree's
@@ -39,33 +41,18 @@ const (
 	msgMFAPageBadForm   = "The form could not be read. Please log in again."
 )
 
-// mfaPageTemplate is parsed once: the file is embedded and covered by tests, so a parse
-// error is a build defect.
-var mfaPageTemplate = parsePage("mfa_authenticate.html")
-
-// mfaPageData fills mfa_authenticate.html: the form when Form is set, else Message.
-type mfaPageData struct {
-	SiteName  string
-	Title     string
-	Form      bool
-	CSRFToken string
-	Error     string
-	Message   string
-	LoginURL  string
-}
-
 // mfaFormLogin is login/ with a truthy mfa: the reference's browser flow. The form must
 // carry the csrftoken cookie's token (a state change of the session from a page). Wrong
 // credentials answer 401 with an empty body, as the reference does; a user with no
 // second factor to give logs in as with the normal flow.
 func (d *api291) mfaFormLogin(w http.ResponseWriter, r *http.Request, f *formData) error {
-	token, _, _ := f.raw(csrfFormField)
+	token, _, _ := f.Raw(csrfFormField)
 	if err := d.checkFormCSRF(r, token); err != nil {
 		return err
 	}
-	username, _, _ := f.raw("username")
-	email, _, _ := f.raw("email")
-	password, _, _ := f.raw("password")
+	username, _, _ := f.Raw("username")
+	email, _, _ := f.Raw("email")
+	password, _, _ := f.Raw("password")
 	res, err := d.svc.Login(r.Context(), LoginRequest{Username: username, Email: email, Password: password, Defer: true})
 	var verr *ValidationError
 	switch {
@@ -158,17 +145,16 @@ func (d *api291) mfaForm(w http.ResponseWriter, r *http.Request, status int, msg
 	if err != nil {
 		return err
 	}
-	return d.renderMFAPage(w, status, mfaPageData{Form: true, CSRFToken: token, Error: msg})
+	return d.renderMFAPage(w, status, pages.MFA{Form: true, CSRFToken: token, Error: msg})
 }
 
 // mfaMessage renders the page with a message and a link back to the login page.
 func (d *api291) mfaMessage(w http.ResponseWriter, status int, msg string) error {
-	return d.renderMFAPage(w, status, mfaPageData{Message: msg, LoginURL: d.svc.cfg.SiteURL + d.svc.cfg.Links.Login})
+	return d.renderMFAPage(w, status, pages.MFA{Message: msg, LoginURL: d.svc.cfg.SiteURL + d.svc.cfg.Links.Login})
 }
 
-// renderMFAPage renders the second-factor page (see writePage).
-func (d *api291) renderMFAPage(w http.ResponseWriter, status int, data mfaPageData) error {
-	data.Title = "Two-Factor Authentication"
-	data.SiteName = d.pageSiteName()
-	return writePage(w, status, mfaPageTemplate, data)
+// renderMFAPage renders the second-factor page (internal/pages).
+func (d *api291) renderMFAPage(w http.ResponseWriter, status int, data pages.MFA) error {
+	data.SiteName = pages.SiteName(d.svc.cfg.SiteName, d.svc.cfg.SiteURL)
+	return pages.WriteMFA(w, status, data)
 }

@@ -14,7 +14,7 @@ const (
 // handlePasswordReset mails the reset link. Its answer is the same whether or not a mail
 // went out: RequestPasswordReset tells nothing about the address.
 func (d *api291) handlePasswordReset(w http.ResponseWriter, r *http.Request) error {
-	v, err := d.fields(w, r, charField{name: "email", required: true, email: true})
+	v, err := d.fields(w, r, charField{Name: "email", Required: true, Email: true})
 	if err != nil {
 		return err
 	}
@@ -29,10 +29,10 @@ func (d *api291) handlePasswordReset(w http.ResponseWriter, r *http.Request) err
 // fields are read in the serializer's order, which is the order of their errors.
 func (d *api291) handlePasswordResetConfirm(w http.ResponseWriter, r *http.Request) error {
 	v, err := d.fields(w, r,
-		charField{name: "new_password1", required: true, maxLen: maxPasswordLength},
-		charField{name: "new_password2", required: true, maxLen: maxPasswordLength},
-		charField{name: "uid", required: true},
-		charField{name: "token", required: true},
+		charField{Name: "new_password1", Required: true, MaxLen: maxPasswordLength},
+		charField{Name: "new_password2", Required: true, MaxLen: maxPasswordLength},
+		charField{Name: "uid", Required: true},
+		charField{Name: "token", Required: true},
 	)
 	if err != nil {
 		return err

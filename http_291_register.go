@@ -1,6 +1,10 @@
 package restauth
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/restauth/restauth/internal/drf"
+)
 
 // handleRegister serves dj-rest-auth's RegisterView. As dj-rest-auth 7 with InvenTree's
 // SESSION_LOGIN on, a registration that need not wait for verification answers 204 with
@@ -15,10 +19,10 @@ func (d *api291) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	// The fields' errors are not answered here: Register still runs the checks of the
 	// fields that passed and reports everything together, as DRF does.
 	var errs ValidationError
-	username, _ := f.char(&errs, charField{name: "username", required: true, maxLen: maxUsernameLength})
-	email, _ := f.char(&errs, charField{name: "email", email: true})
-	password1, _ := f.char(&errs, charField{name: "password1", required: true})
-	password2, _ := f.char(&errs, charField{name: "password2", required: true})
+	username, _ := f.Char(errs.drfFields(), charField{Name: "username", Required: true, MaxLen: maxUsernameLength})
+	email, _ := f.Char(errs.drfFields(), charField{Name: "email", Email: true})
+	password1, _ := f.Char(errs.drfFields(), charField{Name: "password1", Required: true})
+	password2, _ := f.Char(errs.drfFields(), charField{Name: "password2", Required: true})
 	tokenAnswer := d.svc.cfg.RegistrationTokenAnswer
 	res, err := d.svc.Register(r.Context(), RegisterRequest{Username: username, Email: email, Password1: password1,
 		Password2: password2, DecodeErrors: &errs, WithoutToken: !tokenAnswer})
@@ -47,7 +51,7 @@ func (d *api291) handleRegister(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	writeJSON(w, http.StatusCreated, struct {
+	drf.WriteJSON(w, http.StatusCreated, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})
 	return nil

@@ -1,6 +1,10 @@
 package restauth
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/restauth/restauth/internal/drf"
+)
 
 // rolesJSON is InvenTree's RoleSerializer output (/api/user/roles/).
 type rolesJSON struct {
@@ -21,7 +25,7 @@ func (d *api291) handleRoles(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rolesJSON{
+	drf.WriteJSON(w, http.StatusOK, rolesJSON{
 		User: u.ID, Username: u.Username, Roles: roles.Roles, Permissions: roles.Permissions,
 		IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
 	})

@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/restauth/restauth/internal/drf"
+	"github.com/restauth/restauth/internal/sso"
 )
 
 // The 291 dialect of social login: InvenTree's providers/ and social/ account routes, and
@@ -66,7 +69,7 @@ func (d *api291) handleProviders(w http.ResponseWriter, r *http.Request) error {
 		})
 	}
 	cfg := &d.svc.cfg
-	writeJSON(w, http.StatusOK, providersJSON{
+	drf.WriteJSON(w, http.StatusOK, providersJSON{
 		SSOEnabled:               cfg.Social.Enabled,
 		SSORegistration:          cfg.Social.Registration,
 		MFARequired:              cfg.MFA.Enabled && cfg.MFA.Required,
@@ -89,7 +92,7 @@ func (d *api291) handleSocialAccounts(w http.ResponseWriter, r *http.Request) er
 		out[i] = socialAccountJSON{ID: a.ID, Provider: a.Provider, UID: a.UID,
 			LastLogin: jsonTime(a.LastLogin), DateJoined: jsonTime(a.DateJoined)}
 	}
-	writeList(w, r, out)
+	drf.WriteList(w, r, out)
 	return nil
 }
 
@@ -98,7 +101,7 @@ func (d *api291) handleSocialDisconnect(w http.ResponseWriter, r *http.Request) 
 	if err := d.svc.DisconnectSocialAccount(r.Context(), caller(r), pathID(r)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct{}{})
+	drf.WriteJSON(w, http.StatusOK, struct{}{})
 	return nil
 }
 
@@ -244,61 +247,12 @@ func (d *api291) flowCookie(f SealedSocialFlow) *http.Cookie {
 	return c
 }
 
-// crossSiteStart is nil when the request may start a flow (see startAllowed), else what
-// the browser said, for the log.
+// crossSiteStart is nil when the request may start a flow (see sso.StartAllowed: the
+// pages of SiteURL's origin and of Config.TrustedOrigins may send a browser to login/ and
+// connect/), else what the browser said, for the log.
 func (d *api291) crossSiteStart(h http.Header) error {
-	if d.startAllowed(h) {
+	if sso.StartAllowed(h, append([]string{d.svc.cfg.SiteURL}, d.svc.cfg.TrustedOrigins...)) {
 		return nil
 	}
 	return fmt.Errorf("Sec-Fetch-Site %q", truncateBytes(h.Get("Sec-Fetch-Site"), 20))
-}
-
-// startAllowed reports whether a request may start a flow, judging where the browser says
-// it came from. Fetch metadata decides when present: Sec-Fetch-Site "same-origin" (a page
-// of this origin) and "none" (a typed URL, a bookmark) are allowed; "same-site",
-// "cross-site" (or anything else) only when Origin and Referer name trusted origins, at
-// least one of them present. Without Sec-Fetch-Site (an older browser, a non-browser
-// client) an Origin or Referer naming another origin is refused, and their absence allowed.
-func (d *api291) startAllowed(h http.Header) bool {
-	var sources []string
-	for _, name := range []string{"Origin", "Referer"} {
-		for _, v := range h.Values(name) {
-			if v != "" {
-				sources = append(sources, v)
-			}
-		}
-	}
-	switch h.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default:
-		if len(sources) == 0 {
-			return false
-		}
-	}
-	for _, src := range sources {
-		if !d.trustedOrigin(originKey(src)) {
-			return false
-		}
-	}
-	return true
-}
-
-// trustedOrigin reports whether key (an originKey) is SiteURL's origin or one of
-// Config.TrustedOrigins: the pages that may send a browser to login/ and connect/.
-func (d *api291) trustedOrigin(key string) bool {
-	if key == "" {
-		return false
-	}
-	cfg := &d.svc.cfg
-	if originKey(cfg.SiteURL) == key {
-		return true
-	}
-	for _, o := range cfg.TrustedOrigins {
-		if originKey(o) == key {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,8 @@ package restauth
 import (
 	"net/http"
 	"strings"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // This file serves the 291 token routes below /api/user/ (InvenTree's token/ and tokens/
@@ -49,7 +51,7 @@ func (d *api291) userToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
+	drf.WriteJSON(w, http.StatusOK, struct {
 		Token  string   `json:"token"`
 		Name   string   `json:"name"`
 		Expiry jsonDate `json:"expiry"`
@@ -69,7 +71,7 @@ func (d *api291) tokenList(w http.ResponseWriter, r *http.Request) error {
 		t := &tokens[i]
 		out[i] = tokenOut(t, current, d.svc.cfg.Tokens.Prefix, d.svc.TokenActive(t))
 	}
-	writeList(w, r, out)
+	drf.WriteList(w, r, out)
 	return nil
 }
 

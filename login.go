@@ -24,6 +24,9 @@ type LoginRequest struct {
 	// MFACode is the second factor: a current TOTP code or an unused recovery code. Users
 	// who need one and leave it empty get ErrMFARequired.
 	MFACode string
+	// MFATrust is a trust token of the user's (IssueMFATrust, "trust this browser"), if
+	// the client holds one: when valid, the second factor is not asked for.
+	MFATrust string
 	// Defer makes a login whose user has an active TOTP device and that gave no MFACode
 	// pending instead of refused: the result has Pending set and no Token, and the
 	// browser's second-factor page finishes it with CompleteLogin (the reference's `mfa`
@@ -39,7 +42,8 @@ type LoginRequest struct {
 type LoginResult struct {
 	User  *User
 	Token *IssuedToken
-	// MFAMethod is the second factor the login used: "" (none), "totp" or "recovery_code".
+	// MFAMethod is the second factor the login used: "" (none), "totp", "recovery_code"
+	// or "trust" (a valid LoginRequest.MFATrust stood in for it).
 	MFAMethod string
 	// Pending is set, with no Token, when LoginRequest.Defer left the second factor due.
 	Pending *PendingLogin
@@ -122,18 +126,20 @@ func (s *Service) login(ctx context.Context, login string, byEmail bool, req Log
 		}
 		return nil, err // a store failure is not a refusal
 	}
-	if req.Defer {
-		pending, err := s.pendingLogin(ctx, u, mfaCode)
-		if err != nil {
+	method := mfaTrust
+	if !s.trusted(ctx, u, req.MFATrust) {
+		if req.Defer {
+			pending, err := s.pendingLogin(ctx, u, mfaCode)
+			if err != nil {
+				return nil, err
+			}
+			if pending != nil {
+				return &LoginResult{User: u, Pending: pending}, nil
+			}
+		}
+		if method, err = s.secondFactor(ctx, u, mfaCode); err != nil {
 			return nil, err
 		}
-		if pending != nil {
-			return &LoginResult{User: u, Pending: pending}, nil
-		}
-	}
-	method, err := s.secondFactor(ctx, u, mfaCode)
-	if err != nil {
-		return nil, err
 	}
 	// Recording the login also invalidates password-reset links issued before it.
 	now := s.now().UTC()

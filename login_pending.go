@@ -31,13 +31,14 @@ type PendingLogin struct {
 }
 
 // pendingLogin returns the pending login of u when it needs a second factor that the
-// request did not give (Config.MFA on and an active TOTP device), else nil.
+// request did not give (Config.MFA on and an active TOTP device or a WebAuthn
+// credential), else nil.
 func (s *Service) pendingLogin(ctx context.Context, u *User, code string) (*PendingLogin, error) {
 	if !s.cfg.MFA.Enabled || code != "" {
 		return nil, nil
 	}
-	d, err := s.activeTOTP(ctx, u.ID)
-	if err != nil || d == nil {
+	_, enrolled, err := s.secondFactors(ctx, u.ID)
+	if err != nil || !enrolled {
 		return nil, err
 	}
 	return &PendingLogin{UserID: u.ID, AuthHash: s.sessionAuthHash(u), Expires: s.now().Add(pendingLoginLifetime)}, nil
@@ -53,6 +54,17 @@ func (s *Service) pendingLogin(ctx context.Context, u *User, code string) (*Pend
 // Errors: ErrLoginExpired; a *ValidationError matching ErrInvalidMFACode; a
 // *ThrottledError.
 func (s *Service) CompleteLogin(ctx context.Context, p PendingLogin, code string) (*LoginResult, error) {
+	return s.completeLogin(ctx, p, func(u *User) (mfaMethod, error) {
+		if code == "" {
+			return mfaNone, incorrectCode("mfa_code") // nothing to check: an attempt all the same
+		}
+		return s.secondFactor(ctx, u, code)
+	})
+}
+
+// pendingUser returns the user of a pending login that is still valid, else
+// ErrLoginExpired.
+func (s *Service) pendingUser(ctx context.Context, p PendingLogin) (*User, error) {
 	if !s.now().Before(p.Expires) {
 		return nil, ErrLoginExpired
 	}
@@ -66,15 +78,20 @@ func (s *Service) CompleteLogin(ctx context.Context, p PendingLogin, code string
 	if !u.IsActive || s.sessionAuthHash(u) != p.AuthHash {
 		return nil, ErrLoginExpired
 	}
+	return u, nil
+}
+
+// completeLogin is the second step of a pending login with check, the second factor
+// (a code, or a WebAuthn assertion), under CompleteLogin's limits and events.
+func (s *Service) completeLogin(ctx context.Context, p PendingLogin, check func(u *User) (mfaMethod, error)) (*LoginResult, error) {
+	u, err := s.pendingUser(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.throttleLogin(ctx, u.Username); err != nil {
 		return nil, err
 	}
-	method := mfaNone
-	if code == "" {
-		err = incorrectCode("mfa_code") // nothing to check: an attempt all the same
-	} else {
-		method, err = s.secondFactor(ctx, u, code)
-	}
+	method, err := check(u)
 	if err == nil {
 		if err = s.checkVerified(ctx, u); errors.Is(err, errUnverified) {
 			err = causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)

@@ -2,17 +2,14 @@ package restauth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/restauth/restauth/internal/magictoken"
 	"github.com/restauth/restauth/internal/ratekey"
 	"github.com/restauth/restauth/internal/sso"
 )
@@ -136,7 +133,7 @@ func (s *Service) mailMagicLink(ctx context.Context, email string) bool {
 		return false
 	}
 	s.hooks.mint(ctx)
-	token := s.magicToken(u, emails, s.now().Unix())
+	token := magictoken.New(s.cfg.Secret, u.ID, s.now().Unix(), magicBound(u, emails))
 	link := s.siteLink(magicLinkPath, map[string]string{"token": token})
 	return s.mailNow(ctx, MailMagicLink, u, MailData{Email: to, Link: link})
 }
@@ -172,41 +169,10 @@ func (s *Service) soleVerifiedHolder(ctx context.Context, email string) (*User, 
 	return found, to, nil
 }
 
-// magicToken is "<user id base36>.<issued unix seconds base36>.<MAC>", the MAC (HMAC-SHA256
-// under Secret, base64url) covering the id and time and what of the user must not change
-// for the link to stay valid: the password hash, the last login to the microsecond (what
-// the stores keep) and the sorted addresses.
-func (s *Service) magicToken(u *User, emails []string, issued int64) string {
-	head := strconv.FormatInt(u.ID, 36) + "." + strconv.FormatInt(issued, 36)
-	return head + "." + s.magicMAC(head, u, emails)
-}
-
-func (s *Service) magicMAC(head string, u *User, emails []string) string {
-	sorted := slices.Sorted(slices.Values(emails))
-	mac := hmac.New(sha256.New, s.cfg.Secret)
-	var lastLogin int64
-	if !u.LastLogin.IsZero() {
-		lastLogin = u.LastLogin.UnixMicro()
-	}
-	for _, part := range []string{"restauth.magic-link", head, u.PasswordHash, strconv.FormatInt(lastLogin, 10), strings.Join(sorted, "\x00")} {
-		mac.Write([]byte(part))
-		mac.Write([]byte{0})
-	}
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// parseMagicToken splits a token into its user id, its issue time and its MAC.
-func parseMagicToken(token string) (id, issued int64, head, sig string, ok bool) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 || len(token) > 128 {
-		return 0, 0, "", "", false
-	}
-	id, err1 := strconv.ParseInt(parts[0], 36, 64)
-	issued, err2 := strconv.ParseInt(parts[1], 36, 64)
-	if err1 != nil || err2 != nil || id <= 0 {
-		return 0, 0, "", "", false
-	}
-	return id, issued, parts[0] + "." + parts[1], parts[2], true
+// magicBound is what of u a magic link's token is bound to (internal/magictoken): the
+// password hash, the last login and the addresses.
+func magicBound(u *User, emails []string) magictoken.Bound {
+	return magictoken.Bound{PasswordHash: u.PasswordHash, LastLogin: u.LastLogin, Emails: emails}
 }
 
 // MagicLogin checks the token of a magic link and returns its user, recording the login
@@ -224,7 +190,7 @@ func (s *Service) MagicLogin(ctx context.Context, token string) (*User, error) {
 	if !s.cfg.MagicLink.Enabled {
 		return nil, ErrMagicLinkDisabled
 	}
-	id, issued, head, sig, ok := parseMagicToken(token)
+	id, issued, ok := magictoken.Parse(token)
 	if !ok {
 		return nil, ErrMagicLinkInvalid
 	}
@@ -243,7 +209,7 @@ func (s *Service) MagicLogin(ctx context.Context, token string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !u.IsActive || !hmac.Equal([]byte(sig), []byte(s.magicMAC(head, u, emails))) {
+	if !u.IsActive || !magictoken.Valid(s.cfg.Secret, token, magicBound(u, emails)) {
 		return nil, ErrMagicLinkInvalid
 	}
 	if _, err := s.secondFactor(ctx, u, ""); err != nil {

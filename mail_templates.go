@@ -1,7 +1,6 @@
 package restauth
 
 import (
-	"embed"
 	"fmt"
 	htmltemplate "html/template"
 	"slices"
@@ -27,6 +26,14 @@ const (
 	// MailMagicLink carries a one-time login link (InvenTree's user_simple_login mail,
 	// POST /api/email/generate/; see Config.MagicLink).
 	MailMagicLink MailKind = "user_simple_login"
+	// MailLoginCode carries a sign-in code (RequestLoginCode; allauth's login_code).
+	MailLoginCode MailKind = "login_code"
+	// MailPasswordResetCode carries a password-reset code (RequestPasswordResetCode;
+	// allauth's password_reset_code).
+	MailPasswordResetCode MailKind = "password_reset_code"
+	// MailEmailConfirmationCode carries a code confirming an address
+	// (RequestEmailVerificationCode; allauth's email_confirmation with a code).
+	MailEmailConfirmationCode MailKind = "email_confirmation_code"
 
 	// The security notices (see Config.Mail.DisableSecurityNotifications) tell a user that how
 	// they log in has changed, so that a change they did not make does not go unnoticed.
@@ -49,14 +56,23 @@ const (
 	MailEmailDeleted MailKind = "email_deleted"
 	// MailSocialConnected: a provider account (Provider) was linked to the account.
 	MailSocialConnected MailKind = "account_connected"
+	// MailWebAuthnAdded: a security key or passkey was added to the account.
+	MailWebAuthnAdded MailKind = "webauthn_added"
+	// MailWebAuthnRemoved: a security key or passkey was removed from the account.
+	MailWebAuthnRemoved MailKind = "webauthn_removed"
 )
 
 // securityNotices are the kinds Config.Mail.DisableSecurityNotifications stops.
 var securityNotices = []MailKind{MailPasswordChanged, MailPasswordResetDone, MailEmailChanged,
-	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected}
+	MailTOTPActivated, MailTOTPDeactivated, MailRecoveryCodesGenerated, MailEmailDeleted, MailSocialConnected,
+	MailWebAuthnAdded, MailWebAuthnRemoved}
+
+// codeMails are the kinds that carry a code (MailData.Code) instead of a link.
+var codeMails = []MailKind{MailLoginCode, MailPasswordResetCode, MailEmailConfirmationCode}
 
 // mailKinds lists every kind, in a fixed order for validation and tests.
-var mailKinds = append([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists, MailMagicLink}, securityNotices...)
+var mailKinds = slices.Concat([]MailKind{MailPasswordReset, MailEmailConfirmation, MailAccountExists, MailMagicLink},
+	codeMails, securityNotices)
 
 // MailData is what the templates see as ".". Every field but SiteURL may come from a user
 // (a username, an address someone typed): the HTML template escapes them, the text and
@@ -78,6 +94,9 @@ type MailData struct {
 	NewEmail string
 	// Provider is, for MailSocialConnected, the provider's display name.
 	Provider string
+	// Code is, for MailLoginCode, MailPasswordResetCode and MailEmailConfirmationCode, the
+	// code to enter.
+	Code string
 }
 
 // MailTemplate renders one kind of e-mail. All three parts are required. Subject is
@@ -89,28 +108,15 @@ type MailTemplate struct {
 	HTML    *htmltemplate.Template
 }
 
-//go:embed templates/mail/*.txt templates/mail/*.html
-var mailTemplateFS embed.FS
-
-// DefaultMailTemplates returns freshly parsed copies of the built-in English templates,
-// which follow django-allauth's wording. The result belongs to the caller.
+// DefaultMailTemplates returns freshly parsed copies of the built-in English templates
+// (internal/mailrender), which follow django-allauth's wording. The result belongs to the
+// caller.
 func DefaultMailTemplates() map[MailKind]*MailTemplate {
 	out := make(map[MailKind]*MailTemplate, len(mailKinds))
 	for _, k := range mailKinds {
-		base := "templates/mail/" + string(k)
-		text, html := []string{base + ".txt"}, []string{base + ".html"}
-		if slices.Contains(securityNotices, k) {
-			// The notices share one layout; each kind's files define its "notice" (and the
-			// HTML "title"). ParseFS executes the first file named.
-			text = append([]string{"templates/mail/security_notice.txt"}, text...)
-			html = append([]string{"templates/mail/security_notice.html"}, html...)
-		}
-		// The files are embedded and covered by tests: a parse error is a build defect.
-		out[k] = &MailTemplate{
-			Subject: texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, base+"_subject.txt")),
-			Text:    texttemplate.Must(texttemplate.ParseFS(mailTemplateFS, text...)),
-			HTML:    htmltemplate.Must(htmltemplate.ParseFS(mailTemplateFS, html...)),
-		}
+		t := &MailTemplate{}
+		t.Subject, t.Text, t.HTML = mailrender.Default(string(k), slices.Contains(securityNotices, k))
+		out[k] = t
 	}
 	return out
 }
@@ -129,6 +135,7 @@ func mergeMailTemplates(custom map[MailKind]*MailTemplate) (map[MailKind]*MailTe
 		Link:     "https://example.com/link?uid=MQ&token=sample",
 		NewEmail: "new@example.com",
 		Provider: "Example SSO",
+		Code:     "SAMPLE",
 	}
 	for k, t := range custom {
 		if _, ok := out[k]; !ok {

@@ -216,12 +216,16 @@ func TestMergeMailTemplates(t *testing.T) {
 					continue
 				}
 				require.NotNil(t, got[k])
-				msg, err := renderMail(got[k], "", "a@example.com", MailData{SiteURL: "https://example.com", Username: "ann", Link: "https://example.com/x"})
+				msg, err := renderMail(got[k], "", "a@example.com", MailData{SiteURL: "https://example.com", Username: "ann", Link: "https://example.com/x", Code: "CODE42"})
 				require.NoError(t, err)
-				if slices.Contains(securityNotices, k) {
+				switch {
+				case slices.Contains(codeMails, k):
+					assert.Contains(t, msg.Text, "\n\nCODE42\n\n", "default for %s carries the code on a line of its own", k)
+					assert.Contains(t, msg.HTML, "CODE42", "default for %s", k)
+				case slices.Contains(securityNotices, k):
 					assert.Contains(t, msg.Text, "ann", "default for %s names the account", k)
 					assert.Contains(t, msg.Text, "If you did not make this change", "default for %s", k)
-				} else {
+				default:
 					assert.Contains(t, msg.Text, "https://example.com/x", "default for %s", k)
 				}
 			}

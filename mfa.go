@@ -176,14 +176,20 @@ type MFAProof struct {
 
 // DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof
 // (see reauthenticated for its limits and events), emitting AuditMFADeactivated. It is
-// refused while Config.MFA.Required holds.
+// refused while Config.MFA.Required holds, unless a WebAuthn credential stays.
 func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
 	return s.reauthenticated(ctx, u, proof, func() error { return s.deactivateTOTP(ctx, u, proof) })
 }
 
 func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
 	if s.cfg.MFA.Required {
-		return &PermissionError{Detail: msgMFACannotBeDeactivated}
+		// Allowed only while another authenticator (a WebAuthn credential) stays.
+		if keys, err := s.webauthnCount(ctx, u.ID); err != nil || keys == 0 {
+			if err != nil {
+				return err
+			}
+			return &PermissionError{Detail: msgMFACannotBeDeactivated}
+		}
 	}
 	d, err := s.activeTOTP(ctx, u.ID)
 	if err != nil {
@@ -195,7 +201,7 @@ func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
 		return err
 	}
-	if err := s.store.DeleteTOTPDevice(ctx, u.ID); err != nil {
+	if err := s.keepRecoveryCodes(ctx, u.ID, func() error { return s.store.DeleteTOTPDevice(ctx, u.ID) }); err != nil {
 		return err
 	}
 	s.audit(ctx, AuditMFADeactivated, u, "method=totp")
@@ -203,7 +209,7 @@ func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 	return nil
 }
 
-// ResetMFA removes a user's TOTP device and recovery codes without any proof: for an
+// ResetMFA removes a user's TOTP device, WebAuthn credentials and recovery codes without any proof: for an
 // administrator helping a user who lost both their device and their codes (after checking
 // who they are), or after Config.Secret changed and sealed secrets no longer open. The
 // user can then log in with the password alone (unless MFA.Required) and enrol again. It
@@ -229,14 +235,21 @@ func (s *Service) ResetMFA(ctx context.Context, userID int64) error {
 	if d != nil {
 		s.notify(ctx, MailTOTPDeactivated, u, MailData{})
 	}
+	if keys, err := s.deleteAllWebAuthn(ctx, u); err != nil {
+		return err
+	} else if keys {
+		s.notify(ctx, MailWebAuthnRemoved, u, MailData{})
+	}
 	return nil
 }
 
-// checkMFAProof verifies a re-authentication; a code is consumed like at login.
+// checkMFAProof verifies a re-authentication; a code is consumed like at login. d is the
+// user's TOTP device, nil when their second factors are WebAuthn credentials only (a
+// recovery code or the password then).
 func (s *Service) checkMFAProof(ctx context.Context, u *User, d *TOTPDevice, proof MFAProof) error {
 	switch {
 	case proof.Code != "":
-		ok, _, err := s.useSecondFactor(ctx, d, proof.Code)
+		ok, _, err := s.useSecondFactor(ctx, u.ID, d, proof.Code)
 		if err != nil {
 			return err
 		}
@@ -266,13 +279,13 @@ const (
 	mfaRecovery mfaMethod = "recovery_code"
 )
 
-// useSecondFactor accepts code as a TOTP code (six digits) or else as a recovery code,
-// consuming it.
+// useSecondFactor accepts code as a TOTP code (six digits; refused when d, the user's
+// device, is nil) or else as a recovery code, consuming it.
 // Every attempt counts towards Config.RateLimits.MFAFailedPerUserIP and MFAFailedPerUser
 // before it is checked, so a refused attempt is refused unchecked and reveals nothing; a
 // correct code clears both counts.
-func (s *Service) useSecondFactor(ctx context.Context, d *TOTPDevice, code string) (bool, mfaMethod, error) {
-	if err := s.countMFAAttempt(ctx, d.UserID); err != nil {
+func (s *Service) useSecondFactor(ctx context.Context, userID int64, d *TOTPDevice, code string) (bool, mfaMethod, error) {
+	if err := s.countMFAAttempt(ctx, userID); err != nil {
 		return false, mfaNone, err
 	}
 	// Apps show "123 456"; people type what they see.
@@ -280,19 +293,27 @@ func (s *Service) useSecondFactor(ctx context.Context, d *TOTPDevice, code strin
 	method := mfaRecovery
 	var ok bool
 	var err error
-	if isTOTPCode(compact) {
+	switch {
+	case isTOTPCode(compact) && d != nil:
 		method = mfaTOTP
 		ok, err = s.useTOTPCode(ctx, d, compact, false)
-	} else {
-		ok, err = s.useRecoveryCode(ctx, d.UserID, code)
+	case isTOTPCode(compact):
+		method = mfaTOTP // no device: no TOTP code is right
+	default:
+		ok, err = s.useRecoveryCode(ctx, userID, code)
 	}
 	if ok && err == nil {
-		s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUser, userKey(d.UserID))
-		if key, known := s.mfaAddrKey(ctx, d.UserID); known {
-			s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUserIP, key)
-		}
+		s.mfaSucceeded(ctx, userID)
 	}
 	return ok, method, err
+}
+
+// mfaSucceeded clears the user's counts of second-factor attempts after a correct one.
+func (s *Service) mfaSucceeded(ctx context.Context, userID int64) {
+	s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUser, userKey(userID))
+	if key, known := s.mfaAddrKey(ctx, userID); known {
+		s.resetRate(ctx, s.cfg.RateLimits.MFAFailedPerUserIP, key)
+	}
 }
 
 // countMFAAttempt records one second-factor attempt of the user; a *ThrottledError when
@@ -338,20 +359,22 @@ func (s *Service) secondFactor(ctx context.Context, u *User, code string) (mfaMe
 	if !s.cfg.MFA.Enabled {
 		return mfaNone, nil
 	}
-	d, err := s.activeTOTP(ctx, u.ID)
+	d, enrolled, err := s.secondFactors(ctx, u.ID)
 	if err != nil {
 		return mfaNone, err
 	}
 	switch {
-	case d == nil && s.cfg.MFA.Required:
+	case !enrolled && s.cfg.MFA.Required:
 		// Not enrolled yet: enrol on the mfa/ routes (Basic is accepted there) first.
 		return mfaNone, mfaRequired()
-	case d == nil:
+	case !enrolled:
 		return mfaNone, nil
 	case code == "":
+		// A user with a WebAuthn credential answers it on the second-factor step
+		// (CompleteLoginWithWebAuthn), or gives a code (TOTP, recovery) here.
 		return mfaNone, mfaRequired()
 	}
-	ok, method, err := s.useSecondFactor(ctx, d, code)
+	ok, method, err := s.useSecondFactor(ctx, u.ID, d, code)
 	if err != nil {
 		return mfaNone, err
 	}
@@ -374,11 +397,11 @@ func (s *Service) checkMFA(ctx context.Context, auth requestAuth, beforeMFA bool
 	if !basic && (!s.cfg.MFA.Required || beforeMFA) {
 		return nil // the common case costs no store lookup
 	}
-	d, err := s.activeTOTP(ctx, auth.user.ID)
+	_, enrolled, err := s.secondFactors(ctx, auth.user.ID)
 	if err != nil {
 		return err
 	}
-	if (d != nil && basic) || (d == nil && s.cfg.MFA.Required && !beforeMFA) {
+	if (enrolled && basic) || (!enrolled && s.cfg.MFA.Required && !beforeMFA) {
 		s.auditLoginFailed(ctx, auth.user, auth.user.Username, "mfa required method="+auth.method.String())
 		return mfaRequired()
 	}

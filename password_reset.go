@@ -67,6 +67,16 @@ func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error)
 // reveals nothing either. With Config.DisablePasswordReset it returns a *ValidationError
 // matching ErrPasswordResetDisabled.
 func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+	if err := s.resetRequestAllowed(ctx, email); err != nil {
+		return err
+	}
+	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailResetLink(ctx, email) })
+	return nil
+}
+
+// resetRequestAllowed is the part of a reset request that answers: the switch, the rate
+// limits and the address's form, the same for links and codes.
+func (s *Service) resetRequestAllowed(ctx context.Context, email string) error {
 	if s.cfg.DisablePasswordReset {
 		return resetDisabled()
 	}
@@ -76,11 +86,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if !validate.Email(email) {
 		return fieldError("email", msgInvalidEmail)
 	}
-	if err := s.throttle(ctx, s.cfg.RateLimits.ResetPerEmail, s.emailKey(email)); err != nil {
-		return err
-	}
-	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailResetLink(ctx, email) })
-	return nil
+	return s.throttle(ctx, s.cfg.RateLimits.ResetPerEmail, s.emailKey(email))
 }
 
 // mailResetLink is RequestPasswordReset's job: it finds the account to mail, mints its
@@ -199,7 +205,14 @@ func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetCon
 	if !s.resetTokens().Check(resetTokenUser(u), emails, req.Token, s.now()) {
 		return nil, fieldError("token", msgInvalidValue)
 	}
-	updated, err := s.setPassword(ctx, u, req.New1, req.New2)
+	return s.resetTo(ctx, u, emails, req.New1, req.New2)
+}
+
+// resetTo sets u's new password after a reset link or code proved the address, and does
+// what follows every reset: the caps cleared, the audit event, the credentials revoked
+// when configured, the notice.
+func (s *Service) resetTo(ctx context.Context, u *User, emails []string, new1, new2 string) (*User, error) {
+	updated, err := s.setPassword(ctx, u, new1, new2)
 	if err != nil {
 		return nil, err
 	}

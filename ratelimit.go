@@ -133,6 +133,21 @@ type RateLimits struct {
 	// them. 5 an hour leaves a real user a signup link, a resend and a few resets, and
 	// holds a flood at 120 mails a day per address.
 	MailPerRecipient RateRule
+	// LoginCodePerIP limits requests for a login code per client IP (allauth
+	// "request_login_code" per ip: 20 per minute).
+	LoginCodePerIP RateRule
+	// LoginCodePerEmail limits requests for a login code per submitted address (allauth
+	// "request_login_code" per key: 3 per minute); each one mails the address's owner.
+	LoginCodePerEmail RateRule
+	// ReauthenticatePerUser limits re-authentications per user (allauth "reauthenticate":
+	// 10 per minute), on top of the login rules a re-authentication also counts towards.
+	ReauthenticatePerUser RateRule
+	// WebAuthnFailedPerIP limits WebAuthn assertions (second factor, passkey login,
+	// reauthentication) per client address: 10 per minute, like LoginFailedPerIP. Each is
+	// counted before it is checked and given back when it succeeds, so only failures add
+	// up. A second-factor assertion also counts towards MFAFailedPerUserIP and
+	// MFAFailedPerUser, like a code.
+	WebAuthnFailedPerIP RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -151,6 +166,13 @@ const (
 	RuleLoginFailedAccountDay = "login_failed_account_day"
 	RuleMFAFailedUserIP       = "mfa_failed_user_ip"
 	RuleMailRecipient         = "mail_recipient"
+	// RuleLoginCodeIP, RuleLoginCodeEmail and RuleReauthenticateUser name the rules of
+	// login by code and re-authentication.
+	RuleLoginCodeIP        = "request_login_code_ip"
+	RuleLoginCodeEmail     = "request_login_code_email"
+	RuleReauthenticateUser = "reauthenticate_user"
+	// RuleWebAuthnFailedIP names WebAuthnFailedPerIP.
+	RuleWebAuthnFailedIP = "webauthn_failed_ip"
 )
 
 // DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
@@ -171,6 +193,10 @@ func DefaultRateLimits() RateLimits {
 		LoginFailedPerAccountDaily: RateRule{Name: RuleLoginFailedAccountDay, Limit: 100, Window: 24 * time.Hour},
 		MFAFailedPerUserIP:         RateRule{Name: RuleMFAFailedUserIP, Limit: 5, Window: 5 * time.Minute},
 		MailPerRecipient:           RateRule{Name: RuleMailRecipient, Limit: 5, Window: time.Hour},
+		LoginCodePerIP:             RateRule{Name: RuleLoginCodeIP, Limit: 20, Window: time.Minute},
+		LoginCodePerEmail:          RateRule{Name: RuleLoginCodeEmail, Limit: 3, Window: time.Minute},
+		ReauthenticatePerUser:      RateRule{Name: RuleReauthenticateUser, Limit: 10, Window: time.Minute},
+		WebAuthnFailedPerIP:        RateRule{Name: RuleWebAuthnFailedIP, Limit: 10, Window: time.Minute},
 	}
 }
 
@@ -181,6 +207,8 @@ func (rl *RateLimits) rules() []*RateRule {
 		&rl.SignupPerIP, &rl.PasswordChangePerUser, &rl.ResendPerEmail, &rl.MFAFailedPerUser,
 		&rl.BodyPerIP,
 		&rl.LoginFailedPerAccountDaily, &rl.MFAFailedPerUserIP, &rl.MailPerRecipient,
+		&rl.LoginCodePerIP, &rl.LoginCodePerEmail, &rl.ReauthenticatePerUser,
+		&rl.WebAuthnFailedPerIP,
 	}
 }
 

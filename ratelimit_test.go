@@ -38,7 +38,11 @@ func TestRateLimitsDefaults(t *testing.T) {
 		{RuleBodyIP, d.BodyPerIP, 60, time.Minute},
 		{RuleLoginFailedAccountDay, d.LoginFailedPerAccountDaily, 100, 24 * time.Hour},
 		{RuleMFAFailedUserIP, d.MFAFailedPerUserIP, 5, 5 * time.Minute},
+		{RuleLoginCodeIP, d.LoginCodePerIP, 20, time.Minute},
+		{RuleLoginCodeEmail, d.LoginCodePerEmail, 3, time.Minute},
+		{RuleReauthenticateUser, d.ReauthenticatePerUser, 10, time.Minute},
 		{RuleMailRecipient, d.MailPerRecipient, 5, time.Hour},
+		{RuleWebAuthnFailedIP, d.WebAuthnFailedPerIP, 10, time.Minute},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, RateRule{Name: tt.name, Limit: tt.limit, Window: tt.window}, tt.rule, tt.name)

@@ -131,3 +131,62 @@ type UserSession struct {
 	// LastSeen is when the session was last known to be used; the login, for now.
 	LastSeen time.Time
 }
+
+// RefreshToken is a refresh token of an app client's JSON Web Tokens (Service.IssueJWT),
+// by the hash of its random id: the token itself, a signed JWT, is never stored.
+type RefreshToken struct {
+	ID     int64
+	UserID int64
+	// Hash is the SHA-256 of the token's id (its "jti" claim).
+	Hash [32]byte
+	// Family names the login the token descends from (its "sid" claim): every rotation
+	// keeps it, so that a logout, or the reuse of a rotated token, can end the whole chain.
+	Family  string
+	Created time.Time
+	Expires time.Time
+}
+
+// WebAuthnCredential is a user's WebAuthn public-key credential: a security key, or a
+// passkey (a discoverable credential, also used to log in without a password). Only the
+// public key is stored; the Service reads and writes the WebAuthn fields with
+// github.com/go-webauthn/webauthn, and a store keeps them as opaque values.
+type WebAuthnCredential struct {
+	ID     int64
+	UserID int64
+	// CredentialID is the authenticator's credential id; unique across all users.
+	CredentialID []byte
+	// UserHandle is the WebAuthn user handle the credential was made for, when it is not
+	// the user's default (their decimal id): a passkey made at signup, before the
+	// account had an id, has a random one. nil for the default.
+	UserHandle []byte
+	// PublicKey is the credential's COSE public key.
+	PublicKey []byte
+	// SignCount is the authenticator's signature counter seen last (0: the authenticator
+	// keeps none, as most passkeys).
+	SignCount uint32
+	// Transports are the transports the browser reported ("usb", "nfc", "internal", …).
+	Transports []string
+	// Flags are the authenticator-data flags of the last ceremony (WebAuthn §6.1: bit 0
+	// user present, bit 2 user verified, bit 3 backup eligible, bit 4 backup state); see
+	// BackupEligible and BackupState.
+	Flags uint8
+	// AAGUID names the authenticator model (16 bytes; all zero when not disclosed).
+	AAGUID []byte
+	// AttestationType is the attestation the credential was registered with ("none", …).
+	AttestationType string
+	// Passkey is set when the credential was registered as discoverable (resident), so
+	// that it can log in without a username.
+	Passkey bool
+	// Name is the user's label for the credential.
+	Name    string
+	Created time.Time
+	// LastUsed is when it was last used to authenticate; zero when never.
+	LastUsed time.Time
+}
+
+// BackupEligible reports the credential's BE flag: it may be synced (a multi-device
+// passkey). It cannot change after registration.
+func (c *WebAuthnCredential) BackupEligible() bool { return c.Flags&0x08 != 0 }
+
+// BackupState reports the credential's BS flag at its last use: it is backed up.
+func (c *WebAuthnCredential) BackupState() bool { return c.Flags&0x10 != 0 }

@@ -86,11 +86,11 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 }
 
 func (s *Service) regenerateRecoveryCodes(ctx context.Context, u *User, proof MFAProof) ([]string, error) {
-	d, err := s.activeTOTP(ctx, u.ID)
+	d, enrolled, err := s.secondFactors(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
-	if d == nil {
+	if !enrolled {
 		return nil, fieldError(nonFieldErrors, msgTOTPNotActive)
 	}
 	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
@@ -102,7 +102,7 @@ func (s *Service) regenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 	}
 	// A concurrent deactivation may have removed the device (and the codes) between the
 	// check and the write: then these codes must not outlive it.
-	if d, err := s.activeTOTP(ctx, u.ID); err != nil || d == nil {
+	if _, enrolled, err := s.secondFactors(ctx, u.ID); err != nil || !enrolled {
 		if err == nil {
 			err = s.store.DeleteTOTPDevice(ctx, u.ID)
 		}

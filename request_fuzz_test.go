@@ -46,13 +46,13 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 		var errs ValidationError
 		for _, name := range []string{"username", "password", "email", "a"} {
-			v, _ := form.char(&errs, charField{name: name, maxLen: 150, email: name == "email"})
+			v, _ := form.Char(errs.drfFields(), charField{Name: name, MaxLen: 150, Email: name == "email"})
 			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
 				t.Fatalf("field %s read as %q", name, v)
 			}
 		}
-		form.integer(&errs, "user")
-		form.boolean("mfa")
+		form.Integer(errs.drfFields(), "user")
+		form.Boolean("mfa")
 	})
 }
 

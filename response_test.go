@@ -3,6 +3,8 @@ package restauth
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // FuzzAppendUserDetails holds the hand-written encoder of the hot path byte-equal to
@@ -13,7 +15,7 @@ func FuzzAppendUserDetails(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, id int64, username, email, first, last string) {
 		u := &User{ID: id, Username: username, Email: email, FirstName: first, LastName: last}
-		want, err := marshalJSON(userDetails(u))
+		want, err := drf.MarshalJSON(userDetails(u))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,17 +43,4 @@ func BenchmarkUserDetailsJSON(b *testing.B) {
 			}
 		}
 	})
-}
-
-func TestThrottledDetail(t *testing.T) {
-	t.Parallel()
-	for wait, want := range map[int]string{
-		1:  "Request was throttled. Expected available in 1 second.",
-		2:  "Request was throttled. Expected available in 2 seconds.",
-		60: "Request was throttled. Expected available in 60 seconds.",
-	} {
-		if got := throttledDetail(wait); got != want {
-			t.Errorf("throttledDetail(%d) = %q, want %q", wait, got, want)
-		}
-	}
 }

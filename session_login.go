@@ -60,7 +60,7 @@ type Features struct {
 	MFAEnabled           bool
 	PasswordResetEnabled bool
 	// ReauthenticationTimeout is how long an authentication counts as recent
-	// (SessionConfig.ReauthenticationTimeout).
+	// (Config.ReauthenticationTimeout).
 	ReauthenticationTimeout time.Duration
 }
 
@@ -72,7 +72,7 @@ func (s *Service) Features() Features {
 		EmailVerification:       s.cfg.EmailVerification,
 		MFAEnabled:              s.cfg.MFA.Enabled,
 		PasswordResetEnabled:    !s.cfg.DisablePasswordReset,
-		ReauthenticationTimeout: s.cfg.Sessions.ReauthenticationTimeout,
+		ReauthenticationTimeout: s.cfg.ReauthenticationTimeout,
 	}
 }
 
@@ -174,58 +174,38 @@ func (s *Service) putAuthRecords(ctx context.Context, records []AuthRecord) erro
 	return nil
 }
 
-// RecentlyAuthenticated reports whether the session's last authentication record is
-// younger than SessionConfig.ReauthenticationTimeout (allauth's
-// ACCOUNT_REAUTHENTICATION_TIMEOUT): sensitive operations ask for a reauthentication
-// otherwise.
-func (s *Service) RecentlyAuthenticated(ctx context.Context) bool {
+// SessionRecentlyAuthenticated reports whether the session in ctx holds an
+// authentication record (a login or a reauthentication) recent enough for a sensitive
+// change (RecentlyAuthenticated: within Config.ReauthenticationTimeout).
+func (s *Service) SessionRecentlyAuthenticated(ctx context.Context) bool {
 	records := s.SessionAuthRecords(ctx)
 	if len(records) == 0 {
 		return false
 	}
-	last := records[len(records)-1].At
+	last := records[0].At
 	for _, r := range records {
 		last = max(last, r.At)
 	}
-	at := time.UnixMicro(int64(last * 1e6))
-	return s.now().Sub(at) < s.cfg.Sessions.ReauthenticationTimeout
+	return s.RecentlyAuthenticated(time.UnixMicro(int64(last * 1e6)))
 }
 
-// Reauthenticate checks the proof of a logged-in user (their password, or a current TOTP
-// code or unused recovery code) and, when it holds, adds a reauthentication record to the
-// session in ctx. Attempts count towards the failed-login limits as logins do and a
-// failure emits AuditLoginFailed ("method=reauthentication"). Errors: a *ValidationError
-// ({"password": ["Incorrect password."]}, or matching ErrInvalidMFACode on "code"); a
-// *ThrottledError.
-func (s *Service) Reauthenticate(ctx context.Context, u *User, proof MFAProof) (AuthRecord, error) {
+// ReauthenticateSession checks the proof of the logged-in user u — their password
+// (Reauthenticate) or, when proof.Code is set, a current TOTP code or unused recovery
+// code (ReauthenticateMFA) — with those operations' limits and audit events, and when it
+// holds adds a reauthentication record to the session in ctx. Errors are theirs.
+func (s *Service) ReauthenticateSession(ctx context.Context, u *User, proof MFAProof) (AuthRecord, error) {
 	rec := s.NewAuthRecord("password")
 	rec.Reauthenticated = true
-	err := s.reauthenticated(ctx, u, proof, func() error {
-		if proof.Code == "" {
-			if proof.Password == "" {
-				return fieldError("password", msgIncorrectPassword)
-			}
-			return s.checkMFAProof(ctx, u, nil, MFAProof{Password: proof.Password})
+	if proof.Code == "" {
+		if _, err := s.Reauthenticate(ctx, u, proof.Password); err != nil {
+			return AuthRecord{}, err
 		}
-		d, err := s.activeTOTP(ctx, u.ID)
+	} else {
+		method, err := s.reauthenticateMFA(ctx, u, proof.Code)
 		if err != nil {
-			return err
-		}
-		if d == nil || !s.cfg.MFA.Enabled {
-			return incorrectCode("code")
-		}
-		ok, method, err := s.useSecondFactor(ctx, d, proof.Code)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return incorrectCode("code")
+			return AuthRecord{}, err
 		}
 		rec.Method, rec.Type = "mfa", mfaRecordType(method)
-		return nil
-	})
-	if err != nil {
-		return AuthRecord{}, err
 	}
 	return rec, s.putAuthRecords(ctx, append(s.SessionAuthRecords(ctx), rec))
 }

@@ -42,10 +42,6 @@ type SessionConfig struct {
 	// http.SameSiteStrictMode, or http.SameSiteNoneMode (only with an https SiteURL: browsers
 	// drop a SameSite=None cookie that is not Secure).
 	SameSite http.SameSite
-	// ReauthenticationTimeout is how long a login or reauthentication counts as recent
-	// (Service.RecentlyAuthenticated; allauth's ACCOUNT_REAUTHENTICATION_TIMEOUT). Default
-	// 300 seconds.
-	ReauthenticationTimeout time.Duration
 }
 
 // sessionCookieName is Django's cookie name, which InvenTree clients look for.
@@ -63,7 +59,6 @@ const msgServiceUnavailable = "Service temporarily unavailable, try again later.
 // new.
 func newSessionManager(c *SessionConfig, site *url.URL, log *slog.Logger) (*scs.SessionManager, error) {
 	defaultDuration(&c.Lifetime, 14*24*time.Hour)
-	defaultDuration(&c.ReauthenticationTimeout, 300*time.Second)
 	if c.IdleTimeout < 0 {
 		return nil, fmt.Errorf("%w: Sessions.IdleTimeout must not be negative", ErrConfig)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/restauth/restauth/internal/validate"
 )
@@ -64,17 +63,17 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 	return u, nil
 }
 
-// refuseSocialForMFA refuses a social login of a user with TOTP: the second step exists
+// refuseSocialForMFA refuses a social login of a user with TOTP or a WebAuthn credential: the second step exists
 // for password logins only, and a provider account must not be the way around it.
 func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *SocialError {
 	if !s.cfg.MFA.Enabled {
 		return nil
 	}
-	d, err := s.activeTOTP(ctx, u.ID)
+	_, enrolled, err := s.secondFactors(ctx, u.ID)
 	if err != nil {
 		return socialFail(SocialReasonServerError, err)
 	}
-	if d != nil {
+	if enrolled {
 		return socialFail(SocialReasonMFARequired, nil)
 	}
 	return nil
@@ -127,7 +126,7 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 			if err != nil {
 				return nil, socialFail(SocialReasonServerError, err)
 			}
-			candidate = clipRunes(base, maxUsernameLength-digits) + suffix
+			candidate = validate.Clip(base, maxUsernameLength-digits) + suffix
 		}
 		if attempt < 10 {
 			if taken, err := s.usernameTaken(ctx, candidate, 0); err != nil {
@@ -205,21 +204,9 @@ func (s *Service) connectSocialAccount(ctx context.Context, p *socialProvider, p
 	return s.linkSocialAccount(ctx, p, prof, u, now, true)
 }
 
-// usernameBase derives a username from the profile, like allauth: the provider's
-// username, else the address's local part, else the name; NFKC-normalised as every
-// username is (validate.NormalizeUsername), only characters Django allows, lower-cased.
+// usernameBase derives a username from the profile, like allauth (validate.UsernameFrom):
+// the provider's username, else the address's local part, else the name.
 func usernameBase(prof *socialProfile, providerID string) string {
 	local, _, _ := strings.Cut(prof.Email, "@")
-	for _, cand := range []string{prof.Username, local, prof.FirstName + prof.LastName} {
-		var b strings.Builder
-		for _, r := range strings.ToLower(validate.NormalizeUsername(cand)) {
-			if unicode.IsLetter(r) || unicode.IsNumber(r) || strings.ContainsRune("_.@+-", r) {
-				b.WriteRune(r)
-			}
-		}
-		if out := clipRunes(b.String(), maxUsernameLength); out != "" && validate.Username(out) {
-			return out
-		}
-	}
-	return clipRunes(providerID+"-user", maxUsernameLength)
+	return validate.UsernameFrom([]string{prof.Username, local, prof.FirstName + prof.LastName}, maxUsernameLength, providerID+"-user")
 }

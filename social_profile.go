@@ -43,15 +43,7 @@ func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *soc
 	if !validate.Email(prof.Email) || len(prof.Email) > maxEmailLength {
 		prof.Email, prof.EmailVerified = "", false
 	}
-	prof.FirstName = clipRunes(strings.TrimSpace(prof.FirstName), maxNameLength)
-	prof.LastName = clipRunes(strings.TrimSpace(prof.LastName), maxNameLength)
+	prof.FirstName = validate.Clip(strings.TrimSpace(prof.FirstName), maxNameLength)
+	prof.LastName = validate.Clip(strings.TrimSpace(prof.LastName), maxNameLength)
 	return prof, nil
-}
-
-// clipRunes keeps the first n characters of s.
-func clipRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }

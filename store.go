@@ -13,7 +13,8 @@ import (
 //   - a verified address is owned by at most one user (case-insensitively);
 //   - a user has at most one primary address;
 //   - token key hashes are unique; (provider, uid) of social accounts are unique;
-//   - a user has at most one TOTP device.
+//   - a user has at most one TOTP device;
+//   - WebAuthn credential ids are unique across all users (compared exactly).
 //
 // "Case-insensitively" is guaranteed for ASCII letters; memstore folds as strings.EqualFold,
 // while the SQL stores fold ASCII only (their lower() functions differ beyond it), so the
@@ -37,6 +38,8 @@ type Store interface {
 	SocialAccountStore
 	MFAStore
 	UserSessionStore
+	RefreshTokenStore
+	WebAuthnStore
 }
 
 // UserStore is the Store's role for accounts (User).
@@ -56,8 +59,8 @@ type UserStore interface {
 	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	// UpdateUser applies upd to the user and returns the user as stored afterwards.
 	UpdateUser(ctx context.Context, id int64, upd UserUpdate) (*User, error)
-	// DeleteUser removes the user with its addresses, tokens, social accounts, TOTP device
-	// and recovery codes.
+	// DeleteUser removes the user with its addresses, tokens, social accounts, TOTP device,
+	// recovery codes and WebAuthn credentials.
 	DeleteUser(ctx context.Context, id int64) error
 }
 
@@ -182,6 +185,48 @@ type UserSessionStore interface {
 	// is except ("": none is kept), and reports how many it removed; an unknown user has
 	// none to remove.
 	DeleteUserSessions(ctx context.Context, userID int64, except string) (int, error)
+}
+
+// RefreshTokenStore is the Store's role for the refresh tokens of app clients' JSON Web
+// Tokens (RefreshToken, see Service.IssueJWT). A token is found by its user and hash, and
+// is exchanged once: ReplaceRefreshToken removes it and stores its successor in one atomic
+// step, so that two requests racing with one refresh token cannot both get a new pair.
+type RefreshTokenStore interface {
+	// CreateRefreshToken stores t (assigning t.ID); ErrNotFound when t.UserID names no
+	// user. It may also remove the user's tokens that expired before t.Created.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// ReplaceRefreshToken atomically removes next.UserID's token whose hash is old and
+	// stores next (assigning next.ID); when the user has no token of hash old (it was
+	// exchanged or removed already) it stores nothing and returns an error matching
+	// ErrNotFound.
+	ReplaceRefreshToken(ctx context.Context, old [32]byte, next *RefreshToken) error
+	// DeleteRefreshTokens removes the user's tokens of family, or all the user's tokens
+	// when family is ""; removing none is not an error.
+	DeleteRefreshTokens(ctx context.Context, userID int64, family string) error
+}
+
+// WebAuthnStore is the Store's role for WebAuthn credentials (WebAuthnCredential): security
+// keys and passkeys. Its write after a use is a conditional single step, so that a
+// signature counter never goes back, even under concurrent requests on many instances.
+type WebAuthnStore interface {
+	// CreateWebAuthnCredential stores c (assigning c.ID); a *ConflictError with Field
+	// "webauthn" when any user already holds c.CredentialID.
+	CreateWebAuthnCredential(ctx context.Context, c *WebAuthnCredential) error
+	// WebAuthnCredentials returns the user's credentials.
+	WebAuthnCredentials(ctx context.Context, userID int64) ([]WebAuthnCredential, error)
+	// WebAuthnCredentialByCredentialID returns the credential of that credential id
+	// (compared exactly), whoever holds it.
+	WebAuthnCredentialByCredentialID(ctx context.Context, credentialID []byte) (*WebAuthnCredential, error)
+	// UseWebAuthnCredential records a use of credential id at at, with the counter and
+	// flags the authenticator reported. Atomically, and only when signCount is greater
+	// than the stored SignCount or both are 0 (an authenticator without a counter), it sets
+	// SignCount, Flags and LastUsed and reports true; otherwise it changes nothing and
+	// reports false, so two uses reporting the same counter are accepted once.
+	UseWebAuthnCredential(ctx context.Context, id int64, signCount uint32, flags uint8, at time.Time) (bool, error)
+	// RenameWebAuthnCredential sets the credential's Name.
+	RenameWebAuthnCredential(ctx context.Context, id int64, name string) error
+	// DeleteWebAuthnCredential removes the credential.
+	DeleteWebAuthnCredential(ctx context.Context, id int64) error
 }
 
 // TokenUserStore is an optional Store capability, found by type assertion: a store that

@@ -7,12 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"html"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // IssuedToken is an API token with its key. For a token IssueToken (or a login) issued,
@@ -62,7 +60,7 @@ func (s *Service) IssueToken(ctx context.Context, u *User, name string) (*Issued
 // issueToken is IssueToken without the event, for operations that emit their own (a
 // login's token is issued before the login succeeded).
 func (s *Service) issueToken(ctx context.Context, userID int64, name string) (*IssuedToken, error) {
-	return s.mintToken(ctx, userID, cleanTokenName(name), false)
+	return s.mintToken(ctx, userID, validate.TokenName(name, maxTokenNameLen), false)
 }
 
 // mintToken creates a token named name (already cleaned); sealed keeps a copy of the key
@@ -131,57 +129,6 @@ func (s *Service) evictTokens(ctx context.Context, keep *APIToken) error {
 		s.audit(ctx, AuditTokenRevoked, &User{ID: t.UserID}, tokenDetail(t)+" reason=token_cap")
 	}
 	return nil
-}
-
-// cleanTokenName trims the name, drops HTML tags and unprintable characters, turns spaces
-// into dashes and cuts it to 100 characters, as InvenTree does with ?name=.
-func cleanTokenName(name string) string {
-	name = stripTags(name)
-	var b strings.Builder
-	for _, r := range strings.TrimSpace(name) {
-		switch {
-		case r == ' ':
-			b.WriteByte('-')
-		case unicode.IsPrint(r):
-			b.WriteRune(r)
-		}
-	}
-	out := b.String()
-	if utf8.RuneCountInString(out) > maxTokenNameLen {
-		out = string([]rune(out)[:maxTokenNameLen])
-	}
-	return out
-}
-
-// stripTags removes HTML tags and unescapes entities, as InvenTree's strip_html_tags does.
-// Unlike it, tags that the unescaping brings to life ("&lt;svg onload=…&gt;") are removed
-// as well: what comes out holds no HTML.
-func stripTags(s string) string {
-	if !strings.ContainsAny(s, "<&") {
-		return s
-	}
-	out := html.UnescapeString(removeTags(s))
-	if strings.Contains(out, "<") {
-		out = removeTags(out)
-	}
-	return out
-}
-
-// removeTags drops every <…> span, and an unclosed one to the end.
-func removeTags(s string) string {
-	var b strings.Builder
-	inTag := false
-	for _, r := range s {
-		switch {
-		case r == '<':
-			inTag = true
-		case r == '>' && inTag:
-			inTag = false
-		case !inTag:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // AuthenticateToken resolves an API key to its user. Failures are *AuthError values with

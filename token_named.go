@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/restauth/restauth/internal/seal"
+	"github.com/restauth/restauth/internal/validate"
 )
 
 // tokenKeyPurpose derives the key that seals named tokens' keys (APIToken.SealedKey) from
@@ -29,7 +30,7 @@ const tokenKeyPurpose = "restauth api token key"
 // event. Two concurrent first calls may each issue one token; later calls reuse the
 // oldest.
 func (s *Service) TokenByName(ctx context.Context, u *User, name string) (*IssuedToken, error) {
-	name = cleanTokenName(name)
+	name = validate.TokenName(name, maxTokenNameLen)
 	tokens, err := s.store.Tokens(ctx, u.ID)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+
+	"github.com/restauth/restauth/internal/drf"
 )
 
 // This file keeps the index of a user's logged-in sessions (UserSessionStore) and serves
@@ -145,7 +147,7 @@ func (s *Service) UserSessions(ctx context.Context, userID int64) ([]SessionInfo
 // says the field is required.
 func (s *Service) EndSessions(ctx context.Context, userID int64, ids []int64) (loggedOut bool, err error) {
 	if len(ids) == 0 {
-		return false, fieldError("sessions", msgRequired)
+		return false, fieldError("sessions", drf.MsgRequired)
 	}
 	live, current, err := s.liveUserSessions(ctx, userID)
 	if err != nil {

@@ -170,7 +170,7 @@ func (c *call) reauth(read func() (*answer, restauth.MFAProof)) *answer {
 	if a != nil {
 		return a
 	}
-	_, err := c.svc().Reauthenticate(c.ctx, c.user, proof)
+	_, err := c.svc().ReauthenticateSession(c.ctx, c.user, proof)
 	var verr *restauth.ValidationError
 	if errors.As(err, &verr) && proof.Password != "" {
 		return badRequest(apiError{Code: "incorrect_password", Param: "password", Message: "Incorrect password."})

@@ -34,20 +34,23 @@ type Store struct {
 type state struct {
 	mu sync.RWMutex
 
-	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID, lastUserSessionID int64
+	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID, lastRefreshID, lastWebAuthnID int64
+	lastUserSessionID                                                                                 int64
 
 	users  map[int64]*userRecord
 	emails map[int64]*restauth.EmailAddress
 	tokens map[int64]*restauth.APIToken
 	social map[int64]*restauth.SocialAccount
+	keys   map[int64]*restauth.WebAuthnCredential
 
 	// Indexes; the values are the same pointers as in the maps above, so an update in
 	// place is seen through both.
-	byUsername map[string]*userRecord                // folded username
-	verified   map[string]*restauth.EmailAddress     // folded address → its verified row
-	byEmail    map[string]map[int64]int              // folded address → user ID → references
-	byHash     map[[32]byte]*restauth.APIToken       // key hash
-	byUID      map[socialKey]*restauth.SocialAccount // (provider, uid)
+	byUsername map[string]*userRecord                  // folded username
+	verified   map[string]*restauth.EmailAddress       // folded address → its verified row
+	byEmail    map[string]map[int64]int                // folded address → user ID → references
+	byHash     map[[32]byte]*restauth.APIToken         // key hash
+	byUID      map[socialKey]*restauth.SocialAccount   // (provider, uid)
+	byCredID   map[string]*restauth.WebAuthnCredential // WebAuthn credential id
 }
 
 // userRecord is a user with its owned rows, each list in ID order (IDs only grow and rows
@@ -62,6 +65,10 @@ type userRecord struct {
 	recovery []*restauth.RecoveryCode
 	// sessions is the user's session index (restauth.UserSessionStore).
 	sessions []*restauth.UserSession
+	// refresh holds the user's JWT refresh tokens (refresh.go).
+	refresh []*restauth.RefreshToken
+	// keys are the user's WebAuthn credentials.
+	keys []*restauth.WebAuthnCredential
 }
 
 type socialKey struct{ provider, uid string }
@@ -79,11 +86,13 @@ func New() *Store {
 		emails:     make(map[int64]*restauth.EmailAddress),
 		tokens:     make(map[int64]*restauth.APIToken),
 		social:     make(map[int64]*restauth.SocialAccount),
+		keys:       make(map[int64]*restauth.WebAuthnCredential),
 		byUsername: make(map[string]*userRecord),
 		verified:   make(map[string]*restauth.EmailAddress),
 		byEmail:    make(map[string]map[int64]int),
 		byHash:     make(map[[32]byte]*restauth.APIToken),
 		byUID:      make(map[socialKey]*restauth.SocialAccount),
+		byCredID:   make(map[string]*restauth.WebAuthnCredential),
 	}}
 }
 
@@ -282,6 +291,10 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 		for _, a := range r.social {
 			delete(s.social, a.ID)
 			delete(s.byUID, socialKey{a.Provider, a.UID})
+		}
+		for _, k := range r.keys {
+			delete(s.keys, k.ID)
+			delete(s.byCredID, string(k.CredentialID))
 		}
 		s.setUserEmail(r, "")
 		delete(s.byUsername, fold.String(r.user.Username))

@@ -141,6 +141,8 @@ func copyRecord(r *userRecord) *userRecord {
 	}
 	c.recovery = copyRows(r.recovery, clone)
 	c.sessions = copyRows(r.sessions, clone)
+	c.refresh = copyRows(r.refresh, clone)
+	c.keys = copyRows(r.keys, copyWebAuthn)
 	return c
 }
 
@@ -176,6 +178,10 @@ func (s *Store) index(r *userRecord) {
 		s.social[a.ID] = a
 		s.byUID[socialKey{a.Provider, a.UID}] = a
 	}
+	for _, k := range r.keys {
+		s.keys[k.ID] = k
+		s.byCredID[string(k.CredentialID)] = k
+	}
 }
 
 // unindex removes what index added.
@@ -198,6 +204,10 @@ func (s *Store) unindex(r *userRecord) {
 	for _, a := range r.social {
 		delete(s.social, a.ID)
 		deleteIf(s.byUID, socialKey{a.Provider, a.UID}, a)
+	}
+	for _, k := range r.keys {
+		delete(s.keys, k.ID)
+		deleteIf(s.byCredID, string(k.CredentialID), k)
 	}
 }
 

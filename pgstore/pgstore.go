@@ -225,12 +225,13 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 
 // conflictFields maps the unique indexes of the migrations to ConflictError fields.
 var conflictFields = map[string]string{
-	"users_username_key":               "username",
-	"email_addresses_user_email_key":   "user_email",
-	"email_addresses_verified_key":     "email",
-	"api_tokens_key_hash_key":          "token",
-	"social_accounts_provider_uid_key": "social",
-	"totp_devices_pkey":                "totp",
+	"users_username_key":                     "username",
+	"email_addresses_user_email_key":         "user_email",
+	"email_addresses_verified_key":           "email",
+	"api_tokens_key_hash_key":                "token",
+	"social_accounts_provider_uid_key":       "social",
+	"totp_devices_pkey":                      "totp",
+	"webauthn_credentials_credential_id_key": "webauthn",
 }
 
 func notFound(kind string, id any) error {
@@ -239,8 +240,8 @@ func notFound(kind string, id any) error {
 
 // storeErr turns a database error into the contract's: a unique violation of a named index
 // into a *restauth.ConflictError, a foreign-key violation into a missing user, a statement
-// the server cancelled (statement_timeout) into restauth.ErrStoreTimeout, no rows into a
-// missing kind/id. Other errors are wrapped as they are.
+// the server cancelled (statement_timeout) or a connect that timed out into
+// restauth.ErrStoreTimeout, no rows into a missing kind/id. Other errors are wrapped as they are.
 func storeErr(err error, kind string, id any) error {
 	if err == nil {
 		return nil
@@ -257,6 +258,13 @@ func storeErr(err error, kind string, id any) error {
 		case "57014": // query_canceled: statement_timeout passed, and the statement was undone
 			return fmt.Errorf("pgstore: %s %v: %w: %v", kind, id, restauth.ErrStoreTimeout, err)
 		}
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) && pgconn.Timeout(err) {
+		// The pool's connect timeout (DefaultConnectTimeout) passed before the request's
+		// deadline did: the database is frozen or unreachable and nothing reached it, as
+		// with the request's own deadline, so it is the same 503, not a server error.
+		return fmt.Errorf("pgstore: %s %v: %w: %v", kind, id, restauth.ErrStoreTimeout, err)
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return notFound(kind, id)

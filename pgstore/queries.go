@@ -19,9 +19,12 @@ type queries struct {
 	lockUser, totpDevice, createTOTP, useTOTPStep, deleteMFA             string
 	recoveryCodes, deleteRecoveryCodes, insertRecoveryCodes, useRecovery string
 
+	createRefresh, replaceRefresh, deleteRefresh string
+
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
 
 	userSessions userSessionQueries
+	webauthn     webAuthnQueries
 }
 
 const (
@@ -117,8 +120,17 @@ VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`),
 
 		// Like lockUserOfEmail: serializes the transactions that replace or delete a user's
 		// recovery codes.
-		lockUser:   q(`SELECT id FROM {s}.users WHERE id = $1 FOR NO KEY UPDATE`),
-		totpDevice: q(`SELECT sealed_secret, confirmed, created, last_step FROM {s}.totp_devices WHERE user_id = $1`),
+		// Expired tokens of the user go with each new one, so the table holds live ones.
+		createRefresh: q(`WITH d AS (DELETE FROM {s}.refresh_tokens WHERE user_id = $1 AND expires < $4)
+INSERT INTO {s}.refresh_tokens (user_id, hash, family, created, expires) VALUES ($1, $2, $3, $4, $5) RETURNING id`),
+		// One statement: the INSERT happens only when the DELETE found the old row, and of
+		// two exchanges of one token the second's DELETE waits for the first's row lock and
+		// then finds nothing (READ COMMITTED re-checks the deleted row).
+		replaceRefresh: q(`WITH d AS (DELETE FROM {s}.refresh_tokens WHERE user_id = $1 AND hash = $6 RETURNING id)
+INSERT INTO {s}.refresh_tokens (user_id, hash, family, created, expires) SELECT $1, $2, $3, $4, $5 FROM d RETURNING id`),
+		deleteRefresh: q(`DELETE FROM {s}.refresh_tokens WHERE user_id = $1 AND ($2 = '' OR family = $2)`),
+		lockUser:      q(`SELECT id FROM {s}.users WHERE id = $1 FOR NO KEY UPDATE`),
+		totpDevice:    q(`SELECT sealed_secret, confirmed, created, last_step FROM {s}.totp_devices WHERE user_id = $1`),
 		// Replaces a pending device; a confirmed one fails the DO UPDATE's WHERE and no row
 		// changes (re-checked on the row a concurrent transaction has just changed).
 		createTOTP: q(`INSERT INTO {s}.totp_devices (user_id, sealed_secret, confirmed, created, last_step)
@@ -155,5 +167,7 @@ ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry
 		sessionDelete:  q(`DELETE FROM {s}.sessions WHERE token = $1`),
 		sessionAll:     q(`SELECT token, data FROM {s}.sessions WHERE current_timestamp < expiry`),
 		sessionCleanup: q(`DELETE FROM {s}.sessions WHERE expiry <= current_timestamp`),
+
+		webauthn: newWebAuthnQueries(q),
 	}
 }

@@ -133,8 +133,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdat
 	return u, nil
 }
 
-// DeleteUser implements restauth.Store. The addresses, tokens, social accounts, TOTP device
-// and recovery codes go with the user by ON DELETE CASCADE.
+// DeleteUser implements restauth.Store. The addresses, tokens, social accounts, TOTP device,
+// recovery codes and WebAuthn credentials go with the user by ON DELETE CASCADE.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	tag, err := s.writer().Exec(ctx, s.q.deleteUser, id)
 	if err != nil {

@@ -27,6 +27,7 @@ var uniqueFields = []struct{ needle, field string }{
 	{"api_tokens.key_hash", "token"},
 	{"social_accounts.provider, social_accounts.uid", "social"},
 	{"totp_devices.user_id", "totp"},
+	{"webauthn_credentials.credential_id", "webauthn"},
 }
 
 // constraintKind classifies a SQLite error as a uniqueness or a foreign-key violation.

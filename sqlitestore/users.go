@@ -177,7 +177,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, upd restauth.UserUpdat
 }
 
 // DeleteUser implements restauth.Store. The schema's ON DELETE CASCADE removes the user's
-// addresses, tokens, social accounts, TOTP device and recovery codes in the same statement.
+// addresses, tokens, social accounts, TOTP device, recovery codes and WebAuthn credentials
+// in the same statement.
 func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 	res, err := s.w().ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
 	return affected(res, err, "user", id)

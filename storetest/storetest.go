@@ -32,6 +32,8 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"TOTP", totpTests},
 		{"RecoveryCodes", recoveryCodeTests},
 		{"MFAConcurrency", mfaConcurrencyTests},
+		{"RefreshTokens", refreshTests},
+		{"WebAuthn", webAuthnTests},
 		{"Transactor", txTests},
 		{"UserSessions", userSessionTests},
 	}

@@ -1,6 +1,7 @@
 package sso
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"unicode"
@@ -92,4 +93,51 @@ func AddQueryParam(raw, k, v string) string {
 		out += "#" + frag
 	}
 	return out
+}
+
+// StartAllowed reports whether a request with header h may start a flow, judging where
+// the browser says it came from; trusted are the origins whose pages may send a browser to
+// a start (the site's URL and the configured trusted origins, in any URL form). Fetch
+// metadata decides when present: Sec-Fetch-Site "same-origin" (a page of this origin) and
+// "none" (a typed URL, a bookmark) are allowed; "same-site", "cross-site" (or anything
+// else) only when Origin and Referer name trusted origins, at least one of them present.
+// Without Sec-Fetch-Site (an older browser, a non-browser client) an Origin or Referer
+// naming another origin is refused, and their absence allowed.
+func StartAllowed(h http.Header, trusted []string) bool {
+	var sources []string
+	for _, name := range []string{"Origin", "Referer"} {
+		for _, v := range h.Values(name) {
+			if v != "" {
+				sources = append(sources, v)
+			}
+		}
+	}
+	switch h.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		if len(sources) == 0 {
+			return false
+		}
+	}
+	for _, src := range sources {
+		if !trustedOrigin(OriginKey(src), trusted) {
+			return false
+		}
+	}
+	return true
+}
+
+// trustedOrigin reports whether key (an OriginKey) is the origin of one of trusted.
+func trustedOrigin(key string, trusted []string) bool {
+	if key == "" {
+		return false
+	}
+	for _, o := range trusted {
+		if OriginKey(o) == key {
+			return true
+		}
+	}
+	return false
 }

@@ -1,4 +1,4 @@
-package restauth
+package drf
 
 import (
 	"cmp"
@@ -6,6 +6,9 @@ import (
 
 	"github.com/restauth/restauth/internal/jsonenc"
 )
+
+// NonFieldErrors is DRF's key for errors that belong to no single field.
+const NonFieldErrors = "non_field_errors"
 
 // DRF reports a serializer's field errors in the order the serializer declares its fields
 // (username, email, password1, password2 for registration), and non_field_errors, which
@@ -25,8 +28,8 @@ var fieldRank = func() map[string]int {
 	return rank
 }()
 
-// fieldErrorsJSON encodes DRF's 400 body for fields in serializer order.
-func fieldErrorsJSON(fields map[string][]string) []byte {
+// FieldErrorsJSON encodes DRF's 400 body for fields in serializer order.
+func FieldErrorsJSON(fields map[string][]string) []byte {
 	keys := make([]string, 0, len(fields))
 	for k := range fields {
 		keys = append(keys, k)
@@ -35,8 +38,8 @@ func fieldErrorsJSON(fields map[string][]string) []byte {
 		ra, okA := fieldRank[a]
 		rb, okB := fieldRank[b]
 		switch {
-		case a == nonFieldErrors || b == nonFieldErrors:
-			return cmp.Compare(boolRank(a == nonFieldErrors), boolRank(b == nonFieldErrors))
+		case a == NonFieldErrors || b == NonFieldErrors:
+			return cmp.Compare(boolRank(a == NonFieldErrors), boolRank(b == NonFieldErrors))
 		case okA && okB:
 			return cmp.Compare(ra, rb)
 		case okA != okB:

@@ -1,0 +1,194 @@
+package restauth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/restauth/restauth/internal/validate"
+)
+
+// This file holds login by code (allauth's LOGIN_BY_CODE): a code mailed to the address
+// is the first factor, instead of the password. A user with a second factor still needs
+// it afterwards: the code stands for the password, not for both.
+
+// loginCodeLength is the length of a login code, allauth's.
+const loginCodeLength = 6
+
+// RequestLoginCode mails a sign-in code to the account holding email (the one holding it
+// verified if there is one, else the oldest holder, as RequestPasswordReset chooses) and
+// returns the PendingCode the dialect keeps for ConfirmLoginCode. Nothing tells whether an
+// account holds the address: a pending code is returned for every valid address (for an
+// unknown one no code can ever match), the requests count towards
+// RateLimits.LoginCodePerIP and LoginCodePerEmail alike, and the lookup and mail run in
+// the background after the same work for every address. Errors: ErrCodeFlowDisabled
+// without Config.LoginByCode.Enabled, a *ValidationError on "email", a *ThrottledError.
+func (s *Service) RequestLoginCode(ctx context.Context, email string) (*PendingCode, error) {
+	if !s.cfg.LoginByCode.Enabled {
+		return nil, ErrCodeFlowDisabled
+	}
+	return s.mailLoginCodeFor(ctx, email)
+}
+
+// mailLoginCodeFor is RequestLoginCode and ResendLoginCode after the switch.
+func (s *Service) mailLoginCodeFor(ctx context.Context, email string) (*PendingCode, error) {
+	if err := s.throttleAddr(ctx, s.cfg.RateLimits.LoginCodePerIP); err != nil {
+		return nil, err
+	}
+	if !validate.Email(email) {
+		return nil, fieldError("email", msgInvalidEmail)
+	}
+	if err := s.throttle(ctx, s.cfg.RateLimits.LoginCodePerEmail, s.emailKey(email)); err != nil {
+		return nil, err
+	}
+	p, code := s.newPendingCode(codeLogin, s.cfg.LoginByCode, email, 0, loginCodeLength)
+	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailCode(ctx, MailLoginCode, email, code) })
+	return p, nil
+}
+
+// mailCode is the job of the code requests that name an address (login, reset): it mails
+// code to the account resetCandidates chooses; none, nothing. Failures are logged.
+func (s *Service) mailCode(ctx context.Context, kind MailKind, email, code string) bool {
+	c, err := s.codeCandidate(ctx, email)
+	if err != nil {
+		s.log.ErrorContext(ctx, "restauth: could not look up the account for a mailed code", "kind", string(kind), "error", err)
+		return false
+	}
+	if c == nil {
+		return false
+	}
+	s.hooks.mint(ctx)
+	return s.mailNow(ctx, kind, c.user, MailData{Email: c.to, Code: code})
+}
+
+// codeCandidate is the account a code for email goes to and is confirmed for: the first
+// of usersHoldingEmail (nil when none).
+func (s *Service) codeCandidate(ctx context.Context, email string) (*resetCandidate, error) {
+	users, err := s.usersHoldingEmail(ctx, email)
+	if err != nil || len(users) == 0 {
+		return nil, err
+	}
+	return &users[0], nil
+}
+
+// ResendLoginCode mails a new code for the address of p, which must not have expired, and
+// returns its PendingCode, which replaces p (p's own code keeps its remaining attempts
+// until it expires). It counts as a request (RateLimits.LoginCodePerIP, LoginCodePerEmail).
+// Errors: ErrCodeFlowDisabled, ErrCodeExpired, a *ThrottledError.
+func (s *Service) ResendLoginCode(ctx context.Context, p PendingCode) (*PendingCode, error) {
+	if !s.cfg.LoginByCode.Enabled {
+		return nil, ErrCodeFlowDisabled
+	}
+	if p.Nonce == "" || !s.now().Before(p.Expires) {
+		return nil, ErrCodeExpired
+	}
+	return s.mailLoginCodeFor(ctx, p.Email)
+}
+
+// LoginCodeConfirm is the second step of a login by code.
+type LoginCodeConfirm struct {
+	// Pending is what RequestLoginCode (or ResendLoginCode) returned.
+	Pending PendingCode
+	// Code is the code the user typed; case, spaces and hyphens do not matter.
+	Code string
+	// MFATrust is a trust token of the user's (IssueMFATrust), if the client holds one:
+	// it skips the second factor as at Login.
+	MFATrust string
+}
+
+// ConfirmLoginCode checks the code of a login by code and logs its user in without issuing
+// a token (the dialect opens the session or calls IssueJWT). The attempt counts towards
+// Config.LoginByCode.MaxAttempts for the pending code; a right code is used up. The code
+// proves the address, so an unverified address of the user is verified (and becomes
+// primary if they have none). A user with an active second factor gets a result with
+// Pending set (finish with CompleteLogin) unless req.MFATrust is a valid trust token; under
+// MFA.Required a user who has not enrolled gets ErrMFARequired. It emits
+// AuditLoginSucceeded ("method=code") or AuditLoginFailed. Errors: ErrCodeFlowDisabled,
+// ErrCodeExpired (expired, attempts used up, used: ask for a new code), a
+// *ValidationError on "code" matching ErrInvalidCode, a *ValidationError matching
+// ErrEmailNotVerified, a *PermissionError matching ErrMFARequired.
+func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (*LoginResult, error) {
+	if !s.cfg.LoginByCode.Enabled {
+		return nil, ErrCodeFlowDisabled
+	}
+	err := s.checkCode(ctx, codeLogin, s.cfg.LoginByCode, req.Pending, req.Code, true)
+	var c *resetCandidate
+	if err == nil {
+		if c, err = s.codeCandidate(ctx, req.Pending.Email); err == nil && c == nil {
+			err = causedFieldError(ErrInvalidCode, "code", msgIncorrectCode) // the account is gone
+		}
+	}
+	if err != nil {
+		if errors.Is(err, ErrInvalidCode) || errors.Is(err, ErrCodeExpired) {
+			s.auditLoginFailed(ctx, nil, req.Pending.Email, "invalid code method=code")
+		}
+		return nil, err
+	}
+	u := c.user
+	if err := s.verifyMailedAddress(ctx, u, c.to); err != nil {
+		return nil, err
+	}
+	res, err := s.firstFactorDone(ctx, u, req.MFATrust)
+	if err != nil {
+		if reason := loginFailure(err); reason != "" {
+			s.auditLoginFailed(ctx, u, req.Pending.Email, reason+" method=code")
+		}
+		return nil, err
+	}
+	if res.Pending == nil {
+		s.audit(ctx, AuditLoginSucceeded, res.User, "method=code")
+	}
+	return res, nil
+}
+
+// verifyMailedAddress marks the user's address addr verified (primary if they have none)
+// after a mailed code proved it; an address another user holds verified stays as it is.
+func (s *Service) verifyMailedAddress(ctx context.Context, u *User, addr string) error {
+	addrs, err := s.store.EmailAddresses(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		if a.Verified || !equalFoldEmail(a.Email, addr) {
+			continue
+		}
+		verified, err := s.store.VerifyEmailAddress(ctx, a.ID, true)
+		if errors.Is(err, ErrConflict) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.audit(ctx, AuditEmailVerified, u, emailDetail(verified))
+	}
+	return nil
+}
+
+// firstFactorDone is what follows a first factor other than the password (a login code):
+// the verification check, the second factor's gate (a pending login, unless trust is a
+// valid trust token of the user) and the recorded login.
+func (s *Service) firstFactorDone(ctx context.Context, u *User, trust string) (*LoginResult, error) {
+	if err := s.checkVerified(ctx, u); err != nil {
+		if errors.Is(err, errUnverified) {
+			return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
+		}
+		return nil, err
+	}
+	if !s.trusted(ctx, u, trust) {
+		pending, err := s.pendingLogin(ctx, u, "")
+		if err != nil {
+			return nil, err
+		}
+		if pending != nil {
+			return &LoginResult{User: u, Pending: pending}, nil
+		}
+		if _, err := s.secondFactor(ctx, u, ""); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now().UTC()
+	u, err := s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now})
+	if err != nil {
+		return nil, err
+	}
+	return &LoginResult{User: u}, nil
+}

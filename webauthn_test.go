@@ -1,0 +1,520 @@
+package restauth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/descope/virtualwebauthn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth"
+)
+
+// The WebAuthn tests drive the operations with a software authenticator
+// (github.com/descope/virtualwebauthn), written independently of go-webauthn.
+
+const (
+	webauthnSite   = "https://example.com"
+	webauthnRPID   = "example.com"
+	webauthnOrigin = "https://example.com"
+)
+
+// auditLog keeps the audit events of a Service.
+type auditLog struct {
+	mu     sync.Mutex
+	events []restauth.AuditEvent
+}
+
+func (l *auditLog) record(_ context.Context, e restauth.AuditEvent) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+// has reports whether an event of kind whose detail contains detail was recorded.
+func (l *auditLog) has(kind restauth.AuditKind, detail string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, e := range l.events {
+		if e.Kind == kind && strings.Contains(e.Detail, detail) {
+			return true
+		}
+	}
+	return false
+}
+
+// withWebAuthn turns WebAuthn on with the site as the relying party; passkeys adds passkey
+// login and signup.
+func withWebAuthn(passkeys bool, audit *auditLog) func(*restauth.Config) {
+	return func(cfg *restauth.Config) {
+		cfg.SiteURL = webauthnSite
+		cfg.MFA.Enabled = true
+		cfg.WebAuthn.Enabled = true
+		cfg.WebAuthn.PasskeyLogin = passkeys
+		cfg.WebAuthn.PasskeySignup = passkeys
+		if audit != nil {
+			cfg.Audit = audit.record
+		}
+	}
+}
+
+// softKey is one credential on a software authenticator, used from origin for rpID.
+type softKey struct {
+	rp   virtualwebauthn.RelyingParty
+	auth virtualwebauthn.Authenticator
+	cred virtualwebauthn.Credential
+}
+
+func newSoftKey() *softKey {
+	return &softKey{
+		rp:   virtualwebauthn.RelyingParty{Name: "example", ID: webauthnRPID, Origin: webauthnOrigin},
+		auth: virtualwebauthn.NewAuthenticator(),
+		cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+	}
+}
+
+// create answers creation options as navigator.credentials.create would, remembering
+// the user handle they name (a passkey returns it when asserting).
+func (k *softKey) create(t *testing.T, options []byte) []byte {
+	t.Helper()
+	parsed, err := virtualwebauthn.ParseAttestationOptions(string(options))
+	require.NoError(t, err)
+	require.Equal(t, webauthnRPID, parsed.RelyingPartyID)
+	k.auth.Options.UserHandle = []byte(parsed.UserID)
+	k.auth.AddCredential(k.cred)
+	return []byte(virtualwebauthn.CreateAttestationResponse(k.rp, k.auth, k.cred, *parsed))
+}
+
+// get answers request options as navigator.credentials.get would, the counter one up.
+func (k *softKey) get(t *testing.T, options []byte) []byte {
+	t.Helper()
+	parsed, err := virtualwebauthn.ParseAssertionOptions(string(options))
+	require.NoError(t, err)
+	k.cred.Counter++
+	return []byte(virtualwebauthn.CreateAssertionResponse(k.rp, k.auth, k.cred, *parsed))
+}
+
+// addKey registers a key (a passkey when passkey is set) for u and returns it.
+func addKey(t *testing.T, e *testEnv, u *restauth.User, name string, passkey bool) (*softKey, *restauth.WebAuthnAdded) {
+	t.Helper()
+	k := newSoftKey()
+	options, state, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, passkey)
+	require.NoError(t, err)
+	added, err := e.svc.FinishWebAuthnRegistration(t.Context(), u, state, name, k.create(t, options))
+	require.NoError(t, err)
+	return k, added
+}
+
+// pendingLogin logs u in with the password, leaving the second factor due.
+func pendingLogin(t *testing.T, e *testEnv, username string) restauth.PendingLogin {
+	t.Helper()
+	res, err := e.svc.Login(t.Context(), restauth.LoginRequest{Username: username, Password: goodPassword, Defer: true})
+	require.NoError(t, err)
+	require.NotNil(t, res.Pending, "a user with a key has a second step")
+	return *res.Pending
+}
+
+func TestWebAuthnRegistrationListRenameRemove(t *testing.T) {
+	t.Parallel()
+	audit := &auditLog{}
+	e := newEnv(t, withWebAuthn(false, audit))
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	verifyAll(t, e, u)
+
+	options, _, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, false)
+	require.NoError(t, err)
+	var opts map[string]map[string]any
+	require.NoError(t, json.Unmarshal(options, &opts), "options are JSON for navigator.credentials.create")
+	pk := opts["publicKey"]
+	assert.Equal(t, webauthnRPID, pk["rp"].(map[string]any)["id"])
+	assert.Equal(t, "preferred", pk["authenticatorSelection"].(map[string]any)["userVerification"])
+	assert.Equal(t, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(u.ID, 10))), pk["user"].(map[string]any)["id"],
+		"the user handle is the id, as allauth makes it")
+
+	k, added := addKey(t, e, u, "  Yubikey  ", false)
+	assert.Equal(t, "Yubikey", added.Credential.Name)
+	assert.Len(t, added.RecoveryCodes, 10, "the first authenticator comes with recovery codes")
+	assert.True(t, audit.has(restauth.AuditMFAActivated, "method=webauthn"))
+	assert.True(t, hasMail(e, "kim@example.com", "Security Key Added"))
+
+	_, second := addKey(t, e, u, "Backup", true)
+	assert.Nil(t, second.RecoveryCodes, "only the first authenticator makes codes")
+	assert.True(t, second.Credential.Passkey)
+
+	// The same authenticator again is refused.
+	options, state, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, false)
+	require.NoError(t, err)
+	_, err = e.svc.FinishWebAuthnRegistration(t.Context(), u, state, "again", k.create(t, options))
+	require.ErrorIs(t, err, restauth.ErrWebAuthnRefused)
+
+	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	renamed, err := e.svc.RenameWebAuthnCredential(t.Context(), u, list[0].ID, "Blue key")
+	require.NoError(t, err)
+	assert.Equal(t, "Blue key", renamed.Name)
+	_, err = e.svc.RenameWebAuthnCredential(t.Context(), u, list[0].ID, " ")
+	var verr *restauth.ValidationError
+	require.ErrorAs(t, err, &verr)
+	assert.Contains(t, verr.Fields, "name")
+
+	other, _ := e.register("lee", goodPassword, "lee@example.com")
+	require.ErrorIs(t, e.svc.RemoveWebAuthnCredentials(t.Context(), other, []int64{list[0].ID}), restauth.ErrNotFound,
+		"another user's credential")
+
+	require.NoError(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{list[0].ID}))
+	st, err := e.svc.RecoveryCodesStatus(t.Context(), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 10, st.Remaining, "an authenticator is left: the codes stay")
+	require.NoError(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{list[1].ID}))
+	st, err = e.svc.RecoveryCodesStatus(t.Context(), u.ID)
+	require.NoError(t, err)
+	assert.Zero(t, st.Total, "the last authenticator takes the recovery codes with it")
+	assert.True(t, audit.has(restauth.AuditMFADeactivated, "method=webauthn"))
+	assert.True(t, hasMail(e, "kim@example.com", "Security Key Removed"))
+}
+
+func TestWebAuthnLastAuthenticatorUnderMFARequired(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(false, nil), func(c *restauth.Config) { c.MFA.Required = true })
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	_, added := addKey(t, e, u, "Key", false)
+	var perr *restauth.PermissionError
+	require.ErrorAs(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{added.Credential.ID}), &perr)
+}
+
+func TestWebAuthnSecondFactorAfterPassword(t *testing.T) {
+	t.Parallel()
+	audit := &auditLog{}
+	e := newEnv(t, withWebAuthn(false, audit))
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	k, added := addKey(t, e, u, "Key", false)
+
+	_, err := e.svc.Login(t.Context(), restauth.LoginRequest{Username: "kim", Password: goodPassword})
+	require.ErrorIs(t, err, restauth.ErrMFARequired, "a key is a second factor: the password alone is not enough")
+
+	p := pendingLogin(t, e, "kim")
+	options, state, err := e.svc.BeginWebAuthnSecondFactor(t.Context(), p)
+	require.NoError(t, err)
+	res, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, k.get(t, options))
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, res.User.ID)
+	assert.Equal(t, "webauthn", res.MFAMethod)
+	assert.True(t, audit.has(restauth.AuditLoginSucceeded, "method=password+webauthn"))
+
+	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, uint32(1), list[0].SignCount)
+	assert.Equal(t, e.clock.Now().UTC(), list[0].LastUsed)
+
+	// A recovery code also finishes the login of a user whose only factor is a key.
+	p = pendingLogin(t, e, "kim")
+	res, err = e.svc.CompleteLogin(t.Context(), p, added.RecoveryCodes[0])
+	require.NoError(t, err)
+	assert.Equal(t, "recovery_code", res.MFAMethod)
+	_, err = e.svc.CompleteLogin(t.Context(), pendingLogin(t, e, "kim"), "123456")
+	require.ErrorIs(t, err, restauth.ErrInvalidMFACode, "no TOTP device: no TOTP code is right")
+}
+
+// TestWebAuthnRefusedAssertions runs refused second-factor assertions: answer turns the
+// options of a fresh Begin into the browser's answer.
+func TestWebAuthnRefusedAssertions(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		wants []error
+		// answer returns the response (and the state to finish with) from the options
+		// and state of a fresh Begin.
+		answer func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState)
+	}{
+		{"replayed assertion, same state", []error{restauth.ErrWebAuthnChallengeExpired},
+			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				resp := k.get(t, options)
+				_, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, resp)
+				require.NoError(t, err)
+				return resp, state
+			}},
+		{"replayed assertion, new challenge", []error{restauth.ErrWebAuthnRefused, restauth.ErrInvalidMFACode},
+			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				resp := k.get(t, options)
+				_, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, resp)
+				require.NoError(t, err)
+				_, fresh, err := e.svc.BeginWebAuthnSecondFactor(t.Context(), p)
+				require.NoError(t, err)
+				return resp, fresh
+			}},
+		{"cross-origin assertion", []error{restauth.ErrWebAuthnRefused},
+			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				k.rp.Origin = "https://evil.example"
+				return k.get(t, options), state
+			}},
+		{"wrong relying party id", []error{restauth.ErrWebAuthnRefused},
+			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				k.rp.ID = "evil.example"
+				return k.get(t, options), state
+			}},
+		{"another key", []error{restauth.ErrWebAuthnRefused},
+			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				k.cred = virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+				return k.get(t, options), state
+			}},
+		{"malformed response", []error{restauth.ErrWebAuthnRefused},
+			func(_ *testing.T, _ *testEnv, _ restauth.PendingLogin, _ *softKey, _ []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				return []byte(`{"id": 1}`), state
+			}},
+		{"expired challenge", []error{restauth.ErrWebAuthnChallengeExpired},
+			func(t *testing.T, e *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				e.clock.Advance(5 * time.Minute)
+				return k.get(t, options), state
+			}},
+		{"state of another ceremony", []error{restauth.ErrWebAuthnChallengeExpired},
+			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, _ restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				u, err := e.store.UserByID(t.Context(), p.UserID)
+				require.NoError(t, err)
+				_, reauth, err := e.svc.BeginWebAuthnReauthentication(t.Context(), u)
+				require.NoError(t, err)
+				return k.get(t, options), reauth
+			}},
+		{"tampered state", []error{restauth.ErrWebAuthnChallengeExpired},
+			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				b := []byte(state)
+				b[len(b)/2] ^= 1
+				return k.get(t, options), restauth.WebAuthnState(b)
+			}},
+		{"cloned key: the counter goes back", []error{restauth.ErrWebAuthnRefused, restauth.ErrWebAuthnCloned},
+			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
+				k.cred.Counter = 41
+				_, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, k.get(t, options))
+				require.NoError(t, err)
+				options, state, err = e.svc.BeginWebAuthnSecondFactor(t.Context(), p)
+				require.NoError(t, err)
+				k.cred.Counter = 10 // the clone signs with an older counter
+				return k.get(t, options), state
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			audit := &auditLog{}
+			e := newEnv(t, withWebAuthn(false, audit))
+			u, _ := e.register("kim", goodPassword, "kim@example.com")
+			k, _ := addKey(t, e, u, "Key", false)
+			p := pendingLogin(t, e, "kim")
+			options, state, err := e.svc.BeginWebAuthnSecondFactor(t.Context(), p)
+			require.NoError(t, err)
+			resp, state := tt.answer(t, e, p, k, options, state)
+			res, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, resp)
+			require.Error(t, err)
+			assert.Nil(t, res)
+			for _, want := range tt.wants {
+				assert.ErrorIs(t, err, want)
+			}
+			if tt.name == "cloned key: the counter goes back" {
+				assert.True(t, audit.has(restauth.AuditLoginFailed, "cloned webauthn credential"))
+			}
+		})
+	}
+}
+
+func TestPasskeyLogin(t *testing.T) {
+	t.Parallel()
+	audit := &auditLog{}
+	e := newEnv(t, withWebAuthn(true, audit))
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	k, _ := addKey(t, e, u, "Phone", true)
+
+	options, state, err := e.svc.BeginPasskeyLogin(t.Context())
+	require.NoError(t, err)
+	var opts map[string]map[string]any
+	require.NoError(t, json.Unmarshal(options, &opts))
+	assert.Empty(t, opts["publicKey"]["allowCredentials"], "a passkey login names no user")
+	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, res.User.ID)
+	assert.Equal(t, "webauthn", res.MFAMethod)
+	assert.True(t, audit.has(restauth.AuditLoginSucceeded, "method=passkey"))
+
+	// The same assertion and state again.
+	_, err = e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	require.ErrorIs(t, err, restauth.ErrWebAuthnChallengeExpired)
+}
+
+func TestPasskeyLoginRefusesAnotherUsersHandle(t *testing.T) {
+	t.Parallel()
+	audit := &auditLog{}
+	e := newEnv(t, withWebAuthn(true, audit))
+	kim, _ := e.register("kim", goodPassword, "kim@example.com")
+	lee, _ := e.register("lee", goodPassword, "lee@example.com")
+	k, _ := addKey(t, e, kim, "Phone", true)
+	addKey(t, e, lee, "Phone", true)
+
+	options, state, err := e.svc.BeginPasskeyLogin(t.Context())
+	require.NoError(t, err)
+	k.auth.Options.UserHandle = []byte(strconv.FormatInt(lee.ID, 10))
+	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	require.ErrorIs(t, err, restauth.ErrWebAuthnRefused)
+	assert.Nil(t, res)
+	assert.True(t, audit.has(restauth.AuditLoginFailed, "invalid webauthn credential method=passkey"))
+}
+
+func TestPasskeyLoginOffByDefault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(false, nil))
+	_, _, err := e.svc.BeginPasskeyLogin(t.Context())
+	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
+	_, _, err = e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "new", Email: "new@example.com"})
+	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
+
+	off := newEnv(t)
+	u, _ := off.register("kim", goodPassword, "kim@example.com")
+	_, _, err = off.svc.BeginWebAuthnRegistration(t.Context(), u, false)
+	require.ErrorIs(t, err, restauth.ErrWebAuthnDisabled)
+}
+
+func TestPasskeySignupThenLogin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(true, nil))
+	k := newSoftKey()
+	options, state, err := e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "nova@example.com"})
+	require.NoError(t, err)
+	signup, err := e.svc.FinishPasskeySignup(t.Context(), state, "Laptop", k.create(t, options))
+	require.NoError(t, err)
+	u := signup.User
+	assert.Equal(t, "nova", u.Username)
+	assert.Len(t, signup.RecoveryCodes, 10, "the passkey is the first authenticator")
+	assert.Equal(t, "Laptop", signup.Credential.Name)
+	assert.False(t, u.HasUsablePassword(), "a passkey account has no password")
+	addrs, err := e.store.EmailAddresses(t.Context(), u.ID)
+	require.NoError(t, err)
+	require.Len(t, addrs, 1)
+	assert.True(t, addrs[0].Verified && addrs[0].Primary)
+
+	options, state, err = e.svc.BeginPasskeyLogin(t.Context())
+	require.NoError(t, err)
+	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, res.User.ID)
+
+	// Its only passkey is its only way in.
+	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
+	require.NoError(t, err)
+	require.ErrorIs(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{list[0].ID}), restauth.ErrLastLoginMethod)
+
+	// The name is taken now.
+	_, _, err = e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "other@example.com"})
+	require.ErrorIs(t, err, restauth.ErrUsernameTaken)
+}
+
+func TestWebAuthnReauthentication(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(false, nil))
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	k, _ := addKey(t, e, u, "Key", false)
+	options, state, err := e.svc.BeginWebAuthnReauthentication(t.Context(), u)
+	require.NoError(t, err)
+	require.NoError(t, e.svc.FinishWebAuthnReauthentication(t.Context(), u, state, k.get(t, options)))
+
+	other, _ := e.register("lee", goodPassword, "lee@example.com")
+	options, state, err = e.svc.BeginWebAuthnReauthentication(t.Context(), u)
+	require.NoError(t, err)
+	require.ErrorIs(t, e.svc.FinishWebAuthnReauthentication(t.Context(), other, state, k.get(t, options)),
+		restauth.ErrWebAuthnChallengeExpired, "a state is bound to its user")
+}
+
+func TestWebAuthnFailedAssertionsAreRateLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(true, nil), func(c *restauth.Config) {
+		c.RateLimits.WebAuthnFailedPerIP = restauth.RateRule{Limit: 3, Window: time.Minute}
+	})
+	ctx := restauth.WithClient(t.Context(), restauth.Client{Addr: "203.0.113.9"})
+	k := newSoftKey() // registered nowhere
+	for i := range 3 {
+		options, state, err := e.svc.BeginPasskeyLogin(ctx)
+		require.NoError(t, err)
+		_, err = e.svc.FinishPasskeyLogin(ctx, state, k.get(t, options))
+		require.ErrorIs(t, err, restauth.ErrWebAuthnRefused, "attempt %d", i)
+	}
+	options, state, err := e.svc.BeginPasskeyLogin(ctx)
+	require.NoError(t, err)
+	_, err = e.svc.FinishPasskeyLogin(ctx, state, k.get(t, options))
+	require.ErrorIs(t, err, restauth.ErrThrottled)
+}
+
+func TestWebAuthnKeepsRecoveryCodesWhenTOTPGoes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(false, nil), func(c *restauth.Config) { c.MFA.Required = true })
+	_, app, codes := e.enrol(t, "kim")
+	u, err := e.store.UserByUsername(t.Context(), "kim")
+	require.NoError(t, err)
+	_, added := addKey(t, e, u, "Key", false)
+	assert.Nil(t, added.RecoveryCodes, "TOTP came first and made the codes")
+	auths, err := e.svc.Authenticators(t.Context(), u.ID)
+	require.NoError(t, err)
+	assert.True(t, auths.TOTP)
+	assert.Len(t, auths.WebAuthn, 1)
+	require.NoError(t, e.svc.DeactivateTOTP(t.Context(), u, restauth.MFAProof{Code: app.Code(e.clock.Now())}),
+		"allowed under MFA.Required: the key stays")
+	auths, err = e.svc.Authenticators(t.Context(), u.ID)
+	require.NoError(t, err)
+	assert.False(t, auths.TOTP)
+	assert.True(t, auths.Enabled())
+	st, err := e.svc.RecoveryCodesStatus(t.Context(), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, len(codes), st.Remaining, "the key still protects the account: its codes stay")
+	_, err = e.svc.Login(t.Context(), restauth.LoginRequest{Username: "kim", Password: goodPassword})
+	require.ErrorIs(t, err, restauth.ErrMFARequired)
+}
+
+func TestWebAuthnConfig(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		set  func(*restauth.Config)
+	}{
+		{"WebAuthn without MFA", func(c *restauth.Config) { c.WebAuthn.Enabled = true }},
+		{"passkey login without WebAuthn", func(c *restauth.Config) { c.MFA.Enabled, c.WebAuthn.PasskeyLogin = true, true }},
+		{"passkey signup without passkey login", func(c *restauth.Config) {
+			c.MFA.Enabled, c.WebAuthn.Enabled, c.WebAuthn.PasskeySignup = true, true, true
+		}},
+		{"an IP address as the relying party", func(c *restauth.Config) {
+			c.SiteURL, c.MFA.Enabled, c.WebAuthn.Enabled = "http://127.0.0.1:8000", true, true
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := restauth.Config{Store: nil, Secret: testSecret, SiteURL: webauthnSite}
+			cfg.Store = newEnv(t).store
+			tt.set(&cfg)
+			_, err := restauth.New(cfg)
+			require.ErrorIs(t, err, restauth.ErrConfig)
+		})
+	}
+}
+
+// verifyAll marks u's addresses verified, so that security notices reach them.
+func verifyAll(t *testing.T, e *testEnv, u *restauth.User) {
+	t.Helper()
+	addrs, err := e.store.EmailAddresses(t.Context(), u.ID)
+	require.NoError(t, err)
+	for _, a := range addrs {
+		_, err := e.store.VerifyEmailAddress(t.Context(), a.ID, true)
+		require.NoError(t, err)
+	}
+}
+
+// hasMail reports whether a mail to to with subject containing subject was sent.
+func hasMail(e *testEnv, to, subject string) bool {
+	for _, m := range e.mailer.Messages() {
+		if strings.Contains(m.Subject, subject) && strings.Contains(strings.Join(m.To, ","), to) {
+			return true
+		}
+	}
+	return false
+}
