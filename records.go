@@ -114,6 +114,24 @@ type RecoveryCode struct {
 	Used time.Time
 }
 
+// UserSession is the index record of one logged-in session of a user (allauth's
+// usersessions): which session it is and what the user's session list shows of it.
+type UserSession struct {
+	// ID is the record's id, the opaque id a session list shows (never the hash).
+	ID     int64
+	UserID int64
+	// SessionHash is the session store's key of the session: the SHA-256 of its id as scs
+	// keys a hashed session (HashTokenInStore), which opens nothing by itself.
+	SessionHash string
+	// IP and UserAgent are the client's at the login (Client; UserAgent cut to 200 bytes).
+	IP        string
+	UserAgent string
+	// Created is when the session logged in.
+	Created time.Time
+	// LastSeen is when the session was last known to be used; the login, for now.
+	LastSeen time.Time
+}
+
 // RefreshToken is a refresh token of an app client's JSON Web Tokens (Service.IssueJWT),
 // by the hash of its random id: the token itself, a signed JWT, is never stored.
 type RefreshToken struct {

@@ -110,20 +110,25 @@ func (s *Service) NewAuthRecord(method string) AuthRecord {
 // LoginSession logs u into the session in ctx (loaded by the dialect from a cookie or a
 // session token): the session id is renewed, so that an id fixed before the login is
 // worthless after it, any pending login is dropped, and records start the session's
-// authentication records. The CSRF token is the dialect's to rotate (RotateCSRFCookie).
+// authentication records. The session is recorded in the user's session index
+// (UserSessions) under its new id, and the record of the old id, if it was logged in, is
+// dropped. The CSRF token is the dialect's to rotate (RotateCSRFCookie).
 func (s *Service) LoginSession(ctx context.Context, u *User, records ...AuthRecord) error {
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.renewSession(ctx); err != nil {
 		return err
 	}
 	s.DropPendingLogin(ctx)
 	s.sessions.Put(ctx, sessionUserKey, u.ID)
 	s.sessions.Put(ctx, sessionHashKey, s.sessionAuthHash(u))
+	if err := s.indexSession(ctx, u); err != nil {
+		return err
+	}
 	return s.putAuthRecords(ctx, records)
 }
 
-// LogoutSession ends the session in ctx: its data is deleted from the store and a new,
-// empty one takes its place.
-func (s *Service) LogoutSession(ctx context.Context) error { return s.sessions.Destroy(ctx) }
+// LogoutSession ends the session in ctx: its data is deleted from the store, its record
+// from the user's session index, and a new, empty one takes its place.
+func (s *Service) LogoutSession(ctx context.Context) error { return s.destroySession(ctx) }
 
 // SessionUser returns the user the session in ctx is logged in as, or nil for an
 // anonymous session. A session whose user is gone, inactive, or changed their password
@@ -136,13 +141,13 @@ func (s *Service) SessionUser(ctx context.Context) (*User, error) {
 	u, err := s.store.UserByID(ctx, uid)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return nil, s.sessions.Destroy(ctx)
+			return nil, s.destroySession(ctx)
 		}
 		return nil, err
 	}
 	stored := s.sessions.GetString(ctx, sessionHashKey)
 	if !u.IsActive || subtle.ConstantTimeCompare([]byte(stored), []byte(s.sessionAuthHash(u))) != 1 {
-		return nil, s.sessions.Destroy(ctx)
+		return nil, s.destroySession(ctx)
 	}
 	return u, nil
 }
@@ -228,7 +233,7 @@ func (s *Service) MFARecord(res *LoginResult) (AuthRecord, bool) {
 // The session id is renewed first: half a login must not ride on an id fixed before it.
 // Any login of the session ends: a pending login is nobody's session yet.
 func (s *Service) PutPendingLogin(ctx context.Context, p PendingLogin) error {
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.renewSession(ctx); err != nil {
 		return err
 	}
 	s.sessions.Remove(ctx, sessionUserKey)

@@ -37,6 +37,7 @@ type Store interface {
 	TokenStore
 	SocialAccountStore
 	MFAStore
+	UserSessionStore
 	RefreshTokenStore
 	WebAuthnStore
 	OutboxStore
@@ -165,6 +166,26 @@ type MFAStore interface {
 	// error matching ErrNotFound when there is none (unknown, or already used), so a code
 	// is accepted once even by concurrent requests.
 	UseRecoveryCode(ctx context.Context, userID int64, hash [32]byte, at time.Time) error
+}
+
+// UserSessionStore is the Store's role for the index of a user's logged-in sessions
+// (UserSession). Session stores (scs) are keyed by session and have no per-user index, so
+// the Service writes a record at each session login and removes it at logout; the session
+// itself stays in the session store. A record is found by its user and its session's hash
+// (the session store's key), never by the hash alone, so a caller acting for one user
+// cannot reach another user's sessions. Records go with their user (DeleteUser).
+type UserSessionStore interface {
+	// CreateUserSession stores s (assigning s.ID); ErrNotFound for a missing user.
+	CreateUserSession(ctx context.Context, s *UserSession) error
+	// UserSessions returns the user's session records, ordered by ID (so by creation).
+	UserSessions(ctx context.Context, userID int64) ([]UserSession, error)
+	// DeleteUserSession removes the user's record of that session hash; an error matching
+	// ErrNotFound when the user has none (another user's session included).
+	DeleteUserSession(ctx context.Context, userID int64, sessionHash string) error
+	// DeleteUserSessions removes all the user's records except the one whose session hash
+	// is except ("": none is kept), and reports how many it removed; an unknown user has
+	// none to remove.
+	DeleteUserSessions(ctx context.Context, userID int64, except string) (int, error)
 }
 
 // RefreshTokenStore is the Store's role for the refresh tokens of app clients' JSON Web

@@ -16,13 +16,16 @@ import (
 // the codes' status ask RecentlyAuthenticated first. They answer 404 while MFA is off, as
 // allauth's routes do without its mfa app.
 
-// timestamp is allauth's epoch-seconds Timestamp, nil (JSON null) for a zero time.
+// timestamp is allauth's nullable Timestamp: nil (JSON null) for a zero time.
 func timestamp(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return float64(t.UnixMicro()) / 1e6
+	return epochSeconds(t)
 }
+
+// epochSeconds is allauth's Timestamp: Unix seconds, with fractions.
+func epochSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
 
 // totpData is allauth's TOTPAuthenticator of an active device.
 func totpData(st *restauth.TOTPStatus) map[string]any {

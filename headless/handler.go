@@ -91,6 +91,7 @@ func (h *handler) routeTable() map[string]route {
 		"account/authenticators":                {http.MethodGet: h.authenticators},
 		"account/authenticators/totp":           {http.MethodGet: h.totpGet, http.MethodPost: h.totpActivate, http.MethodDelete: h.totpDeactivate},
 		"account/authenticators/recovery-codes": {http.MethodGet: h.recoveryCodesGet, http.MethodPost: h.recoveryCodesRegenerate},
+		"auth/sessions":                         {http.MethodGet: h.sessions, http.MethodDelete: h.endSessions},
 	}
 }
 

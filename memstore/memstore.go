@@ -35,6 +35,7 @@ type state struct {
 	mu sync.RWMutex
 
 	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID, lastRefreshID, lastWebAuthnID int64
+	lastUserSessionID                                                                                 int64
 
 	users  map[int64]*userRecord
 	emails map[int64]*restauth.EmailAddress
@@ -65,6 +66,8 @@ type userRecord struct {
 	// totp is the user's TOTP device (nil: none); recovery holds their recovery codes.
 	totp     *restauth.TOTPDevice
 	recovery []*restauth.RecoveryCode
+	// sessions is the user's session index (restauth.UserSessionStore).
+	sessions []*restauth.UserSession
 	// refresh holds the user's JWT refresh tokens (refresh.go).
 	refresh []*restauth.RefreshToken
 	// keys are the user's WebAuthn credentials.

@@ -144,6 +144,7 @@ func copyRecord(r *userRecord) *userRecord {
 		c.totp = copyDevice(r.totp)
 	}
 	c.recovery = copyRows(r.recovery, clone)
+	c.sessions = copyRows(r.sessions, clone)
 	c.refresh = copyRows(r.refresh, clone)
 	c.keys = copyRows(r.keys, copyWebAuthn)
 	return c

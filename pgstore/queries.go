@@ -23,8 +23,9 @@ type queries struct {
 
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
 
-	webauthn webAuthnQueries
-	outbox   outboxQueries
+	webauthn     webAuthnQueries
+	outbox       outboxQueries
+	userSessions userSessionQueries
 }
 
 const (
@@ -40,6 +41,7 @@ func newQueries(prefix string) queries {
 	r := strings.NewReplacer("{s}.", prefix)
 	q := func(sql string) string { return r.Replace(sql) }
 	return queries{
+		userSessions: newUserSessionQueries(q),
 		createUser: q(`INSERT INTO {s}.users (username, email, first_name, last_name, password,
 	is_active, is_staff, is_superuser, date_joined, last_login)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`),
