@@ -70,7 +70,7 @@ func Handler(svc *restauth.Service, opts Options) http.Handler {
 // (phone, WebAuthn) are not listed and answer 404, as allauth does when their app or
 // setting is off.
 func (h *handler) routeTable() map[string]route {
-	return map[string]route{
+	routes := map[string]route{
 		"config":                   {http.MethodGet: h.config},
 		"auth/session":             {http.MethodGet: h.session, http.MethodDelete: h.logout},
 		"auth/login":               {http.MethodPost: h.login},
@@ -83,6 +83,8 @@ func (h *handler) routeTable() map[string]route {
 		"auth/email/verify":        {http.MethodGet: h.emailVerifyInfo, http.MethodPost: h.emailVerify},
 		"auth/email/verify/resend": {http.MethodPost: h.emailVerifyResend},
 	}
+	h.webauthnRoutes(routes)
+	return routes
 }
 
 // split returns the client and the route path of a request path, ok false when the path

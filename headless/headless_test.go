@@ -88,6 +88,11 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		if strings.Contains(e.Message+e.Reason+schemaReasons(e), "subschemas 0, 4 matched") {
 			continue
 		}
+		// OptionalTimestamp puts nullable beside a $ref, which OpenAPI 3.0 ignores: allauth's
+		// null last_used_at of an authenticator never used fails it too.
+		if reasons := schemaReasons(e); strings.Contains(reasons, "got null, want number at $.data.last_used_at") && strings.Count(reasons, "\n") == 1 {
+			continue
+		}
 		ok = false
 	}
 	if !ok {
