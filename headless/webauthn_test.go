@@ -13,6 +13,7 @@ import (
 
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/headless"
+	"github.com/restauth/restauth/internal/webauthntest"
 )
 
 // The fixture's site is the relying party: its host is the RP id, its origin the one the
@@ -42,7 +43,7 @@ func newSoftKey() *softKey {
 	return &softKey{
 		rp:   virtualwebauthn.RelyingParty{Name: "example", ID: webauthnRPID, Origin: webauthnOrigin},
 		auth: virtualwebauthn.NewAuthenticator(),
-		cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+		cred: webauthntest.NewEC2Credential(),
 	}
 }
 
