@@ -81,7 +81,7 @@ func (h *handler) login(c *call) *answer {
 	if errs != nil {
 		return badRequest(errs...)
 	}
-	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true})
+	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MailVerification: true})
 	switch {
 	case errors.Is(err, restauth.ErrInvalidCredentials):
 		return loginMismatch(byEmail)
