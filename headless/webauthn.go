@@ -79,19 +79,42 @@ func (c *call) webauthnFail(err error) *answer {
 // webauthnAuthenticator renders one WebAuthn credential as allauth's WebAuthnAuthenticator,
 // for account/authenticators/webauthn and the account/authenticators list.
 func webauthnAuthenticator(k *restauth.WebAuthnCredential) map[string]any {
-	var lastUsed any
-	if !k.LastUsed.IsZero() {
-		lastUsed = unixSeconds(k.LastUsed.UnixMicro())
-	}
 	return map[string]any{
 		"type":            "webauthn",
 		"id":              k.ID,
 		"name":            k.Name,
-		"created_at":      unixSeconds(k.Created.UnixMicro()),
-		"last_used_at":    lastUsed,
+		"created_at":      timestamp(k.Created),
+		"last_used_at":    timestamp(k.LastUsed),
 		"is_passwordless": k.Passkey,
 	}
 }
 
-// unixSeconds is a time in Unix microseconds as allauth's timestamps: seconds, a number.
-func unixSeconds(micro int64) float64 { return float64(micro) / 1e6 }
+// appendWebAuthnAuthenticators adds the user's WebAuthn credentials to the
+// account/authenticators list, and their recovery codes when no TOTP device listed them
+// already (withTOTP): a key is an authenticator the codes come with, as TOTP is.
+func (c *call) appendWebAuthnAuthenticators(out []map[string]any, withTOTP bool) ([]map[string]any, error) {
+	if !c.svc().Features().WebAuthn {
+		return out, nil
+	}
+	keys, err := c.svc().ListWebAuthnCredentials(c.ctx, c.user.ID)
+	if err != nil || len(keys) == 0 {
+		return out, err
+	}
+	for i := range keys {
+		out = append(out, webauthnAuthenticator(&keys[i]))
+	}
+	if withTOTP {
+		return out, nil
+	}
+	rc, err := c.svc().RecoveryCodesStatus(c.ctx, c.user.ID)
+	if err != nil || rc.Total == 0 {
+		return out, err
+	}
+	first := keys[0].Created
+	for _, k := range keys {
+		if k.Created.Before(first) {
+			first = k.Created
+		}
+	}
+	return append(out, recoveryData(rc, first)), nil
+}

@@ -164,6 +164,16 @@ func TestWebAuthnAddSecondFactorReauthRenameRemove(t *testing.T) {
 			assert.Nil(t, added.LastUsedAt)
 			assert.Equal(t, true, r.Meta["recovery_codes_generated"], "the first authenticator makes recovery codes")
 
+			var list []map[string]any
+			r = c.do(http.MethodGet, "account/authenticators", nil)
+			require.Equal(t, 200, r.code)
+			require.NoError(t, json.Unmarshal(r.Data, &list))
+			require.Len(t, list, 2, "%s", r.Data)
+			assert.Equal(t, "webauthn", list[0]["type"])
+			assert.Equal(t, "Master key", list[0]["name"])
+			assert.Equal(t, "recovery_codes", list[1]["type"], "the codes came with the key")
+			assert.EqualValues(t, 10, list[1]["unused_code_count"])
+
 			var cfg struct {
 				MFA map[string]any `json:"mfa"`
 			}
