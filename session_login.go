@@ -59,6 +59,9 @@ type Features struct {
 	EmailVerification    EmailVerification
 	MFAEnabled           bool
 	PasswordResetEnabled bool
+	// WebAuthn, PasskeyLogin and PasskeySignup are Config.WebAuthn's switches (allauth's
+	// "webauthn" in MFA_SUPPORTED_TYPES, MFA_PASSKEY_LOGIN_ENABLED, MFA_PASSKEY_SIGNUP_ENABLED).
+	WebAuthn, PasskeyLogin, PasskeySignup bool
 	// ReauthenticationTimeout is how long an authentication counts as recent
 	// (Config.ReauthenticationTimeout).
 	ReauthenticationTimeout time.Duration
@@ -73,6 +76,9 @@ func (s *Service) Features() Features {
 		MFAEnabled:              s.cfg.MFA.Enabled,
 		PasswordResetEnabled:    !s.cfg.DisablePasswordReset,
 		ReauthenticationTimeout: s.cfg.ReauthenticationTimeout,
+		WebAuthn:                s.cfg.WebAuthn.Enabled,
+		PasskeyLogin:            s.cfg.WebAuthn.PasskeyLogin,
+		PasskeySignup:           s.cfg.WebAuthn.PasskeySignup,
 	}
 }
 
@@ -90,7 +96,7 @@ type AuthRecord struct {
 	// Email or Username is the login name the password was given with.
 	Email    string `json:"email,omitempty"`
 	Username string `json:"username,omitempty"`
-	// Type is the second factor of an "mfa" record: "totp" or "recovery_codes".
+	// Type is the second factor of an "mfa" record: "totp", "recovery_codes" or "webauthn".
 	Type string `json:"type,omitempty"`
 	// Reauthenticated is set on records added by a reauthentication.
 	Reauthenticated bool `json:"reauthenticated,omitempty"`
@@ -278,13 +284,13 @@ func (s *Service) PendingLoginTypes(ctx context.Context, p PendingLogin) ([]stri
 }
 
 // MFATypes returns the second factors u has, as allauth names them ("recovery_codes",
-// "totp"), in allauth's order; none when MFA is off.
+// "totp", "webauthn"), in allauth's order; none when MFA is off.
 func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
 	if !s.cfg.MFA.Enabled {
 		return nil, nil
 	}
-	d, err := s.activeTOTP(ctx, u.ID)
-	if err != nil || d == nil {
+	d, enrolled, err := s.secondFactors(ctx, u.ID)
+	if err != nil || !enrolled {
 		return nil, err
 	}
 	types := []string{}
@@ -295,7 +301,15 @@ func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
 	if rc.Remaining > 0 {
 		types = append(types, "recovery_codes")
 	}
-	return append(types, "totp"), nil
+	if d != nil {
+		types = append(types, "totp")
+	}
+	if n, err := s.webauthnCount(ctx, u.ID); err != nil {
+		return nil, err
+	} else if n > 0 {
+		types = append(types, "webauthn")
+	}
+	return types, nil
 }
 
 // CheckCSRF is Django's CsrfViewMiddleware for an unsafe request: the origin check, then

@@ -97,7 +97,9 @@ func (h *handler) authenticators(c *call) *answer {
 			out = append(out, recoveryData(rc, st.Created))
 		}
 	}
-	// WebAuthn credentials join this list here (type "webauthn"), from their own file.
+	if out, err = c.appendWebAuthnAuthenticators(out, st != nil); err != nil {
+		return c.fail(err)
+	}
 	return ok(out)
 }
 

@@ -24,7 +24,9 @@ func (h *handler) config(c *call) *answer {
 		"password_reset_by_code_enabled":     false,
 	}}
 	if f.MFAEnabled {
-		data["mfa"] = map[string]any{"supported_types": []string{"recovery_codes", "totp"}}
+		mfa := map[string]any{"supported_types": []string{"recovery_codes", "totp"}}
+		webauthnConfig(f, mfa)
+		data["mfa"] = mfa
 	}
 	return ok(data)
 }

@@ -70,7 +70,7 @@ func Handler(svc *restauth.Service, opts Options) http.Handler {
 // (phone, WebAuthn) are not listed and answer 404, as allauth does when their app or
 // setting is off.
 func (h *handler) routeTable() map[string]route {
-	return map[string]route{
+	routes := map[string]route{
 		"config":                   {http.MethodGet: h.config},
 		"auth/session":             {http.MethodGet: h.session, http.MethodDelete: h.logout},
 		"auth/login":               {http.MethodPost: h.login},
@@ -93,6 +93,8 @@ func (h *handler) routeTable() map[string]route {
 		"account/authenticators/recovery-codes": {http.MethodGet: h.recoveryCodesGet, http.MethodPost: h.recoveryCodesRegenerate},
 		"auth/sessions":                         {http.MethodGet: h.sessions, http.MethodDelete: h.endSessions},
 	}
+	h.webauthnRoutes(routes)
+	return routes
 }
 
 // split returns the client and the route path of a request path, ok false when the path
