@@ -37,7 +37,7 @@ func (h *handler) mfaAuthenticate(c *call) *answer {
 	if mfa, used := c.svc().MFARecord(res); used {
 		records = append(records, mfa)
 	}
-	return c.loginSession(res.User, records...)
+	return c.finishMFALogin(p, res.User, records)
 }
 
 // mfaReauthenticate is POST auth/2fa/reauthenticate: a second factor, which makes the
