@@ -140,10 +140,8 @@ func (h *handler) signup(c *call) *answer {
 	if res.User == nil || f.EmailVerification == restauth.VerificationMandatory {
 		// A concealed refusal (enumeration prevention) answers exactly as a new account.
 		c.sessions().Put(c.ctx, pendingVerifyKey, true)
-		if res.User != nil && f.EmailVerificationByCode && in.Email != "" {
-			if a := c.startVerifyByCode(res.User, in.Email); a != nil {
-				return a
-			}
+		if a := c.keepVerificationCode(res); a != nil {
+			return a
 		}
 		return c.authAnswer(nil)
 	}

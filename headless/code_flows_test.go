@@ -279,3 +279,62 @@ func TestAppJWT(t *testing.T) {
 func jsonUnmarshal(raw []byte, v any) error {
 	return json.Unmarshal(raw, v)
 }
+
+func TestLoginByCodeThenSecondFactor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *restauth.Config) { codeConfig(c); c.MFA.Enabled = true }, tc.opts)
+			app, _ := activateTOTP(t, f)
+			ctx := context.Background()
+			_, err := f.svc.AddEmailAddress(ctx, 1, "ada@example.test") // ada is the fixture's first user
+			require.NoError(t, err)
+			c := tc.client(f, t)
+			c.do(http.MethodGet, "auth/session", nil)
+			require.Equal(t, 401, c.do(http.MethodPost, "auth/code/request", map[string]string{"email": "ada@example.test"}).code)
+			r := c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": f.mailedCode(t)})
+			require.Equal(t, 401, r.code)
+			assert.Equal(t, true, r.flows(t)["mfa_authenticate"]["is_pending"])
+			f.advance(time.Minute)
+			r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
+			require.Equal(t, 200, r.code)
+			assert.Contains(t, string(r.Data), `"method":"code"`)
+			assert.Contains(t, string(r.Data), `"method":"mfa"`)
+		})
+	}
+}
+
+// A signup whose address another account holds verified answers, code by code, as a new
+// account's (enumeration prevention): the codes just never match.
+func TestSignupVerifyByCodeConceals(t *testing.T) {
+	t.Parallel()
+	statuses := map[bool][]int{}
+	for _, taken := range []bool{false, true} {
+		f := newFixture(t, func(c *restauth.Config) {
+			codeConfig(c)
+			c.EmailVerification = restauth.VerificationMandatory
+			c.RateLimits.ResendPerEmail = restauth.RateRule{Name: restauth.RuleResendEmail, Limit: 1, Window: 10 * time.Minute}
+		}, headless.Options{})
+		if taken {
+			reg, err := f.svc.Register(context.Background(), restauth.RegisterRequest{Username: "ada", Email: "ada@example.test", Password1: "analytical-engine-1843", Password2: "analytical-engine-1843", WithoutToken: true})
+			require.NoError(t, err)
+			require.NotNil(t, reg.VerificationCode, "by code, Register mails a code")
+			_, err = f.svc.VerifyEmailCode(context.Background(), *reg.VerificationCode, f.mailedCode(t))
+			require.NoError(t, err)
+			f.advance(2 * time.Hour) // ada's own code no longer counts
+		}
+		c := f.appClient(t)
+		var got []int
+		r := c.do(http.MethodPost, "auth/signup", map[string]string{"username": "eve", "email": "ada@example.test", "password": "analytical-engine-1843"})
+		got = append(got, r.code)
+		assert.Equal(t, true, r.flows(t)["verify_email"]["is_pending"])
+		got = append(got, c.do(http.MethodPost, "auth/email/verify/resend", nil).code)
+		f.advance(11 * time.Minute) // the resend window is over, the code not yet expired
+		got = append(got, c.do(http.MethodPost, "auth/email/verify/resend", nil).code)
+		got = append(got, c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": "CDFGHJ"}).code)
+		statuses[taken] = got
+	}
+	assert.Equal(t, []int{401, 429, 200, 400}, statuses[false])
+	assert.Equal(t, statuses[false], statuses[true])
+}

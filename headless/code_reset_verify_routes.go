@@ -3,7 +3,6 @@ package headless
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/restauth/restauth"
 )
@@ -75,25 +74,16 @@ func (h *handler) passwordResetByCode(c *call, code, password string) *answer {
 	return c.authAnswer(u)
 }
 
-// startVerifyByCode mails u a code for their address email after signup and keeps it
-// pending (the verify_email flow).
-func (c *call) startVerifyByCode(u *restauth.User, email string) *answer {
-	addrs, err := c.svc().EmailAddresses(c.ctx, u.ID)
-	if err != nil {
-		return c.fail(err)
+// keepVerificationCode keeps the code a signup mailed (RegisterResult.VerificationCode)
+// pending in the session: the verify_email flow by code.
+func (c *call) keepVerificationCode(res *restauth.RegisterResult) *answer {
+	if res.VerificationCode == nil {
+		return nil
 	}
-	for _, a := range addrs {
-		if a.Verified || !strings.EqualFold(a.Email, email) {
-			continue
-		}
-		p, err := c.svc().RequestEmailVerificationCode(c.ctx, u.ID, a.ID)
-		if err != nil {
-			return c.fail(err)
-		}
-		c.sessions().Put(c.ctx, pendingVerifyUserKey, u.ID)
-		return c.putPendingCode(pendingVerifyCodeKey, p)
+	if res.User != nil {
+		c.sessions().Put(c.ctx, pendingVerifyUserKey, res.User.ID)
 	}
-	return nil
+	return c.putPendingCode(pendingVerifyCodeKey, res.VerificationCode)
 }
 
 // emailVerifyInfoByCode is GET auth/email/verify by code: the pending verification's
@@ -148,7 +138,7 @@ func (h *handler) emailVerifyResendByCode(c *call) *answer {
 	if !pending || !c.svc().Features().EmailVerificationByCode {
 		return statusOnly(http.StatusConflict)
 	}
-	next, err := c.svc().RequestEmailVerificationCode(c.ctx, c.sessions().GetInt64(c.ctx, pendingVerifyUserKey), p.AddressID)
+	next, err := c.svc().ResendEmailVerificationCode(c.ctx, p)
 	if errors.Is(err, restauth.ErrNotFound) {
 		c.dropPendingCode(pendingVerifyCodeKey)
 		return statusOnly(http.StatusConflict)

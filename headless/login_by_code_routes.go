@@ -64,19 +64,37 @@ func (h *handler) codeConfirm(c *call) *answer {
 		return c.codeFailure(pendingLoginCodeKey, err, func() *answer { return statusOnly(http.StatusConflict) })
 	}
 	c.dropPendingCode(pendingLoginCodeKey)
+	rec := c.svc().NewAuthRecord("code")
+	rec.Email = p.Email
 	if res.Pending != nil {
 		if err := c.svc().PutPendingLogin(c.ctx, *res.Pending); err != nil {
 			return c.fail(err)
 		}
+		// The second factor's record follows this one (firstFactorRecord).
+		c.sessions().Put(c.ctx, codeFirstFactorKey, p.Email)
 		return c.authAnswer(nil)
 	}
-	rec := c.svc().NewAuthRecord("code")
-	rec.Email = p.Email
 	records := []restauth.AuthRecord{rec}
 	if mfa, used := c.svc().MFARecord(res); used {
 		records = append(records, mfa)
 	}
 	return c.loginSession(res.User, records...)
+}
+
+// codeFirstFactorKey marks a pending second factor whose first was a mailed code, with
+// the address it went to.
+const codeFirstFactorKey = "_headless_code_first_factor"
+
+// firstFactorRecord is the record of the first factor of the session's pending login:
+// a mailed code (codeConfirm) or the password.
+func (c *call) firstFactorRecord() restauth.AuthRecord {
+	email := c.sessions().PopString(c.ctx, codeFirstFactorKey)
+	if email == "" {
+		return c.svc().NewAuthRecord("password")
+	}
+	rec := c.svc().NewAuthRecord("code")
+	rec.Email = email
+	return rec
 }
 
 // codeResend is POST auth/code/resend: a new code for the pending flow (200); 409

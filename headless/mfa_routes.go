@@ -33,7 +33,7 @@ func (h *handler) mfaAuthenticate(c *call) *answer {
 	case err != nil:
 		return c.fail(err)
 	}
-	records := []restauth.AuthRecord{c.svc().NewAuthRecord("password")}
+	records := []restauth.AuthRecord{c.firstFactorRecord()}
 	if mfa, used := c.svc().MFARecord(res); used {
 		records = append(records, mfa)
 	}
