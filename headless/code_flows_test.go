@@ -256,6 +256,7 @@ func TestAppJWT(t *testing.T) {
 	require.NoError(t, jsonUnmarshal(r.Data, &pair))
 	require.NotEmpty(t, pair.RefreshToken)
 	assert.NotEqual(t, refresh, pair.RefreshToken, "rotated")
+	assert.Equal(t, 200, bearer.do(http.MethodGet, "auth/session", nil, "Authorization", "Bearer "+pair.AccessToken).code)
 	r = bearer.do(http.MethodPost, "tokens/refresh", map[string]string{"refresh_token": refresh})
 	assert.Equal(t, 400, r.code, "a rotated refresh token is refused")
 	r = bearer.do(http.MethodPost, "tokens/refresh", map[string]string{"refresh_token": pair.RefreshToken})
