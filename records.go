@@ -172,3 +172,30 @@ func (c *WebAuthnCredential) BackupEligible() bool { return c.Flags&0x08 != 0 }
 
 // BackupState reports the credential's BS flag at its last use: it is backed up.
 func (c *WebAuthnCredential) BackupState() bool { return c.Flags&0x10 != 0 }
+
+// OutboxMail is a mail waiting in the outbox (OutboxStore). It holds what the mail is for,
+// never a live secret: the Service mints links and keys when it sends, and seals under
+// Config.Secret whatever else a mail carries (see mail_outbox.go). A store keeps Payload as
+// opaque bytes.
+type OutboxMail struct {
+	ID int64
+	// Key is unique among stored mails; the Service makes it random for each mail.
+	Key string
+	// Kind is the Service's name for the work (a password-reset request, a notice, …).
+	Kind string
+	// UserID is the user the mail concerns, 0 when not known yet (a reset request names
+	// an address only; the worker finds its account).
+	UserID int64
+	// Email is the address asked for or written to.
+	Email string
+	// Payload is the rest of the intent, opaque to the store; nil when none.
+	Payload []byte
+	// Created is when the mail was enqueued.
+	Created time.Time
+	// Due is when the mail is to be sent next.
+	Due time.Time
+	// Attempts counts the claims so far.
+	Attempts int
+	// LeasedUntil is when the current claim ends; the zero time when unclaimed.
+	LeasedUntil time.Time
+}

@@ -1,7 +1,6 @@
 package restauth
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -38,13 +37,6 @@ func (d *api291) loginSession(w http.ResponseWriter, r *http.Request, u *User) e
 	d.svc.sessions.Put(ctx, sessionUserKey, u.ID)
 	d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
 	return d.svc.setCSRFCookie(w)
-}
-
-// refreshSessionHash keeps the current session valid after the user's own password change.
-func (d *api291) refreshSessionHash(ctx context.Context, u *User) {
-	if d.svc.sessions.GetInt64(ctx, sessionUserKey) == u.ID {
-		d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
-	}
 }
 
 // CSRF, as Django does it for session-authenticated unsafe requests: the X-CSRFToken header

@@ -82,7 +82,7 @@ func (h *handler) login(c *call) *answer {
 	if errs != nil {
 		return badRequest(errs...)
 	}
-	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MFATrust: c.mfaTrustCookie()})
+	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MailVerification: true, MFATrust: c.mfaTrustCookie()})
 	switch {
 	case errors.Is(err, restauth.ErrInvalidCredentials):
 		return loginMismatch(byEmail)

@@ -87,11 +87,20 @@ func (h *handler) routeTable() map[string]route {
 		"auth/password/reset":      {http.MethodGet: h.passwordResetInfo, http.MethodPost: h.passwordReset},
 		"auth/email/verify":        {http.MethodGet: h.emailVerifyInfo, http.MethodPost: h.emailVerify},
 		"auth/email/verify/resend": {http.MethodPost: h.emailVerifyResend},
-		"auth/code/request":        {http.MethodPost: h.codeRequest},
-		"auth/code/confirm":        {http.MethodPost: h.codeConfirm},
-		"auth/code/resend":         {http.MethodPost: h.codeResend},
-		"auth/2fa/trust":           {http.MethodPost: h.mfaTrust},
-		"tokens/refresh":           {http.MethodPost: h.tokensRefresh},
+		"account/email": {
+			http.MethodGet: h.emailGet, http.MethodPost: h.emailAdd, http.MethodPut: h.emailResend,
+			http.MethodPatch: h.emailPrimary, http.MethodDelete: h.emailRemove,
+		},
+		"account/password/change":               {http.MethodPost: h.passwordChange},
+		"account/providers":                     {http.MethodGet: h.providersGet, http.MethodDelete: h.providerDisconnect},
+		"account/authenticators":                {http.MethodGet: h.authenticators},
+		"account/authenticators/totp":           {http.MethodGet: h.totpGet, http.MethodPost: h.totpActivate, http.MethodDelete: h.totpDeactivate},
+		"account/authenticators/recovery-codes": {http.MethodGet: h.recoveryCodesGet, http.MethodPost: h.recoveryCodesRegenerate},
+		"auth/code/request":                     {http.MethodPost: h.codeRequest},
+		"auth/code/confirm":                     {http.MethodPost: h.codeConfirm},
+		"auth/code/resend":                      {http.MethodPost: h.codeResend},
+		"auth/2fa/trust":                        {http.MethodPost: h.mfaTrust},
+		"tokens/refresh":                        {http.MethodPost: h.tokensRefresh},
 	}
 }
 

@@ -50,6 +50,9 @@ type state struct {
 	byHash     map[[32]byte]*restauth.APIToken         // key hash
 	byUID      map[socialKey]*restauth.SocialAccount   // (provider, uid)
 	byCredID   map[string]*restauth.WebAuthnCredential // WebAuthn credential id
+
+	// outbox holds the mail outbox (outbox.go).
+	outbox outbox
 }
 
 // userRecord is a user with its owned rows, each list in ID order (IDs only grow and rows
@@ -90,6 +93,7 @@ func New() *Store {
 		byHash:     make(map[[32]byte]*restauth.APIToken),
 		byUID:      make(map[socialKey]*restauth.SocialAccount),
 		byCredID:   make(map[string]*restauth.WebAuthnCredential),
+		outbox:     newOutbox(),
 	}}
 }
 

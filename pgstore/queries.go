@@ -24,6 +24,7 @@ type queries struct {
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
 
 	webauthn webAuthnQueries
+	outbox   outboxQueries
 }
 
 const (
@@ -167,5 +168,6 @@ ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry
 		sessionCleanup: q(`DELETE FROM {s}.sessions WHERE expiry <= current_timestamp`),
 
 		webauthn: newWebAuthnQueries(q),
+		outbox:   newOutboxQueries(q),
 	}
 }

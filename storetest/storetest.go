@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"RefreshTokens", refreshTests},
 		{"WebAuthn", webAuthnTests},
 		{"Transactor", txTests},
+		{"Outbox", outboxTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
