@@ -80,3 +80,33 @@ func (s *Service) VerifyEmailCode(ctx context.Context, p PendingCode, code strin
 	}
 	return s.verifyAddress(ctx, addr)
 }
+
+// decoyVerificationCode is the PendingCode of a verification that does not exist (a
+// concealed registration): its code was never mailed, so none matches (AddressID 0).
+func (s *Service) decoyVerificationCode(email string) *PendingCode {
+	p, _ := s.newPendingCode(codeVerify, s.cfg.EmailVerificationByCode, email, 0, verifyCodeLength)
+	return p
+}
+
+// ResendEmailVerificationCode mails a new code for the verification p (which the dialect
+// kept from RegisterResult.VerificationCode or RequestEmailVerificationCode) and returns
+// its PendingCode, which replaces p. It counts towards RateLimits.ResendPerEmail, as
+// RequestEmailVerificationCode; a concealed registration's decoy answers exactly alike
+// (a new decoy, no mail). Errors: ErrCodeFlowDisabled, an error matching ErrNotFound
+// when the address is gone or verified since, a *ThrottledError.
+func (s *Service) ResendEmailVerificationCode(ctx context.Context, p PendingCode) (*PendingCode, error) {
+	if !s.cfg.EmailVerificationByCode.Enabled {
+		return nil, ErrCodeFlowDisabled
+	}
+	if p.AddressID == 0 {
+		if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(p.Email)); err != nil {
+			return nil, err
+		}
+		return s.decoyVerificationCode(p.Email), nil
+	}
+	addr, err := s.store.EmailAddressByID(ctx, p.AddressID)
+	if err != nil {
+		return nil, err
+	}
+	return s.RequestEmailVerificationCode(ctx, addr.UserID, addr.ID)
+}

@@ -38,6 +38,11 @@ type RegisterResult struct {
 	// Config.Mail.SendInRequest); a mail skipped by RateLimits.MailPerRecipient in the
 	// background still counts as queued, so it reveals nothing.
 	VerificationSent bool
+	// VerificationCode is, with Config.EmailVerificationByCode and a verification to do,
+	// the pending code mailed for the new address (as RequestEmailVerificationCode's), for
+	// the dialect to keep for VerifyEmailCode. A concealed refusal gets one too, which no
+	// code matches, so that the verification answers as for a new account.
+	VerificationCode *PendingCode
 }
 
 // Register creates an account. Every check — the password's similarity to the username
@@ -127,6 +132,12 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 		s.outbox.wake(s)
 	case addr != nil && s.cfg.EmailVerification != VerificationNone:
 		res.VerificationSent = s.sendConfirmation(ctx, u, addr)
+		if s.cfg.EmailVerificationByCode.Enabled {
+			if res.VerificationCode, err = s.RequestEmailVerificationCode(ctx, u.ID, addr.ID); err != nil {
+				return nil, err
+			}
+			res.VerificationSent = true
+		}
 	}
 	if s.cfg.EmailVerification != VerificationMandatory && !req.WithoutToken {
 		if res.Token, err = s.issueToken(ctx, u.ID, ""); err != nil {
@@ -175,8 +186,18 @@ func (s *Service) concealRegistration(ctx context.Context, password string, hold
 	if _, err := s.hasher.Hash(ctx, password); err != nil {
 		return nil, err // as createAccount would fail
 	}
+	if s.cfg.EmailVerificationByCode.Enabled {
+		// As the new account's code request counts (RequestEmailVerificationCode).
+		if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(addr.Email)); err != nil {
+			return nil, err
+		}
+	}
 	sent := s.sendMail(ctx, MailAccountExists, holder, MailData{Email: addr.Email, Link: s.cfg.SiteURL})
-	return &RegisterResult{VerificationSent: sent}, nil
+	res := &RegisterResult{VerificationSent: sent}
+	if s.cfg.EmailVerificationByCode.Enabled {
+		res.VerificationCode = s.decoyVerificationCode(addr.Email)
+	}
+	return res, nil
 }
 
 // NewUser is an account an administrator creates (see CreateUser).

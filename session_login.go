@@ -65,6 +65,15 @@ type Features struct {
 	// ReauthenticationTimeout is how long an authentication counts as recent
 	// (Config.ReauthenticationTimeout).
 	ReauthenticationTimeout time.Duration
+	// LoginByCode, PasswordResetByCode and EmailVerificationByCode tell which mailed-code
+	// flows are on (Config.LoginByCode.Enabled and the others).
+	LoginByCode             bool
+	PasswordResetByCode     bool
+	EmailVerificationByCode bool
+	// MFATrust tells whether a client may be trusted to skip the second factor
+	// (Config.MFA.Enabled and Config.MFA.TrustEnabled); MFATrustCookieAge is how long.
+	MFATrust          bool
+	MFATrustCookieAge time.Duration
 }
 
 // Features returns the settings a dialect reports.
@@ -79,6 +88,11 @@ func (s *Service) Features() Features {
 		WebAuthn:                s.cfg.WebAuthn.Enabled,
 		PasskeyLogin:            s.cfg.WebAuthn.PasskeyLogin,
 		PasskeySignup:           s.cfg.WebAuthn.PasskeySignup,
+		LoginByCode:             s.cfg.LoginByCode.Enabled,
+		PasswordResetByCode:     s.cfg.PasswordResetByCode.Enabled && !s.cfg.DisablePasswordReset,
+		EmailVerificationByCode: s.cfg.EmailVerificationByCode.Enabled,
+		MFATrust:                s.cfg.MFA.Enabled && s.cfg.MFA.TrustEnabled,
+		MFATrustCookieAge:       s.cfg.MFA.TrustCookieAge,
 	}
 }
 
@@ -225,9 +239,10 @@ func mfaRecordType(m mfaMethod) string {
 }
 
 // MFARecord is the authentication record of the second factor a completed login used
-// (LoginResult.MFAMethod), with ok false for a login without one.
+// (LoginResult.MFAMethod), with ok false for a login without one — and for one that
+// skipped it by MFA trust, which proves no factor now (allauth records none then).
 func (s *Service) MFARecord(res *LoginResult) (AuthRecord, bool) {
-	if res.MFAMethod == "" {
+	if res.MFAMethod == "" || mfaMethod(res.MFAMethod) == mfaTrust {
 		return AuthRecord{}, false
 	}
 	rec := s.NewAuthRecord("mfa")
@@ -380,3 +395,7 @@ func (s *Service) confirmLink(ctx context.Context, key string) string {
 	}
 	return s.siteLink(tmpl, map[string]string{"key": key})
 }
+
+// Now is the Service's clock (Config.Now), for a dialect that checks the expiry of what an
+// operation handed it (a PendingCode it keeps) against the same time the operations use.
+func (s *Service) Now() time.Time { return s.now() }

@@ -19,9 +19,9 @@ func (h *handler) config(c *call) *answer {
 		"authentication_method":              method,
 		"login_methods":                      methods,
 		"is_open_for_signup":                 f.RegistrationOpen,
-		"email_verification_by_code_enabled": false,
-		"login_by_code_enabled":              false,
-		"password_reset_by_code_enabled":     false,
+		"email_verification_by_code_enabled": f.EmailVerificationByCode,
+		"login_by_code_enabled":              f.LoginByCode,
+		"password_reset_by_code_enabled":     f.PasswordResetByCode,
 	}}
 	if f.MFAEnabled {
 		mfa := map[string]any{"supported_types": []string{"recovery_codes", "totp"}}
@@ -36,6 +36,9 @@ func (h *handler) session(c *call) *answer { return c.authAnswer(c.user) }
 
 // logout is DELETE auth/session: the session ends, answered as an anonymous one (401).
 func (h *handler) logout(c *call) *answer {
+	if err := c.revokeJWT(); err != nil {
+		return c.fail(err)
+	}
 	if c.user != nil {
 		if err := c.svc().Logout(c.ctx, restauth.LogoutRequest{User: c.user}); err != nil {
 			return c.fail(err)
@@ -81,7 +84,7 @@ func (h *handler) login(c *call) *answer {
 	if errs != nil {
 		return badRequest(errs...)
 	}
-	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MailVerification: true})
+	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MailVerification: true, MFATrust: c.mfaTrustCookie()})
 	switch {
 	case errors.Is(err, restauth.ErrInvalidCredentials):
 		return loginMismatch(byEmail)
@@ -139,6 +142,9 @@ func (h *handler) signup(c *call) *answer {
 	if res.User == nil || f.EmailVerification == restauth.VerificationMandatory {
 		// A concealed refusal (enumeration prevention) answers exactly as a new account.
 		c.sessions().Put(c.ctx, pendingVerifyKey, true)
+		if a := c.keepVerificationCode(res); a != nil {
+			return a
+		}
 		return c.authAnswer(nil)
 	}
 	rec := c.svc().NewAuthRecord("password")

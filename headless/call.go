@@ -32,6 +32,8 @@ type call struct {
 	user *restauth.User
 	// csrfRotated is set once a login set a new csrftoken cookie.
 	csrfRotated bool
+	// jwtSessionID is the JWT login of an app request authenticated by its access token.
+	jwtSessionID string
 }
 
 func (c *call) svc() *restauth.Service { return c.h.svc }
@@ -98,6 +100,9 @@ func (c *call) run(rt route) *answer {
 	if c.user, err = c.svc().SessionUser(ctx); err != nil {
 		return c.fail(err)
 	}
+	if err := c.bearerUser(); err != nil {
+		return c.fail(err)
+	}
 	return handle(c)
 }
 
@@ -158,6 +163,7 @@ func (c *call) loginSession(u *restauth.User, records ...restauth.AuthRecord) *a
 		return c.fail(err)
 	}
 	c.sessions().Remove(c.ctx, pendingVerifyKey)
+	c.dropPendingCode(pendingLoginCodeKey)
 	if c.client == Browser {
 		if err := c.svc().RotateCSRFCookie(c.w); err != nil {
 			return c.fail(err)
@@ -165,5 +171,8 @@ func (c *call) loginSession(u *restauth.User, records ...restauth.AuthRecord) *a
 		c.csrfRotated = true
 	}
 	c.user = u
+	if c.jwtOn() {
+		return c.issueJWT(c.authAnswer(u), u)
+	}
 	return c.authAnswer(u)
 }

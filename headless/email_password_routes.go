@@ -41,6 +41,9 @@ func (h *handler) passwordRequest(c *call) *answer {
 	if in.Email == "" {
 		return badRequest(required("email"))
 	}
+	if c.svc().Features().PasswordResetByCode {
+		return h.passwordRequestByCode(c, in.Email)
+	}
 	if err := c.svc().RequestPasswordReset(c.ctx, in.Email); err != nil {
 		return c.fail(err)
 	}
@@ -50,6 +53,9 @@ func (h *handler) passwordRequest(c *call) *answer {
 // passwordResetInfo is GET auth/password/reset: the key (X-Password-Reset-Key) checked,
 // and the user it resets.
 func (h *handler) passwordResetInfo(c *call) *answer {
+	if c.svc().Features().PasswordResetByCode {
+		return h.passwordResetInfoByCode(c, c.r.Header.Get(passwordResetKeyHeader))
+	}
 	u, err := c.svc().PasswordResetUser(c.ctx, c.r.Header.Get(passwordResetKeyHeader))
 	if isKeyError(err) {
 		return invalidResetKey()
@@ -80,6 +86,9 @@ func (h *handler) passwordReset(c *call) *answer {
 	if errs != nil {
 		return badRequest(errs...)
 	}
+	if c.svc().Features().PasswordResetByCode {
+		return h.passwordResetByCode(c, in.Key, in.Password)
+	}
 	_, err := c.svc().ConfirmPasswordReset(c.ctx, restauth.PasswordResetConfirm{Key: in.Key, New1: in.Password, New2: in.Password})
 	if isKeyError(err) {
 		return invalidResetKey()
@@ -98,6 +107,9 @@ func (h *handler) passwordReset(c *call) *answer {
 // emailVerifyInfo is GET auth/email/verify: the key (X-Email-Verification-Key) checked,
 // and the address and user it verifies.
 func (h *handler) emailVerifyInfo(c *call) *answer {
+	if c.svc().Features().EmailVerificationByCode {
+		return h.emailVerifyInfoByCode(c)
+	}
 	addr, err := c.svc().ConfirmationAddress(c.ctx, c.r.Header.Get(emailVerificationKeyHeader))
 	if errors.Is(err, restauth.ErrNotFound) {
 		return invalidVerificationKey()
@@ -131,6 +143,9 @@ func (h *handler) emailVerify(c *call) *answer {
 	if in.Key == "" {
 		return badRequest(required("key"))
 	}
+	if c.svc().Features().EmailVerificationByCode {
+		return h.emailVerifyByCode(c, in.Key)
+	}
 	_, err := c.svc().VerifyEmail(c.ctx, in.Key)
 	if errors.Is(err, restauth.ErrNotFound) {
 		return invalidVerificationKey()
@@ -143,5 +158,5 @@ func (h *handler) emailVerify(c *call) *answer {
 }
 
 // emailVerifyResend is POST auth/email/verify/resend: only verification by code has a
-// flow to resend, and restauth verifies by link, so allauth's answer is 409.
-func (h *handler) emailVerifyResend(c *call) *answer { return statusOnly(http.StatusConflict) }
+// flow to resend (emailVerifyResendByCode); by link, allauth's answer is 409.
+func (h *handler) emailVerifyResend(c *call) *answer { return h.emailVerifyResendByCode(c) }

@@ -74,6 +74,13 @@ func (c *call) anonymousFlows() []flow {
 	if f.RegistrationOpen {
 		flows = append(flows, flow{ID: "signup"})
 	}
+	if f.LoginByCode {
+		if _, pending := c.pendingCode(pendingLoginCodeKey); !pending {
+			flows = append(flows, flow{ID: "login_by_code"})
+		}
+	}
+	flows = append(flows, c.codeFlows()...)
+	flows = append(flows, c.trustFlows()...)
 	if p, ok := c.svc().SessionPendingLogin(c.ctx); ok {
 		types, err := c.svc().PendingLoginTypes(c.ctx, p)
 		if err == nil {

@@ -38,6 +38,11 @@ type Options struct {
 	Client Client
 	// Logger receives the failures answered with 500. Default slog.Default().
 	Logger *slog.Logger
+	// AppJWT selects allauth's JWT token strategy for the app client: logins answer
+	// meta.access_token and meta.refresh_token (Config.JWT), requests authenticate with
+	// "Authorization: Bearer <access>", and tokens/refresh rotates the pair. Off: the
+	// session token only (allauth's default strategy).
+	AppJWT bool
 }
 
 // handler serves the headless routes.
@@ -92,6 +97,11 @@ func (h *handler) routeTable() map[string]route {
 		"account/authenticators/totp":           {http.MethodGet: h.totpGet, http.MethodPost: h.totpActivate, http.MethodDelete: h.totpDeactivate},
 		"account/authenticators/recovery-codes": {http.MethodGet: h.recoveryCodesGet, http.MethodPost: h.recoveryCodesRegenerate},
 		"auth/sessions":                         {http.MethodGet: h.sessions, http.MethodDelete: h.endSessions},
+		"auth/code/request":                     {http.MethodPost: h.codeRequest},
+		"auth/code/confirm":                     {http.MethodPost: h.codeConfirm},
+		"auth/code/resend":                      {http.MethodPost: h.codeResend},
+		"auth/2fa/trust":                        {http.MethodPost: h.mfaTrust},
+		"tokens/refresh":                        {http.MethodPost: h.tokensRefresh},
 	}
 	h.webauthnRoutes(routes)
 	return routes

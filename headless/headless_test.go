@@ -93,6 +93,9 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		if r := schemaReasons(e); strings.Contains(r, "got null, want number at $.data") && strings.Contains(r, "last_used_at") {
 			continue
 		}
+		if onlyUnlistedFlows(e, body) {
+			continue
+		}
 		ok = false
 	}
 	if !ok {
@@ -101,6 +104,29 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		}
 		t.Errorf("%s %s %d does not match allauth's specification:\n%s\nbody: %s", req.Method, req.URL.Path, res.StatusCode, strings.Join(msgs, "\n"), body)
 	}
+}
+
+// unlistedFlows are flow ids allauth answers (its Flow constants) that the
+// specification's Flow enum leaves out.
+var unlistedFlows = []string{`"id":"mfa_trust"`, `"id":"password_reset_by_code"`}
+
+var flowIDPath = regexp.MustCompile(`^\$\.data\.flows\[\d+\]\.id$`)
+
+// onlyUnlistedFlows reports whether e only objects to a flow id of unlistedFlows.
+func onlyUnlistedFlows(e *verrors.ValidationError, body []byte) bool {
+	listed := false
+	for _, id := range unlistedFlows {
+		listed = listed || strings.Contains(string(body), id)
+	}
+	if !listed || len(e.SchemaValidationErrors) == 0 {
+		return false
+	}
+	for _, se := range e.SchemaValidationErrors {
+		if !flowIDPath.MatchString(se.FieldPath) {
+			return false
+		}
+	}
+	return true
 }
 
 func schemaReasons(e *verrors.ValidationError) string {

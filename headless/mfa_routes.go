@@ -33,11 +33,11 @@ func (h *handler) mfaAuthenticate(c *call) *answer {
 	case err != nil:
 		return c.fail(err)
 	}
-	records := []restauth.AuthRecord{c.svc().NewAuthRecord("password")}
+	records := []restauth.AuthRecord{c.firstFactorRecord()}
 	if mfa, used := c.svc().MFARecord(res); used {
 		records = append(records, mfa)
 	}
-	return c.loginSession(res.User, records...)
+	return c.finishMFALogin(p, res.User, records)
 }
 
 // mfaReauthenticate is POST auth/2fa/reauthenticate: a second factor, which makes the

@@ -127,7 +127,8 @@ func (c *client) status(method, path string) int {
 	return res.StatusCode
 }
 
-func registerAda(t *testing.T, f *fixture) {
+// registerAdaNoEmail registers ada without an address: the WebAuthn flows need none.
+func registerAdaNoEmail(t *testing.T, f *fixture) {
 	t.Helper()
 	_, err := f.svc.Register(context.Background(), restauth.RegisterRequest{Username: "ada", Password1: "analytical-engine-1843", Password2: "analytical-engine-1843", WithoutToken: true})
 	require.NoError(t, err)
@@ -151,7 +152,7 @@ func TestWebAuthnAddSecondFactorReauthRenameRemove(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, withWebAuthn(false), tc.opts)
-			registerAda(t, f)
+			registerAdaNoEmail(t, f)
 			c := tc.client(f, t)
 			c.do(http.MethodGet, "auth/session", nil)
 			assert.Equal(t, 401, c.status(http.MethodGet, "account/authenticators/webauthn"), "anonymous")
@@ -251,7 +252,7 @@ func TestPasskeyLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, withWebAuthn(true), tc.opts)
-			registerAda(t, f)
+			registerAdaNoEmail(t, f)
 			c := tc.client(f, t)
 			c.do(http.MethodGet, "auth/session", nil)
 			require.Equal(t, 200, passwordLogin(t, c).code)
