@@ -28,6 +28,10 @@ func (h *handler) config(c *call) *answer {
 		webauthnConfig(f, mfa)
 		data["mfa"] = mfa
 	}
+	// The sessions list (auth/sessions) is always served; allauth's front ends show their
+	// sessions page only when this key is present. Activity is not tracked: a session's
+	// last_seen_at is its login.
+	data["usersessions"] = map[string]any{"track_activity": false}
 	return ok(data)
 }
 

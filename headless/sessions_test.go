@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/headless"
 )
 
 // listedSession is one entry of auth/sessions.
@@ -155,4 +156,14 @@ func TestLogoutLeavesTheSessionList(t *testing.T) {
 			assert.True(t, list[0].IsCurrent)
 		})
 	}
+}
+
+// The config answer announces the sessions list as allauth's usersessions app does, so
+// that allauth's front ends offer their sessions page.
+func TestConfigAnnouncesUserSessions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, headless.Options{})
+	r := f.appClient(t).do(http.MethodGet, "config", nil)
+	require.Equal(t, 200, r.code)
+	assert.Contains(t, string(r.Data), `"usersessions":{"track_activity":false}`)
 }
