@@ -27,11 +27,13 @@ func ExampleHandler() {
 	}
 	defer svc.Close(context.Background())
 
+	// README:headless
 	mux := http.NewServeMux()
 	mux.Handle("/_allauth/", headless.Handler(svc, headless.Options{})) // browser and app clients
 	mux.Handle("/api/auth/v1/", headless.Handler(svc, headless.Options{ // InvenTree's web UI since API 314
 		Prefix: "/api/auth/", Client: headless.Browser}))
 	mux.Handle("/api/", svc.APIHandler()) // the 291 dialect
+	// README:end
 
 	post := func(path, body, token string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
