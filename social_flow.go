@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/restauth/restauth/internal/oauthflow"
@@ -59,6 +60,11 @@ type SocialFlowStart struct {
 	// kept only when it resolves, against SiteURL, to SiteURL's origin; otherwise the flow
 	// ends at Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
+	// CallbackPath is the path, on SiteURL, where the provider sends the browser back (the
+	// redirect URI registered with the provider): the dialect's own callback route. Empty:
+	// the 291 dialect's Prefix + "social/<provider>/callback/". It must start with a single
+	// "/"; the flow seals it, so that the code exchange sends the same URI.
+	CallbackPath string
 	// CrossSite, when set, is why the dialect judges that another site sent the browser to
 	// start this flow (the 291 dialect reads Sec-Fetch-Site, Origin and Referer): the start
 	// fails with SocialReasonCrossSiteRequest, CrossSite being logged as its cause. A
@@ -152,6 +158,12 @@ func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req So
 		return nil, socialFail(SocialReasonCrossSiteRequest, req.CrossSite)
 	}
 	flow := &socialFlow{Provider: p.cfg.ID, Connect: req.Connect, Next: s.safeNext(req.Next)}
+	if req.CallbackPath != "" {
+		if !strings.HasPrefix(req.CallbackPath, "/") || strings.HasPrefix(req.CallbackPath, "//") || strings.ContainsAny(req.CallbackPath, "?#\\") {
+			return nil, socialFail(SocialReasonServerError, fmt.Errorf("callback path %q is not a path on SiteURL", truncateBytes(req.CallbackPath, 100)))
+		}
+		flow.Callback = s.cfg.SiteURL + req.CallbackPath
+	}
 	if req.Connect {
 		// Connecting needs the browser's own login session: the callback checks that the
 		// same user is still logged in there.
@@ -181,7 +193,7 @@ func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req So
 		return nil, socialFail(SocialReasonServerError, err)
 	}
 	return &SocialFlowStarted{
-		AuthURL: p.rt.AuthCodeURL(flow.State, flow.Verifier, flow.Nonce),
+		AuthURL: p.rt.AuthCodeURL(flow.State, flow.Verifier, flow.Nonce, flow.Callback),
 		Flow:    SealedSocialFlow{Name: name, Value: value, MaxAge: socialFlowTTL, Expires: expires},
 	}, nil
 }
@@ -255,18 +267,32 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if f != nil {
 		return nil, f
 	}
-	if flow.Connect {
-		if f := s.connectSocialAccount(ctx, p, prof, cb.SessionUser); f != nil {
+	res, f := s.applySocialProfile(ctx, p, prof, flow.Connect, cb.SessionUser)
+	if f != nil {
+		return nil, f
+	}
+	res.Next = cmp.Or(flow.Next, s.cfg.Social.LoginRedirect)
+	if res.Connected {
+		res.Next = cmp.Or(flow.Next, s.cfg.Social.ConnectRedirect)
+	}
+	return res, nil
+}
+
+// applySocialProfile does what a verified profile is for: with connect, link it to the
+// session's user; else log in the user it finds or creates (AuditLoginSucceeded).
+func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, prof *socialProfile, connect bool, sessionUser *User) (*SocialFlowResult, *SocialError) {
+	if connect {
+		if f := s.connectSocialAccount(ctx, p, prof, sessionUser); f != nil {
 			return nil, f
 		}
-		return &SocialFlowResult{User: cb.SessionUser, Connected: true, Next: cmp.Or(flow.Next, s.cfg.Social.ConnectRedirect)}, nil
+		return &SocialFlowResult{User: sessionUser, Connected: true}, nil
 	}
 	u, f := s.socialLogin(ctx, p, prof)
 	if f != nil {
 		return nil, f
 	}
 	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)
-	return &SocialFlowResult{User: u, Next: cmp.Or(flow.Next, s.cfg.Social.LoginRedirect)}, nil
+	return &SocialFlowResult{User: u}, nil
 }
 
 // configuredProvider finds a provider a flow may use; the others do not exist for it.
