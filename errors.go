@@ -340,6 +340,13 @@ const (
 type SocialError struct {
 	Reason SocialReason
 	Err    error
+	// Next is where the failed flow was to end (the start's Next, when it was kept and
+	// the flow could be opened), "" otherwise: a dialect that reports failures to the page
+	// that started the flow (allauth headless: callback_url?error=…) sends the browser
+	// there, else to Config.Social.ErrorRedirect.
+	Next string
+	// Connect is set when the failed flow is known to be a connect.
+	Connect bool
 }
 
 // Error names the reason and the cause, for logs.

@@ -128,6 +128,9 @@ type SocialFlowResult struct {
 	User *User
 	// Connected tells a connect flow, which logs nobody in.
 	Connected bool
+	// UID is the provider account's id (SocialAccount.UID), for the session's
+	// authentication record.
+	UID string
 	// Next is the absolute URL where the flow ends: the start's Next when it was kept,
 	// else Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
@@ -150,14 +153,20 @@ func (s *Service) BeginSocialFlow(ctx context.Context, req SocialFlowStart) (*So
 	return started, nil
 }
 
-func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req SocialFlowStart) (*SocialFlowStarted, *SocialError) {
+func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req SocialFlowStart) (_ *SocialFlowStarted, f *SocialError) {
+	next := s.safeNext(req.Next)
+	defer func() {
+		if f != nil {
+			f.Next, f.Connect = next, req.Connect
+		}
+	}()
 	if !s.cfg.Social.Enabled {
 		return nil, socialFail(SocialReasonSSODisabled, nil)
 	}
 	if req.CrossSite != nil {
 		return nil, socialFail(SocialReasonCrossSiteRequest, req.CrossSite)
 	}
-	flow := &socialFlow{Provider: p.cfg.ID, Connect: req.Connect, Next: s.safeNext(req.Next)}
+	flow := &socialFlow{Provider: p.cfg.ID, Connect: req.Connect, Next: next}
 	if req.CallbackPath != "" {
 		if !strings.HasPrefix(req.CallbackPath, "/") || strings.HasPrefix(req.CallbackPath, "//") || strings.ContainsAny(req.CallbackPath, "?#\\") {
 			return nil, socialFail(SocialReasonServerError, fmt.Errorf("callback path %q is not a path on SiteURL", truncateBytes(req.CallbackPath, 100)))
@@ -222,7 +231,13 @@ func (s *Service) FinishSocialFlow(ctx context.Context, cb SocialFlowCallback) (
 	return res, nil
 }
 
-func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb SocialFlowCallback) (*SocialFlowResult, *SocialError) {
+func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb SocialFlowCallback) (_ *SocialFlowResult, f *SocialError) {
+	var flow *socialFlow // known once opened
+	defer func() {
+		if f != nil && flow != nil {
+			f.Next, f.Connect = flow.Next, flow.Connect
+		}
+	}()
 	if cb.State == "" {
 		return nil, socialFail(SocialReasonStateMissing, nil)
 	}
@@ -230,13 +245,14 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if name == "" || cb.SealedFlow == "" {
 		return nil, socialFail(SocialReasonStateMismatch, nil)
 	}
-	flow, err := oauthflow.Open(s.cfg.Secret, name, cb.SealedFlow)
+	opened, err := oauthflow.Open(s.cfg.Secret, name, cb.SealedFlow)
 	if err != nil {
 		return nil, socialFail(SocialReasonStateMismatch, err)
 	}
-	if subtle.ConstantTimeCompare([]byte(flow.State), []byte(cb.State)) != 1 || flow.Provider != p.cfg.ID {
+	if subtle.ConstantTimeCompare([]byte(opened.State), []byte(cb.State)) != 1 || opened.Provider != p.cfg.ID {
 		return nil, socialFail(SocialReasonStateMismatch, nil)
 	}
+	flow = opened
 	now := s.now()
 	expires := time.Unix(flow.Expires, 0)
 	if now.After(expires) {
@@ -285,14 +301,14 @@ func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, pro
 		if f := s.connectSocialAccount(ctx, p, prof, sessionUser); f != nil {
 			return nil, f
 		}
-		return &SocialFlowResult{User: sessionUser, Connected: true}, nil
+		return &SocialFlowResult{User: sessionUser, Connected: true, UID: prof.UID}, nil
 	}
 	u, f := s.socialLogin(ctx, p, prof)
 	if f != nil {
 		return nil, f
 	}
 	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)
-	return &SocialFlowResult{User: u}, nil
+	return &SocialFlowResult{User: u, UID: prof.UID}, nil
 }
 
 // configuredProvider finds a provider a flow may use; the others do not exist for it.

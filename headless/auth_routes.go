@@ -26,6 +26,7 @@ func (h *handler) config(c *call) *answer {
 	if f.MFAEnabled {
 		data["mfa"] = map[string]any{"supported_types": []string{"recovery_codes", "totp"}}
 	}
+	c.socialConfig(data)
 	return ok(data)
 }
 

@@ -74,6 +74,7 @@ func (c *call) anonymousFlows() []flow {
 	if f.RegistrationOpen {
 		flows = append(flows, flow{ID: "signup"})
 	}
+	flows = append(flows, c.providerFlows()...)
 	if p, ok := c.svc().SessionPendingLogin(c.ctx); ok {
 		types, err := c.svc().PendingLoginTypes(c.ctx, p)
 		if err == nil {

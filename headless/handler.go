@@ -82,6 +82,9 @@ func (h *handler) routeTable() map[string]route {
 		"auth/password/reset":      {http.MethodGet: h.passwordResetInfo, http.MethodPost: h.passwordReset},
 		"auth/email/verify":        {http.MethodGet: h.emailVerifyInfo, http.MethodPost: h.emailVerify},
 		"auth/email/verify/resend": {http.MethodPost: h.emailVerifyResend},
+		"auth/provider/redirect":   {http.MethodPost: h.providerRedirect},
+		callbackRoute:              {http.MethodGet: h.providerCallback},
+		"auth/provider/token":      {http.MethodPost: h.providerToken},
 	}
 }
 
@@ -114,5 +117,5 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{h: h, client: client, w: w, r: r}
-	c.serve(h.routes[path])
+	c.serve(h.routes[routeOf(path)])
 }

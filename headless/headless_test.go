@@ -88,6 +88,11 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		if strings.Contains(e.Message+e.Reason+schemaReasons(e), "subschemas 0, 4 matched") {
 			continue
 		}
+		// Its "socialaccount" record requires reauthenticated, which allauth's own
+		// record_authentication(method="socialaccount", provider, uid) never sets.
+		if strings.Contains(string(body), `"method":"socialaccount"`) && strings.Contains(schemaReasons(e), "missing property 'reauthenticated'") && onlyMethods(e) {
+			continue
+		}
 		ok = false
 	}
 	if !ok {
@@ -96,6 +101,16 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		}
 		t.Errorf("%s %s %d does not match allauth's specification:\n%s\nbody: %s", req.Method, req.URL.Path, res.StatusCode, strings.Join(msgs, "\n"), body)
 	}
+}
+
+// onlyMethods reports whether every schema failure of e is in data.methods.
+func onlyMethods(e *verrors.ValidationError) bool {
+	for _, se := range e.SchemaValidationErrors {
+		if !strings.HasPrefix(se.FieldPath, "$.data.methods[") {
+			return false
+		}
+	}
+	return len(e.SchemaValidationErrors) > 0
 }
 
 func schemaReasons(e *verrors.ValidationError) string {
