@@ -319,6 +319,10 @@ const (
 	SocialReasonEmailInUse SocialReason = "email_in_use"
 	// SocialReasonAccountInUse: the provider account is linked to another user.
 	SocialReasonAccountInUse SocialReason = "account_in_use"
+	// SocialReasonSignupRequired: the provider account's user needs a signup step (see
+	// SocialFlowCallback.SignupStep); it never reaches a dialect, which gets
+	// SocialFlowResult.PendingSignup instead.
+	SocialReasonSignupRequired SocialReason = "signup_required"
 	// SocialReasonInactive: the user is not active.
 	SocialReasonInactive SocialReason = "inactive"
 	// SocialReasonEmailNotVerified: Config.EmailVerification is mandatory and the user

@@ -119,6 +119,11 @@ type SocialFlowCallback struct {
 	// SessionUser is the user the browser is logged in as by its session, nil otherwise
 	// (see SocialFlowStart.User). A connect flow requires the user it started with.
 	SessionUser *User
+	// SignupStep tells that the dialect offers a signup step (allauth's provider signup):
+	// a new provider account whose address another user holds, or any new one with
+	// Config.Social.SignupForm, then ends with SocialFlowResult.PendingSignup instead of
+	// failing with SocialReasonEmailInUse or creating the user at once.
+	SignupStep bool
 }
 
 // SocialFlowResult is a finished flow.
@@ -131,6 +136,10 @@ type SocialFlowResult struct {
 	// UID is the provider account's id (SocialAccount.UID), for the session's
 	// authentication record.
 	UID string
+	// PendingSignup, when set (only for a request with SignupStep), is a login that needs
+	// the user's details first: User is nil; keep it in the session
+	// (PutPendingSocialSignup) and finish with CompleteSocialSignup.
+	PendingSignup *PendingSocialSignup
 	// Next is the absolute URL where the flow ends: the start's Next when it was kept,
 	// else Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
@@ -283,7 +292,7 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if f != nil {
 		return nil, f
 	}
-	res, f := s.applySocialProfile(ctx, p, prof, flow.Connect, cb.SessionUser)
+	res, f := s.applySocialProfile(ctx, p, prof, flow.Connect, cb.SessionUser, cb.SignupStep)
 	if f != nil {
 		return nil, f
 	}
@@ -296,14 +305,18 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 
 // applySocialProfile does what a verified profile is for: with connect, link it to the
 // session's user; else log in the user it finds or creates (AuditLoginSucceeded).
-func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, prof *socialProfile, connect bool, sessionUser *User) (*SocialFlowResult, *SocialError) {
+// With step, a login that needs a signup step ends with the result's PendingSignup.
+func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, prof *socialProfile, connect bool, sessionUser *User, step bool) (*SocialFlowResult, *SocialError) {
 	if connect {
 		if f := s.connectSocialAccount(ctx, p, prof, sessionUser); f != nil {
 			return nil, f
 		}
 		return &SocialFlowResult{User: sessionUser, Connected: true, UID: prof.UID}, nil
 	}
-	u, f := s.socialLogin(ctx, p, prof)
+	u, f := s.socialLogin(ctx, p, prof, step)
+	if f != nil && f.Reason == SocialReasonSignupRequired {
+		return &SocialFlowResult{PendingSignup: s.pendingSocialSignup(p, prof)}, nil
+	}
 	if f != nil {
 		return nil, f
 	}

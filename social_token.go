@@ -30,6 +30,8 @@ type ProviderTokenLogin struct {
 	Connect bool
 	// User is the authenticated user, for Connect.
 	User *User
+	// SignupStep is SocialFlowCallback.SignupStep.
+	SignupStep bool
 }
 
 // LoginWithProviderToken logs in with tokens a native app obtained from a provider: an
@@ -74,5 +76,5 @@ func (s *Service) loginWithProviderToken(ctx context.Context, p *socialProvider,
 	if f != nil {
 		return nil, f
 	}
-	return s.applySocialProfile(ctx, p, prof, req.Connect, req.User)
+	return s.applySocialProfile(ctx, p, prof, req.Connect, req.User, req.SignupStep)
 }
