@@ -16,6 +16,8 @@ type flow struct {
 	IsPending bool     `json:"is_pending,omitempty"`
 	Types     []string `json:"types,omitempty"`
 	Providers []string `json:"providers,omitempty"`
+	// Provider is the provider of a pending provider_signup.
+	Provider *providerConfig `json:"provider,omitempty"`
 }
 
 // userData is allauth's user object.

@@ -85,6 +85,7 @@ func (h *handler) routeTable() map[string]route {
 		"auth/provider/redirect":   {http.MethodPost: h.providerRedirect},
 		callbackRoute:              {http.MethodGet: h.providerCallback},
 		"auth/provider/token":      {http.MethodPost: h.providerToken},
+		"auth/provider/signup":     {http.MethodGet: h.providerSignupInfo, http.MethodPost: h.providerSignup},
 	}
 }
 

@@ -16,6 +16,20 @@ type providerConfig struct {
 	OIDCURL  string   `json:"openid_configuration_url,omitempty"`
 }
 
+// providerEntry is allauth's Provider object of the configured provider id.
+func (c *call) providerEntry(id string) *providerConfig {
+	for _, p := range c.svc().SocialProviders() {
+		if p.ID == id {
+			pc := providerConfig{ID: p.ID, Name: p.DisplayName, Flows: providerFlowIDs, ClientID: p.ClientID}
+			if p.Issuer != "" {
+				pc.OIDCURL = p.Issuer + "/.well-known/openid-configuration"
+			}
+			return &pc
+		}
+	}
+	return &providerConfig{ID: id, Name: id, Flows: providerFlowIDs}
+}
+
 // socialConfig adds socialaccount to config's data when social login is on.
 func (c *call) socialConfig(data map[string]any) {
 	if !c.svc().SocialSettings().Enabled {
@@ -26,11 +40,7 @@ func (c *call) socialConfig(data map[string]any) {
 		if !p.Configured {
 			continue
 		}
-		pc := providerConfig{ID: p.ID, Name: p.DisplayName, Flows: providerFlowIDs, ClientID: p.ClientID}
-		if p.Issuer != "" {
-			pc.OIDCURL = p.Issuer + "/.well-known/openid-configuration"
-		}
-		providers = append(providers, pc)
+		providers = append(providers, *c.providerEntry(p.ID))
 	}
 	data["socialaccount"] = map[string]any{"providers": providers}
 }
@@ -50,5 +60,9 @@ func (c *call) providerFlows() []flow {
 	if ids == nil {
 		return nil
 	}
-	return []flow{{ID: "provider_redirect", Providers: ids}, {ID: "provider_token", Providers: ids}}
+	flows := []flow{{ID: "provider_redirect", Providers: ids}, {ID: "provider_token", Providers: ids}}
+	if f, ok := c.pendingSignupFlow(); ok {
+		flows = append(flows, f)
+	}
+	return flows
 }

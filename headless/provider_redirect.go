@@ -112,6 +112,7 @@ func (h *handler) providerCallback(c *call) *answer {
 		Code:          q.Get("code"),
 		ProviderError: q.Get("error"),
 		SessionUser:   c.user,
+		SignupStep:    true,
 	}
 	name := restauth.SocialFlowCookieName(cb.State)
 	var cookie *http.Cookie
@@ -130,7 +131,11 @@ func (h *handler) providerCallback(c *call) *answer {
 	if err != nil {
 		return c.socialFailRedirect(err)
 	}
-	if !res.Connected {
+	if res.PendingSignup != nil {
+		if a := c.keepPendingSignup(res.PendingSignup); a.status != http.StatusUnauthorized {
+			return a
+		}
+	} else if !res.Connected {
 		if a := c.socialLoginSession(cb.Provider, res); a.status != http.StatusOK {
 			return a
 		}

@@ -56,7 +56,7 @@ func (h *handler) providerToken(c *call) *answer {
 	res, err := c.svc().LoginWithProviderToken(c.ctx, restauth.ProviderTokenLogin{
 		Provider: in.Provider, ClientID: in.Token.ClientID,
 		IDToken: in.Token.IDToken, AccessToken: in.Token.AccessToken,
-		Connect: connect, User: c.user,
+		Connect: connect, User: c.user, SignupStep: true,
 	})
 	if errors.Is(err, restauth.ErrNotFound) {
 		return badRequest(apiError{Code: "invalid", Param: "provider", Message: "Unknown provider."})
@@ -70,6 +70,9 @@ func (h *handler) providerToken(c *call) *answer {
 	}
 	if res.Connected {
 		return c.authAnswer(c.user)
+	}
+	if res.PendingSignup != nil {
+		return c.keepPendingSignup(res.PendingSignup)
 	}
 	return c.socialLoginSession(in.Provider, res)
 }
