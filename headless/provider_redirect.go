@@ -39,6 +39,17 @@ const (
 	processConnect = "connect"
 )
 
+// checkProcess is Django's choice field of a provider flow's process: login or connect.
+func checkProcess(process string) (apiError, bool) {
+	switch process {
+	case processLogin, processConnect:
+		return apiError{}, false
+	case "":
+		return required("process"), true
+	}
+	return apiError{Code: "invalid_choice", Param: "process", Message: "Select a valid choice. " + process + " is not one of the available choices."}, true
+}
+
 // callbackPath is the path of the provider callback of the browser client under this
 // mount: built from Options only, never from a request, as the provider holds it
 // registered.
@@ -68,12 +79,8 @@ func (h *handler) providerRedirect(c *call) *answer {
 	if next == "" {
 		errs = append(errs, required("callback_url"))
 	}
-	switch process {
-	case processLogin, processConnect:
-	case "":
-		errs = append(errs, required("process"))
-	default:
-		errs = append(errs, apiError{Code: "invalid_choice", Param: "process", Message: "Select a valid choice. " + process + " is not one of the available choices."})
+	if e, bad := checkProcess(process); bad {
+		errs = append(errs, e)
 	}
 	if errs != nil {
 		return badRequest(errs...)

@@ -33,12 +33,8 @@ func (h *handler) providerToken(c *call) *answer {
 	if in.Provider == "" {
 		errs = append(errs, required("provider"))
 	}
-	switch in.Process {
-	case processLogin, processConnect:
-	case "":
-		errs = append(errs, required("process"))
-	default:
-		errs = append(errs, apiError{Code: "invalid_choice", Param: "process", Message: "Select a valid choice. " + in.Process + " is not one of the available choices."})
+	if e, bad := checkProcess(in.Process); bad {
+		errs = append(errs, e)
 	}
 	if in.Token == nil || in.Token.ClientID == "" {
 		errs = append(errs, required("token"))
