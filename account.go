@@ -81,10 +81,14 @@ type PasswordChange struct {
 	Old  string
 	New1 string
 	New2 string
+	// Session is what the change does to the session in ctx, the dialect's choice (see
+	// SessionAfterChange and DialectConfig).
+	Session SessionAfterChange
 }
 
 // ChangePassword sets a new password after checking the old one, the confirmation and the
-// validators. Sessions opened with the old password stop working; API tokens stay valid.
+// validators. Sessions opened with the old password stop working, the one in ctx as
+// pc.Session says; API tokens stay valid.
 // Attempts count towards RateLimits.PasswordChangePerUser before the old password is
 // hashed, so a stolen session does not buy unlimited guesses; a change emits
 // AuditPasswordChanged and mails the MailPasswordChanged notice.
@@ -98,7 +102,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange
 			return nil, err
 		}
 		if !ok {
-			return nil, fieldError("old_password", msgOldPasswordWrong)
+			return nil, codedFieldError(nil, "old_password", "enter_current_password", msgOldPasswordWrong)
 		}
 	}
 	updated, err := s.setPassword(ctx, u, pc.New1, pc.New2)
@@ -107,7 +111,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange
 	}
 	s.audit(ctx, AuditPasswordChanged, updated, "")
 	s.notify(ctx, MailPasswordChanged, updated, MailData{})
-	return updated, nil
+	return updated, s.afterPasswordChange(ctx, updated, pc.Session)
 }
 
 // setPassword runs Django's SetPasswordForm checks (errors on new_password2) and stores
@@ -130,8 +134,8 @@ func (s *Service) validateNewPassword(_ context.Context, u *User, new1, new2 str
 		return fieldError("new_password2", msgPasswordMismatchForm)
 	}
 	attrs := passwordAttributes{Username: u.Username, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email}
-	if msgs := s.validator.Validate(new1, attrs); len(msgs) > 0 {
-		return fieldError("new_password2", msgs...)
+	if errs := s.passwordProblems("new_password2", new1, attrs); errs != nil {
+		return errs
 	}
 	return nil
 }

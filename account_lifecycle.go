@@ -44,8 +44,10 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 
 // RevokeAllCredentials revokes every API token of the user and ends every session they
 // are logged into, on every instance; the password stays. It emits
-// AuditCredentialsRevoked (Detail "tokens=<n> sessions=<n>"). Sessions are found by
-// reading the session store, which must list its sessions (scs.IterableStore or
+// AuditCredentialsRevoked (Detail "tokens=<n> sessions=<n>"). The sessions of the user's
+// session index (UserSessions) end first and the index is emptied; the others (logged in
+// before the index existed) are found by reading the session store, which must list its
+// sessions (scs.IterableStore or
 // IterableCtxStore: the built-in one, sqlitestore's, pgstore's and scs's own stores do);
 // with one that cannot, the tokens are revoked and an error matching
 // errors.ErrUnsupported is returned. It reads every session, so it is meant for the rare
@@ -82,10 +84,40 @@ func (s *Service) revokeAllCredentials(ctx context.Context, u *User) error {
 	return sessErr
 }
 
-// endSessions deletes the stored sessions logged in as the user. The store keys sessions
-// by the hash of their id (HashTokenInStore), so they are deleted by the store's key, not
+// endSessions deletes the stored sessions logged in as the user and empties the user's
+// session index. The sessions the index names go first, so that a session store that
+// cannot list its sessions still loses those; then every stored session is read for the
+// ones the index does not know (logged in before it existed). The store keys sessions by
+// the hash of their id (HashTokenInStore), so they are deleted by the store's key, not
 // through the manager, which would hash the key again.
 func (s *Service) endSessions(ctx context.Context, userID int64) (int, error) {
+	indexed, err := s.store.UserSessions(ctx, userID)
+	if err != nil {
+		return 0, err
+	}
+	ended := 0
+	for _, rec := range indexed {
+		_, found, err := s.findStoredSession(ctx, rec.SessionHash)
+		if err == nil && found {
+			err = s.deleteStoredSession(ctx, rec.SessionHash)
+			ended++
+		}
+		if err != nil {
+			return ended, err
+		}
+	}
+	if _, err := s.store.DeleteUserSessions(ctx, userID, ""); err != nil {
+		return ended, err
+	}
+	// The sessions ended through the index are gone from the listing: none is counted
+	// twice.
+	n, err := s.endListedSessions(ctx, userID)
+	return ended + n, err
+}
+
+// endListedSessions deletes the stored sessions logged in as the user, found by listing
+// the session store.
+func (s *Service) endListedSessions(ctx context.Context, userID int64) (int, error) {
 	store := s.sessions.Store
 	var all map[string][]byte
 	var err error
@@ -109,12 +141,7 @@ func (s *Service) endSessions(ctx context.Context, userID int64) (int, error) {
 		if uid, ok := values[sessionUserKey].(int64); !ok || uid != userID {
 			continue
 		}
-		if cs, ok := store.(scs.CtxStore); ok {
-			err = cs.DeleteCtx(ctx, key)
-		} else {
-			err = store.Delete(key)
-		}
-		if err != nil {
+		if err := s.deleteStoredSession(ctx, key); err != nil {
 			return ended, err
 		}
 		ended++

@@ -30,7 +30,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -66,9 +65,8 @@ type Service struct {
 	now       func() time.Time
 	// mail holds the e-mail templates: the defaults merged with Config.Mail.Templates.
 	mail map[MailKind]*MailTemplate
-	// mailSlots bounds background deliveries; mailWG lets Close wait for them.
-	mailSlots chan struct{}
-	mailWG    sync.WaitGroup
+	// outbox is the worker delivering the mail in the store's outbox (mail_worker.go).
+	outbox *mailWorker
 	// cop refuses browsers' cross-origin unsafe requests on session-authenticated routes.
 	cop *http.CrossOriginProtection
 	// social holds the social login providers and flow state.
@@ -126,7 +124,7 @@ func New(cfg Config) (*Service, error) {
 		}
 	}
 
-	return &Service{
+	svc := &Service{
 		cfg:       cfg,
 		store:     cfg.Store,
 		site:      site,
@@ -137,9 +135,12 @@ func New(cfg Config) (*Service, error) {
 		now:       cfg.Now,
 		mail:      mailTemplates,
 		cop:       cop,
-		mailSlots: make(chan struct{}, maxMailsInFlight),
+		outbox:    newMailWorker(),
 		social:    social,
-	}, nil
+	}
+	// The worker starts now, so that mail an earlier process left in the outbox goes out.
+	svc.outbox.wake(svc)
+	return svc, nil
 }
 
 func defaultString(s *string, def string) {

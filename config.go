@@ -122,6 +122,9 @@ type Config struct {
 	// Sessions configures the browser login sessions (the "sessionid" cookie); restauth
 	// builds the session manager from it (see SessionConfig).
 	Sessions SessionConfig
+	// Dialects is the one table of the settings in which the wire dialects behave
+	// differently by design (see DialectConfig).
+	Dialects DialectConfig
 	// TrustedOrigins are extra origins (scheme://host[:port]) allowed to make
 	// session-authenticated unsafe requests, browser posts to login/ and registration/,
 	// and to start social login/connect; SiteURL's origin is always trusted.
@@ -229,6 +232,29 @@ type MailConfig struct {
 	// old one) or their MFA changes (MailPasswordChanged and the kinds after it). By
 	// default they are sent, so that an account takeover does not go unnoticed.
 	DisableSecurityNotifications bool
+	// Outbox configures the delivery of queued mail.
+	Outbox OutboxConfig
+}
+
+// OutboxConfig configures the outbox worker (Config.Mail.Outbox), which delivers the mail
+// requests queue in the store's outbox (OutboxStore): in the background, with retries.
+type OutboxConfig struct {
+	// Workers is how many mails are sent at once. Default 4.
+	Workers int
+	// SendTimeout bounds one attempt at one mail (lookups, rendering, sending). Default
+	// 10 s, as the SMTP mailer's own default.
+	SendTimeout time.Duration
+	// MaxAttempts is how often a mail is tried before it is given up (logged and audited
+	// as AuditMailGivenUp). Default 8.
+	MaxAttempts int
+	// RetryDelay is the wait after the first failed attempt; it doubles after each one,
+	// up to MaxRetryDelay. Defaults 30 s and 1 h (8 attempts span about an hour).
+	RetryDelay    time.Duration
+	MaxRetryDelay time.Duration
+	// PollInterval is how often the worker looks for mail that became due (a retry) or
+	// that another instance queued; mail queued by this Service wakes it at once.
+	// Default 5 s.
+	PollInterval time.Duration
 }
 
 // SocialConfig configures single sign-on (Config.Social).
@@ -408,6 +434,16 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Mail.Mailer == nil {
 		c.Mail.Mailer = NewLogMailer(c.Logger)
 	}
+	if c.Mail.Outbox.Workers <= 0 {
+		c.Mail.Outbox.Workers = 4
+	}
+	defaultDuration(&c.Mail.Outbox.SendTimeout, 10*time.Second)
+	if c.Mail.Outbox.MaxAttempts <= 0 {
+		c.Mail.Outbox.MaxAttempts = 8
+	}
+	defaultDuration(&c.Mail.Outbox.RetryDelay, 30*time.Second)
+	defaultDuration(&c.Mail.Outbox.MaxRetryDelay, time.Hour)
+	defaultDuration(&c.Mail.Outbox.PollInterval, 5*time.Second)
 
 	// newSocialService checks the redirects (they must stay on SiteURL's origin).
 	defaultString(&c.Social.LoginRedirect, "/platform/logged-in/")

@@ -34,6 +34,23 @@ func (s *Service) EmailAddresses(ctx context.Context, userID int64) ([]EmailAddr
 	return s.store.EmailAddresses(ctx, userID)
 }
 
+// FindEmailAddress returns the user's address whose text is email (compared as the stores
+// compare addresses, case-insensitively), or an error matching ErrNotFound: for a dialect
+// whose routes name an address by its text, as allauth's do, before the operations above,
+// which take its id.
+func (s *Service) FindEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
+	addrs, err := s.store.EmailAddresses(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for i := range addrs {
+		if equalFoldEmail(addrs[i].Email, email) {
+			return &addrs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("restauth: no such e-mail address of user %d: %w", userID, ErrNotFound)
+}
+
 // newEmailField is the email field of InvenTree's EmailAddress serializer (a model
 // EmailField of 254 characters).
 var newEmailField = charField{Name: "email", MaxLen: maxEmailLength, Email: true}
@@ -91,7 +108,7 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 	if err := s.store.AddEmailAddress(ctx, addr); err != nil {
 		var conflict *ConflictError
 		if errors.As(err, &conflict) && conflict.Field == "user_email" {
-			return nil, fieldError(nonFieldErrors, msgEmailNotUnique)
+			return nil, codedFieldError(nil, nonFieldErrors, "duplicate_email", msgEmailNotUnique)
 		}
 		return nil, err
 	}
@@ -170,7 +187,7 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 		}
 	}
 	if !addr.Verified && was != nil {
-		return nil, fieldError(nonFieldErrors, msgPrimaryNeedsVerified)
+		return nil, codedFieldError(nil, nonFieldErrors, "unverified_primary_email", msgPrimaryNeedsVerified)
 	}
 	if !addr.Verified {
 		// The caller holds the address unverified, and one user holds an address once, so
@@ -233,7 +250,7 @@ func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*Em
 			return nil, err
 		}
 		if len(addrs) > 1 {
-			return nil, fieldError(nonFieldErrors, msgCannotRemovePrimary)
+			return nil, codedFieldError(nil, nonFieldErrors, "cannot_remove_primary_email", msgCannotRemovePrimary)
 		}
 	}
 	if err := s.store.DeleteEmailAddress(ctx, id); err != nil {
@@ -323,22 +340,20 @@ func (s *Service) ResendVerification(ctx context.Context, email string) error {
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(email)); err != nil {
 		return err
 	}
-	s.inBackground(ctx, func(ctx context.Context) bool { return s.resendConfirmation(ctx, email) })
+	s.queueMail(ctx, mailIntent{job: jobResendConfirmation, email: email})
 	return nil
 }
 
-// resendConfirmation is ResendVerification's job.
-func (s *Service) resendConfirmation(ctx context.Context, email string) bool {
+// resendConfirmation is ResendVerification's job (jobResendConfirmation).
+func (s *Service) resendConfirmation(ctx context.Context, email string) error {
 	users, err := s.store.UsersByEmail(ctx, email)
 	if err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not look up the accounts for a resent confirmation", "error", err)
-		return false
+		return fmt.Errorf("restauth: look up the accounts for a resent confirmation: %w", err)
 	}
 	for _, u := range users {
 		addrs, err := s.store.EmailAddresses(ctx, u.ID)
 		if err != nil {
-			s.log.ErrorContext(ctx, "restauth: could not read the addresses for a resent confirmation", "user_id", u.ID, "error", err)
-			return false
+			return fmt.Errorf("restauth: read the addresses for a resent confirmation: %w", err)
 		}
 		for i := range addrs {
 			if a := &addrs[i]; !a.Verified && equalFoldEmail(a.Email, email) {
@@ -346,58 +361,55 @@ func (s *Service) resendConfirmation(ctx context.Context, email string) bool {
 			}
 		}
 	}
-	return false
+	return nil
 }
 
 // confirmUnlessTaken queues a confirmation for addr unless another user holds the
 // address verified: such a key could never verify it, and the mail would go to that
-// other account's owner. The check, the key and the rendering run in the background
-// (inBackground). Nothing here reaches the caller, so it reveals nothing either.
+// other account's owner. The check, the key and the rendering run in the outbox worker
+// (jobConfirmation). Nothing here reaches the caller, so it reveals nothing either.
 func (s *Service) confirmUnlessTaken(ctx context.Context, u *User, addr *EmailAddress) {
-	s.inBackground(ctx, func(ctx context.Context) bool { return s.confirmNowUnlessTaken(ctx, u, addr) })
+	s.queueMail(ctx, confirmationIntent(u, addr, true))
 }
 
 // confirmNowUnlessTaken is confirmUnlessTaken's job, run in the calling goroutine.
-func (s *Service) confirmNowUnlessTaken(ctx context.Context, u *User, addr *EmailAddress) bool {
-	return s.mailUnlessTaken(ctx, u, addr, func(ctx context.Context) bool { return s.confirmNow(ctx, u, addr) })
+func (s *Service) confirmNowUnlessTaken(ctx context.Context, u *User, addr *EmailAddress) error {
+	return s.mailUnlessTaken(ctx, u, addr, func(ctx context.Context) error { return s.confirmNow(ctx, u, addr) })
 }
 
 // mailUnlessTaken runs send, which mails a confirmation (link or code) for addr, unless
 // another user holds the address verified.
-func (s *Service) mailUnlessTaken(ctx context.Context, u *User, addr *EmailAddress, send func(context.Context) bool) bool {
+func (s *Service) mailUnlessTaken(ctx context.Context, u *User, addr *EmailAddress, send func(context.Context) error) error {
 	taken, err := s.emailTakenVerified(ctx, addr.Email)
 	switch {
 	case err != nil:
-		// The address is stored; the user can ask for the mail again with verify/.
-		s.log.ErrorContext(ctx, "restauth: could not check an e-mail address before mailing a confirmation", "user_id", u.ID, "email_address_id", addr.ID, "error", err)
+		return fmt.Errorf("restauth: check an e-mail address before mailing a confirmation: %w", err)
 	case taken:
 		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an address another user holds verified", "user_id", u.ID, "email_address_id", addr.ID)
-	default:
-		return send(ctx)
+		return nil
 	}
-	return false
+	return send(ctx)
 }
 
 // sendConfirmation queues a confirmation link for addr and reports whether it was queued
-// (sent, with Config.Mail.SendInRequest); the key is minted and the mail rendered in the
-// background. The key is an allauth-style HMAC key (Django-signed, valid
-// Config.EmailConfirmationExpiry) binding the address id, its user and its text; neither
-// it nor the link is ever logged. Send failures are logged, never returned: they must not change any answer.
+// (sent, with Config.Mail.SendInRequest); the key is minted and the mail rendered by the
+// outbox worker. Send failures are logged and retried, never returned: they must not
+// change any answer.
 func (s *Service) sendConfirmation(ctx context.Context, u *User, addr *EmailAddress) bool {
-	return s.inBackground(ctx, func(ctx context.Context) bool { return s.confirmNow(ctx, u, addr) })
+	return s.queueMail(ctx, confirmationIntent(u, addr, false))
 }
 
 // confirmNow mints and mails a confirmation link for addr in the calling goroutine. The
 // key is an allauth-style HMAC key (Django-signed, valid Config.EmailConfirmationExpiry)
 // binding the address id, its user and its text, put into Config.Links.EmailConfirm after
 // SiteURL; neither it nor the link is ever logged.
-func (s *Service) confirmNow(ctx context.Context, u *User, addr *EmailAddress) bool {
+func (s *Service) confirmNow(ctx context.Context, u *User, addr *EmailAddress) error {
 	if s.cfg.EmailVerificationByCode.Enabled {
 		// Codes replace links: the dialect asks for one (RequestEmailVerificationCode).
-		return false
+		return nil
 	}
 	s.hooks.mint(ctx)
 	key := djsign.MakeConfirmationKey(s.cfg.Secret, addr.ID, u.ID, addr.Email, s.now())
 	link := s.confirmLink(ctx, key)
-	return s.mailNow(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
+	return s.sendNow(ctx, MailEmailConfirmation, u, MailData{Email: addr.Email, Link: link}, "email_address_id", addr.ID)
 }

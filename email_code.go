@@ -42,10 +42,14 @@ func (s *Service) RequestEmailVerificationCode(ctx context.Context, userID, addr
 	}
 	p, code := s.newPendingCode(codeVerify, s.cfg.EmailVerificationByCode, addr.Email, addr.ID, verifyCodeLength)
 	s.inBackground(ctx, func(ctx context.Context) bool {
-		return s.mailUnlessTaken(ctx, u, addr, func(ctx context.Context) bool {
+		err := s.mailUnlessTaken(ctx, u, addr, func(ctx context.Context) error {
 			s.hooks.mint(ctx)
-			return s.mailNow(ctx, MailEmailConfirmationCode, u, MailData{Email: addr.Email, Code: code}, "email_address_id", addr.ID)
+			return s.sendNow(ctx, MailEmailConfirmationCode, u, MailData{Email: addr.Email, Code: code}, "email_address_id", addr.ID)
 		})
+		if err != nil {
+			s.log.ErrorContext(ctx, "restauth: could not send mail", "kind", string(MailEmailConfirmationCode), "user_id", u.ID, "error", err)
+		}
+		return err == nil
 	})
 	return p, nil
 }

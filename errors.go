@@ -16,6 +16,14 @@ const nonFieldErrors = drf.NonFieldErrors
 // concern no single field are under "non_field_errors". The handler answers it with 400.
 type ValidationError struct {
 	Fields map[string][]string
+	// Codes holds the machine codes of the messages, where the rule that refused has one:
+	// Codes[field][i] names Fields[field][i] ("" for a message without one). They are
+	// allauth's and Django's error codes ("password_too_short", "password_too_common",
+	// "password_entirely_numeric", "password_too_similar", "email_taken",
+	// "username_taken", "incorrect_code", ...), set where the rule lives, so a dialect that
+	// shows codes (the headless one) never guesses them from a message. The 291 dialect
+	// shows messages only. Read them with Code.
+	Codes map[string][]string
 	// causes are the sentinels the errors stand for (ErrEmailTaken, ...), so that callers
 	// and dialects decide with errors.Is, never by reading a message.
 	causes []error
@@ -46,10 +54,52 @@ func (e *ValidationError) add(field string, msgs ...string) { e.drfFields().Add(
 // drfFields is e's Fields as internal/drf records field messages in them.
 func (e *ValidationError) drfFields() *drf.Errors { return (*drf.Errors)(&e.Fields) }
 
-// addCause appends a message to a field and records the sentinel it stands for.
+// addCoded appends a message with its machine code to a field.
+func (e *ValidationError) addCoded(field, code, msg string) {
+	e.add(field, msg)
+	if e.Codes == nil {
+		e.Codes = make(map[string][]string)
+	}
+	codes := e.Codes[field]
+	for len(codes) < len(e.Fields[field])-1 {
+		codes = append(codes, "") // earlier messages of the field without a code
+	}
+	e.Codes[field] = append(codes, code)
+}
+
+// Code returns the machine code of the i-th message of field (see Codes), "" when it has
+// none.
+func (e *ValidationError) Code(field string, i int) string {
+	if codes := e.Codes[field]; i >= 0 && i < len(codes) {
+		return codes[i]
+	}
+	return ""
+}
+
+// addCause appends a message to a field and records the sentinel it stands for; the
+// messages carry the sentinel's machine code (causeCodes), if it has one.
 func (e *ValidationError) addCause(cause error, field string, msgs ...string) {
-	e.add(field, msgs...)
+	if code := causeCodes[cause]; code != "" {
+		for _, m := range msgs {
+			e.addCoded(field, code, m)
+		}
+	} else {
+		e.add(field, msgs...)
+	}
 	e.causes = append(e.causes, cause)
+}
+
+// causeCodes are the machine codes (allauth's) of the refusals a sentinel stands for.
+var causeCodes = map[error]string{
+	ErrUsernameTaken:         "username_taken",
+	ErrEmailTaken:            "email_taken",
+	ErrInvalidMFACode:        "incorrect_code",
+	ErrTooManyEmailAddresses: "max_email_addresses",
+	ErrLastLoginMethod:       "no_password",
+	ErrEmailNotVerified:      "unverified_email",
+	ErrPasswordAlreadySet:    "password_set",
+	// allauth has no code of its own for it; the address is somebody else's.
+	ErrEmailVerifiedElsewhere: "email_taken",
 }
 
 // orNil returns e when it holds an error, else nil, so callers can collect errors and
@@ -71,6 +121,17 @@ func fieldError(field string, msgs ...string) *ValidationError {
 func causedFieldError(cause error, field string, msgs ...string) *ValidationError {
 	e := &ValidationError{}
 	e.addCause(cause, field, msgs...)
+	return e
+}
+
+// codedFieldError is a field error of one message with its machine code, standing for
+// cause when it is not nil.
+func codedFieldError(cause error, field, code, msg string) *ValidationError {
+	e := &ValidationError{}
+	e.addCoded(field, code, msg)
+	if cause != nil {
+		e.causes = append(e.causes, cause)
+	}
 	return e
 }
 
@@ -156,6 +217,14 @@ var (
 	// ErrTooManyEmailAddresses is matched by the *ValidationError AddEmailAddress returns
 	// when the user holds Config.MaxEmailAddresses addresses already.
 	ErrTooManyEmailAddresses = errors.New("restauth: too many e-mail addresses")
+	// ErrReauthenticationRequired is matched by the *PermissionError an operation returns
+	// when its proof is the session's recent authentication (MFAProof.FromSession) and the
+	// session's last authentication is not recent (Service.RecentlyAuthenticated): the
+	// user must reauthenticate first (allauth's 401 with a pending "reauthenticate" flow).
+	ErrReauthenticationRequired = errors.New("restauth: reauthentication required")
+	// ErrPasswordAlreadySet is matched by the *ValidationError SetPassword returns for a
+	// user who has a usable password (they change it with ChangePassword).
+	ErrPasswordAlreadySet = errors.New("restauth: the user has a password")
 	// ErrBusy is returned by the operations that hash or check a password (Login,
 	// AuthenticatePassword, Register, ChangePassword, ConfirmPasswordReset, ...) when no
 	// hashing slot could be had: PasswordConfig.MaxQueuedHashes callers were already

@@ -27,3 +27,21 @@ func SetWorkHooks(s *Service, onMint, onRender func(ctx context.Context)) {
 
 // InBackground reports whether ctx is a background job's (work done after answering).
 func InBackground(ctx context.Context) bool { return ctx.Value(backgroundKey{}) != nil }
+
+// ManualMailDelivery stops s's outbox worker for good: from now on mail in the outbox is
+// delivered only by DeliverDueMail, so that a test with a fake clock decides when.
+func ManualMailDelivery(s *Service) {
+	s.outbox.mu.Lock()
+	s.outbox.manual = true
+	s.outbox.mu.Unlock()
+	_ = s.Close(context.Background())
+}
+
+// DeliverDueMail claims the mail due on s's clock, runs every job and waits for them.
+func DeliverDueMail(s *Service) {
+	r := &workerRun{slots: make(chan struct{}, s.cfg.Mail.Outbox.Workers)}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	defer r.cancel()
+	s.deliverDue(r)
+	r.jobs.Wait()
+}

@@ -37,7 +37,10 @@ type route struct {
 	// bad token do not apply; the handler checks the form's own CSRF token.
 	page bool
 	// name is reported by OPTIONS.
-	name   string
+	name string
+	// view is the rest of what OPTIONS reports: the description and the serializer's
+	// fields (http_291_metadata.go); nil for Django views that are not DRF ones.
+	view   *view
 	handle handlerFunc
 
 	segments []string
@@ -261,11 +264,7 @@ func (rt *router) dispatch(w http.ResponseWriter, r *http.Request, rte *route, c
 		method = http.MethodGet
 	}
 	if method == http.MethodOptions {
-		drf.WriteJSON(w, http.StatusOK, routeMetadata{
-			Name:    rte.name,
-			Renders: []string{"application/json"},
-			Parses:  []string{"application/json", "application/x-www-form-urlencoded", "multipart/form-data"},
-		})
+		drf.WriteJSON(w, http.StatusOK, metadataFor(rte, auth))
 		return
 	}
 	for _, m := range rte.methods {
@@ -294,25 +293,18 @@ func (s *Service) throttleAnonymousBody(r *http.Request, rte *route, auth reques
 	return s.throttleAddr(r.Context(), s.cfg.RateLimits.BodyPerIP)
 }
 
-// routeMetadata is DRF's SimpleMetadata answer to OPTIONS.
-type routeMetadata struct {
-	Name    string   `json:"name"`
-	Renders []string `json:"renders"`
-	Parses  []string `json:"parses"`
-}
-
 // Handler returns the http.Handler for the /api/auth/ routes, to be mounted at
 // Config.Prefix (or behind http.StripPrefix). It loads and saves sessions itself.
 func (s *Service) Handler() http.Handler {
 	d := &api291{svc: s}
-	return newRouter(s, s.cfg.Prefix, d.authRoutes())
+	return newRouter(s, s.cfg.Prefix, withViews(d.authRoutes(), d.authViews()))
 }
 
 // UserHandler returns the http.Handler for the companion /api/user/ routes InvenTree's
 // clients call (me/, roles/, token/, tokens/), to be mounted at Config.UserPrefix.
 func (s *Service) UserHandler() http.Handler {
 	d := &api291{svc: s}
-	return newRouter(s, s.cfg.UserPrefix, d.userRoutes())
+	return newRouter(s, s.cfg.UserPrefix, withViews(d.userRoutes(), d.userViews()))
 }
 
 // APIHandler returns the InvenTree-shaped handler of the whole /api/ tree, to be mounted
@@ -328,9 +320,9 @@ func (s *Service) APIHandler() http.Handler {
 	d := &api291{svc: s}
 	mounts := []apiMount{{s.cfg.Prefix, s.Handler()}, {s.cfg.UserPrefix, s.UserHandler()}}
 	if s.cfg.MagicLink.Enabled {
-		mounts = append(mounts, apiMount{magicRoot, newRouter(s, magicRoot, d.magicRoutes())})
+		mounts = append(mounts, apiMount{magicRoot, newRouter(s, magicRoot, withViews(d.magicRoutes(), d.magicViews()))})
 	}
-	return newAPIMux(newRouter(s, apiRoot, d.apiRoutes()), mounts...)
+	return newAPIMux(newRouter(s, apiRoot, withViews(d.apiRoutes(), d.apiViews())), mounts...)
 }
 
 func (d *api291) authRoutes() []*route {

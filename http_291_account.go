@@ -124,11 +124,10 @@ func (d *api291) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	u, err := d.svc.ChangePassword(r.Context(), caller(r), PasswordChange{Old: v["old_password"], New1: v["new_password1"], New2: v["new_password2"]})
+	u, err := d.svc.ChangePassword(r.Context(), caller(r), PasswordChange{Old: v["old_password"], New1: v["new_password1"], New2: v["new_password2"], Session: SessionKept})
 	if err != nil {
 		return err
 	}
-	d.refreshSessionHash(r.Context(), u)
 	if err := d.saveSession(w, r); err != nil {
 		d.sessionEndedAfterChange(w, r, u, err)
 	}

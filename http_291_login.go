@@ -95,7 +95,7 @@ func (d *api291) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := d.svc.Logout(ctx, req); err != nil {
 		return err
 	}
-	if err := d.svc.sessions.Destroy(ctx); err != nil {
+	if err := d.svc.LogoutSession(ctx); err != nil {
 		d.sessionUnavailable(w, r, err)
 		return nil
 	}

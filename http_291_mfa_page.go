@@ -71,14 +71,9 @@ func (d *api291) mfaFormLogin(w http.ResponseWriter, r *http.Request, f *formDat
 	// A new session id: the pending login is half a login, and a session id fixed by an
 	// attacker before must not become the victim's logged-in session after the code. The
 	// reference logs the session out again before it redirects, so nobody stays logged in.
-	if err := d.svc.sessions.RenewToken(ctx); err != nil {
+	if err := d.svc.PutPendingLogin(ctx, *res.Pending); err != nil {
 		return err
 	}
-	d.svc.sessions.Remove(ctx, sessionUserKey)
-	d.svc.sessions.Remove(ctx, sessionHashKey)
-	d.svc.sessions.Put(ctx, sessionPendingUserKey, res.Pending.UserID)
-	d.svc.sessions.Put(ctx, sessionPendingHashKey, res.Pending.AuthHash)
-	d.svc.sessions.Put(ctx, sessionPendingExpiresKey, res.Pending.Expires.Unix())
 	if err := d.saveSession(w, r); err != nil {
 		d.sessionUnavailable(w, r, err)
 		return nil

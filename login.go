@@ -36,6 +36,11 @@ type LoginRequest struct {
 	// login is the session alone (the headless dialect) sets it, so no key nobody was
 	// shown is left in the store. LoginResult.Token is then nil.
 	WithoutToken bool
+	// MailVerification mails a new confirmation link when the login is refused because
+	// the address is unverified (mandatory verification), as allauth's login does; the
+	// rule (which address, RateLimits.ResendPerEmail) is the operation's. The headless
+	// dialect sets it; the 291 dialect does not (dj-rest-auth's login mails nothing).
+	MailVerification bool
 }
 
 // LoginResult is a successful login: the user and the token issued for this login.
@@ -122,6 +127,9 @@ func (s *Service) login(ctx context.Context, login string, byEmail bool, req Log
 	}
 	if err := s.checkVerified(ctx, u); err != nil {
 		if errors.Is(err, errUnverified) {
+			if req.MailVerification {
+				s.mailVerificationOnRefusedLogin(ctx, u)
+			}
 			return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
 		}
 		return nil, err // a store failure is not a refusal

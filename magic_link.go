@@ -111,31 +111,29 @@ func (s *Service) RequestMagicLink(ctx context.Context, email string) error {
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResetPerEmail, s.emailKey(email)); err != nil {
 		return err
 	}
-	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailMagicLink(ctx, email) })
+	s.queueMail(ctx, mailIntent{job: jobMagicLink, email: email})
 	return nil
 }
 
-// mailMagicLink is RequestMagicLink's job: it finds the one account holding the address
-// verified, mints its token and mails the link. Failures are logged: the request has been
-// answered.
-func (s *Service) mailMagicLink(ctx context.Context, email string) bool {
+// mailMagicLink is RequestMagicLink's job (jobMagicLink): it finds the one account
+// holding the address verified, mints its token and mails the link. nil when there is
+// nobody to mail; an error is retried by the worker: the request has been answered.
+func (s *Service) mailMagicLink(ctx context.Context, email string) error {
 	u, to, err := s.soleVerifiedHolder(ctx, email)
 	if err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not look up the account for a magic link", "error", err)
-		return false
+		return fmt.Errorf("restauth: look up the account for a magic link: %w", err)
 	}
 	if u == nil {
-		return false
+		return nil
 	}
 	emails, err := s.emailList(ctx, u.ID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not look up the account for a magic link", "error", err)
-		return false
+		return fmt.Errorf("restauth: look up the account for a magic link: %w", err)
 	}
 	s.hooks.mint(ctx)
 	token := magictoken.New(s.cfg.Secret, u.ID, s.now().Unix(), magicBound(u, emails))
 	link := s.siteLink(magicLinkPath, map[string]string{"token": token})
-	return s.mailNow(ctx, MailMagicLink, u, MailData{Email: to, Link: link})
+	return s.sendNow(ctx, MailMagicLink, u, MailData{Email: to, Link: link})
 }
 
 // soleVerifiedHolder returns the one active user holding email verified, with their own

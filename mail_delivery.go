@@ -2,101 +2,102 @@ package restauth
 
 import (
 	"context"
+	"fmt"
 	"slices"
-	"time"
 
 	"github.com/restauth/restauth/internal/ratekey"
 )
 
-// This file hands mails to Config.Mail.Mailer: in the background by default, so that no
-// answer's timing tells whether a mail was sent, with a bounded number in flight and a
-// Close that waits for them. The mails anyone can trigger (confirmations, resets,
+// This file hands mails to Config.Mail.Mailer. A request only writes the mail's intent to
+// the outbox (mail_outbox.go); the worker (mail_worker.go) renders and sends it after the
+// answer, so that no answer's timing tells whether a mail was sent and no mail server,
+// however slow, holds up a request. The mails anyone can trigger (confirmations, resets,
 // "account already exists") are limited per recipient here, where every one of them
 // passes, and silently: a skipped mail is logged, never reported to the caller.
 
 // sendMail queues one mail of kind for u, addressed to data.Email (the Service fills in
 // the site and the username): the per-recipient limit, rendering and delivery run in the
-// background (see inBackground). It reports whether the mail was queued — with
-// Config.Mail.SendInRequest, whether it was sent. Failures are logged.
+// worker. data is sealed in the outbox, so it may carry a secret. logArgs (key, value
+// pairs) are logged with the mail's failures. It reports whether the mail was queued —
+// with Config.Mail.SendInRequest, whether it was sent. Failures are logged.
 func (s *Service) sendMail(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
-	return s.inBackground(ctx, func(ctx context.Context) bool { return s.mailNow(ctx, kind, u, data, logArgs...) })
+	data.Username = u.Username
+	in := mailIntent{job: jobMail, userID: u.ID, email: data.Email, Kind: kind, data: data}
+	for _, a := range logArgs {
+		in.logArgs = append(in.logArgs, fmt.Sprint(a))
+	}
+	return s.queueMail(ctx, in)
 }
 
-// mailNow checks the per-recipient limit, renders and sends one mail, in the calling
-// goroutine; it is sendMail's job, and what a background job (a reset, a resend) calls
-// directly. It reports whether the mail was sent.
-func (s *Service) mailNow(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
+// sendNow checks the per-recipient limit, renders and sends one mail, in the calling
+// goroutine; it is what the worker's jobs end with. nil means sent or skipped on purpose
+// (over the limit); a render failure wraps errPermanent; a send failure is returned to be
+// retried.
+func (s *Service) sendNow(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) error {
 	args := append([]any{"kind", string(kind), "user_id", u.ID}, logArgs...)
-	if !slices.Contains(securityNotices, kind) {
+	if !slices.Contains(securityNotices, kind) && mailAttempt(ctx) <= 1 {
 		// Security notices are exempt: one per event, and nobody must be able to use up a
-		// victim's allowance to silence them.
+		// victim's allowance to silence them. A retry was counted at its first attempt.
 		if err := s.throttle(ctx, s.cfg.RateLimits.MailPerRecipient, ratekey.Hash(s.cfg.Secret, "mail", data.Email)); err != nil {
 			s.log.InfoContext(ctx, "restauth: mail skipped: too many mails to the address lately", args...)
-			return false
+			return nil
 		}
 	}
 	data.SiteURL, data.SiteName, data.Username = s.cfg.SiteURL, s.cfg.SiteName, u.Username
+	if kind == MailAccountExists {
+		data.Link = s.cfg.SiteURL
+	}
 	s.hooks.render(ctx)
 	msg, err := renderMail(s.mail[kind], s.cfg.Mail.SubjectPrefix, data.Email, data)
 	if err != nil {
 		s.log.ErrorContext(ctx, "restauth: could not render mail", append(args, "error", err)...)
-		return false
+		return fmt.Errorf("%w: render: %v", errPermanent, err)
 	}
 	if err := s.cfg.Mail.Mailer.Send(ctx, msg); err != nil {
 		// Never the message: it holds secrets.
-		s.log.ErrorContext(ctx, "restauth: could not send mail", append(args, "error", err)...)
+		return fmt.Errorf("restauth: send %s mail: %w", kind, err)
+	}
+	return nil
+}
+
+// mailNow is sendNow for the jobs run by inBackground, logging a failure and reporting
+// success.
+func (s *Service) mailNow(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
+	if err := s.sendNow(ctx, kind, u, data, logArgs...); err != nil {
+		s.log.ErrorContext(ctx, "restauth: could not send mail", append([]any{"kind", string(kind), "user_id", u.ID, "error", err}, logArgs...)...)
 		return false
 	}
 	return true
 }
 
-// maxMailsInFlight bounds concurrent background jobs; past it a request waits for a
-// slot rather than dropping the mail.
-const maxMailsInFlight = 64
-
-// mailTimeout bounds one background job.
-const mailTimeout = 2 * time.Minute
-
-// backgroundKey marks the context of a background job, so that tests can tell the work
-// a request does before answering from the work done after.
-type backgroundKey struct{}
-
-// inBackground runs job, a mail's work (and for resets and resends, everything after the
-// rate limits: the lookup, the token, the rendering), in the background by default, so
-// that the answer's timing depends neither on whether there was anything to mail (which
-// would tell who has an account) nor on the mail server's speed. Config.Mail.SendInRequest
-// runs it before answering instead, and reports its result; otherwise it reports whether
-// the job was queued.
+// inBackground runs job in a goroutine of its own after the request (before answering
+// with Config.Mail.SendInRequest), bounded by Outbox.SendTimeout, and Close waits for it.
+// It never blocks the request, but it is not durable: a job running when the process
+// stops is lost. It remains for mails whose secret is minted in the request (the mailed
+// codes); new mail should go through the outbox (sendMail, queueMail).
 func (s *Service) inBackground(ctx context.Context, job func(context.Context) bool) bool {
 	if s.cfg.Mail.SendInRequest {
 		return job(ctx)
 	}
-	select {
-	case s.mailSlots <- struct{}{}:
-	case <-ctx.Done():
-		return false
-	}
-	s.mailWG.Add(1)
-	go func() {
-		defer func() { <-s.mailSlots; s.mailWG.Done() }()
-		jobCtx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), backgroundKey{}, true), mailTimeout)
+	s.outbox.jobs.Go(func() {
+		jobCtx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), backgroundKey{}, true), s.cfg.Mail.Outbox.SendTimeout)
 		defer cancel()
 		job(jobCtx)
-	}()
+	})
 	return true
 }
 
-// Close waits until mails being sent in the background are delivered or ctx ends. Call it
-// when shutting down, after the HTTP server has stopped.
-func (s *Service) Close(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.mailWG.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// backgroundKey marks the context of the worker's jobs, so that tests can tell the work
+// a request does before answering from the work done after.
+type backgroundKey struct{}
+
+// attemptKey carries the attempt number of the outbox mail a job sends (1 for the first).
+type attemptKey struct{}
+
+// mailAttempt is the attempt number in ctx; 0 outside the worker (SendInRequest).
+func mailAttempt(ctx context.Context) int {
+	n, _ := ctx.Value(attemptKey{}).(int)
+	return n
 }
 
 // serviceHooks are test seams counting work that must not depend on what a request asks

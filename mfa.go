@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/restauth/restauth/internal/otp"
 	"github.com/restauth/restauth/internal/seal"
@@ -27,16 +28,26 @@ const totpPurpose = "restauth.mfa.totp-secret"
 
 func mfaRequired() error { return &PermissionError{Detail: msgMFARequired, cause: ErrMFARequired} }
 
+// totpNotActive refuses an MFA change of a user without an active TOTP device; its code
+// "totp_not_active" lets a dialect answer as allauth does (a deactivation of nothing is done).
+func totpNotActive() error {
+	return codedFieldError(nil, nonFieldErrors, "totp_not_active", msgTOTPNotActive)
+}
+
 func incorrectCode(field string) error {
 	return causedFieldError(ErrInvalidMFACode, field, msgIncorrectCode)
 }
 
 // TOTPStatus is a user's TOTP enrolment. While it is not active, Secret (base32) and URL
-// (otpauth://) describe the pending secret to load into an authenticator app.
+// (otpauth://) describe the pending secret to load into an authenticator app; once it is,
+// Created is when the device was set up and LastUsed the start of the time step of the
+// last code accepted (zero when none was since the activation's).
 type TOTPStatus struct {
-	Active bool
-	Secret string
-	URL    string
+	Active   bool
+	Secret   string
+	URL      string
+	Created  time.Time
+	LastUsed time.Time
 }
 
 // sealTOTPSecret binds the sealed secret to its user, so a row copied to another user in
@@ -77,7 +88,11 @@ func (s *Service) TOTPStatus(ctx context.Context, u *User) (*TOTPStatus, error) 
 	d, err := s.store.TOTPDevice(ctx, u.ID)
 	switch {
 	case err == nil && d.Confirmed:
-		return &TOTPStatus{Active: true}, nil
+		st := &TOTPStatus{Active: true, Created: d.Created}
+		if d.LastStep > 0 {
+			st.LastUsed = time.Unix(d.LastStep*otp.Period, 0).UTC()
+		}
+		return st, nil
 	case err != nil && !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
@@ -168,10 +183,17 @@ func (s *Service) useTOTPCode(ctx context.Context, d *TOTPDevice, code string, c
 }
 
 // MFAProof re-authenticates a user before a sensitive MFA change: a current code (TOTP or
-// an unused recovery code) or the account password.
+// an unused recovery code), the account password, or the session's recent authentication.
 type MFAProof struct {
 	Code     string
 	Password string
+	// FromSession, with neither Code nor Password, takes the session in the operation's
+	// context as the proof when its last authentication is recent
+	// (Service.RecentlyAuthenticated, SessionConfig.ReauthenticationTimeout): allauth's
+	// rule for its headless routes, which ask for a reauthentication beforehand instead of
+	// a proof with the request. A session that is not recent gives a *PermissionError
+	// matching ErrReauthenticationRequired.
+	FromSession bool
 }
 
 // DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof
@@ -196,7 +218,7 @@ func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 		return err
 	}
 	if d == nil {
-		return fieldError(nonFieldErrors, msgTOTPNotActive)
+		return totpNotActive()
 	}
 	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
 		return err
@@ -263,11 +285,21 @@ func (s *Service) checkMFAProof(ctx context.Context, u *User, d *TOTPDevice, pro
 			return err
 		}
 		if !ok {
-			return fieldError("password", msgIncorrectPassword)
+			return codedFieldError(nil, "password", "incorrect_password", msgIncorrectPassword)
+		}
+		return nil
+	case proof.FromSession:
+		if !s.SessionRecentlyAuthenticated(ctx) {
+			return reauthenticationRequired()
 		}
 		return nil
 	}
 	return fieldError(nonFieldErrors, msgReauthenticate)
+}
+
+// reauthenticationRequired refuses an operation whose session is not recently authenticated.
+func reauthenticationRequired() error {
+	return &PermissionError{Detail: msgReauthenticate, cause: ErrReauthenticationRequired}
 }
 
 // mfaMethod names the second factor a login used, for the audit trail.
@@ -418,6 +450,9 @@ func (s *Service) reauthenticated(ctx context.Context, u *User, proof MFAProof, 
 		if err := s.throttleLogin(ctx, u.Username); err != nil {
 			return err
 		}
+	}
+	if proof.Code == "" && proof.Password == "" {
+		return op() // the session's recent authentication: no attempt to count or give back
 	}
 	if err := op(); err != nil {
 		var verr *ValidationError

@@ -206,3 +206,22 @@ func newPasswordValidator(cfg PasswordConfig) *passwordValidator {
 		Numeric:    !cfg.DisableNumericValidator,
 	}
 }
+
+// addPasswordProblems adds the validators' refusals of password (Django's messages, with
+// their codes) to errs under field, and reports whether there were any.
+func (s *Service) addPasswordProblems(errs *ValidationError, field, password string, attrs passwordAttributes) bool {
+	problems := s.validator.Check(password, attrs)
+	for _, p := range problems {
+		errs.addCoded(field, p.Code, p.Message)
+	}
+	return len(problems) > 0
+}
+
+// passwordProblems is addPasswordProblems into a new error, nil when the password passes.
+func (s *Service) passwordProblems(field, password string, attrs passwordAttributes) *ValidationError {
+	var errs ValidationError
+	if !s.addPasswordProblems(&errs, field, password, attrs) {
+		return nil
+	}
+	return &errs
+}

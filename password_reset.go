@@ -3,6 +3,7 @@ package restauth
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/restauth/restauth/internal/resettoken"
 	"github.com/restauth/restauth/internal/validate"
@@ -59,7 +60,8 @@ func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error)
 // The result never tells whether a mail was sent: an unknown address, an inactive user, a
 // skipped mail (RateLimits.MailPerRecipient) and a failure (logged) all return nil. Nor
 // does its timing: after the rate limits the request only queues a job, the same for
-// every address, and the lookup, the token and the rendering run in the background
+// every address (one outbox write), and the lookup, the token and the rendering run in the
+// outbox worker
 // (before answering with Config.Mail.SendInRequest).
 //
 // Requests count towards RateLimits.ResetPerIP (for the Client in ctx) and then, for a
@@ -70,7 +72,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 	if err := s.resetRequestAllowed(ctx, email); err != nil {
 		return err
 	}
-	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailResetLink(ctx, email) })
+	s.queueMail(ctx, mailIntent{job: jobPasswordReset, email: email})
 	return nil
 }
 
@@ -89,22 +91,22 @@ func (s *Service) resetRequestAllowed(ctx context.Context, email string) error {
 	return s.throttle(ctx, s.cfg.RateLimits.ResetPerEmail, s.emailKey(email))
 }
 
-// mailResetLink is RequestPasswordReset's job: it finds the account to mail, mints its
-// token and mails the link. Failures are logged: the request has been answered.
-func (s *Service) mailResetLink(ctx context.Context, email string) bool {
+// mailResetLink is RequestPasswordReset's job (jobPasswordReset): it finds the account to
+// mail, mints its token and mails the link. nil when there is nobody to mail; an error
+// is retried by the worker: the request has been answered.
+func (s *Service) mailResetLink(ctx context.Context, email string) error {
 	users, err := s.usersHoldingEmail(ctx, email)
 	if err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not look up the accounts for a password reset", "error", err)
-		return false
+		return fmt.Errorf("restauth: look up the accounts for a password reset: %w", err)
 	}
 	if len(users) == 0 {
-		return false
+		return nil
 	}
 	c := users[0] // lowest id: ordered as UsersByEmail
 	s.hooks.mint(ctx)
 	token := s.resetTokens().Make(resetTokenUser(c.user), c.emails, s.now())
 	link := s.resetLink(ctx, c.user, token)
-	return s.mailNow(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
+	return s.sendNow(ctx, MailPasswordReset, c.user, MailData{Email: c.to, Link: link})
 }
 
 // resetCandidate is a user a reset mail goes to, with the addresses its token covers.

@@ -114,6 +114,24 @@ type RecoveryCode struct {
 	Used time.Time
 }
 
+// UserSession is the index record of one logged-in session of a user (allauth's
+// usersessions): which session it is and what the user's session list shows of it.
+type UserSession struct {
+	// ID is the record's id, the opaque id a session list shows (never the hash).
+	ID     int64
+	UserID int64
+	// SessionHash is the session store's key of the session: the SHA-256 of its id as scs
+	// keys a hashed session (HashTokenInStore), which opens nothing by itself.
+	SessionHash string
+	// IP and UserAgent are the client's at the login (Client; UserAgent cut to 200 bytes).
+	IP        string
+	UserAgent string
+	// Created is when the session logged in.
+	Created time.Time
+	// LastSeen is when the session was last known to be used; the login, for now.
+	LastSeen time.Time
+}
+
 // RefreshToken is a refresh token of an app client's JSON Web Tokens (Service.IssueJWT),
 // by the hash of its random id: the token itself, a signed JWT, is never stored.
 type RefreshToken struct {
@@ -172,3 +190,30 @@ func (c *WebAuthnCredential) BackupEligible() bool { return c.Flags&0x08 != 0 }
 
 // BackupState reports the credential's BS flag at its last use: it is backed up.
 func (c *WebAuthnCredential) BackupState() bool { return c.Flags&0x10 != 0 }
+
+// OutboxMail is a mail waiting in the outbox (OutboxStore). It holds what the mail is for,
+// never a live secret: the Service mints links and keys when it sends, and seals under
+// Config.Secret whatever else a mail carries (see mail_outbox.go). A store keeps Payload as
+// opaque bytes.
+type OutboxMail struct {
+	ID int64
+	// Key is unique among stored mails; the Service makes it random for each mail.
+	Key string
+	// Kind is the Service's name for the work (a password-reset request, a notice, …).
+	Kind string
+	// UserID is the user the mail concerns, 0 when not known yet (a reset request names
+	// an address only; the worker finds its account).
+	UserID int64
+	// Email is the address asked for or written to.
+	Email string
+	// Payload is the rest of the intent, opaque to the store; nil when none.
+	Payload []byte
+	// Created is when the mail was enqueued.
+	Created time.Time
+	// Due is when the mail is to be sent next.
+	Due time.Time
+	// Attempts counts the claims so far.
+	Attempts int
+	// LeasedUntil is when the current claim ends; the zero time when unclaimed.
+	LeasedUntil time.Time
+}

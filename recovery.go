@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/restauth/restauth/internal/djsign"
 	"github.com/restauth/restauth/internal/otp"
@@ -18,10 +19,12 @@ const (
 	recoveryCodePurpose = "restauth.mfa.recovery-code"
 )
 
-// RecoveryCodesStatus counts a user's recovery codes.
+// RecoveryCodesStatus counts a user's recovery codes. LastUsed is when one was last used
+// (zero when none was).
 type RecoveryCodesStatus struct {
 	Total     int
 	Remaining int
+	LastUsed  time.Time
 }
 
 // recoveryCodeHash is bound to the user, so equal codes of two users hash differently.
@@ -69,6 +72,8 @@ func (s *Service) RecoveryCodesStatus(ctx context.Context, userID int64) (Recove
 	for _, c := range codes {
 		if c.Used.IsZero() {
 			st.Remaining++
+		} else if c.Used.After(st.LastUsed) {
+			st.LastUsed = c.Used
 		}
 	}
 	return st, nil
@@ -91,7 +96,7 @@ func (s *Service) regenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 		return nil, err
 	}
 	if !enrolled {
-		return nil, fieldError(nonFieldErrors, msgTOTPNotActive)
+		return nil, totpNotActive()
 	}
 	if err := s.checkMFAProof(ctx, u, d, proof); err != nil {
 		return nil, err
@@ -109,7 +114,7 @@ func (s *Service) regenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 		if err != nil {
 			return nil, err
 		}
-		return nil, fieldError(nonFieldErrors, msgTOTPNotActive)
+		return nil, totpNotActive()
 	}
 	s.audit(ctx, AuditRecoveryCodesGenerated, u, "count="+strconv.Itoa(len(codes)))
 	s.notify(ctx, MailRecoveryCodesGenerated, u, MailData{})

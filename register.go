@@ -90,8 +90,8 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 	if req.Password1 != req.Password2 {
 		return nil, fieldError(nonFieldErrors, msgPasswordMismatch)
 	}
-	if msgs := s.validator.Validate(req.Password1, passwordAttributes{Username: req.Username, Email: req.Email}); len(msgs) > 0 {
-		return nil, fieldError(nonFieldErrors, msgs...)
+	if errs := s.passwordProblems(nonFieldErrors, req.Password1, passwordAttributes{Username: req.Username, Email: req.Email}); errs != nil {
+		return nil, errs
 	}
 	if emailTaken {
 		holder, addr, err := s.verifiedHolder(ctx, req.Email)
@@ -103,12 +103,29 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 		}
 		// The holder let the address go since the check: register as for a free address.
 	}
-	u, addr, err := s.createAccount(ctx, NewUser{Username: req.Username, Email: req.Email, Password: req.Password1})
+	// The confirmation is queued in the outbox in the transaction creating the account
+	// (on a Transactor store): both are stored, or neither. Other stores queue it right
+	// after, with retries (sendConfirmation).
+	_, transactor := s.store.(Transactor)
+	confirm := transactor && s.cfg.EmailVerification != VerificationNone && !s.cfg.Mail.SendInRequest
+	var queued bool
+	u, addr, err := s.createAccount(ctx, NewUser{Username: req.Username, Email: req.Email, Password: req.Password1},
+		func(ctx context.Context, st Store, u *User, addr *EmailAddress) error {
+			if !confirm || addr == nil {
+				return nil
+			}
+			queued = true
+			return s.queueMailIn(ctx, st, confirmationIntent(u, addr, false))
+		})
 	if err != nil {
 		return nil, err
 	}
 	res := &RegisterResult{User: u}
-	if addr != nil && s.cfg.EmailVerification != VerificationNone {
+	switch {
+	case queued:
+		res.VerificationSent = true
+		s.outbox.wake(s)
+	case addr != nil && s.cfg.EmailVerification != VerificationNone:
 		res.VerificationSent = s.sendConfirmation(ctx, u, addr)
 	}
 	if s.cfg.EmailVerification != VerificationMandatory && !req.WithoutToken {
@@ -185,10 +202,10 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if err := errs.orNil(); err != nil {
 		return nil, err
 	}
-	if msgs := s.validator.Validate(nu.Password, passwordAttributes{Username: nu.Username, Email: nu.Email}); len(msgs) > 0 {
-		return nil, fieldError("password", msgs...)
+	if errs := s.passwordProblems("password", nu.Password, passwordAttributes{Username: nu.Username, Email: nu.Email}); errs != nil {
+		return nil, errs
 	}
-	u, _, err := s.createAccount(ctx, nu)
+	u, _, err := s.createAccount(ctx, nu, nil)
 	return u, err
 }
 
@@ -225,15 +242,19 @@ func (s *Service) checkNewAccount(ctx context.Context, errs *ValidationError, us
 	if errs.Fields[passwordField] == nil {
 		if len(password) > maxPasswordBytes {
 			errs.add(passwordField, "Ensure this field has no more than 4096 characters.")
-		} else if msgs := s.validator.Validate(password, passwordAttributes{}); len(msgs) > 0 {
-			errs.add(passwordField, msgs...)
+		} else {
+			s.addPasswordProblems(errs, passwordField, password, passwordAttributes{})
 		}
 	}
 	return nil
 }
 
 // createAccount hashes the password and stores the user with its primary address.
-func (s *Service) createAccount(ctx context.Context, nu NewUser) (*User, *EmailAddress, error) {
+//
+// then, when not nil, runs in the transaction that creates the account (see inTx), after
+// the store's CreateUser: what it stores through st is stored with the account or not at
+// all, and its error undoes the account.
+func (s *Service) createAccount(ctx context.Context, nu NewUser, then func(ctx context.Context, st Store, u *User, addr *EmailAddress) error) (*User, *EmailAddress, error) {
 	encoded, err := s.hasher.Hash(ctx, nu.Password)
 	if err != nil {
 		return nil, nil, err
@@ -244,7 +265,17 @@ func (s *Service) createAccount(ctx context.Context, nu NewUser) (*User, *EmailA
 	if nu.Email != "" {
 		addr = &EmailAddress{Email: nu.Email, Primary: true, Verified: nu.EmailVerified}
 	}
-	if err := s.store.CreateUser(ctx, u, addr); err != nil {
+	if then == nil {
+		err = s.store.CreateUser(ctx, u, addr)
+	} else {
+		err = s.inTx(ctx, func(ctx context.Context, st Store) error {
+			if err := st.CreateUser(ctx, u, addr); err != nil {
+				return err
+			}
+			return then(ctx, st, u, addr)
+		})
+	}
+	if err != nil {
 		var conflict *ConflictError
 		if errors.As(err, &conflict) {
 			switch conflict.Field {

@@ -1,7 +1,6 @@
 package restauth
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -26,25 +25,14 @@ func (s *Service) sessionAuthHash(u *User) string {
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
-// loginSession logs u into the request's session, renewing the session id (so a session
-// fixed by an attacker before login is worthless) and rotating the CSRF cookie. Sessions
-// are the dialect's, not the operations': it is an api291 method, kept here beside the
-// session keys and the CSRF cookie it shares with authenticateSession.
+// loginSession logs u into the request's session through the Service's LoginSession
+// (the session id renewed, so a session fixed by an attacker before login is worthless,
+// and the session recorded in the user's session index) and rotates the CSRF cookie.
 func (d *api291) loginSession(w http.ResponseWriter, r *http.Request, u *User) error {
-	ctx := r.Context()
-	if err := d.svc.sessions.RenewToken(ctx); err != nil {
+	if err := d.svc.LoginSession(r.Context(), u); err != nil {
 		return err
 	}
-	d.svc.sessions.Put(ctx, sessionUserKey, u.ID)
-	d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
 	return d.svc.setCSRFCookie(w)
-}
-
-// refreshSessionHash keeps the current session valid after the user's own password change.
-func (d *api291) refreshSessionHash(ctx context.Context, u *User) {
-	if d.svc.sessions.GetInt64(ctx, sessionUserKey) == u.ID {
-		d.svc.sessions.Put(ctx, sessionHashKey, d.svc.sessionAuthHash(u))
-	}
 }
 
 // CSRF, as Django does it for session-authenticated unsafe requests: the X-CSRFToken header

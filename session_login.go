@@ -60,6 +60,9 @@ type Features struct {
 	EmailVerification    EmailVerification
 	MFAEnabled           bool
 	PasswordResetEnabled bool
+	// WebAuthn, PasskeyLogin and PasskeySignup are Config.WebAuthn's switches (allauth's
+	// "webauthn" in MFA_SUPPORTED_TYPES, MFA_PASSKEY_LOGIN_ENABLED, MFA_PASSKEY_SIGNUP_ENABLED).
+	WebAuthn, PasskeyLogin, PasskeySignup bool
 	// ReauthenticationTimeout is how long an authentication counts as recent
 	// (Config.ReauthenticationTimeout).
 	ReauthenticationTimeout time.Duration
@@ -74,6 +77,9 @@ func (s *Service) Features() Features {
 		MFAEnabled:              s.cfg.MFA.Enabled,
 		PasswordResetEnabled:    !s.cfg.DisablePasswordReset,
 		ReauthenticationTimeout: s.cfg.ReauthenticationTimeout,
+		WebAuthn:                s.cfg.WebAuthn.Enabled,
+		PasskeyLogin:            s.cfg.WebAuthn.PasskeyLogin,
+		PasskeySignup:           s.cfg.WebAuthn.PasskeySignup,
 	}
 }
 
@@ -91,7 +97,7 @@ type AuthRecord struct {
 	// Email or Username is the login name the password was given with.
 	Email    string `json:"email,omitempty"`
 	Username string `json:"username,omitempty"`
-	// Type is the second factor of an "mfa" record: "totp" or "recovery_codes".
+	// Type is the second factor of an "mfa" record: "totp", "recovery_codes" or "webauthn".
 	Type string `json:"type,omitempty"`
 	// Provider and UID name the provider account of a "socialaccount" record.
 	Provider string `json:"provider,omitempty"`
@@ -114,20 +120,25 @@ func (s *Service) NewAuthRecord(method string) AuthRecord {
 // LoginSession logs u into the session in ctx (loaded by the dialect from a cookie or a
 // session token): the session id is renewed, so that an id fixed before the login is
 // worthless after it, any pending login is dropped, and records start the session's
-// authentication records. The CSRF token is the dialect's to rotate (RotateCSRFCookie).
+// authentication records. The session is recorded in the user's session index
+// (UserSessions) under its new id, and the record of the old id, if it was logged in, is
+// dropped. The CSRF token is the dialect's to rotate (RotateCSRFCookie).
 func (s *Service) LoginSession(ctx context.Context, u *User, records ...AuthRecord) error {
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.renewSession(ctx); err != nil {
 		return err
 	}
 	s.DropPendingLogin(ctx)
 	s.sessions.Put(ctx, sessionUserKey, u.ID)
 	s.sessions.Put(ctx, sessionHashKey, s.sessionAuthHash(u))
+	if err := s.indexSession(ctx, u); err != nil {
+		return err
+	}
 	return s.putAuthRecords(ctx, records)
 }
 
-// LogoutSession ends the session in ctx: its data is deleted from the store and a new,
-// empty one takes its place.
-func (s *Service) LogoutSession(ctx context.Context) error { return s.sessions.Destroy(ctx) }
+// LogoutSession ends the session in ctx: its data is deleted from the store, its record
+// from the user's session index, and a new, empty one takes its place.
+func (s *Service) LogoutSession(ctx context.Context) error { return s.destroySession(ctx) }
 
 // SessionUser returns the user the session in ctx is logged in as, or nil for an
 // anonymous session. A session whose user is gone, inactive, or changed their password
@@ -140,13 +151,13 @@ func (s *Service) SessionUser(ctx context.Context) (*User, error) {
 	u, err := s.store.UserByID(ctx, uid)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return nil, s.sessions.Destroy(ctx)
+			return nil, s.destroySession(ctx)
 		}
 		return nil, err
 	}
 	stored := s.sessions.GetString(ctx, sessionHashKey)
 	if !u.IsActive || subtle.ConstantTimeCompare([]byte(stored), []byte(s.sessionAuthHash(u))) != 1 {
-		return nil, s.sessions.Destroy(ctx)
+		return nil, s.destroySession(ctx)
 	}
 	return u, nil
 }
@@ -232,7 +243,7 @@ func (s *Service) MFARecord(res *LoginResult) (AuthRecord, bool) {
 // The session id is renewed first: half a login must not ride on an id fixed before it.
 // Any login of the session ends: a pending login is nobody's session yet.
 func (s *Service) PutPendingLogin(ctx context.Context, p PendingLogin) error {
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.renewSession(ctx); err != nil {
 		return err
 	}
 	s.sessions.Remove(ctx, sessionUserKey)
@@ -277,13 +288,13 @@ func (s *Service) PendingLoginTypes(ctx context.Context, p PendingLogin) ([]stri
 }
 
 // MFATypes returns the second factors u has, as allauth names them ("recovery_codes",
-// "totp"), in allauth's order; none when MFA is off.
+// "totp", "webauthn"), in allauth's order; none when MFA is off.
 func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
 	if !s.cfg.MFA.Enabled {
 		return nil, nil
 	}
-	d, err := s.activeTOTP(ctx, u.ID)
-	if err != nil || d == nil {
+	d, enrolled, err := s.secondFactors(ctx, u.ID)
+	if err != nil || !enrolled {
 		return nil, err
 	}
 	types := []string{}
@@ -294,7 +305,15 @@ func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
 	if rc.Remaining > 0 {
 		types = append(types, "recovery_codes")
 	}
-	return append(types, "totp"), nil
+	if d != nil {
+		types = append(types, "totp")
+	}
+	if n, err := s.webauthnCount(ctx, u.ID); err != nil {
+		return nil, err
+	} else if n > 0 {
+		types = append(types, "webauthn")
+	}
+	return types, nil
 }
 
 // CheckCSRF is Django's CsrfViewMiddleware for an unsafe request: the origin check, then

@@ -1,6 +1,7 @@
 package restauth_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -319,14 +320,19 @@ func inSessionBubble(t *testing.T, f func(t *testing.T, env func(*testing.T, ...
 	openAPI(t) // the shared validator is built outside the bubble, which must not own it
 	synctest.Test(t, func(t *testing.T) {
 		var stores []*memstore.MemStore
+		var svcs []*restauth.Service
 		defer func() {
 			synctest.Wait() // each cleanup goroutine is waiting on its ticker
 			for _, s := range stores {
 				s.StopCleanup()
 			}
+			for _, s := range svcs {
+				_ = s.Close(context.Background()) // the outbox worker belongs to the bubble too
+			}
 		}()
 		f(t, func(t *testing.T, configure ...func(*restauth.Config)) *testEnv {
 			e := newEnv(t, configure...)
+			svcs = append(svcs, e.svc)
 			store, ok := e.svc.Sessions().Store.(*memstore.MemStore)
 			require.True(t, ok, "the default session store")
 			stores = append(stores, store)

@@ -37,8 +37,10 @@ type Store interface {
 	TokenStore
 	SocialAccountStore
 	MFAStore
+	UserSessionStore
 	RefreshTokenStore
 	WebAuthnStore
+	OutboxStore
 }
 
 // UserStore is the Store's role for accounts (User).
@@ -166,6 +168,26 @@ type MFAStore interface {
 	UseRecoveryCode(ctx context.Context, userID int64, hash [32]byte, at time.Time) error
 }
 
+// UserSessionStore is the Store's role for the index of a user's logged-in sessions
+// (UserSession). Session stores (scs) are keyed by session and have no per-user index, so
+// the Service writes a record at each session login and removes it at logout; the session
+// itself stays in the session store. A record is found by its user and its session's hash
+// (the session store's key), never by the hash alone, so a caller acting for one user
+// cannot reach another user's sessions. Records go with their user (DeleteUser).
+type UserSessionStore interface {
+	// CreateUserSession stores s (assigning s.ID); ErrNotFound for a missing user.
+	CreateUserSession(ctx context.Context, s *UserSession) error
+	// UserSessions returns the user's session records, ordered by ID (so by creation).
+	UserSessions(ctx context.Context, userID int64) ([]UserSession, error)
+	// DeleteUserSession removes the user's record of that session hash; an error matching
+	// ErrNotFound when the user has none (another user's session included).
+	DeleteUserSession(ctx context.Context, userID int64, sessionHash string) error
+	// DeleteUserSessions removes all the user's records except the one whose session hash
+	// is except ("": none is kept), and reports how many it removed; an unknown user has
+	// none to remove.
+	DeleteUserSessions(ctx context.Context, userID int64, except string) (int, error)
+}
+
 // RefreshTokenStore is the Store's role for the refresh tokens of app clients' JSON Web
 // Tokens (RefreshToken, see Service.IssueJWT). A token is found by its user and hash, and
 // is exchanged once: ReplaceRefreshToken removes it and stores its successor in one atomic
@@ -215,4 +237,30 @@ type TokenUserStore interface {
 	// TokenAndUserByHash returns the token whose key hashes to hash, revoked or not, and
 	// its user; an error matching ErrNotFound when there is no such token.
 	TokenAndUserByHash(ctx context.Context, hash [32]byte) (*APIToken, *User, error)
+}
+
+// OutboxStore is the Store's role for the mail outbox (OutboxMail): the mails the Service
+// has decided to send, kept until they are delivered or given up, so that no mail waits
+// in a request and none is lost when the process stops. A background worker claims due
+// mails with a lease, and a claim is proven by the attempt number it set: a worker whose
+// lease ran out (and whose mail another worker claimed since) can no longer change it.
+// Delivery is therefore at least once: a worker that sent a mail and died before
+// DeleteMail leaves it to be sent again when its lease ends.
+type OutboxStore interface {
+	// EnqueueMail stores m (assigning m.ID; Attempts and LeasedUntil are stored as zero).
+	// When a mail of m.Key is stored already it changes nothing and is no error, so that
+	// an enqueue whose outcome is unknown can simply be retried; m.ID is then that mail's.
+	EnqueueMail(ctx context.Context, m *OutboxMail) error
+	// ClaimMail claims up to limit mails that are due at now (Due not after now) and not
+	// leased (LeasedUntil zero or not after now), the earliest Due first (then by ID): in
+	// one atomic step, each gets LeasedUntil now+lease and one more Attempts, and is
+	// returned as stored afterwards. Concurrent claims, on one instance or many, never
+	// return one mail to two claimers while its lease lasts.
+	ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxMail, error)
+	// DeleteMail removes a claimed mail, delivered or given up, if its Attempts still is
+	// attempt (the claim is still the caller's); else an error matching ErrNotFound.
+	DeleteMail(ctx context.Context, id int64, attempt int) error
+	// RetryMail makes a claimed mail due again at due and ends its lease, if its Attempts
+	// still is attempt; else an error matching ErrNotFound.
+	RetryMail(ctx context.Context, id int64, attempt int, due time.Time) error
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/internal/webauthntest"
 )
 
 // The WebAuthn tests drive the operations with a software authenticator
@@ -76,7 +77,7 @@ func newSoftKey() *softKey {
 	return &softKey{
 		rp:   virtualwebauthn.RelyingParty{Name: "example", ID: webauthnRPID, Origin: webauthnOrigin},
 		auth: virtualwebauthn.NewAuthenticator(),
-		cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2),
+		cred: webauthntest.NewEC2Credential(),
 	}
 }
 
@@ -262,7 +263,7 @@ func TestWebAuthnRefusedAssertions(t *testing.T) {
 			}},
 		{"another key", []error{restauth.ErrWebAuthnRefused},
 			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
-				k.cred = virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+				k.cred = webauthntest.NewEC2Credential()
 				return k.get(t, options), state
 			}},
 		{"malformed response", []error{restauth.ErrWebAuthnRefused},

@@ -24,7 +24,9 @@ func (h *handler) config(c *call) *answer {
 		"password_reset_by_code_enabled":     false,
 	}}
 	if f.MFAEnabled {
-		data["mfa"] = map[string]any{"supported_types": []string{"recovery_codes", "totp"}}
+		mfa := map[string]any{"supported_types": []string{"recovery_codes", "totp"}}
+		webauthnConfig(f, mfa)
+		data["mfa"] = mfa
 	}
 	c.socialConfig(data)
 	return ok(data)
@@ -80,7 +82,7 @@ func (h *handler) login(c *call) *answer {
 	if errs != nil {
 		return badRequest(errs...)
 	}
-	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true})
+	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MailVerification: true})
 	switch {
 	case errors.Is(err, restauth.ErrInvalidCredentials):
 		return loginMismatch(byEmail)

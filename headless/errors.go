@@ -44,9 +44,21 @@ func (c *call) fail(err error) *answer {
 	return statusOnly(http.StatusInternalServerError)
 }
 
+// allauthMessages are allauth's English messages of the codes whose restauth message is
+// the 291 dialect's (dj-rest-auth's or restauth's own wording).
+var allauthMessages = map[string]string{
+	"email_taken":                 "A user is already registered with this email address.",
+	"duplicate_email":             "This email address is already associated with this account.",
+	"unverified_primary_email":    "Your primary email address must be verified.",
+	"cannot_remove_primary_email": "You cannot remove your primary email address.",
+	"enter_current_password":      "Please type your current password.",
+	"incorrect_code":              "Incorrect code.",
+	"no_password":                 "Your account has no password set up.",
+}
+
 // fieldErrors lists a ValidationError's messages in allauth's shape, fields in name order.
-// The code comes from the sentinel the error stands for; errors without one are
-// "invalid".
+// The code is the one the operation set where the rule lives (ValidationError.Codes);
+// messages without one are "invalid".
 func fieldErrors(verr *restauth.ValidationError) []apiError {
 	fields := make([]string, 0, len(verr.Fields))
 	for f := range verr.Fields {
@@ -59,15 +71,16 @@ func fieldErrors(verr *restauth.ValidationError) []apiError {
 		if !renamed {
 			param = f
 		}
-		for _, msg := range verr.Fields[f] {
-			e := apiError{Code: "invalid", Param: param, Message: msg}
-			switch {
-			case param == "username" && errors.Is(verr, restauth.ErrUsernameTaken):
-				e.Code = "username_taken"
-			case param == "email" && errors.Is(verr, restauth.ErrEmailTaken):
-				e.Code, e.Message = "email_taken", "A user is already registered with this email address."
-			case errors.Is(verr, restauth.ErrInvalidMFACode):
-				e.Code, e.Param = "incorrect_code", "code"
+		for i, msg := range verr.Fields[f] {
+			e := apiError{Code: verr.Code(f, i), Param: param, Message: msg}
+			if e.Code == "" {
+				e.Code = "invalid"
+			}
+			if m, ok := allauthMessages[e.Code]; ok {
+				e.Message = m
+			}
+			if e.Code == "incorrect_code" {
+				e.Param = "code"
 			}
 			out = append(out, e)
 		}

@@ -70,7 +70,7 @@ func Handler(svc *restauth.Service, opts Options) http.Handler {
 // (phone, WebAuthn) are not listed and answer 404, as allauth does when their app or
 // setting is off.
 func (h *handler) routeTable() map[string]route {
-	return map[string]route{
+	routes := map[string]route{
 		"config":                   {http.MethodGet: h.config},
 		"auth/session":             {http.MethodGet: h.session, http.MethodDelete: h.logout},
 		"auth/login":               {http.MethodPost: h.login},
@@ -86,7 +86,19 @@ func (h *handler) routeTable() map[string]route {
 		callbackRoute:              {http.MethodGet: h.providerCallback},
 		"auth/provider/token":      {http.MethodPost: h.providerToken},
 		"auth/provider/signup":     {http.MethodGet: h.providerSignupInfo, http.MethodPost: h.providerSignup},
+		"account/email": {
+			http.MethodGet: h.emailGet, http.MethodPost: h.emailAdd, http.MethodPut: h.emailResend,
+			http.MethodPatch: h.emailPrimary, http.MethodDelete: h.emailRemove,
+		},
+		"account/password/change":               {http.MethodPost: h.passwordChange},
+		"account/providers":                     {http.MethodGet: h.providersGet, http.MethodDelete: h.providerDisconnect},
+		"account/authenticators":                {http.MethodGet: h.authenticators},
+		"account/authenticators/totp":           {http.MethodGet: h.totpGet, http.MethodPost: h.totpActivate, http.MethodDelete: h.totpDeactivate},
+		"account/authenticators/recovery-codes": {http.MethodGet: h.recoveryCodesGet, http.MethodPost: h.recoveryCodesRegenerate},
+		"auth/sessions":                         {http.MethodGet: h.sessions, http.MethodDelete: h.endSessions},
 	}
+	h.webauthnRoutes(routes)
+	return routes
 }
 
 // split returns the client and the route path of a request path, ok false when the path

@@ -93,6 +93,11 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		if strings.Contains(string(body), `"method":"socialaccount"`) && strings.Contains(schemaReasons(e), "missing property 'reauthenticated'") && onlyMethods(e) {
 			continue
 		}
+		// OptionalTimestamp puts nullable beside a $ref, which OpenAPI 3.0 ignores, so the
+		// null last_used_at of an authenticator never used (allauth's own answer) fails it.
+		if r := schemaReasons(e); strings.Contains(r, "got null, want number at $.data") && strings.Contains(r, "last_used_at") {
+			continue
+		}
 		ok = false
 	}
 	if !ok {
@@ -128,6 +133,7 @@ func (nopCloser) Close() error { return nil }
 // fixture is a Service with its headless handler on a test server.
 type fixture struct {
 	svc   *restauth.Service
+	store restauth.Store
 	srv   *httptest.Server
 	mu    sync.Mutex
 	mails []*restauth.Message
@@ -155,7 +161,7 @@ func newFixture(t *testing.T, mutate func(*restauth.Config), opts headless.Optio
 	}
 	svc, err := restauth.New(cfg)
 	require.NoError(t, err)
-	f.svc = svc
+	f.svc, f.store = svc, cfg.Store
 	mux := http.NewServeMux()
 	prefix := opts.Prefix
 	if prefix == "" {

@@ -65,7 +65,8 @@ type SMTPConfig struct {
 	// TLS is the transport security policy. Default StartTLS.
 	TLS TLSPolicy
 	// Timeout bounds one whole Send: connecting, TLS, authentication and data transfer.
-	// Default 30 seconds. The context passed to Send can shorten it further.
+	// Default 10 seconds, so that a hanging server holds a delivery worker briefly (the
+	// Service retries later). The context passed to Send can shorten it further.
 	Timeout time.Duration
 	// From is the sender, e.g. "Example <noreply@example.com>"; it is both the From header
 	// and the envelope sender.
@@ -178,7 +179,7 @@ func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 		return nil, fmt.Errorf("%w: SMTP Timeout must not be negative", restauth.ErrConfig)
 	}
 	if m.timeout == 0 {
-		m.timeout = 30 * time.Second
+		m.timeout = 10 * time.Second
 	}
 	if strings.ContainsAny(m.helo, " \t\r\n") {
 		return nil, fmt.Errorf("%w: SMTP HELO %q must be a single word", restauth.ErrConfig, m.helo)

@@ -364,7 +364,7 @@ func TestNewSMTPMailerValidation(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantPort, m.port)
-			assert.Equal(t, 30*time.Second, m.timeout)
+			assert.Equal(t, 10*time.Second, m.timeout)
 			assert.Equal(t, tc.cfg.Host, m.tlsConfig.ServerName)
 			assert.Equal(t, uint16(tls.VersionTLS12), m.tlsConfig.MinVersion)
 		})

@@ -35,6 +35,7 @@ type state struct {
 	mu sync.RWMutex
 
 	lastUserID, lastEmailID, lastTokenID, lastSocialID, lastRecoveryID, lastRefreshID, lastWebAuthnID int64
+	lastUserSessionID                                                                                 int64
 
 	users  map[int64]*userRecord
 	emails map[int64]*restauth.EmailAddress
@@ -50,6 +51,9 @@ type state struct {
 	byHash     map[[32]byte]*restauth.APIToken         // key hash
 	byUID      map[socialKey]*restauth.SocialAccount   // (provider, uid)
 	byCredID   map[string]*restauth.WebAuthnCredential // WebAuthn credential id
+
+	// outbox holds the mail outbox (outbox.go).
+	outbox outbox
 }
 
 // userRecord is a user with its owned rows, each list in ID order (IDs only grow and rows
@@ -62,6 +66,8 @@ type userRecord struct {
 	// totp is the user's TOTP device (nil: none); recovery holds their recovery codes.
 	totp     *restauth.TOTPDevice
 	recovery []*restauth.RecoveryCode
+	// sessions is the user's session index (restauth.UserSessionStore).
+	sessions []*restauth.UserSession
 	// refresh holds the user's JWT refresh tokens (refresh.go).
 	refresh []*restauth.RefreshToken
 	// keys are the user's WebAuthn credentials.
@@ -90,6 +96,7 @@ func New() *Store {
 		byHash:     make(map[[32]byte]*restauth.APIToken),
 		byUID:      make(map[socialKey]*restauth.SocialAccount),
 		byCredID:   make(map[string]*restauth.WebAuthnCredential),
+		outbox:     newOutbox(),
 	}}
 }
 

@@ -14,6 +14,9 @@ import (
 type txLog struct {
 	// saved holds the records by user ID; nil for a user created by the transaction.
 	saved map[int64]*userRecord
+	// mails are the outbox mails the transaction (or one nested in it) enqueued, which
+	// its rollback removes; outbox mails belong to no user.
+	mails []int64
 	// parent is the log of the transaction a nested one joined (nil for the outermost).
 	parent *txLog
 	// done is set when the transaction's fn has returned: its view may not be used any more.
@@ -114,6 +117,7 @@ func (s *Store) touch(uid int64) {
 // users concerned leave the indexes before any saved one returns, so that a key that
 // moved between two of them (a username, a verified address) ends where it was.
 func (s *Store) rollback() {
+	s.dropMails(s.tx.mails)
 	for uid := range s.tx.saved {
 		if r, ok := s.users[uid]; ok {
 			s.unindex(r)
@@ -140,6 +144,7 @@ func copyRecord(r *userRecord) *userRecord {
 		c.totp = copyDevice(r.totp)
 	}
 	c.recovery = copyRows(r.recovery, clone)
+	c.sessions = copyRows(r.sessions, clone)
 	c.refresh = copyRows(r.refresh, clone)
 	c.keys = copyRows(r.keys, copyWebAuthn)
 	return c

@@ -23,7 +23,9 @@ type queries struct {
 
 	sessionFind, sessionCommit, sessionDelete, sessionAll, sessionCleanup string
 
-	webauthn webAuthnQueries
+	webauthn     webAuthnQueries
+	outbox       outboxQueries
+	userSessions userSessionQueries
 }
 
 const (
@@ -39,6 +41,7 @@ func newQueries(prefix string) queries {
 	r := strings.NewReplacer("{s}.", prefix)
 	q := func(sql string) string { return r.Replace(sql) }
 	return queries{
+		userSessions: newUserSessionQueries(q),
 		createUser: q(`INSERT INTO {s}.users (username, email, first_name, last_name, password,
 	is_active, is_staff, is_superuser, date_joined, last_login)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`),
@@ -167,5 +170,6 @@ ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry
 		sessionCleanup: q(`DELETE FROM {s}.sessions WHERE expiry <= current_timestamp`),
 
 		webauthn: newWebAuthnQueries(q),
+		outbox:   newOutboxQueries(q),
 	}
 }

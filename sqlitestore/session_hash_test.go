@@ -30,7 +30,7 @@ func TestSessionIDNotInTable(t *testing.T) {
 	})
 	require.NoError(t, err)
 	const password = "Vq7#mLp2!xRt"
-	_, err = svc.Register(t.Context(), restauth.RegisterRequest{Username: "wanda", Password1: password, Password2: password})
+	reg, err := svc.Register(t.Context(), restauth.RegisterRequest{Username: "wanda", Password1: password, Password2: password})
 	require.NoError(t, err)
 	h := svc.Handler()
 
@@ -72,4 +72,21 @@ func TestSessionIDNotInTable(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusUnauthorized, user(stored[0]), "the stored value opens no session")
 	assert.Equal(t, http.StatusOK, user(sid), "the cookie does")
+
+	// The session index holds the table's key, and ending the session through it deletes
+	// the row: the cookie opens nothing any more.
+	recs, err := s.UserSessions(t.Context(), reg.User.ID)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, stored[0], recs[0].SessionHash)
+	list, err := svc.UserSessions(t.Context(), reg.User.ID)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	loggedOut, err := svc.EndSessions(t.Context(), reg.User.ID, []int64{list[0].ID})
+	require.NoError(t, err)
+	assert.False(t, loggedOut, "no session in this context")
+	var left int
+	require.NoError(t, s.DB().QueryRowContext(t.Context(), `SELECT count(*) FROM sessions`).Scan(&left))
+	assert.Zero(t, left)
+	assert.Equal(t, http.StatusUnauthorized, user(sid))
 }

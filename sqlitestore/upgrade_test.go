@@ -99,6 +99,20 @@ func migrationVersions(t *testing.T, db *sql.DB) []int64 {
 	return versions
 }
 
+// shippedVersions are the versions of the migration files this store embeds, in order:
+// what a database opened by this build has applied.
+func shippedVersions(t *testing.T) []int64 {
+	t.Helper()
+	ms, err := migrations.Load(os.DirFS("migrations"), "*.sql")
+	require.NoError(t, err)
+	vs := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		vs = append(vs, m.Version)
+	}
+	require.Subset(t, vs, []int64{1, 2, 3, 4}, "the migrations of the first release are shipped")
+	return vs
+}
+
 // sqliteCount returns the number of rows in table.
 func sqliteCount(t *testing.T, s *sqlitestore.Store, table string) int {
 	t.Helper()

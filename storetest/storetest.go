@@ -35,6 +35,8 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"RefreshTokens", refreshTests},
 		{"WebAuthn", webAuthnTests},
 		{"Transactor", txTests},
+		{"Outbox", outboxTests},
+		{"UserSessions", userSessionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

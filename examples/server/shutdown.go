@@ -11,9 +11,9 @@ import (
 )
 
 // This file stops the server in the order that loses nothing: stop accepting, let the
-// requests in flight finish, deliver the mail they queued (restauth sends it in the
-// background, after the answer), and only then close the stores, which no handler uses
-// any more.
+// requests in flight finish, deliver the mail they queued (restauth sends it from the
+// store's outbox, after the answer; what is not delivered in time stays there for the
+// next start), and only then close the stores, which no handler uses any more.
 
 // defaultShutdownGrace bounds a shutdown. It is longer than a login may wait for the
 // password hasher (10 s), so that a SIGTERM under load lets queued logins finish.
@@ -97,7 +97,7 @@ func shutdown(srv *http.Server, handlers *inflight, a *app, logger *slog.Logger)
 
 	logger.Info("delivering the mail queued by the requests")
 	if !mailDelivered(ctx, a) {
-		logger.Error("shutdown grace ran out before the queued mail was delivered: undelivered mail is lost", "grace", a.grace)
+		logger.Error("shutdown grace ran out before the queued mail was delivered: it stays in the outbox for the next start", "grace", a.grace)
 		errs = append(errs, fmt.Errorf("shutdown grace of %s ran out with mail undelivered", a.grace))
 	}
 	a.close()
@@ -108,12 +108,16 @@ func shutdown(srv *http.Server, handlers *inflight, a *app, logger *slog.Logger)
 	return nil
 }
 
-// mailDelivered waits for the Service's background mail until ctx ends. Unlike a bare
-// Service.Close(ctx), it reports delivered mail as delivered even when ctx has already
-// ended (the grace ran out on the requests), rather than picking either at random.
+// mailDelivered waits for the Service to deliver the mail due in its outbox until ctx
+// ends. Unlike a bare Service.Close(ctx), it reports delivered mail as delivered even
+// when ctx has already ended (the grace ran out on the requests), rather than picking
+// either at random. When ctx ends first, Close is told to stop: the mail being sent is
+// put back into the outbox, while the stores are still open, for the next start.
 func mailDelivered(ctx context.Context, a *app) bool {
+	closeCtx, stop := context.WithCancel(context.Background())
+	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- a.svc.Close(context.Background()) }()
+	go func() { done <- a.svc.Close(closeCtx) }()
 	select {
 	case err := <-done:
 		return err == nil
@@ -122,7 +126,9 @@ func mailDelivered(ctx context.Context, a *app) bool {
 		case err := <-done:
 			return err == nil
 		default:
-			return false
 		}
+		stop()
+		<-done // Close returns once its jobs put their mail back (or after a bounded wait)
+		return false
 	}
 }

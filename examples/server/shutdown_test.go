@@ -226,7 +226,10 @@ func TestShutdownDeliversQueuedMail(t *testing.T) {
 				require.Equal(t, http.StatusOK, res.StatusCode, body)
 			}
 			var entered []string
-			for range users { // every mail is with the (stuck) mail server
+			// The Service sends Config.Mail.Outbox.Workers mails at once (4 by default);
+			// those are with the (stuck) mail server, the others wait in the outbox.
+			const sending = 4
+			for range sending {
 				select {
 				case to := <-mailer.entered:
 					entered = append(entered, to)
@@ -234,7 +237,7 @@ func TestShutdownDeliversQueuedMail(t *testing.T) {
 					t.Fatalf("only %d mails reached the mailer", len(entered))
 				}
 			}
-			require.ElementsMatch(t, want, entered)
+			require.Subset(t, want, entered)
 
 			s.stop()
 			s.logs.waitLog(t, "delivering the mail")

@@ -39,14 +39,35 @@ const (
 // maxSimilarity is Django's default UserAttributeSimilarityValidator max_similarity.
 const maxSimilarity = 0.7
 
+// Django's error codes of the validators (the code of each ValidationError they raise),
+// which allauth's headless API shows beside the message.
+const (
+	CodeTooSimilar      = "password_too_similar"
+	CodeTooShort        = "password_too_short"
+	CodeTooCommon       = "password_too_common"
+	CodeEntirelyNumeric = "password_entirely_numeric"
+)
+
+// Problem is one validator's refusal: Django's code and message.
+type Problem struct{ Code, Message string }
+
 // Validate runs every enabled validator and returns all their messages in Django's
 // order (as django.contrib.auth.password_validation.validate_password collects them),
 // or nil when the password is acceptable. Messages never contain the password.
 func (v *Validator) Validate(password string, attrs Attributes) []string {
-	var errs []string
+	var msgs []string
+	for _, p := range v.Check(password, attrs) {
+		msgs = append(msgs, p.Message)
+	}
+	return msgs
+}
+
+// Check is Validate with each message's code.
+func (v *Validator) Check(password string, attrs Attributes) []Problem {
+	var errs []Problem
 	if v.Similarity {
 		if field := similarAttribute(password, attrs); field != "" {
-			errs = append(errs, fmt.Sprintf(msgTooSimilarFmt, field))
+			errs = append(errs, Problem{CodeTooSimilar, fmt.Sprintf(msgTooSimilarFmt, field)})
 		}
 	}
 	// Python's len counts code points.
@@ -55,13 +76,13 @@ func (v *Validator) Validate(password string, attrs Attributes) []string {
 		if v.MinLength == 1 {
 			format = msgTooShortOne
 		}
-		errs = append(errs, fmt.Sprintf(format, v.MinLength))
+		errs = append(errs, Problem{CodeTooShort, fmt.Sprintf(format, v.MinLength)})
 	}
 	if v.Common && commonpw.Contains(strings.TrimFunc(pyLower(password), pyIsSpace)) {
-		errs = append(errs, msgTooCommon)
+		errs = append(errs, Problem{CodeTooCommon, msgTooCommon})
 	}
 	if v.Numeric && pyIsDigitString(password) {
-		errs = append(errs, msgEntirelyNumber)
+		errs = append(errs, Problem{CodeEntirelyNumeric, msgEntirelyNumber})
 	}
 	return errs
 }

@@ -223,3 +223,27 @@ func TestPasswordNumericTypeDigitTable(t *testing.T) {
 	}
 	assert.Equal(t, 128, n)
 }
+
+// TestCheckCodes: each refusal carries Django's code beside the message Validate returns.
+func TestCheckCodes(t *testing.T) {
+	t.Parallel()
+	jsmith := Attributes{Username: "johnsmith"}
+	for _, tc := range []struct {
+		password string
+		want     []string
+	}{
+		{"johnsmith1", []string{CodeTooSimilar}},
+		{"1234", []string{CodeTooShort, CodeTooCommon, CodeEntirelyNumeric}},
+		{"password", []string{CodeTooCommon}},
+		{"correct horse battery staple", nil},
+	} {
+		t.Run(tc.password, func(t *testing.T) {
+			var codes, msgs []string
+			for _, p := range djangoDefaults.Check(tc.password, jsmith) {
+				codes, msgs = append(codes, p.Code), append(msgs, p.Message)
+			}
+			assert.Equal(t, tc.want, codes)
+			assert.Equal(t, djangoDefaults.Validate(tc.password, jsmith), msgs)
+		})
+	}
+}
