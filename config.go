@@ -273,6 +273,11 @@ type SocialConfig struct {
 	// account. Default false: auto-linking by e-mail hands the local account to whoever
 	// controls the provider account.
 	LinkByVerifiedEmail bool
+	// SignupForm asks the user of a new provider account for their address and username
+	// before the account is created (allauth's SOCIALACCOUNT_AUTO_SIGNUP = False), where
+	// the dialect offers that step (headless: provider_signup); the 291 dialect's flows
+	// create the user at once. Default false.
+	SignupForm bool
 	// LoginRedirect is where a successful social login ends. A path ("/…") is put after
 	// SiteURL; an absolute URL must be on SiteURL's origin. Default "/platform/logged-in/"
 	// (InvenTree's page that restores the session).

@@ -388,6 +388,10 @@ const (
 	SocialReasonEmailInUse SocialReason = "email_in_use"
 	// SocialReasonAccountInUse: the provider account is linked to another user.
 	SocialReasonAccountInUse SocialReason = "account_in_use"
+	// SocialReasonSignupRequired: the provider account's user needs a signup step (see
+	// SocialFlowCallback.SignupStep); it never reaches a dialect, which gets
+	// SocialFlowResult.PendingSignup instead.
+	SocialReasonSignupRequired SocialReason = "signup_required"
 	// SocialReasonInactive: the user is not active.
 	SocialReasonInactive SocialReason = "inactive"
 	// SocialReasonEmailNotVerified: Config.EmailVerification is mandatory and the user
@@ -409,6 +413,13 @@ const (
 type SocialError struct {
 	Reason SocialReason
 	Err    error
+	// Next is where the failed flow was to end (the start's Next, when it was kept and
+	// the flow could be opened), "" otherwise: a dialect that reports failures to the page
+	// that started the flow (allauth headless: callback_url?error=…) sends the browser
+	// there, else to Config.Social.ErrorRedirect.
+	Next string
+	// Connect is set when the failed flow is known to be a connect.
+	Connect bool
 }
 
 // Error names the reason and the cause, for logs.

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -112,6 +113,9 @@ type AuthRecord struct {
 	Username string `json:"username,omitempty"`
 	// Type is the second factor of an "mfa" record: "totp", "recovery_codes" or "webauthn".
 	Type string `json:"type,omitempty"`
+	// Provider and UID name the provider account of a "socialaccount" record.
+	Provider string `json:"provider,omitempty"`
+	UID      string `json:"uid,omitempty"`
 	// Reauthenticated is set on records added by a reauthentication.
 	Reauthenticated bool `json:"reauthenticated,omitempty"`
 }
@@ -328,9 +332,21 @@ func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
 }
 
 // CheckCSRF is Django's CsrfViewMiddleware for an unsafe request: the origin check, then
-// the X-CSRFToken header against the csrftoken cookie. It returns a *PermissionError with
-// Django's reason.
-func (s *Service) CheckCSRF(r *http.Request) error { return s.checkCSRF(r) }
+// the X-CSRFToken header against the csrftoken cookie — or, for an HTML form post
+// (application/x-www-form-urlencoded, such as allauth's provider redirect), the form's
+// csrfmiddlewaretoken field when it has one; the form is then parsed into r.PostForm. It
+// returns a *PermissionError with Django's reason.
+func (s *Service) CheckCSRF(r *http.Request) error {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+		if token := r.PostFormValue(csrfFormField); token != "" {
+			if err := s.checkOrigin(r); err != nil {
+				return err
+			}
+			return checkCSRFToken(r, token, "CSRF token from POST ")
+		}
+	}
+	return s.checkCSRF(r)
+}
 
 // CSRFToken is Django's get_token: the csrftoken cookie's secret when it is well formed,
 // else a new one, set on w. The cookie is readable by scripts, as Django's is.

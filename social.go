@@ -3,6 +3,7 @@ package restauth
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // The social accounts a user manages outside a flow: the providers a login page offers,
@@ -18,13 +19,40 @@ type SocialProviderInfo struct {
 	DisplayName string
 	// Configured is false for a provider without ClientID: listed, but no flow uses it.
 	Configured bool
+	// ClientID is the provider's client id, public: a native app obtains the tokens of
+	// LoginWithProviderToken for it (allauth headless's config reports it).
+	ClientID string
+	// Issuer is an OpenID Connect provider's issuer, "" for OAuth2.
+	Issuer string
+}
+
+// SocialSettings are the social-login settings a dialect reports or follows.
+type SocialSettings struct {
+	// Enabled and Registration are Config.Social's.
+	Enabled      bool
+	Registration bool
+	// ErrorRedirect is Config.Social.ErrorRedirect, absolute, with "{reason}" to replace.
+	ErrorRedirect string
+	// SecureCookies is set when SiteURL is https: the flow cookies are Secure.
+	SecureCookies bool
+}
+
+// SocialSettings returns the social-login settings.
+func (s *Service) SocialSettings() SocialSettings {
+	return SocialSettings{
+		Enabled:       s.cfg.Social.Enabled,
+		Registration:  s.cfg.Social.Registration,
+		ErrorRedirect: s.cfg.Social.ErrorRedirect,
+		SecureCookies: strings.HasPrefix(s.cfg.SiteURL, "https:"),
+	}
 }
 
 // SocialProviders lists the providers of Config.Social.Providers, in their order.
 func (s *Service) SocialProviders() []SocialProviderInfo {
 	out := make([]SocialProviderInfo, 0, len(s.social.providers))
 	for _, p := range s.social.providers {
-		out = append(out, SocialProviderInfo{ID: p.cfg.ID, Name: p.cfg.Name, DisplayName: p.cfg.DisplayName, Configured: p.configured()})
+		out = append(out, SocialProviderInfo{ID: p.cfg.ID, Name: p.cfg.Name, DisplayName: p.cfg.DisplayName, Configured: p.configured(),
+			ClientID: p.cfg.ClientID, Issuer: p.cfg.Issuer})
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/restauth/restauth/internal/oauthflow"
@@ -59,6 +60,11 @@ type SocialFlowStart struct {
 	// kept only when it resolves, against SiteURL, to SiteURL's origin; otherwise the flow
 	// ends at Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
+	// CallbackPath is the path, on SiteURL, where the provider sends the browser back (the
+	// redirect URI registered with the provider): the dialect's own callback route. Empty:
+	// the 291 dialect's Prefix + "social/<provider>/callback/". It must start with a single
+	// "/"; the flow seals it, so that the code exchange sends the same URI.
+	CallbackPath string
 	// CrossSite, when set, is why the dialect judges that another site sent the browser to
 	// start this flow (the 291 dialect reads Sec-Fetch-Site, Origin and Referer): the start
 	// fails with SocialReasonCrossSiteRequest, CrossSite being logged as its cause. A
@@ -113,6 +119,11 @@ type SocialFlowCallback struct {
 	// SessionUser is the user the browser is logged in as by its session, nil otherwise
 	// (see SocialFlowStart.User). A connect flow requires the user it started with.
 	SessionUser *User
+	// SignupStep tells that the dialect offers a signup step (allauth's provider signup):
+	// a new provider account whose address another user holds, or any new one with
+	// Config.Social.SignupForm, then ends with SocialFlowResult.PendingSignup instead of
+	// failing with SocialReasonEmailInUse or creating the user at once.
+	SignupStep bool
 }
 
 // SocialFlowResult is a finished flow.
@@ -122,6 +133,13 @@ type SocialFlowResult struct {
 	User *User
 	// Connected tells a connect flow, which logs nobody in.
 	Connected bool
+	// UID is the provider account's id (SocialAccount.UID), for the session's
+	// authentication record.
+	UID string
+	// PendingSignup, when set (only for a request with SignupStep), is a login that needs
+	// the user's details first: User is nil; keep it in the session
+	// (PutPendingSocialSignup) and finish with CompleteSocialSignup.
+	PendingSignup *PendingSocialSignup
 	// Next is the absolute URL where the flow ends: the start's Next when it was kept,
 	// else Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
@@ -144,14 +162,26 @@ func (s *Service) BeginSocialFlow(ctx context.Context, req SocialFlowStart) (*So
 	return started, nil
 }
 
-func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req SocialFlowStart) (*SocialFlowStarted, *SocialError) {
+func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req SocialFlowStart) (_ *SocialFlowStarted, f *SocialError) {
+	next := s.safeNext(req.Next)
+	defer func() {
+		if f != nil {
+			f.Next, f.Connect = next, req.Connect
+		}
+	}()
 	if !s.cfg.Social.Enabled {
 		return nil, socialFail(SocialReasonSSODisabled, nil)
 	}
 	if req.CrossSite != nil {
 		return nil, socialFail(SocialReasonCrossSiteRequest, req.CrossSite)
 	}
-	flow := &socialFlow{Provider: p.cfg.ID, Connect: req.Connect, Next: s.safeNext(req.Next)}
+	flow := &socialFlow{Provider: p.cfg.ID, Connect: req.Connect, Next: next}
+	if req.CallbackPath != "" {
+		if !strings.HasPrefix(req.CallbackPath, "/") || strings.HasPrefix(req.CallbackPath, "//") || strings.ContainsAny(req.CallbackPath, "?#\\") {
+			return nil, socialFail(SocialReasonServerError, fmt.Errorf("callback path %q is not a path on SiteURL", truncateBytes(req.CallbackPath, 100)))
+		}
+		flow.Callback = s.cfg.SiteURL + req.CallbackPath
+	}
 	if req.Connect {
 		// Connecting needs the browser's own login session: the callback checks that the
 		// same user is still logged in there.
@@ -181,7 +211,7 @@ func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req So
 		return nil, socialFail(SocialReasonServerError, err)
 	}
 	return &SocialFlowStarted{
-		AuthURL: p.rt.AuthCodeURL(flow.State, flow.Verifier, flow.Nonce),
+		AuthURL: p.rt.AuthCodeURL(flow.State, flow.Verifier, flow.Nonce, flow.Callback),
 		Flow:    SealedSocialFlow{Name: name, Value: value, MaxAge: socialFlowTTL, Expires: expires},
 	}, nil
 }
@@ -210,7 +240,13 @@ func (s *Service) FinishSocialFlow(ctx context.Context, cb SocialFlowCallback) (
 	return res, nil
 }
 
-func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb SocialFlowCallback) (*SocialFlowResult, *SocialError) {
+func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb SocialFlowCallback) (_ *SocialFlowResult, f *SocialError) {
+	var flow *socialFlow // known once opened
+	defer func() {
+		if f != nil && flow != nil {
+			f.Next, f.Connect = flow.Next, flow.Connect
+		}
+	}()
 	if cb.State == "" {
 		return nil, socialFail(SocialReasonStateMissing, nil)
 	}
@@ -218,13 +254,14 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if name == "" || cb.SealedFlow == "" {
 		return nil, socialFail(SocialReasonStateMismatch, nil)
 	}
-	flow, err := oauthflow.Open(s.cfg.Secret, name, cb.SealedFlow)
+	opened, err := oauthflow.Open(s.cfg.Secret, name, cb.SealedFlow)
 	if err != nil {
 		return nil, socialFail(SocialReasonStateMismatch, err)
 	}
-	if subtle.ConstantTimeCompare([]byte(flow.State), []byte(cb.State)) != 1 || flow.Provider != p.cfg.ID {
+	if subtle.ConstantTimeCompare([]byte(opened.State), []byte(cb.State)) != 1 || opened.Provider != p.cfg.ID {
 		return nil, socialFail(SocialReasonStateMismatch, nil)
 	}
+	flow = opened
 	now := s.now()
 	expires := time.Unix(flow.Expires, 0)
 	if now.After(expires) {
@@ -255,18 +292,36 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if f != nil {
 		return nil, f
 	}
-	if flow.Connect {
-		if f := s.connectSocialAccount(ctx, p, prof, cb.SessionUser); f != nil {
+	res, f := s.applySocialProfile(ctx, p, prof, flow.Connect, cb.SessionUser, cb.SignupStep)
+	if f != nil {
+		return nil, f
+	}
+	res.Next = cmp.Or(flow.Next, s.cfg.Social.LoginRedirect)
+	if res.Connected {
+		res.Next = cmp.Or(flow.Next, s.cfg.Social.ConnectRedirect)
+	}
+	return res, nil
+}
+
+// applySocialProfile does what a verified profile is for: with connect, link it to the
+// session's user; else log in the user it finds or creates (AuditLoginSucceeded).
+// With step, a login that needs a signup step ends with the result's PendingSignup.
+func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, prof *socialProfile, connect bool, sessionUser *User, step bool) (*SocialFlowResult, *SocialError) {
+	if connect {
+		if f := s.connectSocialAccount(ctx, p, prof, sessionUser); f != nil {
 			return nil, f
 		}
-		return &SocialFlowResult{User: cb.SessionUser, Connected: true, Next: cmp.Or(flow.Next, s.cfg.Social.ConnectRedirect)}, nil
+		return &SocialFlowResult{User: sessionUser, Connected: true, UID: prof.UID}, nil
 	}
-	u, f := s.socialLogin(ctx, p, prof)
+	u, f := s.socialLogin(ctx, p, prof, step)
+	if f != nil && f.Reason == SocialReasonSignupRequired {
+		return &SocialFlowResult{PendingSignup: s.pendingSocialSignup(p, prof)}, nil
+	}
 	if f != nil {
 		return nil, f
 	}
 	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)
-	return &SocialFlowResult{User: u, Next: cmp.Or(flow.Next, s.cfg.Social.LoginRedirect)}, nil
+	return &SocialFlowResult{User: u, UID: prof.UID}, nil
 }
 
 // configuredProvider finds a provider a flow may use; the others do not exist for it.

@@ -146,8 +146,8 @@ func TestSocialProvidersInfo(t *testing.T) {
 		c.Social.Providers = []restauth.SocialProvider{restauth.GitHubProvider("id", "secret"), custom, restauth.GoogleProvider("", "")}
 	})
 	assert.Equal(t, []restauth.SocialProviderInfo{
-		{ID: "github", Name: "GitHub", DisplayName: "GitHub", Configured: true},
-		{ID: "corp", Name: "corp", DisplayName: "corp", Configured: true},
-		{ID: "google", Name: "Google", DisplayName: "Google", Configured: false},
+		{ID: "github", Name: "GitHub", DisplayName: "GitHub", Configured: true, ClientID: "id"},
+		{ID: "corp", Name: "corp", DisplayName: "corp", Configured: true, ClientID: "c", Issuer: "https://sso.example.com/realms/x"},
+		{ID: "google", Name: "Google", DisplayName: "Google", Configured: false, Issuer: "https://accounts.google.com"},
 	}, e.svc.SocialProviders())
 }

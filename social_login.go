@@ -14,7 +14,11 @@ import (
 // way to obtain one (a native app's ID token) reuses every rule.
 
 // socialLogin finds or creates the user a provider account logs in, and records the login.
-func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile) (*User, *SocialError) {
+//
+// With step (a dialect that offers allauth's provider signup), a provider account whose
+// user cannot be created at once (see socialSignup) fails with SocialReasonSignupRequired,
+// for the dialect to ask for the details and finish with CompleteSocialSignup.
+func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile, step bool) (*User, *SocialError) {
 	if s.cfg.MFA.Enabled && s.cfg.MFA.Required {
 		// Every user needs a second factor, which only a password login can give.
 		return nil, socialFail(SocialReasonMFARequired, nil)
@@ -29,7 +33,7 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 		}
 	case errors.Is(err, ErrNotFound):
 		var f *SocialError
-		if u, f = s.socialSignup(ctx, p, prof, now); f != nil {
+		if u, f = s.socialSignup(ctx, p, prof, now, step); f != nil {
 			return nil, f
 		}
 	default:
@@ -83,8 +87,9 @@ func (s *Service) refuseSocialForMFA(ctx context.Context, u *User) *SocialError 
 // who holds the provider's address verified — only when the provider asserts the address
 // verified and Config.Social.LinkByVerifiedEmail allows it (an unverified match would let
 // whoever controls the provider account take over the local one) — or creates a user when
-// Config.Social.Registration is on.
-func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *SocialError) {
+// Config.Social.Registration is on. With step, an address held otherwise, or
+// Config.Social.SignupForm, asks for a signup step (SocialReasonSignupRequired) instead.
+func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time, step bool) (*User, *SocialError) {
 	holder, held, err := s.verifiedHolder(ctx, prof.Email)
 	if err != nil {
 		return nil, socialFail(SocialReasonServerError, err)
@@ -94,6 +99,10 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 		// exactly, bar ASCII case: the stores also match addresses that only Unicode case
 		// folding makes equal ("ας.gr" and "ασ.gr" are different domains).
 		if !prof.EmailVerified || !s.cfg.Social.LinkByVerifiedEmail || !sameAddress(held.Email, prof.Email) {
+			if step && s.cfg.Social.Registration {
+				// allauth's signup form kicks in: another address makes a new account.
+				return nil, socialFail(SocialReasonSignupRequired, nil)
+			}
 			return nil, socialFail(SocialReasonEmailInUse, nil)
 		}
 		// Refused logins link nothing: a user with TOTP is not logged in below, and must
@@ -109,6 +118,15 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 	if !s.cfg.Social.Registration {
 		return nil, socialFail(SocialReasonRegistrationClosed, nil)
 	}
+	if step && s.cfg.Social.SignupForm {
+		return nil, socialFail(SocialReasonSignupRequired, nil)
+	}
+	return s.createSocialUser(ctx, p, prof, now)
+}
+
+// createSocialUser creates the user of a provider account, with a username derived from
+// the profile, and links the account.
+func (s *Service) createSocialUser(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *SocialError) {
 	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, IsActive: true, DateJoined: now}
 	var addr *EmailAddress
 	if prof.Email != "" {

@@ -20,7 +20,13 @@ const maxSocialUID = 191
 // by its reason, and keeps of the profile what an account can hold: an account id that
 // fits, a valid address, names within their length.
 func (s *Service) fetchProfile(ctx context.Context, p *socialProvider, flow *socialFlow, code string) (*socialProfile, *SocialError) {
-	prof, err := p.rt.Profile(ctx, code, flow.Verifier, flow.Nonce)
+	prof, err := p.rt.Profile(ctx, code, flow.Verifier, flow.Nonce, flow.Callback)
+	return s.keepProfile(prof, err)
+}
+
+// keepProfile names a failed profile read by its reason and keeps of a profile what an
+// account can hold (see fetchProfile).
+func (s *Service) keepProfile(prof *socialProfile, err error) (*socialProfile, *SocialError) {
 	if err != nil {
 		reason, cause := SocialReasonProfileFailed, err
 		var fe *sso.Error

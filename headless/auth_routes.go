@@ -32,6 +32,7 @@ func (h *handler) config(c *call) *answer {
 	// sessions page only when this key is present. Activity is not tracked: a session's
 	// last_seen_at is its login.
 	data["usersessions"] = map[string]any{"track_activity": false}
+	c.socialConfig(data)
 	return ok(data)
 }
 

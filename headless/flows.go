@@ -16,6 +16,8 @@ type flow struct {
 	IsPending bool     `json:"is_pending,omitempty"`
 	Types     []string `json:"types,omitempty"`
 	Providers []string `json:"providers,omitempty"`
+	// Provider is the provider of a pending provider_signup.
+	Provider *providerConfig `json:"provider,omitempty"`
 }
 
 // userData is allauth's user object.
@@ -81,6 +83,7 @@ func (c *call) anonymousFlows() []flow {
 	}
 	flows = append(flows, c.codeFlows()...)
 	flows = append(flows, c.trustFlows()...)
+	flows = append(flows, c.providerFlows()...)
 	if p, ok := c.svc().SessionPendingLogin(c.ctx); ok {
 		types, err := c.svc().PendingLoginTypes(c.ctx, p)
 		if err == nil {

@@ -87,6 +87,10 @@ func (h *handler) routeTable() map[string]route {
 		"auth/password/reset":      {http.MethodGet: h.passwordResetInfo, http.MethodPost: h.passwordReset},
 		"auth/email/verify":        {http.MethodGet: h.emailVerifyInfo, http.MethodPost: h.emailVerify},
 		"auth/email/verify/resend": {http.MethodPost: h.emailVerifyResend},
+		"auth/provider/redirect":   {http.MethodPost: h.providerRedirect},
+		callbackRoute:              {http.MethodGet: h.providerCallback},
+		"auth/provider/token":      {http.MethodPost: h.providerToken},
+		"auth/provider/signup":     {http.MethodGet: h.providerSignupInfo, http.MethodPost: h.providerSignup},
 		"account/email": {
 			http.MethodGet: h.emailGet, http.MethodPost: h.emailAdd, http.MethodPut: h.emailResend,
 			http.MethodPatch: h.emailPrimary, http.MethodDelete: h.emailRemove,
@@ -136,5 +140,5 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{h: h, client: client, w: w, r: r}
-	c.serve(h.routes[path])
+	c.serve(h.routes[routeOf(path)])
 }

@@ -88,6 +88,11 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		if strings.Contains(e.Message+e.Reason+schemaReasons(e), "subschemas 0, 4 matched") {
 			continue
 		}
+		// Its "socialaccount" record requires reauthenticated, which allauth's own
+		// record_authentication(method="socialaccount", provider, uid) never sets.
+		if strings.Contains(string(body), `"method":"socialaccount"`) && strings.Contains(schemaReasons(e), "missing property 'reauthenticated'") && onlyMethods(e) {
+			continue
+		}
 		// OptionalTimestamp puts nullable beside a $ref, which OpenAPI 3.0 ignores, so the
 		// null last_used_at of an authenticator never used (allauth's own answer) fails it.
 		if r := schemaReasons(e); strings.Contains(r, "got null, want number at $.data") && strings.Contains(r, "last_used_at") {
@@ -127,6 +132,16 @@ func onlyUnlistedFlows(e *verrors.ValidationError, body []byte) bool {
 		}
 	}
 	return true
+}
+
+// onlyMethods reports whether every schema failure of e is in data.methods.
+func onlyMethods(e *verrors.ValidationError) bool {
+	for _, se := range e.SchemaValidationErrors {
+		if !strings.HasPrefix(se.FieldPath, "$.data.methods[") {
+			return false
+		}
+	}
+	return len(e.SchemaValidationErrors) > 0
 }
 
 func schemaReasons(e *verrors.ValidationError) string {

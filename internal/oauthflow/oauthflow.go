@@ -17,7 +17,7 @@ import (
 
 // Flow is what the flow cookie holds: the state, PKCE verifier and (OpenID Connect) nonce
 // drawn when the flow started, with its provider, its mode, the connecting user, where it
-// ends and when it expires.
+// ends, where the provider sends the browser back and when it expires.
 type Flow struct {
 	Provider string `json:"p"`
 	State    string `json:"s"`
@@ -26,6 +26,9 @@ type Flow struct {
 	Connect  bool   `json:"c,omitempty"`
 	UserID   int64  `json:"u,omitempty"`
 	Next     string `json:"r,omitempty"`
+	// Callback is the redirect URI the flow gave the provider, "" for the configured one:
+	// the code exchange must send it again.
+	Callback string `json:"cb,omitempty"`
 	Expires  int64  `json:"e"` // Unix seconds
 }
 

@@ -59,21 +59,50 @@ func fail(stage Stage, err error) *Error { return &Error{Stage: stage, Err: err}
 
 var errNonceMismatch = errors.New("the ID token's nonce is not the flow's")
 
-// Profile exchanges the code (with the flow's PKCE verifier) and reads the profile: from
-// the verified ID token (checked against the flow's nonce, completed from user-info) for
-// OpenID Connect, from the user-info URL for OAuth2. Call it after Ready. Every failure is
-// an *Error.
-func (p *Provider) Profile(ctx context.Context, code, verifier, nonce string) (*Profile, error) {
+// Profile exchanges the code (with the flow's PKCE verifier and its redirect URL, "" for
+// the configured one) and reads the profile: from the verified ID token (checked against
+// the flow's nonce, completed from user-info) for OpenID Connect, from the user-info URL
+// for OAuth2. Call it after Ready. Every failure is an *Error.
+func (p *Provider) Profile(ctx context.Context, code, verifier, nonce, redirect string) (*Profile, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	ctx = oidc.ClientContext(ctx, p.cfg.Client)
-	tok, err := p.oauth2Config().Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	tok, err := p.oauth2Config(redirect).Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fail(StageExchange, err)
 	}
+	idToken, _ := tok.Extra("id_token").(string)
+	return p.profile(ctx, tok, idToken, &nonce)
+}
+
+// TokenProfile reads the profile of tokens a native app obtained from the provider by
+// itself (allauth's provider token flow). For OpenID Connect the ID token is required and
+// verified as after a code exchange (signature, issuer, our client id as audience, expiry,
+// the access token's hash when both are given) except for the nonce, which the app chose;
+// the access token, when given, completes the profile from user-info. For OAuth2 the
+// access token is required and the provider's user-info answer is the profile. Call it
+// after Ready. Every failure is an *Error, StageIDToken for a refused ID token and
+// StageProfile for an access token the provider does not accept.
+func (p *Provider) TokenProfile(ctx context.Context, idToken, accessToken string) (*Profile, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ctx = oidc.ClientContext(ctx, p.cfg.Client)
+	if p.IsOIDC() && idToken == "" {
+		return nil, fail(StageIDToken, errors.New("an OpenID Connect provider token needs an ID token"))
+	}
+	if !p.IsOIDC() && accessToken == "" {
+		return nil, fail(StageProfile, errors.New("an OAuth2 provider token needs an access token"))
+	}
+	return p.profile(ctx, &oauth2.Token{AccessToken: accessToken, TokenType: "Bearer"}, idToken, nil)
+}
+
+// profile reads the profile of tok (and, for OpenID Connect, of the ID token, checked
+// against *nonce unless nonce is nil).
+func (p *Provider) profile(ctx context.Context, tok *oauth2.Token, idToken string, nonce *string) (*Profile, error) {
 	var claims map[string]any
+	var err error
 	if p.IsOIDC() {
-		claims, err = p.verifyIDToken(ctx, nonce, tok)
+		claims, err = p.verifyIDToken(ctx, nonce, idToken, tok.AccessToken)
 		if err != nil {
 			if errors.Is(err, errNonceMismatch) {
 				return nil, fail(StageNonce, err)
@@ -83,7 +112,7 @@ func (p *Provider) Profile(ctx context.Context, code, verifier, nonce string) (*
 		p.mu.Lock()
 		userInfo := p.userInfo
 		p.mu.Unlock()
-		if claimString(claims, p.cfg.Fields.Email) == "" && userInfo != "" {
+		if claimString(claims, p.cfg.Fields.Email) == "" && userInfo != "" && tok.AccessToken != "" {
 			info, err := p.getJSON(ctx, userInfo, tok)
 			if err != nil {
 				return nil, fail(StageProfile, err)
@@ -139,11 +168,10 @@ func (p *Provider) Profile(ctx context.Context, code, verifier, nonce string) (*
 	return prof, nil
 }
 
-// verifyIDToken checks the ID token's signature, issuer, audience (our client id, and the
-// authorised party when there are several audiences), expiry, nonce and, when present,
-// access-token hash, and returns its claims.
-func (p *Provider) verifyIDToken(ctx context.Context, nonce string, tok *oauth2.Token) (map[string]any, error) {
-	raw, _ := tok.Extra("id_token").(string)
+// verifyIDToken checks the ID token raw's signature, issuer, audience (our client id, and
+// the authorised party when there are several audiences), expiry, nonce (unless nil) and,
+// when present, access-token hash, and returns its claims.
+func (p *Provider) verifyIDToken(ctx context.Context, nonce *string, raw, accessToken string) (map[string]any, error) {
 	if raw == "" {
 		return nil, errors.New("the token response has no id_token")
 	}
@@ -174,11 +202,11 @@ func (p *Provider) verifyIDToken(ctx context.Context, nonce string, tok *oauth2.
 	if len(idt.Audience) > 1 && claimString(claims, "azp") != p.cfg.ClientID {
 		return nil, errors.New("the ID token has several audiences and another authorised party")
 	}
-	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
+	if nonce != nil && subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(*nonce)) != 1 {
 		return nil, errNonceMismatch
 	}
-	if idt.AccessTokenHash != "" {
-		if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
+	if idt.AccessTokenHash != "" && accessToken != "" {
+		if err := idt.VerifyAccessToken(accessToken); err != nil {
 			return nil, err
 		}
 	}

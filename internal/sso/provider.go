@@ -7,6 +7,7 @@
 package sso
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -187,8 +188,10 @@ func (p *Provider) Ready(ctx context.Context) error {
 	return nil
 }
 
-// oauth2Config is the provider's client configuration; call it after Ready.
-func (p *Provider) oauth2Config() *oauth2.Config {
+// oauth2Config is the provider's client configuration; call it after Ready. A non-empty
+// redirect replaces the configured RedirectURL: the flow's own callback, which must be
+// sent again, unchanged, with the code exchange.
+func (p *Provider) oauth2Config(redirect string) *oauth2.Config {
 	p.mu.Lock()
 	endpoint := p.endpoint
 	p.mu.Unlock()
@@ -196,7 +199,7 @@ func (p *Provider) oauth2Config() *oauth2.Config {
 		ClientID:     p.cfg.ClientID,
 		ClientSecret: p.cfg.ClientSecret,
 		Endpoint:     endpoint,
-		RedirectURL:  p.cfg.RedirectURL,
+		RedirectURL:  cmp.Or(redirect, p.cfg.RedirectURL),
 		Scopes:       p.cfg.Scopes,
 	}
 }
@@ -206,8 +209,9 @@ func NewVerifier() string { return oauth2.GenerateVerifier() }
 
 // AuthCodeURL is the authorization URL a flow sends the browser to (call it after
 // Ready): the flow's state, the S256 challenge of its PKCE verifier, its nonce when not
-// empty, and the configured AuthParams.
-func (p *Provider) AuthCodeURL(state, verifier, nonce string) string {
+// empty, and the configured AuthParams; redirect, when not empty, is the flow's callback
+// instead of the configured RedirectURL.
+func (p *Provider) AuthCodeURL(state, verifier, nonce, redirect string) string {
 	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
 	if nonce != "" {
 		opts = append(opts, oidc.Nonce(nonce))
@@ -215,5 +219,5 @@ func (p *Provider) AuthCodeURL(state, verifier, nonce string) string {
 	for k, v := range p.cfg.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
-	return p.oauth2Config().AuthCodeURL(state, opts...)
+	return p.oauth2Config(redirect).AuthCodeURL(state, opts...)
 }
