@@ -41,16 +41,8 @@ func (s *Service) RequestEmailVerificationCode(ctx context.Context, userID, addr
 		return nil, err
 	}
 	p, code := s.newPendingCode(codeVerify, s.cfg.EmailVerificationByCode, addr.Email, addr.ID, verifyCodeLength)
-	s.inBackground(ctx, func(ctx context.Context) bool {
-		err := s.mailUnlessTaken(ctx, u, addr, func(ctx context.Context) error {
-			s.hooks.mint(ctx)
-			return s.sendNow(ctx, MailEmailConfirmationCode, u, MailData{Email: addr.Email, Code: code}, "email_address_id", addr.ID)
-		})
-		if err != nil {
-			s.log.ErrorContext(ctx, "restauth: could not send mail", "kind", string(MailEmailConfirmationCode), "user_id", u.ID, "error", err)
-		}
-		return err == nil
-	})
+	s.queueMail(ctx, mailIntent{job: jobMailedCode, userID: u.ID, email: addr.Email, AddressID: addr.ID,
+		Kind: MailEmailConfirmationCode, data: MailData{Code: code}})
 	return p, nil
 }
 

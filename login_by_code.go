@@ -3,6 +3,7 @@ package restauth
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/restauth/restauth/internal/validate"
 )
@@ -41,23 +42,50 @@ func (s *Service) mailLoginCodeFor(ctx context.Context, email string) (*PendingC
 		return nil, err
 	}
 	p, code := s.newPendingCode(codeLogin, s.cfg.LoginByCode, email, 0, loginCodeLength)
-	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailCode(ctx, MailLoginCode, email, code) })
+	s.queueMail(ctx, mailIntent{job: jobMailedCode, email: email, Kind: MailLoginCode, data: MailData{Code: code}})
 	return p, nil
 }
 
-// mailCode is the job of the code requests that name an address (login, reset): it mails
-// code to the account resetCandidates chooses; none, nothing. Failures are logged.
-func (s *Service) mailCode(ctx context.Context, kind MailKind, email, code string) bool {
-	c, err := s.codeCandidate(ctx, email)
+// mailCodeNow is jobMailedCode: it mails in.data.Code to the account holding in.email
+// (none: nothing to do, exactly as for a known address up to here), or, with
+// in.AddressID, to that address of in.userID if it still holds it and no other user holds
+// it verified.
+func (s *Service) mailCodeNow(ctx context.Context, in mailIntent) error {
+	data := MailData{Code: in.data.Code}
+	if in.AddressID != 0 {
+		addr, err := s.store.EmailAddressByID(ctx, in.AddressID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if addr.UserID != in.userID || addr.Email != in.email {
+			return nil
+		}
+		u, err := s.store.UserByID(ctx, in.userID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		data.Email = addr.Email
+		return s.mailUnlessTaken(ctx, u, addr, func(ctx context.Context) error {
+			s.hooks.mint(ctx)
+			return s.sendNow(ctx, in.Kind, u, data, "email_address_id", addr.ID)
+		})
+	}
+	c, err := s.codeCandidate(ctx, in.email)
 	if err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not look up the account for a mailed code", "kind", string(kind), "error", err)
-		return false
+		return fmt.Errorf("restauth: look up the account for a mailed code: %w", err)
 	}
 	if c == nil {
-		return false
+		return nil
 	}
 	s.hooks.mint(ctx)
-	return s.mailNow(ctx, kind, c.user, MailData{Email: c.to, Code: code})
+	data.Email = c.to
+	return s.sendNow(ctx, in.Kind, c.user, data)
 }
 
 // codeCandidate is the account a code for email goes to and is confirmed for: the first

@@ -60,33 +60,6 @@ func (s *Service) sendNow(ctx context.Context, kind MailKind, u *User, data Mail
 	return nil
 }
 
-// mailNow is sendNow for the jobs run by inBackground, logging a failure and reporting
-// success.
-func (s *Service) mailNow(ctx context.Context, kind MailKind, u *User, data MailData, logArgs ...any) bool {
-	if err := s.sendNow(ctx, kind, u, data, logArgs...); err != nil {
-		s.log.ErrorContext(ctx, "restauth: could not send mail", append([]any{"kind", string(kind), "user_id", u.ID, "error", err}, logArgs...)...)
-		return false
-	}
-	return true
-}
-
-// inBackground runs job in a goroutine of its own after the request (before answering
-// with Config.Mail.SendInRequest), bounded by Outbox.SendTimeout, and Close waits for it.
-// It never blocks the request, but it is not durable: a job running when the process
-// stops is lost. It remains for mails whose secret is minted in the request (the mailed
-// codes); new mail should go through the outbox (sendMail, queueMail).
-func (s *Service) inBackground(ctx context.Context, job func(context.Context) bool) bool {
-	if s.cfg.Mail.SendInRequest {
-		return job(ctx)
-	}
-	s.outbox.jobs.Go(func() {
-		jobCtx, cancel := context.WithTimeout(context.WithValue(context.WithoutCancel(ctx), backgroundKey{}, true), s.cfg.Mail.Outbox.SendTimeout)
-		defer cancel()
-		job(jobCtx)
-	})
-	return true
-}
-
 // backgroundKey marks the context of the worker's jobs, so that tests can tell the work
 // a request does before answering from the work done after.
 type backgroundKey struct{}

@@ -42,6 +42,11 @@ const (
 	jobConfirmation mailJob = "email_confirmation"
 	// jobMail: a mail of Kind whose MailData is sealed in the payload.
 	jobMail mailJob = "mail"
+	// jobMailedCode: a mailed code of Kind (login, password reset, e-mail verification),
+	// the code sealed in the payload like jobMail's data: for the account holding Email,
+	// or, with AddressID, for that address of UserID unless another user holds it
+	// verified (mailCodeNow).
+	jobMailedCode mailJob = "mailed_code"
 )
 
 // mailIntent is what an outbox row asks for: the job, the user and address (the row's
@@ -90,7 +95,7 @@ func (s *Service) newOutboxMail(ctx context.Context, in mailIntent) (*OutboxMail
 	m := &OutboxMail{Key: hex.EncodeToString(key[:]), Kind: string(in.job), UserID: in.userID, Email: in.email}
 	m.Created = s.now().UTC()
 	m.Due = m.Created
-	if in.job == jobMail {
+	if in.job == jobMail || in.job == jobMailedCode {
 		plain, err := json.Marshal(sealedMail{Data: in.data, LogArgs: in.logArgs})
 		if err != nil {
 			return nil, err
@@ -113,7 +118,7 @@ func (s *Service) intentOf(m *OutboxMail) (mailIntent, error) {
 			return in, fmt.Errorf("%w: payload: %v", errPermanent, err)
 		}
 	}
-	if in.job == jobMail {
+	if in.job == jobMail || in.job == jobMailedCode {
 		plain, err := seal.Open(seal.AEAD(s.cfg.Secret, outboxPurpose), in.Sealed, []byte(m.Key))
 		if err != nil {
 			return in, fmt.Errorf("%w: sealed payload does not open (another Secret?)", errPermanent)
@@ -196,6 +201,8 @@ func (s *Service) runIntent(ctx context.Context, in mailIntent) error {
 		return s.resendConfirmation(ctx, in.email)
 	case jobConfirmation:
 		return s.confirmAddress(ctx, in)
+	case jobMailedCode:
+		return s.mailCodeNow(ctx, in)
 	case jobMail:
 		args := make([]any, len(in.logArgs))
 		for i, a := range in.logArgs {

@@ -319,3 +319,45 @@ func TestKnownAndUnknownAddressesWriteTheOutboxOnce(t *testing.T) {
 	}
 	require.NoError(t, e.svc.Close(ctx))
 }
+
+// Mailed codes go through the outbox too (a SIGTERM loses none), sealed: neither the row
+// nor its payload holds the code or the username, and Close delivers them.
+func TestMailedCodesAreQueuedSealed(t *testing.T) {
+	t.Parallel()
+	store := &recordingOutbox{Store: memstore.New()}
+	e := newEnv(t, withCodes, func(c *restauth.Config) {
+		c.Store = store
+		c.Mail.SendInRequest = false
+	})
+	e.register("coded-user", goodPassword, "coded@example.com")
+	require.NoError(t, e.svc.Close(context.Background()))
+	before := len(e.mailer.Messages())
+	_, err := e.svc.RequestLoginCode(context.Background(), "coded@example.com")
+	require.NoError(t, err)
+	_, err = e.svc.RequestPasswordResetCode(context.Background(), "coded@example.com")
+	require.NoError(t, err)
+	require.NoError(t, e.svc.Close(context.Background()))
+	msgs := e.mailer.Messages()[before:]
+	require.Len(t, msgs, 2, "a login code and a reset code")
+	var codes []string
+	for _, m := range msgs {
+		code := mailedCodeRE.FindStringSubmatch(m.Text)
+		require.NotNil(t, code, "no code in the mail")
+		codes = append(codes, code[1])
+	}
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	var coded int
+	for _, row := range store.rows {
+		if row.Kind != "mailed_code" {
+			continue
+		}
+		coded++
+		all := strings.Join([]string{row.Key, row.Kind, row.Email, string(row.Payload)}, "\x00")
+		for _, code := range codes {
+			assert.NotContains(t, all, `"`+code+`"`, "the code is sealed")
+		}
+		assert.NotContains(t, all, "coded-user")
+	}
+	assert.Equal(t, 2, coded, "both codes went through the outbox")
+}

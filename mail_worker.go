@@ -42,8 +42,6 @@ type mailWorker struct {
 	run    *workerRun
 	manual bool // tests: no background run; deliverDue is called directly
 	wakeCh chan struct{}
-	// jobs are inBackground's, outside the outbox; Close waits for them too.
-	jobs sync.WaitGroup
 }
 
 // workerRun is one run of the worker, from start to stop.
@@ -216,25 +214,13 @@ func (s *Service) Close(ctx context.Context) error {
 	r := w.run
 	w.run = nil
 	w.mu.Unlock()
-	jobsDone := make(chan struct{})
-	go func() { w.jobs.Wait(); close(jobsDone) }()
 	if r == nil {
-		select {
-		case <-jobsDone:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return nil
 	}
 	close(r.stop)
 	select {
 	case <-r.done:
-		select {
-		case <-jobsDone:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return nil
 	case <-ctx.Done():
 	}
 	r.cancel()

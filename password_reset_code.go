@@ -28,7 +28,7 @@ func (s *Service) RequestPasswordResetCode(ctx context.Context, email string) (*
 		return nil, err
 	}
 	p, code := s.newPendingCode(codeReset, s.cfg.PasswordResetByCode, email, 0, resetCodeLength)
-	s.inBackground(ctx, func(ctx context.Context) bool { return s.mailCode(ctx, MailPasswordResetCode, email, code) })
+	s.queueMail(ctx, mailIntent{job: jobMailedCode, email: email, Kind: MailPasswordResetCode, data: MailData{Code: code}})
 	return p, nil
 }
 
