@@ -116,13 +116,20 @@ func TestDeadlineOutcomes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			// Once without the lock first, so that the timed call below finds a connection
+			// and its statement prepared: on a loaded machine, dialling and preparing alone
+			// could outlast the deadline, and a call that never reached the server rightly
+			// reads as "nothing happened" rather than the outcome this case is about.
+			require.NoError(t, tc.call(context.WithoutCancel(ctx)))
 			holder, err := s.Pool().Begin(ctx)
 			require.NoError(t, err)
 			defer func() { _ = holder.Rollback(context.WithoutCancel(ctx)) }()
 			_, err = holder.Exec(ctx, "SELECT 1 FROM "+pgx.Identifier{s.Schema(), "users"}.Sanitize()+" WHERE id = $1 FOR UPDATE", u.ID)
 			require.NoError(t, err)
 
-			cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			// Long enough to reach the server however loaded the machine is; the held row
+			// lock keeps the statement waiting until the deadline (or statement_timeout).
+			cctx, cancel := context.WithTimeout(ctx, time.Second)
 			defer cancel()
 			err = tc.call(cctx)
 			require.Error(t, err)
