@@ -53,21 +53,8 @@ func (s *Service) mailLoginCodeFor(ctx context.Context, email string) (*PendingC
 func (s *Service) mailCodeNow(ctx context.Context, in mailIntent) error {
 	data := MailData{Code: in.data.Code}
 	if in.AddressID != 0 {
-		addr, err := s.store.EmailAddressByID(ctx, in.AddressID)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if addr.UserID != in.userID || addr.Email != in.email {
-			return nil
-		}
-		u, err := s.store.UserByID(ctx, in.userID)
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		u, addr, err := s.intentAddress(ctx, in)
+		if u == nil || err != nil {
 			return err
 		}
 		data.Email = addr.Email

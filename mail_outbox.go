@@ -218,27 +218,38 @@ func (s *Service) runIntent(ctx context.Context, in mailIntent) error {
 // address verified meanwhile still gets its mail, as when it was sent at once: the key
 // it carries is refused, and the mail tells the user nothing new.
 func (s *Service) confirmAddress(ctx context.Context, in mailIntent) error {
-	addr, err := s.store.EmailAddressByID(ctx, in.AddressID)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if addr.UserID != in.userID || addr.Email != in.email {
-		return nil
-	}
-	u, err := s.store.UserByID(ctx, in.userID)
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	if err != nil {
+	u, addr, err := s.intentAddress(ctx, in)
+	if u == nil || err != nil {
 		return err
 	}
 	if in.UnlessTaken {
 		return s.confirmNowUnlessTaken(ctx, u, addr)
 	}
 	return s.confirmNow(ctx, u, addr)
+}
+
+// intentAddress returns the user in.userID and their address in.AddressID if the user
+// still holds it with the same text; nil, nil, nil when there is nothing to mail (a
+// removed address or user).
+func (s *Service) intentAddress(ctx context.Context, in mailIntent) (*User, *EmailAddress, error) {
+	addr, err := s.store.EmailAddressByID(ctx, in.AddressID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if addr.UserID != in.userID || addr.Email != in.email {
+		return nil, nil, nil
+	}
+	u, err := s.store.UserByID(ctx, in.userID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, addr, nil
 }
 
 // confirmationIntent is the outbox row confirming addr of u.
