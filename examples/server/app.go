@@ -119,8 +119,21 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		return nil, err
 	}
 	a.svc = svc
+	// Closed first (closers run in reverse): the Service's outbox worker stops, delivering
+	// what is due within a short bound (the rest stays in the outbox for the next start),
+	// before the stores it works on are closed. Every sub-command gets this, not only
+	// serve, whose shutdown has closed the Service already (a second Close is a no-op).
+	a.closers = append(a.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), adminMailWait)
+		defer cancel()
+		_ = svc.Close(ctx)
+	})
 	return a, nil
 }
+
+// adminMailWait bounds how long a closing app waits for its Service to deliver due mail
+// (an admin sub-command's security notice, say) before leaving it in the outbox.
+const adminMailWait = 5 * time.Second
 
 // loadSecret reads RESTAUTH_SECRET. Without it the server still runs, with a random secret
 // that dies with the process: reset links and sessions then do not survive a restart,
