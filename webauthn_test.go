@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/descope/virtualwebauthn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -66,41 +65,10 @@ func withWebAuthn(passkeys bool, audit *auditLog) func(*restauth.Config) {
 	}
 }
 
-// softKey is one credential on a software authenticator, used from origin for rpID.
-type softKey struct {
-	rp   virtualwebauthn.RelyingParty
-	auth virtualwebauthn.Authenticator
-	cred virtualwebauthn.Credential
-}
+// softKey is one credential on a software authenticator (internal/webauthntest).
+type softKey = webauthntest.SoftKey
 
-func newSoftKey() *softKey {
-	return &softKey{
-		rp:   virtualwebauthn.RelyingParty{Name: "example", ID: webauthnRPID, Origin: webauthnOrigin},
-		auth: virtualwebauthn.NewAuthenticator(),
-		cred: webauthntest.NewEC2Credential(),
-	}
-}
-
-// create answers creation options as navigator.credentials.create would, remembering
-// the user handle they name (a passkey returns it when asserting).
-func (k *softKey) create(t *testing.T, options []byte) []byte {
-	t.Helper()
-	parsed, err := virtualwebauthn.ParseAttestationOptions(string(options))
-	require.NoError(t, err)
-	require.Equal(t, webauthnRPID, parsed.RelyingPartyID)
-	k.auth.Options.UserHandle = []byte(parsed.UserID)
-	k.auth.AddCredential(k.cred)
-	return []byte(virtualwebauthn.CreateAttestationResponse(k.rp, k.auth, k.cred, *parsed))
-}
-
-// get answers request options as navigator.credentials.get would, the counter one up.
-func (k *softKey) get(t *testing.T, options []byte) []byte {
-	t.Helper()
-	parsed, err := virtualwebauthn.ParseAssertionOptions(string(options))
-	require.NoError(t, err)
-	k.cred.Counter++
-	return []byte(virtualwebauthn.CreateAssertionResponse(k.rp, k.auth, k.cred, *parsed))
-}
+func newSoftKey() *softKey { return webauthntest.NewSoftKey(webauthnRPID, webauthnOrigin) }
 
 // addKey registers a key (a passkey when passkey is set) for u and returns it.
 func addKey(t *testing.T, e *testEnv, u *restauth.User, name string, passkey bool) (*softKey, *restauth.WebAuthnAdded) {
@@ -108,7 +76,7 @@ func addKey(t *testing.T, e *testEnv, u *restauth.User, name string, passkey boo
 	k := newSoftKey()
 	options, state, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, passkey)
 	require.NoError(t, err)
-	added, err := e.svc.FinishWebAuthnRegistration(t.Context(), u, state, name, k.create(t, options))
+	added, err := e.svc.FinishWebAuthnRegistration(t.Context(), u, state, name, k.Create(t, options))
 	require.NoError(t, err)
 	return k, added
 }
@@ -152,7 +120,7 @@ func TestWebAuthnRegistrationListRenameRemove(t *testing.T) {
 	// The same authenticator again is refused.
 	options, state, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, false)
 	require.NoError(t, err)
-	_, err = e.svc.FinishWebAuthnRegistration(t.Context(), u, state, "again", k.create(t, options))
+	_, err = e.svc.FinishWebAuthnRegistration(t.Context(), u, state, "again", k.Create(t, options))
 	require.ErrorIs(t, err, restauth.ErrWebAuthnRefused)
 
 	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
@@ -204,7 +172,7 @@ func TestWebAuthnSecondFactorAfterPassword(t *testing.T) {
 	p := pendingLogin(t, e, "kim")
 	options, state, err := e.svc.BeginWebAuthnSecondFactor(t.Context(), p)
 	require.NoError(t, err)
-	res, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, k.get(t, options))
+	res, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, k.Get(t, options))
 	require.NoError(t, err)
 	assert.Equal(t, u.ID, res.User.ID)
 	assert.Equal(t, "webauthn", res.MFAMethod)
@@ -237,14 +205,14 @@ func TestWebAuthnRefusedAssertions(t *testing.T) {
 	}{
 		{"replayed assertion, same state", []error{restauth.ErrWebAuthnChallengeExpired},
 			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
-				resp := k.get(t, options)
+				resp := k.Get(t, options)
 				_, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, resp)
 				require.NoError(t, err)
 				return resp, state
 			}},
 		{"replayed assertion, new challenge", []error{restauth.ErrWebAuthnRefused, restauth.ErrInvalidMFACode},
 			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
-				resp := k.get(t, options)
+				resp := k.Get(t, options)
 				_, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, resp)
 				require.NoError(t, err)
 				_, fresh, err := e.svc.BeginWebAuthnSecondFactor(t.Context(), p)
@@ -253,18 +221,18 @@ func TestWebAuthnRefusedAssertions(t *testing.T) {
 			}},
 		{"cross-origin assertion", []error{restauth.ErrWebAuthnRefused},
 			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
-				k.rp.Origin = "https://evil.example"
-				return k.get(t, options), state
+				k.RP.Origin = "https://evil.example"
+				return k.Get(t, options), state
 			}},
 		{"wrong relying party id", []error{restauth.ErrWebAuthnRefused},
 			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
-				k.rp.ID = "evil.example"
-				return k.get(t, options), state
+				k.RP.ID = "evil.example"
+				return k.Get(t, options), state
 			}},
 		{"another key", []error{restauth.ErrWebAuthnRefused},
 			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
-				k.cred = webauthntest.NewEC2Credential()
-				return k.get(t, options), state
+				k.Cred = webauthntest.NewEC2Credential()
+				return k.Get(t, options), state
 			}},
 		{"malformed response", []error{restauth.ErrWebAuthnRefused},
 			func(_ *testing.T, _ *testEnv, _ restauth.PendingLogin, _ *softKey, _ []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
@@ -273,7 +241,7 @@ func TestWebAuthnRefusedAssertions(t *testing.T) {
 		{"expired challenge", []error{restauth.ErrWebAuthnChallengeExpired},
 			func(t *testing.T, e *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
 				e.clock.Advance(5 * time.Minute)
-				return k.get(t, options), state
+				return k.Get(t, options), state
 			}},
 		{"state of another ceremony", []error{restauth.ErrWebAuthnChallengeExpired},
 			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, _ restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
@@ -281,23 +249,23 @@ func TestWebAuthnRefusedAssertions(t *testing.T) {
 				require.NoError(t, err)
 				_, reauth, err := e.svc.BeginWebAuthnReauthentication(t.Context(), u)
 				require.NoError(t, err)
-				return k.get(t, options), reauth
+				return k.Get(t, options), reauth
 			}},
 		{"tampered state", []error{restauth.ErrWebAuthnChallengeExpired},
 			func(t *testing.T, _ *testEnv, _ restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
 				b := []byte(state)
 				b[len(b)/2] ^= 1
-				return k.get(t, options), restauth.WebAuthnState(b)
+				return k.Get(t, options), restauth.WebAuthnState(b)
 			}},
 		{"cloned key: the counter goes back", []error{restauth.ErrWebAuthnRefused, restauth.ErrWebAuthnCloned},
 			func(t *testing.T, e *testEnv, p restauth.PendingLogin, k *softKey, options []byte, state restauth.WebAuthnState) ([]byte, restauth.WebAuthnState) {
-				k.cred.Counter = 41
-				_, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, k.get(t, options))
+				k.Cred.Counter = 41
+				_, err := e.svc.CompleteLoginWithWebAuthn(t.Context(), p, state, k.Get(t, options))
 				require.NoError(t, err)
 				options, state, err = e.svc.BeginWebAuthnSecondFactor(t.Context(), p)
 				require.NoError(t, err)
-				k.cred.Counter = 10 // the clone signs with an older counter
-				return k.get(t, options), state
+				k.Cred.Counter = 10 // the clone signs with an older counter
+				return k.Get(t, options), state
 			}},
 	}
 	for _, tt := range tests {
@@ -336,14 +304,14 @@ func TestPasskeyLogin(t *testing.T) {
 	var opts map[string]map[string]any
 	require.NoError(t, json.Unmarshal(options, &opts))
 	assert.Empty(t, opts["publicKey"]["allowCredentials"], "a passkey login names no user")
-	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
 	require.NoError(t, err)
 	assert.Equal(t, u.ID, res.User.ID)
 	assert.Equal(t, "webauthn", res.MFAMethod)
 	assert.True(t, audit.has(restauth.AuditLoginSucceeded, "method=passkey"))
 
 	// The same assertion and state again.
-	_, err = e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	_, err = e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
 	require.ErrorIs(t, err, restauth.ErrWebAuthnChallengeExpired)
 }
 
@@ -358,8 +326,8 @@ func TestPasskeyLoginRefusesAnotherUsersHandle(t *testing.T) {
 
 	options, state, err := e.svc.BeginPasskeyLogin(t.Context())
 	require.NoError(t, err)
-	k.auth.Options.UserHandle = []byte(strconv.FormatInt(lee.ID, 10))
-	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	k.Auth.Options.UserHandle = []byte(strconv.FormatInt(lee.ID, 10))
+	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
 	require.ErrorIs(t, err, restauth.ErrWebAuthnRefused)
 	assert.Nil(t, res)
 	assert.True(t, audit.has(restauth.AuditLoginFailed, "invalid webauthn credential method=passkey"))
@@ -385,7 +353,7 @@ func TestPasskeySignupThenLogin(t *testing.T) {
 	k := newSoftKey()
 	options, state, err := e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "nova@example.com"})
 	require.NoError(t, err)
-	signup, err := e.svc.FinishPasskeySignup(t.Context(), state, "Laptop", k.create(t, options))
+	signup, err := e.svc.FinishPasskeySignup(t.Context(), state, "Laptop", k.Create(t, options))
 	require.NoError(t, err)
 	u := signup.User
 	assert.Equal(t, "nova", u.Username)
@@ -399,7 +367,7 @@ func TestPasskeySignupThenLogin(t *testing.T) {
 
 	options, state, err = e.svc.BeginPasskeyLogin(t.Context())
 	require.NoError(t, err)
-	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.get(t, options))
+	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
 	require.NoError(t, err)
 	assert.Equal(t, u.ID, res.User.ID)
 
@@ -420,12 +388,12 @@ func TestWebAuthnReauthentication(t *testing.T) {
 	k, _ := addKey(t, e, u, "Key", false)
 	options, state, err := e.svc.BeginWebAuthnReauthentication(t.Context(), u)
 	require.NoError(t, err)
-	require.NoError(t, e.svc.FinishWebAuthnReauthentication(t.Context(), u, state, k.get(t, options)))
+	require.NoError(t, e.svc.FinishWebAuthnReauthentication(t.Context(), u, state, k.Get(t, options)))
 
 	other, _ := e.register("lee", goodPassword, "lee@example.com")
 	options, state, err = e.svc.BeginWebAuthnReauthentication(t.Context(), u)
 	require.NoError(t, err)
-	require.ErrorIs(t, e.svc.FinishWebAuthnReauthentication(t.Context(), other, state, k.get(t, options)),
+	require.ErrorIs(t, e.svc.FinishWebAuthnReauthentication(t.Context(), other, state, k.Get(t, options)),
 		restauth.ErrWebAuthnChallengeExpired, "a state is bound to its user")
 }
 
@@ -439,12 +407,12 @@ func TestWebAuthnFailedAssertionsAreRateLimited(t *testing.T) {
 	for i := range 3 {
 		options, state, err := e.svc.BeginPasskeyLogin(ctx)
 		require.NoError(t, err)
-		_, err = e.svc.FinishPasskeyLogin(ctx, state, k.get(t, options))
+		_, err = e.svc.FinishPasskeyLogin(ctx, state, k.Get(t, options))
 		require.ErrorIs(t, err, restauth.ErrWebAuthnRefused, "attempt %d", i)
 	}
 	options, state, err := e.svc.BeginPasskeyLogin(ctx)
 	require.NoError(t, err)
-	_, err = e.svc.FinishPasskeyLogin(ctx, state, k.get(t, options))
+	_, err = e.svc.FinishPasskeyLogin(ctx, state, k.Get(t, options))
 	require.ErrorIs(t, err, restauth.ErrThrottled)
 }
 

@@ -102,12 +102,24 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	e.svc = svc
 	mux.Handle("/api/", svc.APIHandler())
 	// The UI page stands in for every SPA route (/platform/login, /platform/set-password, …).
+	servePage(mux, uiPage)
+	e.ctx = startBrowser(t, bin)
+	require.NoError(t, chromedp.Do(e.ctx, chromedp.Navigate(e.url+"/")), "open the UI page")
+	return e
+}
+
+// servePage answers every path of mux that nothing else claims with page.
+func servePage(mux *http.ServeMux, page string) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = io.WriteString(w, uiPage)
+		_, _ = io.WriteString(w, page)
 	})
+}
 
-	// Every wait in the test is bounded by this one deadline.
+// startBrowser starts headless Chromium at bin and returns its context: every wait in a
+// test is bounded by this one 60 s deadline.
+func startBrowser(t *testing.T, bin string) context.Context {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.ExecPath(bin),
@@ -116,9 +128,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Cleanup(acancel)
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(bcancel)
-	e.ctx = bctx
-	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(e.url+"/")), "open the UI page")
-	return e
+	return bctx
 }
 
 func (e *browserEnv) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }

@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -49,19 +47,8 @@ func newPasskeyEnv(t *testing.T) (*browserEnv, *restauth.Service) {
 	require.NoError(t, err)
 	e.svc = svc
 	mux.Handle("/_allauth/", headless.Handler(svc, headless.Options{}))
-	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = io.WriteString(w, webauthnPage)
-	})
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.NoSandbox, chromedp.ExecPath(bin),
-		chromedp.Flag("disable-dev-shm-usage", true))
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
+	servePage(mux, webauthnPage)
+	bctx := startBrowser(t, bin)
 	e.ctx = bctx
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(e.url+"/"), chromedp.WaitReady(chromedp.CSS("#log"))), "open the page")
 	_, err = chromedp.Call(bctx, webauthn.Enable, webauthn.EnableParams{})

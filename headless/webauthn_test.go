@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/descope/virtualwebauthn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -32,40 +31,10 @@ func withWebAuthn(passkeys bool) func(*restauth.Config) {
 	}
 }
 
-// softKey is one credential on a software authenticator (github.com/descope/virtualwebauthn).
-type softKey struct {
-	rp   virtualwebauthn.RelyingParty
-	auth virtualwebauthn.Authenticator
-	cred virtualwebauthn.Credential
-}
+// softKey is one credential on a software authenticator (internal/webauthntest).
+type softKey = webauthntest.SoftKey
 
-func newSoftKey() *softKey {
-	return &softKey{
-		rp:   virtualwebauthn.RelyingParty{Name: "example", ID: webauthnRPID, Origin: webauthnOrigin},
-		auth: virtualwebauthn.NewAuthenticator(),
-		cred: webauthntest.NewEC2Credential(),
-	}
-}
-
-// create answers creation options as navigator.credentials.create would.
-func (k *softKey) create(t *testing.T, options json.RawMessage) json.RawMessage {
-	t.Helper()
-	parsed, err := virtualwebauthn.ParseAttestationOptions(string(options))
-	require.NoError(t, err)
-	require.Equal(t, webauthnRPID, parsed.RelyingPartyID)
-	k.auth.Options.UserHandle = []byte(parsed.UserID)
-	k.auth.AddCredential(k.cred)
-	return json.RawMessage(virtualwebauthn.CreateAttestationResponse(k.rp, k.auth, k.cred, *parsed))
-}
-
-// get answers request options as navigator.credentials.get would, the counter one up.
-func (k *softKey) get(t *testing.T, options json.RawMessage) json.RawMessage {
-	t.Helper()
-	parsed, err := virtualwebauthn.ParseAssertionOptions(string(options))
-	require.NoError(t, err)
-	k.cred.Counter++
-	return json.RawMessage(virtualwebauthn.CreateAssertionResponse(k.rp, k.auth, k.cred, *parsed))
-}
+func newSoftKey() *softKey { return webauthntest.NewSoftKey(webauthnRPID, webauthnOrigin) }
 
 // options returns data[key] of an options answer.
 func options(t *testing.T, r result, key string) json.RawMessage {
@@ -104,7 +73,7 @@ func addKey(t *testing.T, c *client, name string, passwordless bool) (*softKey, 
 	}
 	k := newSoftKey()
 	opts := options(t, c.do(http.MethodGet, path, nil), "creation_options")
-	cred := k.create(t, opts)
+	cred := k.Create(t, opts)
 	r := c.do(http.MethodPost, "account/authenticators/webauthn", map[string]any{"name": name, "credential": cred})
 	e := entry(t, r)
 	again := c.do(http.MethodPost, "account/authenticators/webauthn", map[string]any{"name": name, "credential": cred})
@@ -194,13 +163,13 @@ func TestWebAuthnAddSecondFactorReauthRenameRemove(t *testing.T) {
 			assert.Equal(t, "credential", r.Errors[0].Param)
 			opts := options(t, c.do(http.MethodGet, "auth/webauthn/authenticate", nil), "request_options")
 			other := newSoftKey()
-			other.auth.AddCredential(other.cred)
-			r = c.do(http.MethodPost, "auth/webauthn/authenticate", map[string]any{"credential": other.get(t, opts)})
+			other.Auth.AddCredential(other.Cred)
+			r = c.do(http.MethodPost, "auth/webauthn/authenticate", map[string]any{"credential": other.Get(t, opts)})
 			require.Equal(t, 400, r.code, "a key that is not hers")
 			assert.Equal(t, "incorrect_code", r.Errors[0].Code)
 			assert.Equal(t, "credential", r.Errors[0].Param)
 			opts = options(t, c.do(http.MethodGet, "auth/webauthn/authenticate", nil), "request_options")
-			r = c.do(http.MethodPost, "auth/webauthn/authenticate", map[string]any{"credential": key.get(t, opts)})
+			r = c.do(http.MethodPost, "auth/webauthn/authenticate", map[string]any{"credential": key.Get(t, opts)})
 			require.Equal(t, 200, r.code, "%v", r.Errors)
 			assert.Contains(t, string(r.Data), `"method":"mfa"`)
 			assert.Contains(t, string(r.Data), `"type":"webauthn"`)
@@ -214,10 +183,10 @@ func TestWebAuthnAddSecondFactorReauthRenameRemove(t *testing.T) {
 			assert.Equal(t, 401, c.do(http.MethodGet, "account/authenticators/webauthn", nil).code)
 			assert.Equal(t, 401, c.do(http.MethodDelete, "account/authenticators/webauthn", map[string]any{"authenticators": []int64{added.ID}}).code)
 			opts = options(t, c.do(http.MethodGet, "auth/webauthn/reauthenticate", nil), "request_options")
-			r = c.do(http.MethodPost, "auth/webauthn/reauthenticate", map[string]any{"credential": key.get(t, opts)})
+			r = c.do(http.MethodPost, "auth/webauthn/reauthenticate", map[string]any{"credential": key.Get(t, opts)})
 			require.Equal(t, 200, r.code, "%v", r.Errors)
 			assert.Contains(t, string(r.Data), `"reauthenticated":true`)
-			r = c.do(http.MethodPost, "auth/webauthn/reauthenticate", map[string]any{"credential": key.get(t, opts)})
+			r = c.do(http.MethodPost, "auth/webauthn/reauthenticate", map[string]any{"credential": key.Get(t, opts)})
 			assert.Equal(t, 400, r.code, "a replayed assertion")
 
 			renamed := entry(t, c.do(http.MethodPut, "account/authenticators/webauthn", map[string]any{"id": added.ID, "name": "Blue key"}))
@@ -264,7 +233,7 @@ func TestPasskeyLogin(t *testing.T) {
 			require.NoError(t, json.Unmarshal(c.do(http.MethodGet, "config", nil).Data, &cfg))
 			assert.Equal(t, true, cfg.MFA["passkey_login_enabled"])
 			opts := options(t, c.do(http.MethodGet, "auth/webauthn/login", nil), "request_options")
-			assert.Equal(t, 409, c.do(http.MethodPost, "auth/webauthn/login", map[string]any{"credential": key.get(t, opts)}).code, "logged in already")
+			assert.Equal(t, 409, c.do(http.MethodPost, "auth/webauthn/login", map[string]any{"credential": key.Get(t, opts)}).code, "logged in already")
 			logout(t, c)
 
 			// A fresh client: the passkey alone logs in, no username.
@@ -272,7 +241,7 @@ func TestPasskeyLogin(t *testing.T) {
 			fresh.do(http.MethodGet, "auth/session", nil)
 			opts = options(t, fresh.do(http.MethodGet, "auth/webauthn/login", nil), "request_options")
 			assert.NotContains(t, string(opts), "allowCredentials\":[{", "the browser offers the site's passkeys")
-			cred := key.get(t, opts)
+			cred := key.Get(t, opts)
 			r := fresh.do(http.MethodPost, "auth/webauthn/login", map[string]any{"credential": cred})
 			require.Equal(t, 200, r.code, "%v", r.Errors)
 			assert.Equal(t, true, r.Meta["is_authenticated"])
