@@ -23,6 +23,10 @@ func startMockOIDC(t *testing.T) *mockoidc.MockOIDC {
 	t.Helper()
 	m, err := mockoidc.NewServer(nil)
 	require.NoError(t, err)
+	// The key id is computed on first use and cached without a lock: compute it now, so
+	// that parallel subtests signing tokens with this provider only read it.
+	m.Keypair.Kid, err = m.Keypair.KeyID()
+	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	require.NoError(t, m.Start(ln, nil))
