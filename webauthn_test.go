@@ -387,45 +387,13 @@ func TestPasskeyLoginOffByDefault(t *testing.T) {
 	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
 	_, _, err = e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "new", Email: "new@example.com"})
 	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
+	_, err = e.svc.RequestPasskeySignupCode(t.Context(), restauth.PasskeySignupRequest{Username: "new", Email: "new@example.com"})
+	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
 
 	off := newEnv(t)
 	u, _ := off.register("kim", goodPassword, "kim@example.com")
 	_, _, err = off.svc.BeginWebAuthnRegistration(t.Context(), u, false)
 	require.ErrorIs(t, err, restauth.ErrWebAuthnDisabled)
-}
-
-func TestPasskeySignupThenLogin(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, withWebAuthn(true, nil))
-	k := newSoftKey()
-	options, state, err := e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "nova@example.com"})
-	require.NoError(t, err)
-	signup, err := e.svc.FinishPasskeySignup(t.Context(), state, "Laptop", k.Create(t, options))
-	require.NoError(t, err)
-	u := signup.User
-	assert.Equal(t, "nova", u.Username)
-	assert.Len(t, signup.RecoveryCodes, 10, "the passkey is the first authenticator")
-	assert.Equal(t, "Laptop", signup.Credential.Name)
-	assert.False(t, u.HasUsablePassword(), "a passkey account has no password")
-	addrs, err := e.store.EmailAddresses(t.Context(), u.ID)
-	require.NoError(t, err)
-	require.Len(t, addrs, 1)
-	assert.True(t, addrs[0].Verified && addrs[0].Primary)
-
-	options, state, err = e.svc.BeginPasskeyLogin(t.Context())
-	require.NoError(t, err)
-	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
-	require.NoError(t, err)
-	assert.Equal(t, u.ID, res.User.ID)
-
-	// Its only passkey is its only way in.
-	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
-	require.NoError(t, err)
-	require.ErrorIs(t, e.svc.RemoveWebAuthnCredentials(recentCtx(t, e, u), u, []int64{list[0].ID}), restauth.ErrLastLoginMethod)
-
-	// The name is taken now.
-	_, _, err = e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "other@example.com"})
-	require.ErrorIs(t, err, restauth.ErrUsernameTaken)
 }
 
 func TestWebAuthnReauthentication(t *testing.T) {
