@@ -144,4 +144,3 @@ func TestPasskeySignupConcealsTakenAddress(t *testing.T) {
 		})
 	}
 }
-
