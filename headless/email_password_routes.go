@@ -143,6 +143,9 @@ func (h *handler) emailVerify(c *call) *answer {
 	if in.Key == "" {
 		return badRequest(required("key"))
 	}
+	if a, ok := h.passkeySignupVerify(c, in.Key); ok {
+		return a
+	}
 	if c.svc().Features().EmailVerificationByCode {
 		return h.emailVerifyByCode(c, in.Key)
 	}

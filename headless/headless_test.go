@@ -101,6 +101,12 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 		if onlyUnlistedFlows(e, body) {
 			continue
 		}
+		// GET auth/webauthn/signup is specified as request options, but allauth's view
+		// answers creation options (AddWebAuthnResponse), what navigator.credentials.create takes.
+		if strings.HasSuffix(req.URL.Path, "/auth/webauthn/signup") && req.Method == http.MethodGet &&
+			strings.Contains(schemaReasons(e), "missing property 'request_options'") && strings.Contains(string(body), `"creation_options"`) {
+			continue
+		}
 		ok = false
 	}
 	if !ok {
@@ -113,7 +119,7 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 
 // unlistedFlows are flow ids allauth answers (its Flow constants) that the
 // specification's Flow enum leaves out.
-var unlistedFlows = []string{`"id":"mfa_trust"`, `"id":"password_reset_by_code"`}
+var unlistedFlows = []string{`"id":"mfa_trust"`, `"id":"password_reset_by_code"`, `"id":"mfa_signup_webauthn"`}
 
 var flowIDPath = regexp.MustCompile(`^\$\.data\.flows\[\d+\]\.id$`)
 

@@ -265,6 +265,7 @@ func TestWebAuthnRoutesFollowConfig(t *testing.T) {
 		{"off", nil, map[string]bool{}},
 		{"keys", withWebAuthn(false), map[string]bool{"auth/webauthn/authenticate": true, "auth/webauthn/reauthenticate": true, "account/authenticators/webauthn": true}},
 		{"passkeys", withWebAuthn(true), map[string]bool{"auth/webauthn/authenticate": true, "auth/webauthn/reauthenticate": true, "account/authenticators/webauthn": true, "auth/webauthn/login": true}},
+		{"signup", withPasskeySignup, map[string]bool{"auth/webauthn/authenticate": true, "auth/webauthn/reauthenticate": true, "account/authenticators/webauthn": true, "auth/webauthn/login": true, "auth/webauthn/signup": true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
