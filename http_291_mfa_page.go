@@ -12,8 +12,8 @@ import (
 // web UI answers the JSON 403 "MFA required for this user" with a full-page form POST to
 // login/ carrying username, password, csrfmiddlewaretoken and mfa=true, and follows the
 // 302 to a second-factor page (allauth-2fa's two-factor-authenticate). restauth serves
-// that page itself at login/mfa/ below the prefix: server-rendered, no JavaScript,
-// protected like a Django form (the csrftoken cookie and the hidden csrfmiddlewaretoken
+// that page itself at login/mfa/ below the prefix: server-rendered (JavaScript only for a
+// user's security key, http_291_mfa_page_webauthn.go), protected like a Django form (the csrftoken cookie and the hidden csrfmiddlewaretoken
 // field, plus the origin check). The rules are Login's (LoginRequest.Defer) and
 // CompleteLogin's: the same limits, audit and replay protection as the JSON second step.
 // The session holds only the pending user's id, the session auth hash and an expiry,
@@ -111,6 +111,9 @@ func (d *api291) mfaPage(w http.ResponseWriter, r *http.Request) error {
 		d.dropPendingLogin(r)
 		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
 	}
+	if cred := r.PostForm.Get(mfaCredentialField); cred != "" {
+		return d.mfaPageWebAuthn(w, r, p, cred)
+	}
 	res, err := d.svc.CompleteLogin(r.Context(), p, r.PostForm.Get(mfaCodeField))
 	var throttled *ThrottledError
 	switch {
@@ -125,8 +128,13 @@ func (d *api291) mfaPage(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
+	return d.mfaPageLoggedIn(w, r, res)
+}
+
+// mfaPageLoggedIn ends the page's login with res, its second step done.
+func (d *api291) mfaPageLoggedIn(w http.ResponseWriter, r *http.Request, res *LoginResult) error {
 	d.dropPendingLogin(r)
-	err = d.loginSession(w, r, res.User)
+	err := d.loginSession(w, r, res.User)
 	if err == nil {
 		err = d.saveSession(w, r)
 	}
@@ -145,7 +153,13 @@ func (d *api291) mfaForm(w http.ResponseWriter, r *http.Request, status int, msg
 	if err != nil {
 		return err
 	}
-	return d.renderMFAPage(w, status, pages.MFA{Form: true, CSRFToken: token, Error: msg})
+	page := pages.MFA{Form: true, CSRFToken: token, Error: msg, TOTP: true}
+	if p, ok := d.pendingLogin(r); ok {
+		if err := d.offerWebAuthn(r, p, &page); err != nil {
+			return err
+		}
+	}
+	return d.renderMFAPage(w, status, page)
 }
 
 // mfaMessage renders the page with a message and a link back to the login page.
