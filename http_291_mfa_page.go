@@ -3,6 +3,7 @@ package restauth
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/restauth/restauth/internal/pages"
@@ -115,20 +116,28 @@ func (d *api291) mfaPage(w http.ResponseWriter, r *http.Request) error {
 		return d.mfaPageWebAuthn(w, r, p, cred)
 	}
 	res, err := d.svc.CompleteLogin(r.Context(), p, r.PostForm.Get(mfaCodeField))
+	if err != nil {
+		return d.mfaPageFailed(w, r, err, msgMFAPageIncorrect, ErrInvalidMFACode)
+	}
+	return d.mfaPageLoggedIn(w, r, res)
+}
+
+// mfaPageFailed answers a second step the operation refused: an expired login ends with
+// the message, a wrong answer (err matching one of wrong) shows the form again with
+// wrongMsg, a limit shows it with 429; any other error is returned.
+func (d *api291) mfaPageFailed(w http.ResponseWriter, r *http.Request, err error, wrongMsg string, wrong ...error) error {
 	var throttled *ThrottledError
 	switch {
 	case errors.Is(err, ErrLoginExpired), errors.Is(err, ErrEmailNotVerified):
 		d.dropPendingLogin(r)
 		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
-	case errors.Is(err, ErrInvalidMFACode):
-		return d.mfaForm(w, r, http.StatusBadRequest, msgMFAPageIncorrect)
+	case slices.ContainsFunc(wrong, func(target error) bool { return errors.Is(err, target) }):
+		return d.mfaForm(w, r, http.StatusBadRequest, wrongMsg)
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfterSeconds))
 		return d.mfaForm(w, r, http.StatusTooManyRequests, msgMFAPageThrottled)
-	case err != nil:
-		return err
 	}
-	return d.mfaPageLoggedIn(w, r, res)
+	return err
 }
 
 // mfaPageLoggedIn ends the page's login with res, its second step done.

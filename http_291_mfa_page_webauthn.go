@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 
 	"github.com/restauth/restauth/internal/pages"
 )
@@ -63,18 +62,8 @@ func (d *api291) offerWebAuthn(r *http.Request, p PendingLogin, page *pages.MFA)
 func (d *api291) mfaPageWebAuthn(w http.ResponseWriter, r *http.Request, p PendingLogin, credential string) error {
 	state := WebAuthnState(d.svc.Sessions().PopString(r.Context(), sessionMFAPageWebAuthnKey))
 	res, err := d.svc.CompleteLoginWithWebAuthn(r.Context(), p, state, []byte(credential))
-	var throttled *ThrottledError
-	switch {
-	case errors.Is(err, ErrLoginExpired), errors.Is(err, ErrEmailNotVerified):
-		d.dropPendingLogin(r)
-		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
-	case errors.Is(err, ErrWebAuthnRefused), errors.Is(err, ErrWebAuthnChallengeExpired), errors.Is(err, ErrWebAuthnDisabled):
-		return d.mfaForm(w, r, http.StatusBadRequest, msgMFAPageKeyRefused)
-	case errors.As(err, &throttled):
-		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfterSeconds))
-		return d.mfaForm(w, r, http.StatusTooManyRequests, msgMFAPageThrottled)
-	case err != nil:
-		return err
+	if err != nil {
+		return d.mfaPageFailed(w, r, err, msgMFAPageKeyRefused, ErrWebAuthnRefused, ErrWebAuthnChallengeExpired, ErrWebAuthnDisabled)
 	}
 	return d.mfaPageLoggedIn(w, r, res)
 }
