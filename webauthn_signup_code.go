@@ -30,7 +30,8 @@ type PasskeySignupRequest struct {
 // PendingPasskeySignup is a passkey signup waiting for the code mailed to its address,
 // returned by RequestPasskeySignupCode. The dialect keeps it server side (the session)
 // and passes it to VerifyPasskeySignupCode with the code typed; it holds no code. Its
-// Username is bound to Code by MAC, so neither can be changed.
+// Username is bound to Code (its address and expiry included) by MAC, so neither can be
+// changed.
 type PendingPasskeySignup struct {
 	Username string
 	Code     PendingCode
@@ -77,21 +78,66 @@ func (s *Service) RequestPasskeySignupCode(ctx context.Context, req PasskeySignu
 		}
 		if holder != nil {
 			s.sendMail(ctx, MailAccountExists, holder, MailData{Email: addr.Email, Link: s.cfg.SiteURL})
-			p, _ := s.newPendingCode(codePasskeySignup, s.cfg.EmailVerificationByCode, su.Email, 0, verifyCodeLength)
-			return s.bindSignup(su.Username, *p, false), nil
+			return s.decoySignup(su.Username, su.Email), nil
 		}
 		// The holder let the address go since the check: as for a free address.
 	}
-	p, code := s.newPendingCode(codePasskeySignup, s.cfg.EmailVerificationByCode, su.Email, 0, verifyCodeLength)
-	s.sendMail(ctx, MailEmailConfirmationCode, &User{Username: su.Username}, MailData{Email: su.Email, Code: code})
-	return s.bindSignup(su.Username, *p, true), nil
+	return s.mailSignupCode(ctx, su.Username, su.Email), nil
+}
+
+// mailSignupCode mails a new code for the signup of username at email.
+func (s *Service) mailSignupCode(ctx context.Context, username, email string) *PendingPasskeySignup {
+	p, code := s.newPendingCode(codePasskeySignup, s.cfg.EmailVerificationByCode, email, 0, verifyCodeLength)
+	s.sendMail(ctx, MailEmailConfirmationCode, &User{Username: username}, MailData{Email: email, Code: code})
+	return s.bindSignup(username, *p, true)
+}
+
+// decoySignup is a concealed refusal's PendingPasskeySignup: no code was mailed for it.
+func (s *Service) decoySignup(username, email string) *PendingPasskeySignup {
+	p, _ := s.newPendingCode(codePasskeySignup, s.cfg.EmailVerificationByCode, email, 0, verifyCodeLength)
+	return s.bindSignup(username, *p, false)
+}
+
+// ResendPasskeySignupCode mails a new code for the pending signup p (allauth's
+// auth/email/verify/resend) and returns the PendingPasskeySignup that replaces p. It counts
+// towards RateLimits.ResendPerEmail; a concealed refusal's answers alike (a new one, no
+// mail). Errors: as RequestPasskeySignupCode's switches; ErrCodeExpired for an expired or
+// altered p; a *ThrottledError.
+func (s *Service) ResendPasskeySignupCode(ctx context.Context, p PendingPasskeySignup) (*PendingPasskeySignup, error) {
+	if err := s.passkeySignupEnabled(); err != nil {
+		return nil, err
+	}
+	real, ok := s.openSignup(p)
+	if !ok || !s.now().Before(p.Code.Expires) {
+		return nil, ErrCodeExpired
+	}
+	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(p.Code.Email)); err != nil {
+		return nil, err
+	}
+	if !real {
+		return s.decoySignup(p.Username, p.Code.Email), nil
+	}
+	return s.mailSignupCode(ctx, p.Username, p.Code.Email), nil
+}
+
+// openSignup checks p's binding: ok when the Service made p, real when its code was mailed.
+func (s *Service) openSignup(p PendingPasskeySignup) (real, ok bool) {
+	real = hmac.Equal([]byte(p.MAC), []byte(s.pendingSignupMAC(p.Username, p.Code, true)))
+	decoy := hmac.Equal([]byte(p.MAC), []byte(s.pendingSignupMAC(p.Username, p.Code, false)))
+	return real, real || decoy
 }
 
 // bindSignup binds username to the pending code p; real tells a code that was mailed from
 // a concealed refusal's, which VerifyPasskeySignupCode never accepts (the dialect cannot
 // tell them apart).
 func (s *Service) bindSignup(username string, p PendingCode, real bool) *PendingPasskeySignup {
-	return &PendingPasskeySignup{Username: username, Code: p, MAC: s.signupMAC("pending", username, p.Nonce, strconv.FormatBool(real))}
+	return &PendingPasskeySignup{Username: username, Code: p, MAC: s.pendingSignupMAC(username, p, real)}
+}
+
+// pendingSignupMAC binds username to every field of p that the code's own MAC does not
+// hold, and to the address and expiry that a resend reuses.
+func (s *Service) pendingSignupMAC(username string, p PendingCode, real bool) string {
+	return s.signupMAC("pending", username, p.Nonce, p.Email, strconv.FormatInt(p.Expires.Unix(), 10), strconv.FormatBool(real))
 }
 
 // signupMAC is a keyed MAC of parts, for the passkey signup's bindings.
@@ -114,9 +160,8 @@ func (s *Service) VerifyPasskeySignupCode(ctx context.Context, p PendingPasskeyS
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, err
 	}
-	real := hmac.Equal([]byte(p.MAC), []byte(s.signupMAC("pending", p.Username, p.Code.Nonce, "true")))
-	decoy := hmac.Equal([]byte(p.MAC), []byte(s.signupMAC("pending", p.Username, p.Code.Nonce, "false")))
-	if !real && !decoy {
+	real, ok := s.openSignup(p)
+	if !ok {
 		return nil, ErrCodeExpired
 	}
 	if err := s.checkCode(ctx, codePasskeySignup, s.cfg.EmailVerificationByCode, p.Code, code, true); err != nil {

@@ -90,7 +90,16 @@ func TestPasskeySignupCode(t *testing.T) {
 	moved = *p
 	moved.Code.Email = "other@example.com"
 	_, err = e.svc.VerifyPasskeySignupCode(t.Context(), moved, code)
-	require.ErrorIs(t, err, restauth.ErrInvalidCode, "another address")
+	require.ErrorIs(t, err, restauth.ErrCodeExpired, "another address")
+
+	// A resend replaces the pending signup with a new code.
+	next, err := e.svc.ResendPasskeySignupCode(t.Context(), *p)
+	require.NoError(t, err)
+	assert.NotEqual(t, code, e.mailedCode(t, "nova@example.com"))
+	_, err = e.svc.ResendPasskeySignupCode(t.Context(), moved)
+	require.ErrorIs(t, err, restauth.ErrCodeExpired, "an altered one")
+	p = next
+	code = e.mailedCode(t, "nova@example.com")
 
 	_, err = e.svc.VerifyPasskeySignupCode(t.Context(), *p, otherCode(code))
 	require.ErrorIs(t, err, restauth.ErrInvalidCode)
@@ -135,6 +144,10 @@ func TestPasskeySignupConcealsTakenAddress(t *testing.T) {
 			require.Len(t, msgs, 1)
 			assert.Equal(t, []string{"kim@example.com"}, msgs[0].To)
 			assert.False(t, mailedCodeRE.MatchString(msgs[0].Text), "the owner gets a notice, no code")
+			e.clock.Advance(3*time.Minute + time.Second)
+			p, err = e.svc.ResendPasskeySignupCode(t.Context(), *p)
+			require.NoError(t, err, "a resend answers alike")
+			assert.Len(t, e.mailer.Messages()[before:], 1, "and mails nothing")
 			for _, code := range []string{"CCCCCC", "DDDDDD", "FFFFFF"} {
 				_, err = e.svc.VerifyPasskeySignupCode(t.Context(), *p, code)
 				require.Error(t, err)

@@ -10,7 +10,8 @@ import (
 
 // This file holds auth/webauthn/signup, allauth's passkey signup: POST the address (and
 // username) starts it and mails a code (401, verify_email pending); auth/email/verify with
-// that code verifies the address (401, mfa_signup_webauthn pending); GET answers the
+// that code verifies the address (401, mfa_signup_webauthn pending; auth/email/verify/resend
+// mails a new one); GET answers the
 // creation options and PUT the passkey creates the account and logs it in (200). The
 // rules are the Service's (RequestPasskeySignupCode, VerifyPasskeySignupCode,
 // BeginPasskeySignup, FinishPasskeySignup); the session keeps the pending signup, then
@@ -101,6 +102,28 @@ func (h *handler) passkeySignupVerify(c *call, code string) (a *answer, ok bool)
 		return a, true
 	}
 	return c.authAnswer(nil), true
+}
+
+// passkeySignupResend is auth/email/verify/resend while a passkey signup waits for its
+// code: a new code (200), 429 past the resend limit; ok false when no signup waits.
+func (h *handler) passkeySignupResend(c *call) (a *answer, ok bool) {
+	var p restauth.PendingPasskeySignup
+	if !c.getJSON(passkeySignupCodeKey, &p) {
+		return nil, false
+	}
+	next, err := c.svc().ResendPasskeySignupCode(c.ctx, p)
+	switch {
+	case errors.Is(err, restauth.ErrCodeExpired):
+		c.sessions().Remove(c.ctx, passkeySignupCodeKey)
+		c.sessions().Remove(c.ctx, pendingVerifyKey)
+		return statusOnly(http.StatusConflict), true
+	case err != nil:
+		return c.webauthnFail(err), true
+	}
+	if a := c.putJSON(passkeySignupCodeKey, next); a != nil {
+		return a, true
+	}
+	return statusOnly(http.StatusOK), true
 }
 
 // verifiedSignup returns the session's verified passkey signup, false when none is pending.

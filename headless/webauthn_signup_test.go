@@ -51,7 +51,12 @@ func TestPasskeySignup(t *testing.T) {
 			r = c.do(http.MethodPost, "auth/webauthn/signup", map[string]string{"email": "nova@example.test", "username": "nova"})
 			require.Equal(t, 401, r.code, "%s", r.Data)
 			assert.Equal(t, []string{"verify_email"}, pendingFlows(t, r))
+			first := f.mailedCode(t)
+			assert.Equal(t, 429, c.do(http.MethodPost, "auth/email/verify/resend", nil).code, "one mail per 3 minutes")
+			f.advance(3*time.Minute + time.Second)
+			require.Equal(t, 200, c.do(http.MethodPost, "auth/email/verify/resend", nil).code)
 			code := f.mailedCode(t)
+			assert.NotEqual(t, first, code, "a new code")
 			assert.Equal(t, 409, c.do(http.MethodGet, "auth/webauthn/signup", nil).code, "not verified yet")
 			r = c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": "CDFGHJ"})
 			require.Equal(t, 400, r.code)
@@ -138,9 +143,10 @@ func TestPasskeySignupConcealsTakenAddress(t *testing.T) {
 		got = append(got, r.code)
 		assert.Equal(t, []string{"verify_email"}, pendingFlows(t, r))
 		assert.Equal(t, before+1, f.mailCount(), "one mail either way")
+		got = append(got, c.do(http.MethodPost, "auth/email/verify/resend", nil).code)
 		got = append(got, c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": "CDFGHJ"}).code)
 		statuses[taken] = got
 	}
-	assert.Equal(t, []int{401, 400}, statuses[false])
+	assert.Equal(t, []int{401, 200, 400}, statuses[false])
 	assert.Equal(t, statuses[false], statuses[true])
 }
