@@ -119,7 +119,7 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 
 // unlistedFlows are flow ids allauth answers (its Flow constants) that the
 // specification's Flow enum leaves out.
-var unlistedFlows = []string{`"id":"mfa_trust"`, `"id":"password_reset_by_code"`, `"id":"mfa_signup_webauthn"`}
+var unlistedFlows = []string{`"id":"mfa_trust"`, `"id":"password_reset_by_code"`, `"id":"mfa_signup_webauthn"`, `"id":"mfa_login_webauthn"`}
 
 var flowIDPath = regexp.MustCompile(`^\$\.data\.flows\[\d+\]\.id$`)
 

@@ -135,13 +135,18 @@ func (c *call) verifiedSignup() (restauth.VerifiedSignup, bool) {
 	return su, true
 }
 
-// passkeySignupFlows is the pending mfa_signup_webauthn flow of an anonymous session whose
-// passkey signup has its address verified.
-func (c *call) passkeySignupFlows() []flow {
-	if _, ok := c.verifiedSignup(); !ok {
-		return nil
+// webauthnFlows are the WebAuthn flows of an anonymous session, as allauth lists them:
+// mfa_login_webauthn while passkeys log in, and the pending mfa_signup_webauthn of a
+// passkey signup whose address is verified.
+func (c *call) webauthnFlows() []flow {
+	var flows []flow
+	if f := c.svc().Features(); f.MFAEnabled && f.PasskeyLogin {
+		flows = append(flows, flow{ID: "mfa_login_webauthn"})
 	}
-	return []flow{{ID: "mfa_signup_webauthn", IsPending: true}}
+	if _, ok := c.verifiedSignup(); ok {
+		flows = append(flows, flow{ID: "mfa_signup_webauthn", IsPending: true})
+	}
+	return flows
 }
 
 // passkeySignupOptions is GET auth/webauthn/signup: the creation options of the passkey;

@@ -39,7 +39,7 @@ func TestPasskeySignup(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, withPasskeySignup, tc.opts)
 			c := tc.client(f, t)
-			c.do(http.MethodGet, "auth/session", nil)
+			assert.Contains(t, c.do(http.MethodGet, "auth/session", nil).flows(t), "mfa_login_webauthn", "passkeys log in")
 			assert.Equal(t, 409, c.do(http.MethodGet, "auth/webauthn/signup", nil).code, "no signup pending")
 			assert.Equal(t, 409, c.do(http.MethodPut, "auth/webauthn/signup", map[string]any{"name": "Key", "credential": map[string]any{}}).code)
 

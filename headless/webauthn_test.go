@@ -123,7 +123,7 @@ func TestWebAuthnAddSecondFactorReauthRenameRemove(t *testing.T) {
 			f := newFixture(t, withWebAuthn(false), tc.opts)
 			registerAdaNoEmail(t, f)
 			c := tc.client(f, t)
-			c.do(http.MethodGet, "auth/session", nil)
+			assert.NotContains(t, c.do(http.MethodGet, "auth/session", nil).flows(t), "mfa_login_webauthn", "no passkey login")
 			assert.Equal(t, 401, c.status(http.MethodGet, "account/authenticators/webauthn"), "anonymous")
 			require.Equal(t, 200, passwordLogin(t, c).code)
 
