@@ -90,18 +90,22 @@ func (h *handler) passkeySignupVerify(c *call, code string) (a *answer, ok bool)
 	case errors.Is(err, restauth.ErrInvalidCode):
 		return badRequest(apiError{Code: "incorrect_code", Param: "key", Message: "Incorrect code."}), true
 	case errors.Is(err, restauth.ErrCodeExpired):
-		c.sessions().Remove(c.ctx, passkeySignupCodeKey)
-		c.sessions().Remove(c.ctx, pendingVerifyKey)
+		c.endSignupCode()
 		return statusOnly(http.StatusConflict), true
 	case err != nil:
 		return c.webauthnFail(err), true
 	}
-	c.sessions().Remove(c.ctx, passkeySignupCodeKey)
-	c.sessions().Remove(c.ctx, pendingVerifyKey)
+	c.endSignupCode()
 	if a := c.putJSON(passkeySignupKey, su); a != nil {
 		return a, true
 	}
 	return c.authAnswer(nil), true
+}
+
+// endSignupCode ends the signup's wait for its code (the verify_email flow).
+func (c *call) endSignupCode() {
+	c.sessions().Remove(c.ctx, passkeySignupCodeKey)
+	c.sessions().Remove(c.ctx, pendingVerifyKey)
 }
 
 // passkeySignupResend is auth/email/verify/resend while a passkey signup waits for its
@@ -114,8 +118,7 @@ func (h *handler) passkeySignupResend(c *call) (a *answer, ok bool) {
 	next, err := c.svc().ResendPasskeySignupCode(c.ctx, p)
 	switch {
 	case errors.Is(err, restauth.ErrCodeExpired):
-		c.sessions().Remove(c.ctx, passkeySignupCodeKey)
-		c.sessions().Remove(c.ctx, pendingVerifyKey)
+		c.endSignupCode()
 		return statusOnly(http.StatusConflict), true
 	case err != nil:
 		return c.webauthnFail(err), true
