@@ -54,8 +54,16 @@ func checkSpec(t *testing.T, req *http.Request, res *http.Response, body []byte)
 	vres.Body = nopCloser{strings.NewReader(string(body))}
 	var msgs []string
 	ok := true
+	// GET auth/webauthn/signup is specified as request options, but allauth's view
+	// answers creation options (AddWebAuthnResponse), what navigator.credentials.create takes.
+	creationOptions := strings.HasSuffix(req.URL.Path, "/auth/webauthn/signup") && req.Method == http.MethodGet &&
+		strings.Contains(string(body), `"creation_options"`)
 	for _, f := range v.Failures(vreq, &vres) {
 		msgs = append(msgs, f.String())
+		if creationOptions && strings.HasPrefix(f.Pointer, "/data") &&
+			(strings.Contains(f.Reason, `property "request_options" is missing`) || strings.Contains(f.Reason, `property "creation_options" is unsupported`)) {
+			continue
+		}
 		if !excused(f, body) {
 			ok = false
 		}
@@ -94,7 +102,7 @@ func excused(f oatest.Failure, body []byte) bool {
 
 // unlistedFlows are flow ids allauth answers (its Flow constants) that the
 // specification's Flow enum leaves out.
-var unlistedFlows = []string{`"id":"mfa_trust"`, `"id":"password_reset_by_code"`}
+var unlistedFlows = []string{`"id":"mfa_trust"`, `"id":"password_reset_by_code"`, `"id":"mfa_signup_webauthn"`, `"id":"mfa_login_webauthn"`}
 
 var (
 	flowIDPath  = regexp.MustCompile(`^/data/flows/\d+/id$`)
