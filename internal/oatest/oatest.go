@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -61,13 +62,31 @@ type Validator struct {
 	// used for answers of operations the document does not list (405, unknown paths).
 	errorDetail *base.Schema
 	notFound    *base.Schema
+	// unlisted are the Unlisted rules of New, with their schemas.
+	unlisted []unlistedRule
+}
+
+// Unlisted accepts, for request paths under Prefix, answers of operations the document does
+// not list (an unknown path, an unlisted method) in another API's error shape than DRF's:
+// a status among Statuses with a body matching the component schema named Schema. The
+// headless dialect's "not served" 404, 405 and 409 answers are such.
+type Unlisted struct {
+	Prefix   string
+	Schema   string
+	Statuses []int
+}
+
+type unlistedRule struct {
+	Unlisted
+	schema *base.Schema
 }
 
 // New parses doc (YAML or JSON), checks that it is a valid OpenAPI 3 document and builds a
 // Validator for it. The document must define the component schemas ErrorDetail
 // ({"detail": string}) and NotFoundError ({"detail": string, "url"?: string}).
-// Formats (date-time, date, email, uri) are asserted, not just annotations.
-func New(doc []byte) (*Validator, error) {
+// Formats (date-time, date, email, uri) are asserted, not just annotations. Each
+// Unlisted rule's schema must be a component schema of the document too.
+func New(doc []byte, unlisted ...Unlisted) (*Validator, error) {
 	cfg := datamodel.NewDocumentConfiguration()
 	// Build problems come back as errors; the default logger would also print them.
 	cfg.Logger = slog.New(slog.DiscardHandler)
@@ -93,18 +112,27 @@ func New(doc []byte) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	rules := make([]unlistedRule, 0, len(unlisted))
+	for _, u := range unlisted {
+		s, err := componentSchema(&model.Model, u.Schema)
+		if err != nil {
+			return nil, err
+		}
+		rules = append(rules, unlistedRule{Unlisted: u, schema: s})
+	}
 	return &Validator{
 		validator:   v,
 		schemas:     schema_validation.NewSchemaValidator(opts...),
 		errorDetail: errorDetail,
 		notFound:    notFound,
+		unlisted:    rules,
 	}, nil
 }
 
 // MustLoad is New for package-level test variables: it panics if doc is not a valid
 // document.
-func MustLoad(doc []byte) *Validator {
-	v, err := New(doc)
+func MustLoad(doc []byte, unlisted ...Unlisted) *Validator {
+	v, err := New(doc, unlisted...)
 	if err != nil {
 		panic(err)
 	}
@@ -202,6 +230,14 @@ func (v *Validator) check(req *http.Request, res *http.Response) ([]string, []by
 		return problems, body
 	}
 	for _, e := range verrs {
+		if !e.IsPathMissingError() && !e.IsOperationMissingError() {
+			continue
+		}
+		for _, u := range v.unlisted {
+			if strings.HasPrefix(req.URL.Path, u.Prefix) {
+				return append(problems, v.checkUnlisted(res, body, u)...), body
+			}
+		}
 		switch {
 		case e.IsPathMissingError():
 			return append(problems, v.checkUndocumented(res, body, "path", map[int]*base.Schema{
@@ -265,6 +301,18 @@ func (v *Validator) checkUndocumented(res *http.Response, body []byte, what stri
 		}
 	}
 	return problems
+}
+
+// checkUnlisted checks an answer for an operation the document does not list against an
+// Unlisted rule.
+func (v *Validator) checkUnlisted(res *http.Response, body []byte, u unlistedRule) []string {
+	if !slices.Contains(u.Statuses, res.StatusCode) {
+		return []string{fmt.Sprintf("the operation is not in the document, and %d is not one of the answers allowed under %s then", res.StatusCode, u.Prefix)}
+	}
+	if _, verrs := v.schemas.ValidateSchemaBytesWithVersion(u.schema, body, 3.0); len(verrs) > 0 {
+		return describe(verrs)
+	}
+	return nil
 }
 
 // describe turns validation errors into one line each, with every schema failure.
