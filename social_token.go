@@ -32,6 +32,10 @@ type ProviderTokenLogin struct {
 	User *User
 	// SignupStep is SocialFlowCallback.SignupStep.
 	SignupStep bool
+	// MFAStep and MFATrust are SocialFlowCallback's: with MFAStep a user with a second
+	// factor ends with SocialFlowResult.Pending.
+	MFAStep  bool
+	MFATrust string
 }
 
 // LoginWithProviderToken logs in with tokens a native app obtained from a provider: an
@@ -76,5 +80,5 @@ func (s *Service) loginWithProviderToken(ctx context.Context, p *socialProvider,
 	if f != nil {
 		return nil, f
 	}
-	return s.applySocialProfile(ctx, p, prof, req.Connect, req.User, req.SignupStep)
+	return s.applySocialProfile(ctx, p, prof, req.Connect, req.User, socialSteps{signup: req.SignupStep, mfa: req.MFAStep, trust: req.MFATrust})
 }
