@@ -33,7 +33,11 @@ func mfaSocialFixture(t *testing.T, m *mockoidc.MockOIDC, opts clientCase) (*fix
 	now := f.clock()
 	require.NoError(t, f.store.CreateSocialAccount(context.Background(), &restauth.SocialAccount{
 		UserID: 1, Provider: "mock", UID: "sub-ada", DateJoined: now, LastLogin: now}))
-	return f, app, func() []restauth.AuditEvent { mu.Lock(); defer mu.Unlock(); return append([]restauth.AuditEvent(nil), events...) }
+	return f, app, func() []restauth.AuditEvent {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]restauth.AuditEvent(nil), events...)
+	}
 }
 
 // clientCase is one entry of clients.
