@@ -33,15 +33,8 @@ func checkHeadlessPath(t *testing.T, path string, item *v3.PathItem, operationID
 	assert.True(t, perClient || strings.HasPrefix(path, "/_allauth/browser/v1/") || strings.HasPrefix(path, "/_allauth/app/v1/"), path)
 	for method, op := range item.GetOperations().FromOldest() {
 		where := strings.ToUpper(method) + " " + path
-		require.NotEmpty(t, op.OperationId, where)
+		checkOperationBasics(t, where, op, operationIDs)
 		assert.True(t, strings.HasPrefix(op.OperationId, "headless"), "%s: operationId %s", where, op.OperationId)
-		if prev, dup := operationIDs[op.OperationId]; dup {
-			t.Errorf("operationId %s used by %s and %s", op.OperationId, prev, where)
-		}
-		operationIDs[op.OperationId] = where
-		assert.NotEmpty(t, op.Description, where)
-		assert.NotEmpty(t, op.Security, "%s must state its security", where)
-		assert.Nil(t, op.Responses.Default, "%s: a default response would hide undocumented statuses", where)
 		require.NotEmpty(t, op.Tags, where)
 		notServed := op.Tags[0] == "headless: not served"
 		var codes []string

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pb33f/libopenapi"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 	"github.com/pb33f/libopenapi/orderedmap"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -73,14 +74,7 @@ func TestOpenAPIPathsAndOperations(t *testing.T) {
 			// Server-rendered pages answer HTML pages, and redirects, and authenticate
 			// nobody (no 401); their errors before the handler are still JSON.
 			page := slices.Contains(op.Tags, "pages")
-			require.NotEmpty(t, op.OperationId, where)
-			if prev, dup := operationIDs[op.OperationId]; dup {
-				t.Errorf("operationId %s used by %s and %s", op.OperationId, prev, where)
-			}
-			operationIDs[op.OperationId] = where
-			assert.NotEmpty(t, op.Description, where)
-			assert.NotEmpty(t, op.Security, "%s must state its security", where)
-			assert.Nil(t, op.Responses.Default, "%s: a default response would hide undocumented statuses", where)
+			checkOperationBasics(t, where, op, operationIDs)
 
 			var codes []string
 			for code, res := range op.Responses.Codes.FromOldest() {
@@ -170,4 +164,19 @@ func TestOpenAPIHarnessCatchesMismatch(t *testing.T) {
 	problems := contract.Problems(req, answer(`{"token":"inv-0123456789abcdef0123456789abcdef01234567-20241130"}`))
 	require.NotEmpty(t, problems)
 	assert.Contains(t, strings.Join(problems, "\n"), "missing property 'key'")
+}
+
+// checkOperationBasics holds every operation of the document to what each must state: a
+// unique operationId, a description, its security, and no default response (which would
+// hide undocumented statuses).
+func checkOperationBasics(t *testing.T, where string, op *v3.Operation, operationIDs map[string]string) {
+	t.Helper()
+	require.NotEmpty(t, op.OperationId, where)
+	if prev, dup := operationIDs[op.OperationId]; dup {
+		t.Errorf("operationId %s used by %s and %s", op.OperationId, prev, where)
+	}
+	operationIDs[op.OperationId] = where
+	assert.NotEmpty(t, op.Description, where)
+	assert.NotEmpty(t, op.Security, "%s must state its security", where)
+	assert.Nil(t, op.Responses.Default, "%s: a default response would hide undocumented statuses", where)
 }
