@@ -90,6 +90,12 @@ func (h *handler) login(c *call) *answer {
 		return badRequest(errs...)
 	}
 	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MailVerification: true, MFATrust: c.mfaTrustCookie()})
+	rec := c.svc().NewAuthRecord("password")
+	if byEmail {
+		rec.Email = in.Email
+	} else {
+		rec.Username = in.Username
+	}
 	switch {
 	case errors.Is(err, restauth.ErrInvalidCredentials):
 		return loginMismatch(byEmail)
@@ -99,16 +105,7 @@ func (h *handler) login(c *call) *answer {
 	case err != nil:
 		return c.fail(err)
 	case res.Pending != nil:
-		if err := c.svc().PutPendingLogin(c.ctx, *res.Pending); err != nil {
-			return c.fail(err)
-		}
-		return c.authAnswer(nil)
-	}
-	rec := c.svc().NewAuthRecord("password")
-	if byEmail {
-		rec.Email = in.Email
-	} else {
-		rec.Username = in.Username
+		return c.pendSecondFactor(*res.Pending, rec)
 	}
 	records := []restauth.AuthRecord{rec}
 	if mfa, used := c.svc().MFARecord(res); used {

@@ -157,3 +157,25 @@ func TestProviderLoginUnderMFARequired(t *testing.T) {
 	_, err := f2.svc.User(context.Background(), 2)
 	assert.ErrorIs(t, err, restauth.ErrNotFound, "no user was made")
 }
+
+// TestSecondFactorRecordsTheFirst: the session's records after a second factor start with
+// the first factor's own record, and a first factor left pending earlier does not leak
+// into a later login's.
+func TestSecondFactorRecordsTheFirst(t *testing.T) {
+	t.Parallel()
+	m := startMockOIDC(t)
+	f, app, _ := mfaSocialFixture(t, m, clients[1])
+	c := f.appClient(t)
+	// A provider login pends its second factor, which never comes.
+	require.Equal(t, 401, c.do(http.MethodPost, "auth/provider/token", tokenBody(m.ClientID, idToken(t, m, f, "sub-ada", nil))).code)
+	// The same session then logs in with the password and a code.
+	require.Equal(t, 401, c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"}).code)
+	f.advance(time.Minute)
+	r := c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
+	require.Equal(t, 200, r.code)
+	methods := sessionMethods(t, r)
+	require.Len(t, methods, 2)
+	assert.Equal(t, "password", methods[0].Method, "the password's record, not the abandoned provider login's")
+	assert.Equal(t, "ada", methods[0].Username)
+	assert.Equal(t, "mfa", methods[1].Method)
+}
