@@ -101,6 +101,13 @@ func (h *handler) login(c *call) *answer {
 		return loginMismatch(byEmail)
 	case errors.Is(err, restauth.ErrEmailNotVerified):
 		c.sessions().Put(c.ctx, pendingVerifyKey, true)
+		// By code, the verify_email flow goes on with the code the refusal mailed.
+		var byCode *restauth.VerificationPendingError
+		if errors.As(err, &byCode) {
+			if a := c.putPendingCode(pendingVerifyCodeKey, byCode.Code); a != nil {
+				return a
+			}
+		}
 		return c.authAnswer(nil)
 	case err != nil:
 		return c.fail(err)

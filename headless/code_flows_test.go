@@ -422,3 +422,40 @@ func TestLoginByCodeRefusedUnverifiedKeepsNoCode(t *testing.T) {
 	assert.Equal(t, 409, c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": code}).code)
 	assert.Equal(t, 409, c.do(http.MethodPost, "auth/code/resend", nil).code)
 }
+
+// TestRefusedLoginVerifiesByCode: with verification by code, a password login refused
+// because the address is unverified mails a verification code and keeps it pending, so
+// the verify_email flow it answers can go on (GET and POST auth/email/verify), as
+// allauth's verify_email stage by code does; before, no code was pending and the flow was
+// a dead end (409).
+func TestRefusedLoginVerifiesByCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *restauth.Config) {
+				codeConfig(c)
+				c.EmailVerification = restauth.VerificationMandatory
+			}, tc.opts)
+			signup := tc.client(f, t)
+			signup.do(http.MethodGet, "auth/session", nil)
+			require.Equal(t, 401, signup.do(http.MethodPost, "auth/signup", map[string]string{"username": "ada", "email": "ada@example.test", "password": "analytical-engine-1843"}).code)
+
+			c := tc.client(f, t)
+			c.do(http.MethodGet, "auth/session", nil)
+			sent := f.mailCount()
+			r := c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"})
+			require.Equal(t, 401, r.code)
+			assert.Equal(t, true, r.flows(t)["verify_email"]["is_pending"])
+			require.Equal(t, sent+1, f.mailCount(), "the refusal mails a code")
+			code := f.mailedCode(t)
+			r = c.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", code)
+			require.Equal(t, 200, r.code)
+			assert.Equal(t, true, r.Meta["is_authenticating"])
+			r = c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": code})
+			require.Equal(t, 401, r.code)
+			assert.NotContains(t, r.flows(t), "verify_email")
+			assert.Equal(t, 200, c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"}).code)
+		})
+	}
+}
