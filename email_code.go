@@ -60,17 +60,58 @@ func (s *Service) VerifyEmailCode(ctx context.Context, p PendingCode, code strin
 	if err := s.checkCode(ctx, codeVerify, s.cfg.EmailVerificationByCode, p, code, true); err != nil {
 		return nil, err
 	}
-	addr, err := s.store.EmailAddressByID(ctx, p.AddressID)
+	addr, err := s.codeAddress(ctx, p)
 	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, ErrCodeExpired
-		}
+		return nil, err
+	}
+	return s.verifyAddress(ctx, addr)
+}
+
+// codeAddress is the address a verification code is for, ErrCodeExpired when it is gone,
+// changed or verified since the code was mailed.
+func (s *Service) codeAddress(ctx context.Context, p PendingCode) (*EmailAddress, error) {
+	addr, err := s.store.EmailAddressByID(ctx, p.AddressID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrCodeExpired
+	}
+	if err != nil {
 		return nil, err
 	}
 	if addr.Verified || addr.Email != p.Email {
 		return nil, ErrCodeExpired
 	}
-	return s.verifyAddress(ctx, addr)
+	return addr, nil
+}
+
+// CheckEmailVerificationCode tells whether code is right for p without using it up
+// (allauth's GET auth/email/verify with the code as key), and returns the address it
+// verifies and its user. The check counts as one of the attempts, as VerifyEmailCode's.
+// A concealed registration's decoy (no address) answers as a wrong code, so that the two
+// cannot be told apart. Errors: ErrCodeFlowDisabled, ErrCodeExpired (also for an address
+// gone, changed or verified since), a *ValidationError on "code" matching ErrInvalidCode.
+func (s *Service) CheckEmailVerificationCode(ctx context.Context, p PendingCode, code string) (*EmailAddress, *User, error) {
+	if !s.cfg.EmailVerificationByCode.Enabled {
+		return nil, nil, ErrCodeFlowDisabled
+	}
+	if err := s.checkCode(ctx, codeVerify, s.cfg.EmailVerificationByCode, p, code, false); err != nil {
+		return nil, nil, err
+	}
+	if p.AddressID == 0 {
+		// The decoy's code was never mailed: a match is a guess, answered as a miss.
+		return nil, nil, causedFieldError(ErrInvalidCode, "code", msgIncorrectCode)
+	}
+	addr, err := s.codeAddress(ctx, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := s.store.UserByID(ctx, addr.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, ErrCodeExpired
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return addr, u, nil
 }
 
 // decoyVerificationCode is the PendingCode of a verification that does not exist (a

@@ -31,6 +31,8 @@ const (
 	sessionPendingUserKey    = "_mfa_pending_user_id"
 	sessionPendingHashKey    = "_mfa_pending_hash"
 	sessionPendingExpiresKey = "_mfa_pending_expires"
+	// sessionPendingFirstKey holds PendingLogin.FirstFactor and Provider ("social github").
+	sessionPendingFirstKey = "_mfa_pending_first"
 )
 
 // Messages of the second-factor page. The first is allauth-2fa's.

@@ -38,8 +38,10 @@ type LoginRequest struct {
 	WithoutToken bool
 	// MailVerification mails a new confirmation link when the login is refused because
 	// the address is unverified (mandatory verification), as allauth's login does; the
-	// rule (which address, RateLimits.ResendPerEmail) is the operation's. The headless
-	// dialect sets it; the 291 dialect does not (dj-rest-auth's login mails nothing).
+	// rule (which address, RateLimits.ResendPerEmail) is the operation's. With
+	// Config.EmailVerificationByCode it mails a code instead, and the refusal is a
+	// *VerificationPendingError carrying its PendingCode. The headless dialect sets it;
+	// the 291 dialect does not (dj-rest-auth's login mails nothing).
 	MailVerification bool
 }
 
@@ -127,10 +129,13 @@ func (s *Service) login(ctx context.Context, login string, byEmail bool, req Log
 	}
 	if err := s.checkVerified(ctx, u); err != nil {
 		if errors.Is(err, errUnverified) {
+			refusal := causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
 			if req.MailVerification {
-				s.mailVerificationOnRefusedLogin(ctx, u)
+				if p := s.mailVerificationOnRefusedLogin(ctx, u); p != nil {
+					return nil, &VerificationPendingError{Code: p, err: refusal}
+				}
 			}
-			return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
+			return nil, refusal
 		}
 		return nil, err // a store failure is not a refusal
 	}

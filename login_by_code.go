@@ -151,6 +151,8 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (*
 	}
 	if res.Pending == nil {
 		s.audit(ctx, AuditLoginSucceeded, res.User, "method=code")
+	} else {
+		res.Pending.FirstFactor = "code"
 	}
 	return res, nil
 }

@@ -1,6 +1,7 @@
 package restauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -28,6 +29,12 @@ type PendingLogin struct {
 	// session's auth hash: a password change in between ends it.
 	AuthHash string
 	Expires  time.Time
+	// FirstFactor is how the first step was passed when it was not the password: "code"
+	// (ConfirmLoginCode) or "social" (a provider login with SocialFlowCallback.MFAStep or
+	// ProviderTokenLogin.MFAStep, Provider naming the provider). CompleteLogin's audit
+	// event names it.
+	FirstFactor string
+	Provider    string
 }
 
 // pendingLogin returns the pending login of u when it needs a second factor that the
@@ -109,9 +116,12 @@ func (s *Service) completeLogin(ctx context.Context, p PendingLogin, check func(
 	}
 	s.passwordAccepted(ctx, u.Username, false)
 	s.loginSucceeded(ctx, u.Username)
-	detail := "method=password"
+	detail := "method=" + cmp.Or(p.FirstFactor, "password")
 	if method != mfaNone {
 		detail += "+" + string(method)
+	}
+	if p.Provider != "" {
+		detail += " provider=" + p.Provider
 	}
 	s.audit(ctx, AuditLoginSucceeded, u, detail)
 	return &LoginResult{User: u, MFAMethod: string(method)}, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -56,6 +57,10 @@ func TestOpenAPIPathsAndOperations(t *testing.T) {
 			assert.Equal(t, []string{"200", "403", "503"}, codes)
 			continue
 		}
+		if strings.HasPrefix(path, "/_allauth/") {
+			checkHeadlessPath(t, path, item, operationIDs)
+			continue
+		}
 		assert.True(t, strings.HasPrefix(path, "/api/"), "path %s must start with /api/", path)
 		assert.True(t, strings.HasSuffix(path, "/"), "path %s must end with /", path)
 
@@ -66,14 +71,7 @@ func TestOpenAPIPathsAndOperations(t *testing.T) {
 			// Server-rendered pages answer HTML pages, and redirects, and authenticate
 			// nobody (no 401); their errors before the handler are still JSON.
 			page := slices.Contains(op.Tags, "pages")
-			require.NotEmpty(t, op.OperationID, where)
-			if prev, dup := operationIDs[op.OperationID]; dup {
-				t.Errorf("operationId %s used by %s and %s", op.OperationID, prev, where)
-			}
-			operationIDs[op.OperationID] = where
-			assert.NotEmpty(t, op.Description, where)
-			assert.NotEmpty(t, op.Security, "%s must state its security", where)
-			assert.Nil(t, op.Responses.Default(), "%s: a default response would hide undocumented statuses", where)
+			checkOperationBasics(t, where, op, operationIDs)
 
 			var codes []string
 			for _, code := range slices.Sorted(maps.Keys(op.Responses.Map())) {
@@ -164,4 +162,19 @@ func TestOpenAPIHarnessCatchesMismatch(t *testing.T) {
 	problems := contract.Problems(req, answer(`{"token":"inv-0123456789abcdef0123456789abcdef01234567-20241130"}`))
 	require.NotEmpty(t, problems)
 	assert.Contains(t, strings.Join(problems, "\n"), `property "key" is missing`)
+}
+
+// checkOperationBasics holds every operation of the document to what each must state: a
+// unique operationId, a description, its security, and no default response (which would
+// hide undocumented statuses).
+func checkOperationBasics(t *testing.T, where string, op *openapi3.Operation, operationIDs map[string]string) {
+	t.Helper()
+	require.NotEmpty(t, op.OperationID, where)
+	if prev, dup := operationIDs[op.OperationID]; dup {
+		t.Errorf("operationId %s used by %s and %s", op.OperationID, prev, where)
+	}
+	operationIDs[op.OperationID] = where
+	assert.NotEmpty(t, op.Description, where)
+	assert.NotEmpty(t, op.Security, "%s must state its security", where)
+	assert.Nil(t, op.Responses.Default(), "%s: a default response would hide undocumented statuses", where)
 }

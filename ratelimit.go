@@ -148,6 +148,13 @@ type RateLimits struct {
 	// up. A second-factor assertion also counts towards MFAFailedPerUserIP and
 	// MFAFailedPerUser, like a code.
 	WebAuthnFailedPerIP RateRule
+	// ProviderTokenFailedPerIP limits the provider tokens a native app hands in
+	// (LoginWithProviderToken, allauth headless's auth/provider/token) per client address:
+	// 10 per minute, like LoginFailedPerIP, as a token stands in for a password. Each is
+	// counted before it is checked, since checking one costs a signature check or a call to
+	// the provider's user-info, and given back when it logs in (or connects, or pends a
+	// step), so only refused tokens add up. allauth has no rule of its own for it.
+	ProviderTokenFailedPerIP RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -173,6 +180,8 @@ const (
 	RuleReauthenticateUser = "reauthenticate_user"
 	// RuleWebAuthnFailedIP names WebAuthnFailedPerIP.
 	RuleWebAuthnFailedIP = "webauthn_failed_ip"
+	// RuleProviderTokenFailedIP names ProviderTokenFailedPerIP.
+	RuleProviderTokenFailedIP = "provider_token_failed_ip"
 )
 
 // DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
@@ -197,6 +206,7 @@ func DefaultRateLimits() RateLimits {
 		LoginCodePerEmail:          RateRule{Name: RuleLoginCodeEmail, Limit: 3, Window: time.Minute},
 		ReauthenticatePerUser:      RateRule{Name: RuleReauthenticateUser, Limit: 10, Window: time.Minute},
 		WebAuthnFailedPerIP:        RateRule{Name: RuleWebAuthnFailedIP, Limit: 10, Window: time.Minute},
+		ProviderTokenFailedPerIP:   RateRule{Name: RuleProviderTokenFailedIP, Limit: 10, Window: time.Minute},
 	}
 }
 
@@ -208,7 +218,7 @@ func (rl *RateLimits) rules() []*RateRule {
 		&rl.BodyPerIP,
 		&rl.LoginFailedPerAccountDaily, &rl.MFAFailedPerUserIP, &rl.MailPerRecipient,
 		&rl.LoginCodePerIP, &rl.LoginCodePerEmail, &rl.ReauthenticatePerUser,
-		&rl.WebAuthnFailedPerIP,
+		&rl.WebAuthnFailedPerIP, &rl.ProviderTokenFailedPerIP,
 	}
 }
 

@@ -43,6 +43,7 @@ func TestRateLimitsDefaults(t *testing.T) {
 		{RuleReauthenticateUser, d.ReauthenticatePerUser, 10, time.Minute},
 		{RuleMailRecipient, d.MailPerRecipient, 5, time.Hour},
 		{RuleWebAuthnFailedIP, d.WebAuthnFailedPerIP, 10, time.Minute},
+		{RuleProviderTokenFailedIP, d.ProviderTokenFailedPerIP, 10, time.Minute},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, RateRule{Name: tt.name, Limit: tt.limit, Window: tt.window}, tt.rule, tt.name)

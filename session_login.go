@@ -267,6 +267,10 @@ func (s *Service) PutPendingLogin(ctx context.Context, p PendingLogin) error {
 	s.sessions.Put(ctx, sessionPendingUserKey, p.UserID)
 	s.sessions.Put(ctx, sessionPendingHashKey, p.AuthHash)
 	s.sessions.Put(ctx, sessionPendingExpiresKey, p.Expires.Unix())
+	s.sessions.Remove(ctx, sessionPendingFirstKey)
+	if p.FirstFactor != "" {
+		s.sessions.Put(ctx, sessionPendingFirstKey, strings.TrimSpace(p.FirstFactor+" "+p.Provider))
+	}
 	return nil
 }
 
@@ -280,6 +284,7 @@ func (s *Service) SessionPendingLogin(ctx context.Context) (PendingLogin, bool) 
 	if p.UserID == 0 || p.AuthHash == "" || !s.now().Before(p.Expires) {
 		return PendingLogin{}, false
 	}
+	p.FirstFactor, p.Provider, _ = strings.Cut(s.sessions.GetString(ctx, sessionPendingFirstKey), " ")
 	return p, true
 }
 
@@ -289,6 +294,7 @@ func (s *Service) DropPendingLogin(ctx context.Context) {
 		s.sessions.Remove(ctx, sessionPendingUserKey)
 		s.sessions.Remove(ctx, sessionPendingHashKey)
 		s.sessions.Remove(ctx, sessionPendingExpiresKey)
+		s.sessions.Remove(ctx, sessionPendingFirstKey)
 	}
 }
 

@@ -124,6 +124,13 @@ type SocialFlowCallback struct {
 	// Config.Social.SignupForm, then ends with SocialFlowResult.PendingSignup instead of
 	// failing with SocialReasonEmailInUse or creating the user at once.
 	SignupStep bool
+	// MFAStep tells that the dialect offers the second-factor step after a provider login
+	// (allauth's mfa_authenticate stage): a user with a second factor then ends with
+	// SocialFlowResult.Pending instead of failing with SocialReasonMFARequired.
+	MFAStep bool
+	// MFATrust is a trust token of the user's (IssueMFATrust) that the client holds: with
+	// MFAStep it skips the second factor, as at Login.
+	MFATrust string
 }
 
 // SocialFlowResult is a finished flow.
@@ -140,6 +147,10 @@ type SocialFlowResult struct {
 	// the user's details first: User is nil; keep it in the session
 	// (PutPendingSocialSignup) and finish with CompleteSocialSignup.
 	PendingSignup *PendingSocialSignup
+	// Pending, when set (only for a request with MFAStep), is a login whose second factor
+	// is due: User is its user, not logged in yet; keep it in the session
+	// (PutPendingLogin) and finish with CompleteLogin, as after a password.
+	Pending *PendingLogin
 	// Next is the absolute URL where the flow ends: the start's Next when it was kept,
 	// else Config.Social.LoginRedirect or Social.ConnectRedirect.
 	Next string
@@ -292,7 +303,7 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 	if f != nil {
 		return nil, f
 	}
-	res, f := s.applySocialProfile(ctx, p, prof, flow.Connect, cb.SessionUser, cb.SignupStep)
+	res, f := s.applySocialProfile(ctx, p, prof, flow.Connect, cb.SessionUser, socialSteps{signup: cb.SignupStep, mfa: cb.MFAStep, trust: cb.MFATrust})
 	if f != nil {
 		return nil, f
 	}
@@ -305,20 +316,25 @@ func (s *Service) finishSocialFlow(ctx context.Context, p *socialProvider, cb So
 
 // applySocialProfile does what a verified profile is for: with connect, link it to the
 // session's user; else log in the user it finds or creates (AuditLoginSucceeded).
-// With step, a login that needs a signup step ends with the result's PendingSignup.
-func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, prof *socialProfile, connect bool, sessionUser *User, step bool) (*SocialFlowResult, *SocialError) {
+// With steps.signup, a login that needs a signup step ends with the result's
+// PendingSignup; with steps.mfa, one whose second factor is due with its Pending.
+func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, prof *socialProfile, connect bool, sessionUser *User, steps socialSteps) (*SocialFlowResult, *SocialError) {
 	if connect {
 		if f := s.connectSocialAccount(ctx, p, prof, sessionUser); f != nil {
 			return nil, f
 		}
 		return &SocialFlowResult{User: sessionUser, Connected: true, UID: prof.UID}, nil
 	}
-	u, f := s.socialLogin(ctx, p, prof, step)
+	u, pending, f := s.socialLogin(ctx, p, prof, steps)
 	if f != nil && f.Reason == SocialReasonSignupRequired {
 		return &SocialFlowResult{PendingSignup: s.pendingSocialSignup(p, prof)}, nil
 	}
 	if f != nil {
 		return nil, f
+	}
+	if pending != nil {
+		// CompleteLogin emits the login's event once the second factor passed.
+		return &SocialFlowResult{User: u, UID: prof.UID, Pending: pending}, nil
 	}
 	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)
 	return &SocialFlowResult{User: u, UID: prof.UID}, nil

@@ -13,15 +13,28 @@ import (
 // in, links to, or creates. Nothing here knows how the profile was obtained, so a later
 // way to obtain one (a native app's ID token) reuses every rule.
 
+// socialSteps are the steps a dialect offers after a provider login: allauth's provider
+// signup (signup) and its second factor (mfa, with trust the client's trust token).
+type socialSteps struct {
+	signup bool
+	mfa    bool
+	trust  string
+}
+
 // socialLogin finds or creates the user a provider account logs in, and records the login.
 //
-// With step (a dialect that offers allauth's provider signup), a provider account whose
-// user cannot be created at once (see socialSignup) fails with SocialReasonSignupRequired,
-// for the dialect to ask for the details and finish with CompleteSocialSignup.
-func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile, step bool) (*User, *SocialError) {
-	if s.cfg.MFA.Enabled && s.cfg.MFA.Required {
-		// Every user needs a second factor, which only a password login can give.
-		return nil, socialFail(SocialReasonMFARequired, nil)
+// With steps.signup (a dialect that offers allauth's provider signup), a provider account
+// whose user cannot be created at once (see socialSignup) fails with
+// SocialReasonSignupRequired, for the dialect to ask for the details and finish with
+// CompleteSocialSignup. With steps.mfa, a user with a second factor is not logged in: the
+// pending login is returned, and nothing is recorded until CompleteLogin; without it such
+// a user is refused (SocialReasonMFARequired), so that a provider account is never the
+// way around the second factor.
+func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *socialProfile, steps socialSteps) (*User, *PendingLogin, *SocialError) {
+	if s.cfg.MFA.Enabled && s.cfg.MFA.Required && !steps.mfa {
+		// Every user needs a second factor, which a provider login gives only through a
+		// dialect's second-factor step.
+		return nil, nil, socialFail(SocialReasonMFARequired, nil)
 	}
 	now := s.now().UTC()
 	acct, err := s.store.SocialAccountByUID(ctx, p.cfg.ID, prof.UID)
@@ -29,42 +42,79 @@ func (s *Service) socialLogin(ctx context.Context, p *socialProvider, prof *soci
 	switch {
 	case err == nil:
 		if u, err = s.store.UserByID(ctx, acct.UserID); err != nil {
-			return nil, socialFail(SocialReasonServerError, err)
+			return nil, nil, socialFail(SocialReasonServerError, err)
 		}
 	case errors.Is(err, ErrNotFound):
+		if s.cfg.MFA.Enabled && s.cfg.MFA.Required {
+			// A new or newly linked account has no second factor to give yet: refused
+			// before anything is created or linked.
+			return nil, nil, socialFail(SocialReasonMFARequired, nil)
+		}
 		var f *SocialError
-		if u, f = s.socialSignup(ctx, p, prof, now, step); f != nil {
-			return nil, f
+		if u, f = s.socialSignup(ctx, p, prof, now, steps.signup); f != nil {
+			return nil, nil, f
 		}
 	default:
-		return nil, socialFail(SocialReasonServerError, err)
+		return nil, nil, socialFail(SocialReasonServerError, err)
 	}
 	if !u.IsActive {
-		return nil, socialFail(SocialReasonInactive, nil)
+		return nil, nil, socialFail(SocialReasonInactive, nil)
 	}
-	if f := s.refuseSocialForMFA(ctx, u); f != nil {
-		return nil, f
+	if !steps.mfa {
+		if f := s.refuseSocialForMFA(ctx, u); f != nil {
+			return nil, nil, f
+		}
 	}
 	if s.cfg.EmailVerification == VerificationMandatory {
 		verified, err := s.hasVerifiedPrimary(ctx, u)
 		if err != nil {
-			return nil, socialFail(SocialReasonServerError, err)
+			return nil, nil, socialFail(SocialReasonServerError, err)
 		}
 		if !verified {
-			return nil, socialFail(SocialReasonEmailNotVerified, nil)
+			return nil, nil, socialFail(SocialReasonEmailNotVerified, nil)
+		}
+	}
+	if steps.mfa {
+		pending, f := s.socialSecondFactor(ctx, u, steps.trust)
+		if f != nil {
+			return nil, nil, f
+		}
+		if pending != nil {
+			pending.FirstFactor, pending.Provider = "social", p.cfg.ID
+			return u, pending, nil
 		}
 	}
 	// A refused login records nothing.
 	if acct != nil {
 		if err := s.store.UpdateSocialAccountLogin(ctx, acct.ID, now, prof.Extra); err != nil {
-			return nil, socialFail(SocialReasonServerError, err)
+			return nil, nil, socialFail(SocialReasonServerError, err)
 		}
 	}
 	// Recording the login also invalidates password-reset links issued before it.
 	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now}); err != nil {
-		return nil, socialFail(SocialReasonServerError, err)
+		return nil, nil, socialFail(SocialReasonServerError, err)
 	}
-	return u, nil
+	return u, nil, nil
+}
+
+// socialSecondFactor is the second factor's gate of a provider login whose dialect offers
+// the step, as a password login's: a user with a second factor gets a pending login unless
+// trust is a valid trust token of theirs; under MFA.Required a user who has not enrolled
+// is refused, as provider logins always were (enrolment needs a password login).
+func (s *Service) socialSecondFactor(ctx context.Context, u *User, trust string) (*PendingLogin, *SocialError) {
+	if !s.cfg.MFA.Enabled {
+		return nil, nil
+	}
+	pending, err := s.pendingLogin(ctx, u, "")
+	switch {
+	case err != nil:
+		return nil, socialFail(SocialReasonServerError, err)
+	case pending == nil && s.cfg.MFA.Required:
+		return nil, socialFail(SocialReasonMFARequired, nil)
+	case pending != nil && s.trusted(ctx, u, trust):
+		return nil, nil
+	}
+	return pending, nil
 }
 
 // refuseSocialForMFA refuses a social login of a user with TOTP or a WebAuthn credential: the second step exists

@@ -124,7 +124,7 @@ func (s *Service) CompleteSocialSignup(ctx context.Context, pending *PendingSoci
 		return nil, s.socialFailed(ctx, p, f)
 	}
 	// The account is linked now: the login finds it and applies every rule of one.
-	res, f := s.applySocialProfile(ctx, p, prof, false, nil, false)
+	res, f := s.applySocialProfile(ctx, p, prof, false, nil, socialSteps{})
 	if f != nil {
 		return nil, s.socialFailed(ctx, p, f)
 	}

@@ -32,6 +32,10 @@ type ProviderTokenLogin struct {
 	User *User
 	// SignupStep is SocialFlowCallback.SignupStep.
 	SignupStep bool
+	// MFAStep and MFATrust are SocialFlowCallback's: with MFAStep a user with a second
+	// factor ends with SocialFlowResult.Pending.
+	MFAStep  bool
+	MFATrust string
 }
 
 // LoginWithProviderToken logs in with tokens a native app obtained from a provider: an
@@ -41,10 +45,26 @@ type ProviderTokenLogin struct {
 // profile is then handled as FinishSocialFlow does (find, link or create the user, the
 // MFA and verification rules, the audit events), or, with Connect, linked to User.
 //
+// Every attempt counts towards RateLimits.ProviderTokenFailedPerIP before anything is
+// checked (a *ThrottledError over it), and is given back when it succeeds.
+//
 // A provider unknown, without ClientID or with another client id matches ErrNotFound;
 // every other failure is a *SocialError (SocialReasonInvalidIDToken for a refused ID
 // token, SocialReasonProfileFailed for a refused access token), logged here.
 func (s *Service) LoginWithProviderToken(ctx context.Context, req ProviderTokenLogin) (*SocialFlowResult, error) {
+	rule := s.cfg.RateLimits.ProviderTokenFailedPerIP
+	if err := s.throttleAddr(ctx, rule); err != nil {
+		return nil, err
+	}
+	res, err := s.loginWithProviderTokenChecked(ctx, req)
+	if key, ok := addrKey(ctx); ok && err == nil {
+		s.refundRate(ctx, rule, key)
+	}
+	return res, err
+}
+
+// loginWithProviderTokenChecked is LoginWithProviderToken once the attempt is counted.
+func (s *Service) loginWithProviderTokenChecked(ctx context.Context, req ProviderTokenLogin) (*SocialFlowResult, error) {
 	p, err := s.configuredProvider(req.Provider)
 	if err != nil {
 		return nil, err
@@ -76,5 +96,5 @@ func (s *Service) loginWithProviderToken(ctx context.Context, p *socialProvider,
 	if f != nil {
 		return nil, f
 	}
-	return s.applySocialProfile(ctx, p, prof, req.Connect, req.User, req.SignupStep)
+	return s.applySocialProfile(ctx, p, prof, req.Connect, req.User, socialSteps{signup: req.SignupStep, mfa: req.MFAStep, trust: req.MFATrust})
 }

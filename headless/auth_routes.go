@@ -90,25 +90,29 @@ func (h *handler) login(c *call) *answer {
 		return badRequest(errs...)
 	}
 	res, err := c.svc().Login(c.ctx, restauth.LoginRequest{Username: in.Username, Email: in.Email, Password: in.Password, Defer: true, WithoutToken: true, MailVerification: true, MFATrust: c.mfaTrustCookie()})
-	switch {
-	case errors.Is(err, restauth.ErrInvalidCredentials):
-		return loginMismatch(byEmail)
-	case errors.Is(err, restauth.ErrEmailNotVerified):
-		c.sessions().Put(c.ctx, pendingVerifyKey, true)
-		return c.authAnswer(nil)
-	case err != nil:
-		return c.fail(err)
-	case res.Pending != nil:
-		if err := c.svc().PutPendingLogin(c.ctx, *res.Pending); err != nil {
-			return c.fail(err)
-		}
-		return c.authAnswer(nil)
-	}
 	rec := c.svc().NewAuthRecord("password")
 	if byEmail {
 		rec.Email = in.Email
 	} else {
 		rec.Username = in.Username
+	}
+	switch {
+	case errors.Is(err, restauth.ErrInvalidCredentials):
+		return loginMismatch(byEmail)
+	case errors.Is(err, restauth.ErrEmailNotVerified):
+		c.sessions().Put(c.ctx, pendingVerifyKey, true)
+		// By code, the verify_email flow goes on with the code the refusal mailed.
+		var byCode *restauth.VerificationPendingError
+		if errors.As(err, &byCode) {
+			if a := c.putPendingCode(pendingVerifyCodeKey, byCode.Code); a != nil {
+				return a
+			}
+		}
+		return c.authAnswer(nil)
+	case err != nil:
+		return c.fail(err)
+	case res.Pending != nil:
+		return c.pendSecondFactor(*res.Pending, rec)
 	}
 	records := []restauth.AuthRecord{rec}
 	if mfa, used := c.svc().MFARecord(res); used {

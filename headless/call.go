@@ -163,6 +163,7 @@ func (c *call) loginSession(u *restauth.User, records ...restauth.AuthRecord) *a
 		return c.fail(err)
 	}
 	c.sessions().Remove(c.ctx, pendingVerifyKey)
+	c.sessions().Remove(c.ctx, firstFactorKey)
 	c.dropPendingCode(pendingLoginCodeKey)
 	if c.client == Browser {
 		if err := c.svc().RotateCSRFCookie(c.w); err != nil {

@@ -151,6 +151,7 @@ func TestSignupVerifyByCode(t *testing.T) {
 			f := newFixture(t, func(c *restauth.Config) {
 				codeConfig(c)
 				c.EmailVerification = restauth.VerificationMandatory
+				c.EmailVerificationByCode.MaxAttempts = 4 // the test's wrong and right GET, wrong and right POST
 			}, tc.opts)
 			c := tc.client(f, t)
 			c.do(http.MethodGet, "auth/session", nil)
@@ -167,6 +168,9 @@ func TestSignupVerifyByCode(t *testing.T) {
 			assert.NotEqual(t, first, code)
 
 			r = c.do(http.MethodGet, "auth/email/verify", nil)
+			require.Equal(t, 400, r.code, "GET checks the code too, as allauth's")
+			assert.Equal(t, "incorrect_code", r.Errors[0].Code)
+			r = c.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", code)
 			require.Equal(t, 200, r.code)
 			assert.Contains(t, string(r.Data), "ada@example.test")
 			r = c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": "CDFGHJ"})
@@ -198,7 +202,7 @@ func TestMFATrustSkipsSecondLogin(t *testing.T) {
 			r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
 			if c.app {
 				require.Equal(t, 200, r.code, "the app client has no trust stage")
-				assert.Equal(t, 409, c.do(http.MethodPost, "auth/2fa/trust", map[string]bool{"trust": true}).code)
+				assert.Equal(t, 404, c.do(http.MethodPost, "auth/2fa/trust", map[string]bool{"trust": true}).code, "a browser route, as allauth's")
 				return
 			}
 			require.Equal(t, 401, r.code)
@@ -338,4 +342,120 @@ func TestSignupVerifyByCodeConceals(t *testing.T) {
 	}
 	assert.Equal(t, []int{401, 429, 200, 400}, statuses[false])
 	assert.Equal(t, statuses[false], statuses[true])
+}
+
+// TestConcealedSignupVerifyByCode: a signup that enumeration prevention conceals (the
+// address is another account's, verified) has a verify_email flow whose every step
+// answers as a real signup's does to someone without the mail: GET and POST
+// auth/email/verify refuse the code (400), resends answer 200, and once the attempts are
+// used up the flow ends (409), as allauth's does.
+func TestConcealedSignupVerifyByCode(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *restauth.Config) {
+		codeConfig(c)
+		c.EmailVerification = restauth.VerificationMandatory
+		c.EmailVerificationByCode.MaxAttempts = 3
+	}, headless.Options{})
+	ctx := context.Background()
+	reg, err := f.svc.Register(ctx, restauth.RegisterRequest{Username: "ada", Email: "ada@example.test", Password1: "analytical-engine-1843", Password2: "analytical-engine-1843", WithoutToken: true})
+	require.NoError(t, err)
+	addrs, err := f.svc.EmailAddresses(ctx, reg.User.ID)
+	require.NoError(t, err)
+	_, err = f.store.VerifyEmailAddress(ctx, addrs[0].ID, true)
+	require.NoError(t, err)
+
+	signup := func(username, email string) *client {
+		c := f.browser(t, "/_allauth/browser/v1/")
+		c.do(http.MethodGet, "auth/session", nil)
+		r := c.do(http.MethodPost, "auth/signup", map[string]string{"username": username, "email": email, "password": "analytical-engine-1843"})
+		require.Equal(t, 401, r.code)
+		assert.Equal(t, true, r.flows(t)["verify_email"]["is_pending"])
+		return c
+	}
+	real, concealed := signup("bob", "bob@example.test"), signup("eve", "ada@example.test")
+	for _, c := range []*client{real, concealed} {
+		r := c.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", "CDFGHJ")
+		require.Equal(t, 400, r.code)
+		assert.Equal(t, "incorrect_code", r.Errors[0].Code)
+		assert.Equal(t, "key", r.Errors[0].Param)
+		assert.Equal(t, 200, c.do(http.MethodPost, "auth/email/verify/resend", nil).code)
+	}
+	for range 2 {
+		r := concealed.do(http.MethodPost, "auth/email/verify", map[string]string{"key": "CDFGHJ"})
+		require.Equal(t, 400, r.code)
+	}
+	// The resend's new decoy has attempts of its own; these three use them up.
+	assert.Equal(t, 400, concealed.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", "CDFGHJ").code)
+	r := concealed.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", "CDFGHJ")
+	assert.Equal(t, 409, r.code, "the attempts are used up: the flow ended")
+	r = concealed.do(http.MethodGet, "auth/session", nil)
+	assert.NotContains(t, r.flows(t), "verify_email")
+}
+
+// TestLoginByCodeRefusedUnverifiedKeepsNoCode: under mandatory verification, a login by
+// code whose user's primary address stays unverified (the code went to, and verified,
+// another of their addresses) is refused with verify_email pending, and the code is gone
+// with the login_by_code stage: confirming again is 409 and no login_by_code is pending,
+// as allauth clears its login stash when a login stage ends.
+func TestLoginByCodeRefusedUnverifiedKeepsNoCode(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *restauth.Config) {
+		codeConfig(c)
+		c.EmailVerification = restauth.VerificationMandatory
+	}, headless.Options{})
+	ctx := context.Background()
+	reg, err := f.svc.Register(ctx, restauth.RegisterRequest{Username: "ada", Email: "ada@example.test", Password1: "analytical-engine-1843", Password2: "analytical-engine-1843", WithoutToken: true})
+	require.NoError(t, err)
+	_, err = f.svc.AddEmailAddress(ctx, reg.User.ID, "ada2@example.test")
+	require.NoError(t, err)
+
+	c := f.appClient(t)
+	r := c.do(http.MethodPost, "auth/code/request", map[string]string{"email": "ada2@example.test"})
+	require.Equal(t, 401, r.code)
+	require.Equal(t, true, r.flows(t)["login_by_code"]["is_pending"])
+	code := f.mailedCode(t)
+	r = c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": code})
+	require.Equal(t, 401, r.code, "the primary address is unverified")
+	flows := r.flows(t)
+	assert.Equal(t, true, flows["verify_email"]["is_pending"])
+	assert.NotContains(t, flows["login_by_code"], "is_pending", "no code is pending any more")
+	assert.Equal(t, 409, c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": code}).code)
+	assert.Equal(t, 409, c.do(http.MethodPost, "auth/code/resend", nil).code)
+}
+
+// TestRefusedLoginVerifiesByCode: with verification by code, a password login refused
+// because the address is unverified mails a verification code and keeps it pending, so
+// the verify_email flow it answers can go on (GET and POST auth/email/verify), as
+// allauth's verify_email stage by code does; before, no code was pending and the flow was
+// a dead end (409).
+func TestRefusedLoginVerifiesByCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *restauth.Config) {
+				codeConfig(c)
+				c.EmailVerification = restauth.VerificationMandatory
+			}, tc.opts)
+			signup := tc.client(f, t)
+			signup.do(http.MethodGet, "auth/session", nil)
+			require.Equal(t, 401, signup.do(http.MethodPost, "auth/signup", map[string]string{"username": "ada", "email": "ada@example.test", "password": "analytical-engine-1843"}).code)
+
+			c := tc.client(f, t)
+			c.do(http.MethodGet, "auth/session", nil)
+			sent := f.mailCount()
+			r := c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"})
+			require.Equal(t, 401, r.code)
+			assert.Equal(t, true, r.flows(t)["verify_email"]["is_pending"])
+			require.Equal(t, sent+1, f.mailCount(), "the refusal mails a code")
+			code := f.mailedCode(t)
+			r = c.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", code)
+			require.Equal(t, 200, r.code)
+			assert.Equal(t, true, r.Meta["is_authenticating"])
+			r = c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": code})
+			require.Equal(t, 401, r.code)
+			assert.NotContains(t, r.flows(t), "verify_email")
+			assert.Equal(t, 200, c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"}).code)
+		})
+	}
 }

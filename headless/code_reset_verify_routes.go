@@ -13,9 +13,6 @@ import (
 // (password_reset_by_code, verify_email). The by-key handlers hand over here when the
 // Config turns the code on.
 
-// pendingVerifyUserKey names, beside the pending verification code, the user it verifies.
-const pendingVerifyUserKey = "_headless_pending_verify_user"
-
 // passwordRequestByCode is POST auth/password/request by code: a code is mailed and the
 // password_reset_by_code flow is pending (401), whether or not the address is known.
 func (h *handler) passwordRequestByCode(c *call, email string) *answer {
@@ -74,35 +71,38 @@ func (h *handler) passwordResetByCode(c *call, code, password string) *answer {
 	return c.authAnswer(u)
 }
 
-// keepVerificationCode keeps the code a signup mailed (RegisterResult.VerificationCode)
-// pending in the session: the verify_email flow by code.
+// keepVerificationCode keeps the code a signup mailed (RegisterResult.VerificationCode, a
+// decoy for a concealed refusal) pending in the session: the verify_email flow by code.
 func (c *call) keepVerificationCode(res *restauth.RegisterResult) *answer {
 	if res.VerificationCode == nil {
 		return nil
 	}
-	if res.User != nil {
-		c.sessions().Put(c.ctx, pendingVerifyUserKey, res.User.ID)
-	}
 	return c.putPendingCode(pendingVerifyCodeKey, res.VerificationCode)
 }
 
-// emailVerifyInfoByCode is GET auth/email/verify by code: the pending verification's
-// address and user; 409 without one.
+// emailVerifyInfoByCode is GET auth/email/verify by code, as allauth answers it: the code
+// (X-Email-Verification-Key, as the key) checked, one of its attempts, then the pending
+// verification's address and user; a wrong code is 400, and 409 without a pending
+// verification or once its attempts are used up. A concealed signup's decoy answers as a
+// wrong code, as a real signup's does to anyone without the mail.
 func (h *handler) emailVerifyInfoByCode(c *call) *answer {
 	p, pending := c.pendingCode(pendingVerifyCodeKey)
 	if !pending {
 		return statusOnly(http.StatusConflict)
 	}
-	u, err := c.svc().User(c.ctx, c.sessions().GetInt64(c.ctx, pendingVerifyUserKey))
-	if errors.Is(err, restauth.ErrNotFound) {
-		return statusOnly(http.StatusConflict)
+	addr, u, err := c.svc().CheckEmailVerificationCode(c.ctx, p, c.r.Header.Get(emailVerificationKeyHeader))
+	if errors.Is(err, restauth.ErrInvalidCode) {
+		return badRequest(apiError{Code: "incorrect_code", Param: "key", Message: "Incorrect code."})
 	}
 	if err != nil {
-		return c.fail(err)
+		return c.codeFailure(pendingVerifyCodeKey, err, func() *answer {
+			c.sessions().Remove(c.ctx, pendingVerifyKey)
+			return statusOnly(http.StatusConflict)
+		})
 	}
 	return &answer{
 		status: http.StatusOK,
-		data:   map[string]any{"email": p.Email, "user": userData(u)},
+		data:   map[string]any{"email": addr.Email, "user": userData(u)},
 		meta:   map[string]any{"is_authenticating": c.sessions().GetBool(c.ctx, pendingVerifyKey)},
 	}
 }
@@ -126,7 +126,6 @@ func (h *handler) emailVerifyByCode(c *call, code string) *answer {
 		})
 	}
 	c.dropPendingCode(pendingVerifyCodeKey)
-	c.sessions().Remove(c.ctx, pendingVerifyUserKey)
 	c.sessions().Remove(c.ctx, pendingVerifyKey)
 	return c.authAnswer(c.user)
 }

@@ -1,6 +1,7 @@
 package headless
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -67,12 +68,7 @@ func (h *handler) codeConfirm(c *call) *answer {
 	rec := c.svc().NewAuthRecord("code")
 	rec.Email = p.Email
 	if res.Pending != nil {
-		if err := c.svc().PutPendingLogin(c.ctx, *res.Pending); err != nil {
-			return c.fail(err)
-		}
-		// The second factor's record follows this one (firstFactorRecord).
-		c.sessions().Put(c.ctx, codeFirstFactorKey, p.Email)
-		return c.authAnswer(nil)
+		return c.pendSecondFactor(*res.Pending, rec)
 	}
 	records := []restauth.AuthRecord{rec}
 	if mfa, used := c.svc().MFARecord(res); used {
@@ -81,19 +77,33 @@ func (h *handler) codeConfirm(c *call) *answer {
 	return c.loginSession(res.User, records...)
 }
 
-// codeFirstFactorKey marks a pending second factor whose first was a mailed code, with
-// the address it went to.
-const codeFirstFactorKey = "_headless_code_first_factor"
+// firstFactorKey holds, in the session, the authentication record of the first factor of
+// a pending login that was not the password (a mailed code, a provider login), for the
+// second factor's to follow.
+const firstFactorKey = "_headless_first_factor"
+
+// pendSecondFactor keeps a login whose second factor is due in the session, with the
+// record of its first factor, and answers the pending mfa_authenticate flow (401).
+func (c *call) pendSecondFactor(p restauth.PendingLogin, first restauth.AuthRecord) *answer {
+	if err := c.svc().PutPendingLogin(c.ctx, p); err != nil {
+		return c.fail(err)
+	}
+	raw, err := json.Marshal(first)
+	if err != nil {
+		return c.fail(err)
+	}
+	c.sessions().Put(c.ctx, firstFactorKey, string(raw))
+	return c.authAnswer(nil)
+}
 
 // firstFactorRecord is the record of the first factor of the session's pending login:
-// a mailed code (codeConfirm) or the password.
+// the one pendSecondFactor kept, else the password's.
 func (c *call) firstFactorRecord() restauth.AuthRecord {
-	email := c.sessions().PopString(c.ctx, codeFirstFactorKey)
-	if email == "" {
+	var rec restauth.AuthRecord
+	raw := c.sessions().PopString(c.ctx, firstFactorKey)
+	if raw == "" || json.Unmarshal([]byte(raw), &rec) != nil || rec.Method == "" {
 		return c.svc().NewAuthRecord("password")
 	}
-	rec := c.svc().NewAuthRecord("code")
-	rec.Email = email
 	return rec
 }
 

@@ -75,8 +75,12 @@ func (c *call) trustFlows() []flow {
 }
 
 // mfaTrust is POST auth/2fa/trust: the pending login is logged in (200), and with
-// trust true the browser gets the trust cookie; without a pending one, 409.
+// trust true the browser gets the trust cookie; without a pending one, 409. The route is
+// the browser's, with trust on: otherwise 404, as allauth serves it only then.
 func (h *handler) mfaTrust(c *call) *answer {
+	if c.client != Browser || !c.svc().Features().MFATrust {
+		return statusOnly(http.StatusNotFound)
+	}
 	p, pending := c.pendingMFATrust()
 	if !pending || c.user != nil {
 		return statusOnly(http.StatusConflict)

@@ -120,6 +120,8 @@ func (h *handler) providerCallback(c *call) *answer {
 		ProviderError: q.Get("error"),
 		SessionUser:   c.user,
 		SignupStep:    true,
+		MFAStep:       true,
+		MFATrust:      c.mfaTrustCookie(),
 	}
 	name := restauth.SocialFlowCookieName(cb.State)
 	var cookie *http.Cookie
@@ -138,11 +140,17 @@ func (h *handler) providerCallback(c *call) *answer {
 	if err != nil {
 		return c.socialFailRedirect(err)
 	}
-	if res.PendingSignup != nil {
+	switch {
+	case res.PendingSignup != nil:
 		if a := c.keepPendingSignup(res.PendingSignup); a.status != http.StatusUnauthorized {
 			return a
 		}
-	} else if !res.Connected {
+	case res.Pending != nil:
+		// The second factor is due: the front end finds mfa_authenticate pending.
+		if a := c.pendSecondFactor(*res.Pending, c.socialRecord(cb.Provider, res)); a.status != http.StatusUnauthorized {
+			return a
+		}
+	case !res.Connected:
 		if a := c.socialLoginSession(cb.Provider, res); a.status != http.StatusOK {
 			return a
 		}
@@ -153,9 +161,14 @@ func (h *handler) providerCallback(c *call) *answer {
 // socialLoginSession logs the user of a finished social login into the session, with
 // allauth's "socialaccount" authentication record.
 func (c *call) socialLoginSession(provider string, res *restauth.SocialFlowResult) *answer {
+	return c.loginSession(res.User, c.socialRecord(provider, res))
+}
+
+// socialRecord is allauth's "socialaccount" authentication record of a provider login.
+func (c *call) socialRecord(provider string, res *restauth.SocialFlowResult) restauth.AuthRecord {
 	rec := c.svc().NewAuthRecord("socialaccount")
 	rec.Provider, rec.UID = provider, res.UID
-	return c.loginSession(res.User, rec)
+	return rec
 }
 
 // socialFailRedirect sends the browser to where the failed flow was to end, with

@@ -52,7 +52,7 @@ func (h *handler) providerToken(c *call) *answer {
 	res, err := c.svc().LoginWithProviderToken(c.ctx, restauth.ProviderTokenLogin{
 		Provider: in.Provider, ClientID: in.Token.ClientID,
 		IDToken: in.Token.IDToken, AccessToken: in.Token.AccessToken,
-		Connect: connect, User: c.user, SignupStep: true,
+		Connect: connect, User: c.user, SignupStep: true, MFAStep: true, MFATrust: c.mfaTrustCookie(),
 	})
 	if errors.Is(err, restauth.ErrNotFound) {
 		return badRequest(apiError{Code: "invalid", Param: "provider", Message: "Unknown provider."})
@@ -69,6 +69,9 @@ func (h *handler) providerToken(c *call) *answer {
 	}
 	if res.PendingSignup != nil {
 		return c.keepPendingSignup(res.PendingSignup)
+	}
+	if res.Pending != nil {
+		return c.pendSecondFactor(*res.Pending, c.socialRecord(in.Provider, res))
 	}
 	return c.socialLoginSession(in.Provider, res)
 }

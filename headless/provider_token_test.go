@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/headless"
 )
 
 // idToken is an ID token of the mock provider for sub, with claims changed by mutate.
@@ -89,4 +90,32 @@ func TestProviderToken(t *testing.T) {
 			assert.Equal(t, 401, anon.do(http.MethodPost, "auth/provider/token", body).code, "connect needs a logged-in session")
 		})
 	}
+}
+
+// TestProviderTokenRateLimit: provider tokens count towards
+// RateLimits.ProviderTokenFailedPerIP before they are checked; one that logs in is given
+// back, and over the limit even a good token is refused unchecked (429 with Retry-After)
+// until the window moves on.
+func TestProviderTokenRateLimit(t *testing.T) {
+	t.Parallel()
+	m := startMockOIDC(t)
+	f := newFixture(t, func(c *restauth.Config) {
+		c.Social.Enabled, c.Social.Registration = true, true
+		c.Social.Providers = []restauth.SocialProvider{{ID: "mock", Name: "Mock", ClientID: m.ClientID, ClientSecret: m.ClientSecret, Issuer: m.Issuer()}}
+		c.RateLimits.ProviderTokenFailedPerIP = restauth.RateRule{Limit: 3, Window: time.Minute}
+	}, headless.Options{})
+	bad := tokenBody(m.ClientID, "eyJhbGciOiJI.x.y")
+	c := f.appClient(t)
+	for range 2 {
+		require.Equal(t, 400, c.do(http.MethodPost, "auth/provider/token", bad).code)
+	}
+	require.Equal(t, 200, c.do(http.MethodPost, "auth/provider/token", tokenBody(m.ClientID, idToken(t, m, f, "ada", nil))).code)
+	require.Equal(t, 401, c.do(http.MethodDelete, "auth/session", nil).code)
+	c = f.appClient(t)
+	assert.Equal(t, 400, c.do(http.MethodPost, "auth/provider/token", bad).code, "the login was given back: this is the third counted")
+	r := c.do(http.MethodPost, "auth/provider/token", tokenBody(m.ClientID, idToken(t, m, f, "ada", nil)))
+	assert.Equal(t, 429, r.code, "over the limit a good token is refused unchecked")
+	assert.NotEmpty(t, r.header.Get("Retry-After"))
+	f.advance(time.Minute + time.Second)
+	assert.Equal(t, 200, c.do(http.MethodPost, "auth/provider/token", tokenBody(m.ClientID, idToken(t, m, f, "ada", nil))).code)
 }

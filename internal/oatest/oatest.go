@@ -31,6 +31,7 @@ import (
 	"net/http"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,12 +81,30 @@ type Validator struct {
 	// used for answers of operations the document does not list (405, unknown paths).
 	errorDetail *openapi3.Schema
 	notFound    *openapi3.Schema
+	// unlisted are the Unlisted rules of New, with their schemas.
+	unlisted []unlistedRule
+}
+
+// Unlisted accepts, for request paths under Prefix, answers of operations the document does
+// not list (an unknown path, an unlisted method) in another API's error shape than DRF's:
+// a status among Statuses with a body matching the component schema named Schema. The
+// headless dialect's "not served" 404, 405 and 409 answers are such.
+type Unlisted struct {
+	Prefix   string
+	Schema   string
+	Statuses []int
+}
+
+type unlistedRule struct {
+	Unlisted
+	schema *openapi3.Schema
 }
 
 // New parses doc (YAML or JSON), checks that it is a valid OpenAPI 3 document and builds a
 // Validator for it. The document must define the component schemas ErrorDetail
-// ({"detail": string}) and NotFoundError ({"detail": string, "url"?: string}).
-func New(doc []byte) (*Validator, error) {
+// ({"detail": string}) and NotFoundError ({"detail": string, "url"?: string}). Each
+// Unlisted rule's schema must be a component schema of the document too.
+func New(doc []byte, unlisted ...Unlisted) (*Validator, error) {
 	d, err := Parse(doc)
 	if err != nil {
 		return nil, err
@@ -102,6 +121,13 @@ func New(doc []byte) (*Validator, error) {
 	}
 	if v.notFound, err = componentSchema(d, "NotFoundError"); err != nil {
 		return nil, err
+	}
+	for _, u := range unlisted {
+		s, err := componentSchema(d, u.Schema)
+		if err != nil {
+			return nil, err
+		}
+		v.unlisted = append(v.unlisted, unlistedRule{Unlisted: u, schema: s})
 	}
 	return v, nil
 }
@@ -145,8 +171,8 @@ func newValidator(d *openapi3.T, opts ...openapi3.ValidationOption) (*Validator,
 
 // MustLoad is New for package-level test variables: it panics if doc is not a valid
 // document.
-func MustLoad(doc []byte) *Validator {
-	v, err := New(doc)
+func MustLoad(doc []byte, unlisted ...Unlisted) *Validator {
+	v, err := New(doc, unlisted...)
 	if err != nil {
 		panic(err)
 	}
@@ -236,8 +262,18 @@ func (v *Validator) Failures(req *http.Request, res *http.Response) []Failure {
 
 func (v *Validator) check(req *http.Request, res *http.Response) ([]string, []byte) {
 	fs, body := v.failures(req, res)
+	if req == nil && res != nil {
+		req = res.Request
+	}
 	var problems []string
 	for _, f := range fs {
+		if f.Reason == UndocumentedPath || f.Reason == UndocumentedMethod {
+			for _, u := range v.unlisted {
+				if strings.HasPrefix(req.URL.Path, u.Prefix) {
+					return append(problems, checkUnlisted(res, body, u)...), body
+				}
+			}
+		}
 		switch f.Reason {
 		case UndocumentedPath:
 			return append(problems, v.checkUndocumented(res, body, "path", map[int]*openapi3.Schema{
@@ -416,15 +452,7 @@ func (v *Validator) checkUndocumented(res *http.Response, body []byte, what stri
 	if !ok || schema == nil {
 		return []string{fmt.Sprintf("the %s is not in the document, and %d is not one of the error answers allowed then", what, res.StatusCode)}
 	}
-	var problems []string
-	var value any
-	if err := json.Unmarshal(body, &value); err != nil {
-		problems = append(problems, "the body is not JSON: "+err.Error())
-	} else if err := schema.VisitJSON(value, openapi3.MultiErrors()); err != nil {
-		for _, f := range flatten(err) {
-			problems = append(problems, f.String())
-		}
-	}
+	problems := bodyProblems(schema, body)
 	switch res.StatusCode {
 	case http.StatusMethodNotAllowed:
 		if res.Header.Get("Allow") == "" {
@@ -433,6 +461,30 @@ func (v *Validator) checkUndocumented(res *http.Response, body []byte, what stri
 	case http.StatusUnauthorized:
 		if res.Header.Get("WWW-Authenticate") == "" {
 			problems = append(problems, "a 401 answer must carry a WWW-Authenticate header")
+		}
+	}
+	return problems
+}
+
+// checkUnlisted checks an answer for an operation the document does not list against an
+// Unlisted rule.
+func checkUnlisted(res *http.Response, body []byte, u unlistedRule) []string {
+	if !slices.Contains(u.Statuses, res.StatusCode) {
+		return []string{fmt.Sprintf("the operation is not in the document, and %d is not one of the answers allowed under %s then", res.StatusCode, u.Prefix)}
+	}
+	return bodyProblems(u.schema, body)
+}
+
+// bodyProblems checks a JSON body against one schema.
+func bodyProblems(schema *openapi3.Schema, body []byte) []string {
+	var value any
+	if err := json.Unmarshal(body, &value); err != nil {
+		return []string{"the body is not JSON: " + err.Error()}
+	}
+	var problems []string
+	if err := schema.VisitJSON(value, openapi3.MultiErrors()); err != nil {
+		for _, f := range flatten(err) {
+			problems = append(problems, f.String())
 		}
 	}
 	return problems

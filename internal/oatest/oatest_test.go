@@ -440,3 +440,37 @@ func TestLenientFailuresNameUndocumentedAnswers(t *testing.T) {
 	assert.Equal(t, []oatest.Failure{{Reason: oatest.UndocumentedMethod}}, answer("PUT", "/x", 200, `{}`))
 	assert.Equal(t, []oatest.Failure{{Reason: oatest.UndocumentedPath}}, answer("GET", "/y", 200, `{}`))
 }
+
+func TestUnlistedRulesAcceptAnotherErrorShape(t *testing.T) {
+	t.Parallel()
+	const doc = "openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /h/x:\n    get:\n      responses:\n        '200':\n" +
+		"          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Status'}\n" +
+		"components:\n  schemas:\n    ErrorDetail: {type: object, required: [detail]}\n    NotFoundError: {type: object, required: [detail]}\n" +
+		"    Status: {type: object, properties: {status: {type: integer}}, required: [status], additionalProperties: false}\n"
+	_, err := oatest.New([]byte(doc), oatest.Unlisted{Prefix: "/h/", Schema: "Nope", Statuses: []int{404}})
+	require.ErrorContains(t, err, "Nope", "the rule's schema must exist")
+	v := oatest.MustLoad([]byte(doc), oatest.Unlisted{Prefix: "/h/", Schema: "Status", Statuses: []int{404, 405}})
+	for _, tc := range []struct {
+		name, method, target string
+		status               int
+		body                 string
+		ok                   bool
+	}{
+		{"an unknown path in the rule's shape", "GET", "/h/nowhere", 404, `{"status":404}`, true},
+		{"an unlisted method in the rule's shape", "POST", "/h/x", 405, `{"status":405}`, true},
+		{"a status the rule does not allow", "GET", "/h/nowhere", 409, `{"status":409}`, false},
+		{"DRF's shape under the prefix", "GET", "/h/nowhere", 404, `{"detail":"Not found."}`, false},
+		{"outside the prefix, DRF's shape still", "GET", "/api/nowhere/", 404, `{"status":404}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := exchange{method: tc.method, target: tc.target, status: tc.status, contentType: jsonCT, body: tc.body}
+			problems := v.Problems(e.request(), e.response())
+			if tc.ok {
+				assert.Empty(t, problems)
+			} else {
+				assert.NotEmpty(t, problems)
+			}
+		})
+	}
+}
