@@ -146,7 +146,9 @@ func TestTelemetryLogins(t *testing.T) {
 // failingMailer refuses every mail.
 type failingMailer struct{}
 
-func (failingMailer) Send(context.Context, *restauth.Message) error { return errors.New("smtp: 451 try later") }
+func (failingMailer) Send(context.Context, *restauth.Message) error {
+	return errors.New("smtp: 451 try later")
+}
 
 // TestTelemetryMailFailed counts a failed send by kind.
 func TestTelemetryMailFailed(t *testing.T) {
