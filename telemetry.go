@@ -168,7 +168,7 @@ func (t *telemetry) recordHashWait(wait time.Duration, err error) {
 		t.hashWait.Record(context.Background(), wait.Seconds())
 		return
 	}
-	t.hashWait.Record(context.Background(), wait.Seconds(), metric.WithAttributes(attrErrorType.String(errorType(err))))
+	t.hashWait.Record(context.Background(), wait.Seconds(), metric.WithAttributes(attrErrorType.String(errorType(busy(err)))))
 }
 
 // recordMail counts one attempt at sending a mail of kind; err is the Mailer's failure.

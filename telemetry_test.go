@@ -3,6 +3,9 @@ package restauth_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/memstore"
 )
 
 // telemetryEnv is a test env whose Service reports to in-memory OpenTelemetry readers.
@@ -159,4 +163,91 @@ func TestTelemetryMailFailed(t *testing.T) {
 	m := e.collect()
 	assert.Equal(t, map[string]int64{string(restauth.MailEmailConfirmation): 1}, counts(t, m["restauth.mail.failed"], "restauth.mail.kind"))
 	assert.NotContains(t, m, "restauth.mail.sent")
+}
+
+// Send restauth's metrics and spans to the host's OpenTelemetry providers. README.md's
+// "Metrics and traces" section quotes the lines between the README markers
+// (TestREADMEQuotesTelemetryExample). A host that installed its providers globally
+// (otel.SetMeterProvider, otel.SetTracerProvider) sets nothing: they are the default.
+func ExampleTelemetryConfig() {
+	reader := sdkmetric.NewManualReader() // in production: a Prometheus or OTLP exporter
+	meters := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	tracers := sdktrace.NewTracerProvider() // in production: with a span exporter
+
+	// README:telemetry
+	svc, err := restauth.New(restauth.Config{
+		Store:   memstore.New(),
+		Secret:  []byte("an-example-secret-of-at-least-32-bytes"),
+		SiteURL: "https://example.com",
+		Telemetry: restauth.TelemetryConfig{
+			MeterProvider:  meters,  // default otel.GetMeterProvider()
+			TracerProvider: tracers, // default otel.GetTracerProvider()
+		},
+	})
+	// README:end
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	_, err = svc.Login(ctx, restauth.LoginRequest{Username: "nobody", Password: "guess"})
+	fmt.Println("login:", errors.Is(err, restauth.ErrInvalidCredentials))
+
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		log.Fatal(err)
+	}
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == "restauth.logins" {
+			result, _ := sum.DataPoints[0].Attributes.Value("restauth.login.result")
+			fmt.Println(m.Name, m.Unit, result.Emit(), sum.DataPoints[0].Value)
+		}
+	}
+	// Output:
+	// login: true
+	// restauth.logins {login} failure 1
+}
+
+// TestTelemetryHashQueue reads the hash-queue gauge while a login waits for the only
+// hashing slot, and the wait histogram's error.type for a check refused because the
+// queue was full. Nothing here waits on the clock.
+func TestTelemetryHashQueue(t *testing.T) {
+	t.Parallel()
+	e := newTelemetryEnv(t, func(c *restauth.Config) {
+		c.Passwords.MaxConcurrentHashes = 1
+		c.Passwords.MaxQueuedHashes = 1
+		c.Passwords.MaxHashWait = -1
+	})
+	release, err := restauth.HoldHashSlot(e.svc)
+	require.NoError(t, err)
+	queued := make(chan error, 1)
+	go func() {
+		_, err := e.svc.Login(context.Background(), restauth.LoginRequest{Username: "nobody", Password: "x"})
+		queued <- err
+	}()
+	for e.svc.HashQueueDepth() < 1 { // until the login above waits for the slot
+		select {
+		case err := <-queued:
+			t.Fatalf("the login did not queue: %v", err)
+		default:
+			runtime.Gosched()
+		}
+	}
+	queue, ok := e.collect()["restauth.password_hash.queued"].(metricdata.Gauge[int64])
+	require.True(t, ok)
+	require.Len(t, queue.DataPoints, 1)
+	assert.Equal(t, int64(1), queue.DataPoints[0].Value)
+	_, err = e.svc.Login(context.Background(), restauth.LoginRequest{Username: "nobody", Password: "y"})
+	require.ErrorIs(t, err, restauth.ErrBusy, "the queue is full")
+	release()
+	require.ErrorIs(t, <-queued, restauth.ErrInvalidCredentials)
+
+	wait, ok := e.collect()["restauth.password_hash.wait.duration"].(metricdata.Histogram[float64])
+	require.True(t, ok)
+	byType := map[string]uint64{}
+	for _, dp := range wait.DataPoints {
+		typ, _ := dp.Attributes.Value("error.type")
+		byType[typ.Emit()] += dp.Count
+	}
+	// The held slot and the queued login got one; the refused login none.
+	assert.Equal(t, map[string]uint64{"": 2, "busy": 1}, byType)
 }
