@@ -17,8 +17,9 @@ import (
 // places every event already passes (the audit emission point for logins, sign-ups and
 // throttles, the hash queue, the mail delivery, the store decorator in store_metrics.go),
 // and the span helper the operations start with. With otel's default global providers
-// every call is a no-op that allocates nothing; the README's "Metrics and traces" lists
-// every metric.
+// the instruments are no-ops that allocate nothing; a span allocates its context even
+// then, so spans are kept off the per-request token and session checks. The README's
+// "Metrics and traces" lists every metric.
 
 // instrumentationName names restauth's meter and tracer (the instrumentation scope).
 const instrumentationName = "github.com/restauth/restauth"

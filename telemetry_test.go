@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
+	"log/slog"
 	"runtime"
 	"strings"
 	"testing"
@@ -250,4 +252,23 @@ func TestTelemetryHashQueue(t *testing.T) {
 	}
 	// The held slot and the queued login got one; the refused login none.
 	assert.Equal(t, map[string]uint64{"": 2, "busy": 1}, byType)
+}
+
+// BenchmarkAuthenticateTokenWithMetrics is BenchmarkAuthenticateToken with an SDK
+// MeterProvider installed: what the store-call histogram costs the token path when a host
+// collects metrics (with the default no-op providers it costs no allocation).
+func BenchmarkAuthenticateTokenWithMetrics(b *testing.B) {
+	svc, err := restauth.New(restauth.Config{Store: memstore.New(), Secret: testSecret, SiteURL: "http://bench", Passwords: cheapPasswords,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Telemetry: restauth.TelemetryConfig{MeterProvider: sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))}})
+	require.NoError(b, err)
+	ctx := context.Background()
+	res, err := svc.Register(ctx, restauth.RegisterRequest{Username: "bench", Password1: goodPassword, Password2: goodPassword})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := svc.AuthenticateToken(ctx, res.Token.Key); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
