@@ -3,6 +3,7 @@ package restauth
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/restauth/restauth/internal/pages"
@@ -12,8 +13,8 @@ import (
 // web UI answers the JSON 403 "MFA required for this user" with a full-page form POST to
 // login/ carrying username, password, csrfmiddlewaretoken and mfa=true, and follows the
 // 302 to a second-factor page (allauth-2fa's two-factor-authenticate). restauth serves
-// that page itself at login/mfa/ below the prefix: server-rendered, no JavaScript,
-// protected like a Django form (the csrftoken cookie and the hidden csrfmiddlewaretoken
+// that page itself at login/mfa/ below the prefix: server-rendered (JavaScript only for a
+// user's security key, http_291_mfa_page_webauthn.go), protected like a Django form (the csrftoken cookie and the hidden csrfmiddlewaretoken
 // field, plus the origin check). The rules are Login's (LoginRequest.Defer) and
 // CompleteLogin's: the same limits, audit and replay protection as the JSON second step.
 // The session holds only the pending user's id, the session auth hash and an expiry,
@@ -111,22 +112,38 @@ func (d *api291) mfaPage(w http.ResponseWriter, r *http.Request) error {
 		d.dropPendingLogin(r)
 		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
 	}
+	if cred := r.PostForm.Get(mfaCredentialField); cred != "" {
+		return d.mfaPageWebAuthn(w, r, p, cred)
+	}
 	res, err := d.svc.CompleteLogin(r.Context(), p, r.PostForm.Get(mfaCodeField))
+	if err != nil {
+		return d.mfaPageFailed(w, r, err, msgMFAPageIncorrect, ErrInvalidMFACode)
+	}
+	return d.mfaPageLoggedIn(w, r, res)
+}
+
+// mfaPageFailed answers a second step the operation refused: an expired login ends with
+// the message, a wrong answer (err matching one of wrong) shows the form again with
+// wrongMsg, a limit shows it with 429; any other error is returned.
+func (d *api291) mfaPageFailed(w http.ResponseWriter, r *http.Request, err error, wrongMsg string, wrong ...error) error {
 	var throttled *ThrottledError
 	switch {
 	case errors.Is(err, ErrLoginExpired), errors.Is(err, ErrEmailNotVerified):
 		d.dropPendingLogin(r)
 		return d.mfaMessage(w, http.StatusBadRequest, msgMFAPageExpired)
-	case errors.Is(err, ErrInvalidMFACode):
-		return d.mfaForm(w, r, http.StatusBadRequest, msgMFAPageIncorrect)
+	case slices.ContainsFunc(wrong, func(target error) bool { return errors.Is(err, target) }):
+		return d.mfaForm(w, r, http.StatusBadRequest, wrongMsg)
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(throttled.RetryAfterSeconds))
 		return d.mfaForm(w, r, http.StatusTooManyRequests, msgMFAPageThrottled)
-	case err != nil:
-		return err
 	}
+	return err
+}
+
+// mfaPageLoggedIn ends the page's login with res, its second step done.
+func (d *api291) mfaPageLoggedIn(w http.ResponseWriter, r *http.Request, res *LoginResult) error {
 	d.dropPendingLogin(r)
-	err = d.loginSession(w, r, res.User)
+	err := d.loginSession(w, r, res.User)
 	if err == nil {
 		err = d.saveSession(w, r)
 	}
@@ -145,7 +162,13 @@ func (d *api291) mfaForm(w http.ResponseWriter, r *http.Request, status int, msg
 	if err != nil {
 		return err
 	}
-	return d.renderMFAPage(w, status, pages.MFA{Form: true, CSRFToken: token, Error: msg})
+	page := pages.MFA{Form: true, CSRFToken: token, Error: msg, TOTP: true}
+	if p, ok := d.pendingLogin(r); ok {
+		if err := d.offerWebAuthn(r, p, &page); err != nil {
+			return err
+		}
+	}
+	return d.renderMFAPage(w, status, page)
 }
 
 // mfaMessage renders the page with a message and a link back to the login page.

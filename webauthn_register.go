@@ -34,10 +34,14 @@ type WebAuthnAdded struct {
 // authenticator is not registered twice. A user without a usable password may add only a
 // passkey, and only while passkey login is on: a key that is a second step after a
 // password they do not have would lock them out (their social logins are refused once
-// they have a second factor). The dialect should require a recent (re)authentication
-// first, as allauth does. Errors: ErrWebAuthnDisabled, a *ValidationError.
+// they have a second factor). The session in ctx must be u's and recently authenticated
+// (see requireRecentAuth), as allauth asks. Errors: ErrWebAuthnDisabled, a
+// *PermissionError matching ErrReauthenticationRequired, a *ValidationError.
 func (s *Service) BeginWebAuthnRegistration(ctx context.Context, u *User, passkey bool) (json.RawMessage, WebAuthnState, error) {
 	if err := s.webauthnEnabled(); err != nil {
+		return nil, "", err
+	}
+	if err := s.requireRecentAuth(ctx, u); err != nil {
 		return nil, "", err
 	}
 	if !u.HasUsablePassword() && (!passkey || !s.cfg.WebAuthn.PasskeyLogin) {
@@ -91,6 +95,9 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, u *User, state
 	ctx, opSpan := s.startOperation(ctx, "FinishWebAuthnRegistration")
 	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
+		return nil, err
+	}
+	if err := s.requireRecentAuth(ctx, u); err != nil {
 		return nil, err
 	}
 	name, err := credentialName(name)
@@ -195,12 +202,16 @@ func (s *Service) ListWebAuthnCredentials(ctx context.Context, userID int64) ([]
 }
 
 // RenameWebAuthnCredential renames one of u's credentials (id is WebAuthnCredential.ID).
-// Errors: ErrWebAuthnDisabled; ErrNotFound for an id that is not u's; a *ValidationError
+// The session in ctx must be u's and recently authenticated (requireRecentAuth). Errors:
+// ErrWebAuthnDisabled; a *PermissionError matching ErrReauthenticationRequired; ErrNotFound for an id that is not u's; a *ValidationError
 // for a blank or long name.
 func (s *Service) RenameWebAuthnCredential(ctx context.Context, u *User, id int64, name string) (_ *WebAuthnCredential, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "RenameWebAuthnCredential")
 	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
+		return nil, err
+	}
+	if err := s.requireRecentAuth(ctx, u); err != nil {
 		return nil, err
 	}
 	name, err := credentialName(name)
@@ -238,13 +249,17 @@ func (s *Service) ownCredential(ctx context.Context, u *User, id int64) (*WebAut
 // Config.MFA.Required holds, the last authenticator cannot be removed; and a user without
 // a usable password or social account cannot remove their last passkey, their only way
 // to log in. Each removal emits AuditMFADeactivated ("method=webauthn") and the user is
-// mailed MailWebAuthnRemoved once. The dialect should require a recent (re)authentication
-// first, as allauth does. Errors: ErrWebAuthnDisabled; ErrNotFound when an id is not u's;
+// mailed MailWebAuthnRemoved once. The session in ctx must be u's and recently
+// authenticated (requireRecentAuth). Errors: ErrWebAuthnDisabled; a *PermissionError
+// matching ErrReauthenticationRequired; ErrNotFound when an id is not u's;
 // a *PermissionError (MFA required); a *ValidationError matching ErrLastLoginMethod.
 func (s *Service) RemoveWebAuthnCredentials(ctx context.Context, u *User, ids []int64) (opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "RemoveWebAuthnCredentials")
 	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
+		return err
+	}
+	if err := s.requireRecentAuth(ctx, u); err != nil {
 		return err
 	}
 	keys, err := s.store.WebAuthnCredentials(ctx, u.ID)

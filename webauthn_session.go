@@ -7,7 +7,9 @@ import "context"
 // (FinishWebAuthnReauthentication, with its limits and events) and, when it holds, adds
 // a reauthentication record ("mfa", type "webauthn") to the session in ctx. Errors are
 // FinishWebAuthnReauthentication's.
-func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User, state WebAuthnState, response []byte) (AuthRecord, error) {
+func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User, state WebAuthnState, response []byte) (_ AuthRecord, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ReauthenticateSessionWithWebAuthn")
+	defer opSpan.end(&opErr)
 	if err := s.FinishWebAuthnReauthentication(ctx, u, state, response); err != nil {
 		return AuthRecord{}, err
 	}
@@ -15,4 +17,22 @@ func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User
 	rec := s.NewAuthRecord("mfa")
 	rec.Type, rec.Reauthenticated = mfaRecordType(mfaWebAuthn), true
 	return rec, s.putAuthRecords(ctx, append(s.SessionAuthRecords(ctx), rec))
+}
+
+// requireRecentAuth is the rule of every change to u's WebAuthn credentials (allauth's
+// reauthentication_required on its webauthn views): the session in ctx must be logged in
+// as u and its last authentication recent (SessionRecentlyAuthenticated). A ctx that
+// carries no session — a host calling the operation outside a request, where scs would
+// panic — is not recent either. The refusal is a *PermissionError matching
+// ErrReauthenticationRequired, which the dialects answer with their reauthentication flow.
+func (s *Service) requireRecentAuth(ctx context.Context, u *User) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = reauthenticationRequired()
+		}
+	}()
+	if s.sessions.GetInt64(ctx, sessionUserKey) != u.ID || !s.SessionRecentlyAuthenticated(ctx) {
+		return reauthenticationRequired()
+	}
+	return nil
 }

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/restauth/restauth/internal/drf"
-	"github.com/restauth/restauth/internal/validate"
 )
 
 // This file holds passkey signup's core (allauth's auth/webauthn/signup): an account
@@ -16,13 +16,16 @@ import (
 
 // VerifiedSignup is an account to create by passkey signup: a username and an address the
 // person signing up has proven theirs by a code mailed to it, as allauth verifies it
-// before the passkey is made. It is the hook between the signup-by-code operation (which
-// mails and checks the code) and BeginPasskeySignup: only that operation's result may
-// become a VerifiedSignup, never what a client sent, since the account's address is
-// stored verified.
+// before the passkey is made. Only VerifyPasskeySignupCode makes one: Proof, a MAC under
+// Config.Secret, binds the fields, so BeginPasskeySignup refuses one built from what a
+// client sent (the account's address is stored verified). The dialect keeps it server
+// side (the session) until the passkey is made.
 type VerifiedSignup struct {
 	Username string `json:"u"`
 	Email    string `json:"e"`
+	// Expires ends the verification: the signup must then start again.
+	Expires time.Time `json:"x"`
+	Proof   string    `json:"p"`
 }
 
 // BeginPasskeySignup starts creating the account su with a passkey: it checks the username
@@ -30,16 +33,19 @@ type VerifiedSignup struct {
 // navigator.credentials.create (a resident key, user verification preferred) and the
 // state to keep in the session for FinishPasskeySignup. It counts towards
 // RateLimits.SignupPerIP. Errors: ErrWebAuthnDisabled, ErrPasskeyLoginDisabled,
-// ErrPasskeySignupDisabled; a *ValidationError matching ErrRegistrationClosed,
+// ErrPasskeySignupDisabled; ErrCodeExpired for a VerifiedSignup that expired or that
+// VerifyPasskeySignupCode did not make; a *ValidationError matching ErrRegistrationClosed,
 // ErrUsernameTaken or ErrEmailTaken; a *ThrottledError.
 func (s *Service) BeginPasskeySignup(ctx context.Context, su VerifiedSignup) (json.RawMessage, WebAuthnState, error) {
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, "", err
 	}
+	if err := s.checkVerifiedSignup(su); err != nil {
+		return nil, "", err
+	}
 	if err := s.throttleAddr(ctx, s.cfg.RateLimits.SignupPerIP); err != nil {
 		return nil, "", err
 	}
-	su.Username = validate.NormalizeUsername(su.Username)
 	if err := s.checkSignup(ctx, su); err != nil {
 		return nil, "", err
 	}

@@ -74,11 +74,21 @@ func newSoftKey() *softKey { return webauthntest.NewSoftKey(webauthnRPID, webaut
 func addKey(t *testing.T, e *testEnv, u *restauth.User, name string, passkey bool) (*softKey, *restauth.WebAuthnAdded) {
 	t.Helper()
 	k := newSoftKey()
-	options, state, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, passkey)
+	options, state, err := e.svc.BeginWebAuthnRegistration(recentCtx(t, e, u), u, passkey)
 	require.NoError(t, err)
-	added, err := e.svc.FinishWebAuthnRegistration(t.Context(), u, state, name, k.Create(t, options))
+	added, err := e.svc.FinishWebAuthnRegistration(recentCtx(t, e, u), u, state, name, k.Create(t, options))
 	require.NoError(t, err)
 	return k, added
+}
+
+// recentCtx is a context with a session logged in as u just now: the credential changes
+// ask for a recent authentication.
+func recentCtx(t *testing.T, e *testEnv, u *restauth.User) context.Context {
+	t.Helper()
+	ctx, err := e.svc.Sessions().Load(t.Context(), "")
+	require.NoError(t, err)
+	require.NoError(t, e.svc.LoginSession(ctx, u, e.svc.NewAuthRecord("password")))
+	return ctx
 }
 
 // pendingLogin logs u in with the password, leaving the second factor due.
@@ -97,7 +107,7 @@ func TestWebAuthnRegistrationListRenameRemove(t *testing.T) {
 	u, _ := e.register("kim", goodPassword, "kim@example.com")
 	verifyAll(t, e, u)
 
-	options, _, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, false)
+	options, _, err := e.svc.BeginWebAuthnRegistration(recentCtx(t, e, u), u, false)
 	require.NoError(t, err)
 	var opts map[string]map[string]any
 	require.NoError(t, json.Unmarshal(options, &opts), "options are JSON for navigator.credentials.create")
@@ -118,36 +128,73 @@ func TestWebAuthnRegistrationListRenameRemove(t *testing.T) {
 	assert.True(t, second.Credential.Passkey)
 
 	// The same authenticator again is refused.
-	options, state, err := e.svc.BeginWebAuthnRegistration(t.Context(), u, false)
+	options, state, err := e.svc.BeginWebAuthnRegistration(recentCtx(t, e, u), u, false)
 	require.NoError(t, err)
-	_, err = e.svc.FinishWebAuthnRegistration(t.Context(), u, state, "again", k.Create(t, options))
+	_, err = e.svc.FinishWebAuthnRegistration(recentCtx(t, e, u), u, state, "again", k.Create(t, options))
 	require.ErrorIs(t, err, restauth.ErrWebAuthnRefused)
 
 	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
 	require.NoError(t, err)
 	require.Len(t, list, 2)
-	renamed, err := e.svc.RenameWebAuthnCredential(t.Context(), u, list[0].ID, "Blue key")
+	renamed, err := e.svc.RenameWebAuthnCredential(recentCtx(t, e, u), u, list[0].ID, "Blue key")
 	require.NoError(t, err)
 	assert.Equal(t, "Blue key", renamed.Name)
-	_, err = e.svc.RenameWebAuthnCredential(t.Context(), u, list[0].ID, " ")
+	_, err = e.svc.RenameWebAuthnCredential(recentCtx(t, e, u), u, list[0].ID, " ")
 	var verr *restauth.ValidationError
 	require.ErrorAs(t, err, &verr)
 	assert.Contains(t, verr.Fields, "name")
 
 	other, _ := e.register("lee", goodPassword, "lee@example.com")
-	require.ErrorIs(t, e.svc.RemoveWebAuthnCredentials(t.Context(), other, []int64{list[0].ID}), restauth.ErrNotFound,
+	require.ErrorIs(t, e.svc.RemoveWebAuthnCredentials(recentCtx(t, e, other), other, []int64{list[0].ID}), restauth.ErrNotFound,
 		"another user's credential")
 
-	require.NoError(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{list[0].ID}))
+	require.NoError(t, e.svc.RemoveWebAuthnCredentials(recentCtx(t, e, u), u, []int64{list[0].ID}))
 	st, err := e.svc.RecoveryCodesStatus(t.Context(), u.ID)
 	require.NoError(t, err)
 	assert.Equal(t, 10, st.Remaining, "an authenticator is left: the codes stay")
-	require.NoError(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{list[1].ID}))
+	require.NoError(t, e.svc.RemoveWebAuthnCredentials(recentCtx(t, e, u), u, []int64{list[1].ID}))
 	st, err = e.svc.RecoveryCodesStatus(t.Context(), u.ID)
 	require.NoError(t, err)
 	assert.Zero(t, st.Total, "the last authenticator takes the recovery codes with it")
 	assert.True(t, audit.has(restauth.AuditMFADeactivated, "method=webauthn"))
 	assert.True(t, hasMail(e, "kim@example.com", "Security Key Removed"))
+}
+
+func TestWebAuthnChangesNeedRecentAuthentication(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(true, nil))
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	lee, _ := e.register("lee", goodPassword, "lee@example.com")
+	_, added := addKey(t, e, u, "Key", false)
+	options, state, err := e.svc.BeginWebAuthnRegistration(recentCtx(t, e, u), u, true)
+	require.NoError(t, err)
+	stale := recentCtx(t, e, u)
+	e.clock.Advance(time.Hour) // past Config.ReauthenticationTimeout
+	for name, ctx := range map[string]context.Context{
+		"no session":        t.Context(),
+		"another's session": recentCtx(t, e, lee),
+		"an old login":      stale,
+	} {
+		_, _, err := e.svc.BeginWebAuthnRegistration(ctx, u, false)
+		requireReauth(t, err, name)
+		_, err = e.svc.FinishWebAuthnRegistration(ctx, u, state, "Phone", newSoftKey().Create(t, options))
+		requireReauth(t, err, name)
+		_, err = e.svc.RenameWebAuthnCredential(ctx, u, added.Credential.ID, "Blue key")
+		requireReauth(t, err, name)
+		requireReauth(t, e.svc.RemoveWebAuthnCredentials(ctx, u, []int64{added.Credential.ID}), name)
+	}
+	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
+	require.NoError(t, err)
+	require.Len(t, list, 1, "nothing changed")
+	assert.Equal(t, "Key", list[0].Name)
+}
+
+// requireReauth asserts err is the refusal of a session that is not recent.
+func requireReauth(t *testing.T, err error, msg string) {
+	t.Helper()
+	var perr *restauth.PermissionError
+	require.ErrorAs(t, err, &perr, msg)
+	require.ErrorIs(t, err, restauth.ErrReauthenticationRequired, msg)
 }
 
 func TestWebAuthnLastAuthenticatorUnderMFARequired(t *testing.T) {
@@ -156,7 +203,7 @@ func TestWebAuthnLastAuthenticatorUnderMFARequired(t *testing.T) {
 	u, _ := e.register("kim", goodPassword, "kim@example.com")
 	_, added := addKey(t, e, u, "Key", false)
 	var perr *restauth.PermissionError
-	require.ErrorAs(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{added.Credential.ID}), &perr)
+	require.ErrorAs(t, e.svc.RemoveWebAuthnCredentials(recentCtx(t, e, u), u, []int64{added.Credential.ID}), &perr)
 }
 
 func TestWebAuthnSecondFactorAfterPassword(t *testing.T) {
@@ -340,45 +387,13 @@ func TestPasskeyLoginOffByDefault(t *testing.T) {
 	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
 	_, _, err = e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "new", Email: "new@example.com"})
 	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
+	_, err = e.svc.RequestPasskeySignupCode(t.Context(), restauth.PasskeySignupRequest{Username: "new", Email: "new@example.com"})
+	require.ErrorIs(t, err, restauth.ErrPasskeyLoginDisabled)
 
 	off := newEnv(t)
 	u, _ := off.register("kim", goodPassword, "kim@example.com")
 	_, _, err = off.svc.BeginWebAuthnRegistration(t.Context(), u, false)
 	require.ErrorIs(t, err, restauth.ErrWebAuthnDisabled)
-}
-
-func TestPasskeySignupThenLogin(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, withWebAuthn(true, nil))
-	k := newSoftKey()
-	options, state, err := e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "nova@example.com"})
-	require.NoError(t, err)
-	signup, err := e.svc.FinishPasskeySignup(t.Context(), state, "Laptop", k.Create(t, options))
-	require.NoError(t, err)
-	u := signup.User
-	assert.Equal(t, "nova", u.Username)
-	assert.Len(t, signup.RecoveryCodes, 10, "the passkey is the first authenticator")
-	assert.Equal(t, "Laptop", signup.Credential.Name)
-	assert.False(t, u.HasUsablePassword(), "a passkey account has no password")
-	addrs, err := e.store.EmailAddresses(t.Context(), u.ID)
-	require.NoError(t, err)
-	require.Len(t, addrs, 1)
-	assert.True(t, addrs[0].Verified && addrs[0].Primary)
-
-	options, state, err = e.svc.BeginPasskeyLogin(t.Context())
-	require.NoError(t, err)
-	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
-	require.NoError(t, err)
-	assert.Equal(t, u.ID, res.User.ID)
-
-	// Its only passkey is its only way in.
-	list, err := e.svc.ListWebAuthnCredentials(t.Context(), u.ID)
-	require.NoError(t, err)
-	require.ErrorIs(t, e.svc.RemoveWebAuthnCredentials(t.Context(), u, []int64{list[0].ID}), restauth.ErrLastLoginMethod)
-
-	// The name is taken now.
-	_, _, err = e.svc.BeginPasskeySignup(t.Context(), restauth.VerifiedSignup{Username: "nova", Email: "other@example.com"})
-	require.ErrorIs(t, err, restauth.ErrUsernameTaken)
 }
 
 func TestWebAuthnReauthentication(t *testing.T) {

@@ -58,6 +58,49 @@ async function assertion(path) {
   return {options: opts, finish: await call('POST', path, {credential: cred.toJSON()})};
 }
 
+// Passkey signup: POST the address (a code is mailed), the code, then the passkey.
+async function passkeySignup(email, username) {
+  await call('GET', 'auth/session');
+  return {start: await call('POST', 'auth/webauthn/signup', {email: email, username: username})};
+}
+
+async function verifyEmail(code) { return {verify: await call('POST', 'auth/email/verify', {key: code})}; }
+
+async function createPasskeyAccount(name) {
+  const opts = await call('GET', 'auth/webauthn/signup');
+  if (opts.status !== 200) { return {options: opts}; }
+  const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(opts.data.data.creation_options.publicKey);
+  const cred = await navigator.credentials.create({publicKey: publicKey});
+  return {options: opts, finish: await call('PUT', 'auth/webauthn/signup', {name: name, credential: cred.toJSON()})};
+}
+
+// The 291 dialect's browser flow, as InvenTree's UI: the JSON login answers 403 "MFA
+// required" (and sets the csrftoken cookie), then a full-page form posts username,
+// password, csrfmiddlewaretoken and mfa=true, and the browser follows to the second-factor
+// page. The form is submitted after this function resolves.
+async function mfaFormLogin(username, password) {
+  const r = await fetch('/api/auth/login/', {method: 'POST', headers: {'Content-Type': 'application/json'},
+    credentials: 'same-origin', body: JSON.stringify({username: username, password: password})});
+  const f = document.createElement('form');
+  f.method = 'post';
+  f.action = '/api/auth/login/';
+  const fields = {username: username, password: password, csrfmiddlewaretoken: csrfCookie(), mfa: 'true'};
+  for (const k in fields) {
+    const i = document.createElement('input');
+    i.type = 'hidden'; i.name = k; i.value = fields[k];
+    f.appendChild(i);
+  }
+  document.body.appendChild(f);
+  setTimeout(function () { f.submit(); }, 0);
+  return {json: {status: r.status, body: await r.json()}};
+}
+
+// me291 is the 291 dialect's user/ for the session.
+async function me291() {
+  const r = await fetch('/api/auth/user/', {credentials: 'same-origin'});
+  return {me: {status: r.status, body: await r.json()}};
+}
+
 async function passkeyLogin() { await call('GET', 'auth/session'); return assertion('auth/webauthn/login'); }
 async function secondFactor() { return assertion('auth/webauthn/authenticate'); }
 </script></body></html>`

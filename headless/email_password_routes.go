@@ -143,6 +143,9 @@ func (h *handler) emailVerify(c *call) *answer {
 	if in.Key == "" {
 		return badRequest(required("key"))
 	}
+	if a, ok := h.passkeySignupVerify(c, in.Key); ok {
+		return a
+	}
 	if c.svc().Features().EmailVerificationByCode {
 		return h.emailVerifyByCode(c, in.Key)
 	}
@@ -159,4 +162,9 @@ func (h *handler) emailVerify(c *call) *answer {
 
 // emailVerifyResend is POST auth/email/verify/resend: only verification by code has a
 // flow to resend (emailVerifyResendByCode); by link, allauth's answer is 409.
-func (h *handler) emailVerifyResend(c *call) *answer { return h.emailVerifyResendByCode(c) }
+func (h *handler) emailVerifyResend(c *call) *answer {
+	if a, ok := h.passkeySignupResend(c); ok {
+		return a
+	}
+	return h.emailVerifyResendByCode(c)
+}

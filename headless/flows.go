@@ -84,6 +84,7 @@ func (c *call) anonymousFlows() []flow {
 	flows = append(flows, c.codeFlows()...)
 	flows = append(flows, c.trustFlows()...)
 	flows = append(flows, c.providerFlows()...)
+	flows = append(flows, c.webauthnFlows()...)
 	if p, ok := c.svc().SessionPendingLogin(c.ctx); ok {
 		types, err := c.svc().PendingLoginTypes(c.ctx, p)
 		if err == nil {

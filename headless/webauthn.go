@@ -64,10 +64,13 @@ func (c *call) readCredential() (credentialInput, *answer) {
 
 // webauthnFail answers a WebAuthn operation's error: a refused credential (or an
 // expired or used challenge) is allauth's incorrect_code on "credential"; WebAuthn turned
-// off is the 404 of a route that is not served; the rest as fail.
+// off is the 404 of a route that is not served; a session that is not recent is asked to
+// reauthenticate (401); the rest as fail.
 func (c *call) webauthnFail(err error) *answer {
 	var verr *restauth.ValidationError
 	switch {
+	case errors.Is(err, restauth.ErrReauthenticationRequired) && c.user != nil:
+		return c.reauthRequired(c.user)
 	case errors.Is(err, restauth.ErrWebAuthnChallengeExpired), errors.As(err, &verr) && errors.Is(err, restauth.ErrWebAuthnRefused):
 		return badRequest(apiError{Code: "incorrect_code", Param: "credential", Message: "Incorrect code."})
 	case errors.Is(err, restauth.ErrWebAuthnDisabled), errors.Is(err, restauth.ErrPasskeyLoginDisabled), errors.Is(err, restauth.ErrPasskeySignupDisabled):

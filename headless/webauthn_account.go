@@ -8,20 +8,19 @@ import (
 
 // This file holds account/authenticators/webauthn: a logged-in user's WebAuthn
 // credentials, added (GET the creation options, POST the credential), renamed (PUT) and
-// removed (DELETE). Every method asks for a recent authentication first, as allauth's
-// reauthentication_required does: 401 with the flows that renew it otherwise.
+// removed (DELETE). Every operation asks for a recent authentication (the rule is the
+// Service's, see BeginWebAuthnRegistration): 401 with the flows that renew it otherwise,
+// as allauth's reauthentication_required answers.
 
 // webauthnCeremonyRegister names the registration state in the session.
 const webauthnCeremonyRegister = "register"
 
-// recentUser returns the session's user when their last authentication is recent, and
-// the answer to give otherwise (401 anonymous, or 401 reauthentication required).
+// recentUser returns the session's user, and the answer to give an anonymous session
+// (401). Whether their authentication is recent is the operation's to tell
+// (ErrReauthenticationRequired, answered by webauthnFail).
 func (c *call) recentUser() (*restauth.User, *answer) {
 	if c.user == nil {
 		return nil, c.authAnswer(nil)
-	}
-	if !c.svc().SessionRecentlyAuthenticated(c.ctx) {
-		return nil, c.reauthRequired(c.user)
 	}
 	return c.user, nil
 }

@@ -121,7 +121,7 @@ func (h *handler) webauthnLogin(c *call) *answer {
 }
 
 // webauthnRoutes adds the WebAuthn routes to routes when Config.WebAuthn is on (passkey
-// login when PasskeyLogin is too); off, they are not served and answer 404, as allauth's
+// login when PasskeyLogin is too, passkey signup when PasskeySignup is); off, they are not served and answer 404, as allauth's
 // are when "webauthn" is not in MFA_SUPPORTED_TYPES.
 func (h *handler) webauthnRoutes(routes map[string]route) {
 	f := h.svc.Features()
@@ -136,6 +136,11 @@ func (h *handler) webauthnRoutes(routes map[string]route) {
 	routes["auth/webauthn/reauthenticate"] = route{http.MethodGet: h.webauthnReauthenticateOptions, http.MethodPost: h.webauthnReauthenticate}
 	if f.PasskeyLogin {
 		routes["auth/webauthn/login"] = route{http.MethodGet: h.webauthnLoginOptions, http.MethodPost: h.webauthnLogin}
+	}
+	if f.PasskeySignup {
+		routes["auth/webauthn/signup"] = route{
+			http.MethodPost: h.passkeySignupStart, http.MethodGet: h.passkeySignupOptions, http.MethodPut: h.passkeySignupComplete,
+		}
 	}
 }
 

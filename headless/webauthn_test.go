@@ -123,7 +123,7 @@ func TestWebAuthnAddSecondFactorReauthRenameRemove(t *testing.T) {
 			f := newFixture(t, withWebAuthn(false), tc.opts)
 			registerAdaNoEmail(t, f)
 			c := tc.client(f, t)
-			c.do(http.MethodGet, "auth/session", nil)
+			assert.NotContains(t, c.do(http.MethodGet, "auth/session", nil).flows(t), "mfa_login_webauthn", "no passkey login")
 			assert.Equal(t, 401, c.status(http.MethodGet, "account/authenticators/webauthn"), "anonymous")
 			require.Equal(t, 200, passwordLogin(t, c).code)
 
@@ -265,6 +265,7 @@ func TestWebAuthnRoutesFollowConfig(t *testing.T) {
 		{"off", nil, map[string]bool{}},
 		{"keys", withWebAuthn(false), map[string]bool{"auth/webauthn/authenticate": true, "auth/webauthn/reauthenticate": true, "account/authenticators/webauthn": true}},
 		{"passkeys", withWebAuthn(true), map[string]bool{"auth/webauthn/authenticate": true, "auth/webauthn/reauthenticate": true, "account/authenticators/webauthn": true, "auth/webauthn/login": true}},
+		{"signup", withPasskeySignup, map[string]bool{"auth/webauthn/authenticate": true, "auth/webauthn/reauthenticate": true, "account/authenticators/webauthn": true, "auth/webauthn/login": true, "auth/webauthn/signup": true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

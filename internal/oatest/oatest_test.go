@@ -222,7 +222,7 @@ func TestCheckRejectsWrongAnswers(t *testing.T) {
 		{exchange{name: "undocumented status", method: "POST", target: "/api/auth/login/", status: 201,
 			contentType: jsonCT, body: `{"key":"` + tokenKey + `"}`}, "201"},
 		{exchange{name: "500 without InvenTree's shape", method: "GET", target: "/api/user/me/", status: 500,
-			contentType: jsonCT, body: `{"detail":"boom"}`}, "missing properties"},
+			contentType: jsonCT, body: `{"detail":"boom"}`}, `property "error" is missing`},
 		{exchange{name: "500 with the error's text", method: "POST", target: "/api/auth/login/", status: 500,
 			contentType: jsonCT, body: `{"error":"ServerError","error_class":"<class 'restauth.ServerError'>",` +
 				`"detail":"db down: SELECT password FROM users","path":"/api/auth/login/","status_code":500}`}, "detail"},
@@ -387,10 +387,10 @@ func TestNewRejectsBadDocuments(t *testing.T) {
 	for name, tc := range map[string]struct{ doc, want string }{
 		"not YAML":    {"{{{", "parse document"},
 		"not OpenAPI": {"hello: world\n", "parse document"},
-		"wrong type":  {head + "paths:\n  /x/:\n    get:\n      responses: 42\n" + errorSchemas, "invalid OpenAPI document"},
+		"wrong type":  {head + "paths:\n  /x/:\n    get:\n      responses: 42\n" + errorSchemas, "parse document"},
 		"missing $ref": {head + "paths:\n  /x/:\n    get:\n      responses:\n        '200':\n          description: ok\n" +
 			"          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Nope'}\n" +
-			errorSchemas, "does not exist"},
+			errorSchemas, `"Nope" not found`},
 		"meta-schema":      {"openapi: 3.0.3\ninfo: {version: '1'}\npaths: {}\n" + errorSchemas, "invalid OpenAPI document"},
 		"no ErrorDetail":   {head + "paths: {}\n", "ErrorDetail"},
 		"no NotFoundError": {head + "paths: {}\ncomponents:\n  schemas:\n    ErrorDetail: {type: object}\n", "NotFoundError"},
@@ -406,4 +406,37 @@ func TestNewRejectsBadDocuments(t *testing.T) {
 	_, err := oatest.New([]byte(head + "paths: {}\n" + errorSchemas))
 	require.NoError(t, err, "a minimal valid document loads")
 	assert.Panics(t, func() { oatest.MustLoad([]byte("{{{")) })
+}
+
+func TestKeysKeepTheDocumentsOrder(t *testing.T) {
+	t.Parallel()
+	doc := []byte("paths:\n  /x/:\n    post:\n      schema: {$ref: '#/components/schemas/S'}\n" +
+		"components:\n  schemas:\n    S:\n      properties: {zeta: {}, alpha: {}, mid: {}}\n")
+	keys, err := oatest.Keys(doc, "paths", "/x/", "post", "schema", "properties")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"zeta", "alpha", "mid"}, keys, "the written order, through the $ref")
+	_, err = oatest.Keys(doc, "paths", "/y/")
+	assert.ErrorContains(t, err, `no "paths//y/"`)
+	_, err = oatest.Keys([]byte("a: {$ref: '#/nope'}\n"), "a")
+	assert.ErrorContains(t, err, "does not resolve")
+}
+
+func TestLenientFailuresNameUndocumentedAnswers(t *testing.T) {
+	t.Parallel()
+	v, err := oatest.NewLenient([]byte("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths:\n  /x:\n    get:\n" +
+		"      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n" +
+		"              schema: {type: object, required: [a], properties: {a: {type: integer}}}\n"))
+	require.NoError(t, err)
+	answer := func(method, target string, status int, body string) []oatest.Failure {
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Content-Type", "application/json")
+		rec.WriteHeader(status)
+		_, _ = rec.WriteString(body)
+		return v.Failures(httptest.NewRequest(method, target, nil), rec.Result())
+	}
+	assert.Empty(t, answer("GET", "/x", 200, `{"a":1}`))
+	assert.Equal(t, []oatest.Failure{{Pointer: "/a", Reason: "value must be an integer"}}, answer("GET", "/x", 200, `{"a":"1"}`))
+	assert.Equal(t, []oatest.Failure{{Reason: oatest.UndocumentedStatus}}, answer("GET", "/x", 418, `{}`))
+	assert.Equal(t, []oatest.Failure{{Reason: oatest.UndocumentedMethod}}, answer("PUT", "/x", 200, `{}`))
+	assert.Equal(t, []oatest.Failure{{Reason: oatest.UndocumentedPath}}, answer("GET", "/y", 200, `{}`))
 }

@@ -33,3 +33,20 @@ func TestSiteName(t *testing.T) {
 	assert.Equal(t, "Shop", SiteName("Shop", "https://example.com"))
 	assert.Equal(t, "example.com:8443", SiteName("", "https://example.com:8443"))
 }
+
+func TestMFAPageScriptOnlyWithKeys(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	require.NoError(t, WriteMFA(rec, http.StatusOK, MFA{Form: true, TOTP: true, CSRFToken: "tok"}))
+	assert.NotContains(t, rec.Body.String(), "<script")
+	assert.Equal(t, cspNoScript, rec.Header().Get("Content-Security-Policy"))
+
+	rec = httptest.NewRecorder()
+	options := `{"publicKey":{"challenge":"\"><script>alert(1)</script>"}}`
+	require.NoError(t, WriteMFA(rec, http.StatusOK, MFA{Form: true, CSRFToken: "tok", WebAuthnOptions: options}))
+	body := rec.Body.String()
+	assert.Equal(t, cspWebAuthn, rec.Header().Get("Content-Security-Policy"))
+	assert.Contains(t, body, "<script>"+webauthnScript+"</script>", "the script verbatim, as hashed")
+	assert.NotContains(t, body, "<script>alert(1)", "the options are escaped in their attribute")
+	assert.Contains(t, body, "Recovery code")
+}
