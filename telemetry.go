@@ -119,6 +119,10 @@ func (t *telemetry) recordAudit(ctx context.Context, e *AuditEvent) {
 			result = "mfa_required"
 		}
 		t.login(ctx, detailMethod(e.Detail), result)
+	case AuditReauthenticated:
+		// Its Detail names the factor confirmed; its failures are AuditLoginFailed with
+		// "method=reauthenticate", so its successes count under that method too.
+		t.login(ctx, methodReauthenticate, "success")
 	case AuditSignedUp:
 		t.registrations.Add(ctx, 1, metric.WithAttributes(attrSignupMethod.String(detailMethod(e.Detail))))
 	case AuditThrottled:
@@ -134,9 +138,13 @@ func (t *telemetry) login(ctx context.Context, method, result string) {
 	t.logins.Add(ctx, 1, metric.WithAttributes(attrLoginMethod.String(method), attrLoginResult.String(result)))
 }
 
+// methodReauthenticate is the login method of re-authentications, whichever factor.
+const methodReauthenticate = "reauthenticate"
+
 // detailMethod is the login method an event's Detail names ("method=password+totp" is
 // "password": the second factor is the result's business, not the method's); "password"
-// when it names none, as Login's own failures do.
+// when it names none, as Login's own failures do. The second-factor and WebAuthn
+// re-authentications say "reauthentication": one method, "reauthenticate", for all.
 func detailMethod(detail string) string {
 	i := strings.Index(detail, "method=")
 	if i < 0 {
@@ -145,6 +153,9 @@ func detailMethod(detail string) string {
 	m := detail[i+len("method="):]
 	if j := strings.IndexAny(m, " +"); j >= 0 {
 		m = m[:j]
+	}
+	if m == "reauthentication" {
+		return methodReauthenticate
 	}
 	return m
 }
