@@ -35,7 +35,9 @@ var (
 // case-insensitive against other users, so a look-alike of another user's name is refused.
 // Uniqueness is checked only for a username that passed its other checks: one that did
 // not cannot be held by anybody.
-func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUpdate) (*User, error) {
+func (s *Service) UpdateProfile(ctx context.Context, userID int64, upd ProfileUpdate) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "UpdateProfile")
+	defer opSpan.end(&opErr)
 	errs := upd.DecodeErrors
 	if errs == nil {
 		errs = &ValidationError{}
@@ -92,7 +94,9 @@ type PasswordChange struct {
 // Attempts count towards RateLimits.PasswordChangePerUser before the old password is
 // hashed, so a stolen session does not buy unlimited guesses; a change emits
 // AuditPasswordChanged and mails the MailPasswordChanged notice.
-func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange) (*User, error) {
+func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ChangePassword")
+	defer opSpan.end(&opErr)
 	if err := s.throttle(ctx, s.cfg.RateLimits.PasswordChangePerUser, userKey(u.ID)); err != nil {
 		return nil, err
 	}

@@ -17,7 +17,9 @@ import (
 // from the next request on (every authentication checks User.IsActive), and password
 // resets are not mailed. Nothing is deleted, so UpdateUser can activate them again. It
 // emits AuditUserDeactivated; an unknown id gives an error matching ErrNotFound.
-func (s *Service) DeactivateUser(ctx context.Context, id int64) (*User, error) {
+func (s *Service) DeactivateUser(ctx context.Context, id int64) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "DeactivateUser")
+	defer opSpan.end(&opErr)
 	inactive := false
 	u, err := s.store.UpdateUser(ctx, id, UserUpdate{IsActive: &inactive})
 	if err != nil {
@@ -30,7 +32,9 @@ func (s *Service) DeactivateUser(ctx context.Context, id int64) (*User, error) {
 // DeleteUser removes the user with their addresses, tokens, social accounts and MFA
 // records (Store.DeleteUser). Their sessions end at their next request, which finds no
 // user. It emits AuditUserDeleted; an unknown id gives an error matching ErrNotFound.
-func (s *Service) DeleteUser(ctx context.Context, id int64) error {
+func (s *Service) DeleteUser(ctx context.Context, id int64) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "DeleteUser")
+	defer opSpan.end(&opErr)
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return err
@@ -52,7 +56,9 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 // with one that cannot, the tokens are revoked and an error matching
 // errors.ErrUnsupported is returned. It reads every session, so it is meant for the rare
 // administrative case, not for a request path.
-func (s *Service) RevokeAllCredentials(ctx context.Context, id int64) error {
+func (s *Service) RevokeAllCredentials(ctx context.Context, id int64) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RevokeAllCredentials")
+	defer opSpan.end(&opErr)
 	u, err := s.store.UserByID(ctx, id)
 	if err != nil {
 		return err

@@ -61,6 +61,11 @@ const (
 	AuditRecoveryCodesGenerated AuditKind = "recovery_codes_generated"
 	// AuditThrottled: a rate limit refused a request; Detail names the rule.
 	AuditThrottled AuditKind = "throttled"
+	// AuditSignedUp: a new account was created by its user (allauth's user_signed_up):
+	// Detail names the method, "method=password" (Register), "method=social
+	// provider=<id>" or "method=passkey". Accounts an administrator creates (CreateUser)
+	// and registrations that enumeration prevention only pretends to make emit none.
+	AuditSignedUp AuditKind = "signed_up"
 	// AuditUserDeactivated: an administrator deactivated a user (DeactivateUser).
 	AuditUserDeactivated AuditKind = "user_deactivated"
 	// AuditUserDeleted: an administrator deleted a user (DeleteUser).
@@ -106,6 +111,7 @@ func (s *Service) audit(ctx context.Context, kind AuditKind, u *User, detail str
 	if c, ok := ClientFromContext(ctx); ok {
 		e.UserAgent = truncateBytes(c.UserAgent, maxUserAgentBytes)
 	}
+	s.tel.recordAudit(ctx, &e)
 	if s.cfg.Audit != nil {
 		s.cfg.Audit(ctx, e)
 		return

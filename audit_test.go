@@ -62,10 +62,14 @@ func TestAuditEvents(t *testing.T) {
 	// The operations own their events: Register called directly emits what the route
 	// would, without a client address (the context names no Client).
 	events := rec.take()
-	require.Len(t, events, 1, "Service operations called directly emit their events too")
-	assert.Equal(t, restauth.AuditTokenIssued, events[0].Kind)
-	assert.Equal(t, u.ID, events[0].UserID)
-	assert.Empty(t, events[0].IP, "no Client in the context: no address")
+	require.Len(t, events, 2, "Service operations called directly emit their events too")
+	assert.Equal(t, restauth.AuditSignedUp, events[0].Kind)
+	assert.Equal(t, "method=password", events[0].Detail)
+	assert.Equal(t, restauth.AuditTokenIssued, events[1].Kind)
+	for _, ev := range events {
+		assert.Equal(t, u.ID, ev.UserID)
+		assert.Empty(t, ev.IP, "no Client in the context: no address")
+	}
 	ip := fromIP("192.0.2.7")
 
 	res := e.do(http.MethodPost, "/api/auth/login/", map[string]any{"username": "alice", "password": goodPassword}, ip)
@@ -148,7 +152,7 @@ func TestAuditEmailAndPasswordReset(t *testing.T) {
 	rec := &auditRecorder{}
 	e := newEnv(t, withAudit(rec))
 	u, key := e.register("carol", goodPassword, "carol@example.com")
-	require.Equal(t, []restauth.AuditKind{restauth.AuditTokenIssued}, rec.takeKinds())
+	require.Equal(t, []restauth.AuditKind{restauth.AuditSignedUp, restauth.AuditTokenIssued}, rec.takeKinds())
 
 	const second = "carol.work@example.com"
 	res := e.do(http.MethodPost, "/api/auth/emails/", map[string]any{"email": second}, withToken(key))

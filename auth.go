@@ -73,6 +73,8 @@ type Service struct {
 	social *socialService
 	// verified remembers credentials sent with every request (Basic) for a minute.
 	verified verifiedCredentials
+	// tel holds the OpenTelemetry instruments and tracer (telemetry.go).
+	tel *telemetry
 	// hooks are test seams that count the work done before answering (mail_delivery.go).
 	hooks serviceHooks
 }
@@ -101,9 +103,16 @@ func New(cfg Config) (*Service, error) {
 	if err := resolveMagicLink(&cfg, site); err != nil {
 		return nil, err
 	}
-	hasher, err := newPasswordHasher(cfg.Passwords)
+	tel, err := newTelemetry(cfg.Telemetry)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Telemetry: %v", ErrConfig, err)
+	}
+	hasher, err := newPasswordHasher(cfg.Passwords, tel.recordHashWait)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if err := tel.observeHashQueue(hasher.QueueDepth); err != nil {
+		return nil, fmt.Errorf("%w: Telemetry: %v", ErrConfig, err)
 	}
 	sessions, err := newSessionManager(&cfg.Sessions, site, cfg.Logger)
 	if err != nil {
@@ -126,7 +135,7 @@ func New(cfg Config) (*Service, error) {
 
 	svc := &Service{
 		cfg:       cfg,
-		store:     cfg.Store,
+		store:     meterStore(cfg.Store, tel.storeDuration),
 		site:      site,
 		hasher:    hasher,
 		validator: newPasswordValidator(cfg.Passwords),
@@ -137,6 +146,7 @@ func New(cfg Config) (*Service, error) {
 		cop:       cop,
 		outbox:    newMailWorker(),
 		social:    social,
+		tel:       tel,
 	}
 	// The worker starts now, so that mail an earlier process left in the outbox goes out.
 	svc.outbox.wake(svc)

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config configures a Service. Store, Secret and SiteURL are required; every other field
@@ -157,6 +160,9 @@ type Config struct {
 	// buffered channel or a queue for slow sinks); it must be safe for concurrent use.
 	// Default: each event is logged at Info level to Logger.
 	Audit func(ctx context.Context, e AuditEvent)
+	// Telemetry names the OpenTelemetry providers restauth's metrics and spans go to (see
+	// TelemetryConfig and the README's "Metrics and traces").
+	Telemetry TelemetryConfig
 	// Roles supplies a user's authorization, which GET /api/user/roles/ reports (InvenTree's
 	// web UI reads it after login to decide which sections to show); restauth holds no
 	// authorization model of its own. It is called for the authenticated caller only; an
@@ -344,4 +350,16 @@ type WebAuthnConfig struct {
 	RPName string
 	// ChallengeLifetime is how long a ceremony's challenge can be answered. Default 5 min.
 	ChallengeLifetime time.Duration
+}
+
+// TelemetryConfig names where restauth's OpenTelemetry metrics and spans go
+// (Config.Telemetry). Unset providers are otel's global ones (otel.GetMeterProvider,
+// otel.GetTracerProvider), which do nothing, at no cost, until the host installs real
+// ones; a host that does (otel.SetMeterProvider) needs to set nothing here.
+type TelemetryConfig struct {
+	// MeterProvider receives the metrics. Default otel.GetMeterProvider().
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives the spans, one per Service operation ("restauth.Login", …).
+	// Default otel.GetTracerProvider().
+	TracerProvider trace.TracerProvider
 }

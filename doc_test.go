@@ -207,20 +207,35 @@ func trimDir(lines []string, dir string) []string {
 // code block.
 func TestREADMEQuotesEmbeddingExample(t *testing.T) {
 	t.Parallel()
-	example, err := os.ReadFile("example_test.go")
+	assertREADMEQuotes(t, "example_test.go", "embedding")
+}
+
+// TestREADMEQuotesTelemetryExample does the same for ExampleTelemetryConfig and the
+// README's "Metrics and traces".
+func TestREADMEQuotesTelemetryExample(t *testing.T) {
+	t.Parallel()
+	assertREADMEQuotes(t, "telemetry_test.go", "telemetry")
+}
+
+// assertREADMEQuotes checks that the README quotes the lines of file between
+// "// README:<marker>" and "// README:end", one tab of indentation removed, as a Go
+// code block.
+func assertREADMEQuotes(t *testing.T, file, marker string) {
+	t.Helper()
+	example, err := os.ReadFile(file)
 	require.NoError(t, err)
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
 
-	_, rest, ok := strings.Cut(string(example), "\t// README:embedding\n")
-	require.True(t, ok, "example_test.go has no README:embedding marker")
+	_, rest, ok := strings.Cut(string(example), "\t// README:"+marker+"\n")
+	require.True(t, ok, "%s has no README:%s marker", file, marker)
 	snippet, _, ok := strings.Cut(rest, "\t// README:end\n")
-	require.True(t, ok, "example_test.go has no README:end marker")
+	require.True(t, ok, "%s has no README:end marker", file)
 	lines := strings.Split(strings.TrimSuffix(snippet, "\n"), "\n")
 	for i, l := range lines {
 		lines[i] = strings.TrimPrefix(l, "\t")
 	}
 	block := "```go\n" + strings.Join(lines, "\n") + "\n```\n"
 	assert.True(t, strings.Contains(string(readme), block),
-		"README.md must quote ExampleService_Handler's embedding lines verbatim:\n%s", block)
+		"README.md must quote the %s lines of %s verbatim:\n%s", marker, file, block)
 }

@@ -85,7 +85,9 @@ func cleanNewEmail(errs *ValidationError, raw string) (clean string, ok bool) {
 // ErrTooManyEmailAddresses: every address costs a row and possibly a mail, and an
 // account must not be a way to pile up either. Concurrent adds may pass the count
 // together; the cap bounds growth, it is not a uniqueness rule.
-func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email string) (*EmailAddress, error) {
+func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email string) (_ *EmailAddress, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "AddEmailAddress")
+	defer opSpan.end(&opErr)
 	var errs ValidationError
 	clean, ok := cleanNewEmail(&errs, email)
 	if !ok {
@@ -169,7 +171,9 @@ func (s *Service) ownEmailAddress(ctx context.Context, userID, id int64) (*Email
 // registration), and the notice names the account and the new address; then nobody is
 // mailed. The notice is not redirected to another address: it names its recipient as the
 // address that was replaced, so any other recipient would be told something untrue.
-func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*EmailAddress, error) {
+func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (_ *EmailAddress, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "SetPrimaryEmail")
+	defer opSpan.end(&opErr)
 	addr, err := s.ownEmailAddress(ctx, userID, id)
 	if err != nil || addr.Primary {
 		return addr, err
@@ -219,7 +223,9 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (*Email
 // unknown id gives an error matching ErrNotFound. A failed send is logged, not returned.
 // Links to one address are limited like the anonymous resend (RateLimits.ResendPerEmail):
 // an account must not be a way to flood someone's inbox.
-func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (*EmailAddress, error) {
+func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (_ *EmailAddress, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RequestVerification")
+	defer opSpan.end(&opErr)
 	addr, err := s.ownEmailAddress(ctx, userID, id)
 	if err != nil || addr.Verified {
 		return addr, err
@@ -239,7 +245,9 @@ func (s *Service) RequestVerification(ctx context.Context, userID, id int64) (*E
 // primary address cannot be removed while the user has other addresses (make another one
 // primary first); the last address can, and User.Email becomes "". Another user's or an
 // unknown id gives an error matching ErrNotFound.
-func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (*EmailAddress, error) {
+func (s *Service) RemoveEmailAddress(ctx context.Context, userID, id int64) (_ *EmailAddress, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RemoveEmailAddress")
+	defer opSpan.end(&opErr)
 	addr, err := s.ownEmailAddress(ctx, userID, id)
 	if err != nil {
 		return nil, err
@@ -301,7 +309,9 @@ func (s *Service) ConfirmationAddress(ctx context.Context, key string) (*EmailAd
 // verified meanwhile, nothing changes: the address is returned unchanged with a
 // *ConflictError (Field "email"), and the HTTP route still answers 200, as the reference
 // does.
-func (s *Service) VerifyEmail(ctx context.Context, key string) (*EmailAddress, error) {
+func (s *Service) VerifyEmail(ctx context.Context, key string) (_ *EmailAddress, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "VerifyEmail")
+	defer opSpan.end(&opErr)
 	addr, err := s.ConfirmationAddress(ctx, key)
 	if err != nil {
 		return nil, err
@@ -333,7 +343,9 @@ func (s *Service) verifyAddress(ctx context.Context, addr *EmailAddress) (*Email
 // the key and the rendering run in the background after the request has queued the same
 // job for every address (before answering with Config.Mail.SendInRequest). Failures are
 // logged.
-func (s *Service) ResendVerification(ctx context.Context, email string) error {
+func (s *Service) ResendVerification(ctx context.Context, email string) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ResendVerification")
+	defer opSpan.end(&opErr)
 	if email == "" {
 		return nil
 	}

@@ -22,7 +22,9 @@ const verifyCodeLength = 6
 // error matching ErrNotFound; no code is mailed for an address another user holds
 // verified (the pending code then matches nothing). Errors also: ErrCodeFlowDisabled
 // without Config.EmailVerificationByCode.Enabled, a *ThrottledError.
-func (s *Service) RequestEmailVerificationCode(ctx context.Context, userID, addressID int64) (*PendingCode, error) {
+func (s *Service) RequestEmailVerificationCode(ctx context.Context, userID, addressID int64) (_ *PendingCode, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RequestEmailVerificationCode")
+	defer opSpan.end(&opErr)
 	if !s.cfg.EmailVerificationByCode.Enabled {
 		return nil, ErrCodeFlowDisabled
 	}
@@ -53,7 +55,9 @@ func (s *Service) RequestEmailVerificationCode(ctx context.Context, userID, addr
 // attempt counts; a right code is used up. An address that is gone, changed or verified
 // since gives ErrCodeExpired. Errors also: ErrCodeFlowDisabled, a *ValidationError on
 // "code" matching ErrInvalidCode.
-func (s *Service) VerifyEmailCode(ctx context.Context, p PendingCode, code string) (*EmailAddress, error) {
+func (s *Service) VerifyEmailCode(ctx context.Context, p PendingCode, code string) (_ *EmailAddress, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "VerifyEmailCode")
+	defer opSpan.end(&opErr)
 	if !s.cfg.EmailVerificationByCode.Enabled {
 		return nil, ErrCodeFlowDisabled
 	}
@@ -127,7 +131,9 @@ func (s *Service) decoyVerificationCode(email string) *PendingCode {
 // RequestEmailVerificationCode; a concealed registration's decoy answers exactly alike
 // (a new decoy, no mail). Errors: ErrCodeFlowDisabled, an error matching ErrNotFound
 // when the address is gone or verified since, a *ThrottledError.
-func (s *Service) ResendEmailVerificationCode(ctx context.Context, p PendingCode) (*PendingCode, error) {
+func (s *Service) ResendEmailVerificationCode(ctx context.Context, p PendingCode) (_ *PendingCode, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ResendEmailVerificationCode")
+	defer opSpan.end(&opErr)
 	if !s.cfg.EmailVerificationByCode.Enabled {
 		return nil, ErrCodeFlowDisabled
 	}

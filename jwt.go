@@ -151,7 +151,9 @@ func (s *Service) jwtAuthDigest(u *User) string {
 // a social or code login): it checks no credentials, only that the user is active. It
 // emits AuditTokenIssued ("kind=jwt"). Errors: ErrJWTInvalid for an inactive user, store
 // failures.
-func (s *Service) IssueJWT(ctx context.Context, u *User) (*JWTPair, error) {
+func (s *Service) IssueJWT(ctx context.Context, u *User) (_ *JWTPair, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "IssueJWT")
+	defer opSpan.end(&opErr)
 	if u == nil || !u.IsActive {
 		return nil, ErrJWTInvalid
 	}
@@ -252,7 +254,9 @@ func (s *Service) AuthenticateJWT(ctx context.Context, access string) (*User, *J
 // (its newer refresh token too) and AuditTokenRevoked ("kind=jwt reason=reuse") emitted.
 // A password change ends every refresh token of the user. Errors: ErrJWTInvalid, store
 // failures.
-func (s *Service) RefreshJWT(ctx context.Context, refresh string) (*JWTPair, error) {
+func (s *Service) RefreshJWT(ctx context.Context, refresh string) (_ *JWTPair, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RefreshJWT")
+	defer opSpan.end(&opErr)
 	c, u, err := s.parseJWT(ctx, refresh, jwtUseRefresh)
 	if err != nil {
 		if c != nil && errors.Is(err, ErrJWTInvalid) {
@@ -291,7 +295,9 @@ func (s *Service) endJWTLogin(ctx context.Context, c *jwtClaims, reason string) 
 // Config.JWT.AccessTokenLifetime. Call it at logout. It emits AuditTokenRevoked
 // ("kind=jwt reason=logout"). An empty sessionID is refused (ErrJWTInvalid), so that a
 // mistake cannot end every login of the user; RevokeAllCredentials does that.
-func (s *Service) RevokeJWT(ctx context.Context, u *User, sessionID string) error {
+func (s *Service) RevokeJWT(ctx context.Context, u *User, sessionID string) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RevokeJWT")
+	defer opSpan.end(&opErr)
 	if u == nil || sessionID == "" {
 		return ErrJWTInvalid
 	}

@@ -73,7 +73,9 @@ func invalidCredentials() error {
 // matching ErrInvalidCredentials, ErrEmailNotVerified or ErrInvalidMFACode; a
 // *PermissionError matching ErrMFARequired; a *ThrottledError; ErrBusy when the password
 // could not be checked because the hash queue is full (PasswordConfig.MaxQueuedHashes).
-func (s *Service) Login(ctx context.Context, req LoginRequest) (*LoginResult, error) {
+func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *LoginResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "Login")
+	defer opSpan.end(&opErr)
 	login, byEmail := req.Username, false
 	if s.cfg.LoginByEmail && req.Email != "" {
 		login, byEmail = req.Email, true
@@ -380,7 +382,9 @@ type LogoutRequest struct {
 // Logout revokes the token the request was authenticated with (or presented, see
 // LogoutRequest.Key), if any, and emits AuditLogout for a known caller. Other tokens of
 // the user stay valid; the dialect ends the session itself.
-func (s *Service) Logout(ctx context.Context, req LogoutRequest) error {
+func (s *Service) Logout(ctx context.Context, req LogoutRequest) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "Logout")
+	defer opSpan.end(&opErr)
 	presented := req.Token
 	if presented == nil && req.User != nil && req.Key != "" {
 		t, err := s.store.TokenByHash(ctx, hashTokenKey(strings.ToLower(req.Key)))

@@ -23,7 +23,9 @@ const loginCodeLength = 6
 // RateLimits.LoginCodePerIP and LoginCodePerEmail alike, and the lookup and mail run in
 // the background after the same work for every address. Errors: ErrCodeFlowDisabled
 // without Config.LoginByCode.Enabled, a *ValidationError on "email", a *ThrottledError.
-func (s *Service) RequestLoginCode(ctx context.Context, email string) (*PendingCode, error) {
+func (s *Service) RequestLoginCode(ctx context.Context, email string) (_ *PendingCode, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RequestLoginCode")
+	defer opSpan.end(&opErr)
 	if !s.cfg.LoginByCode.Enabled {
 		return nil, ErrCodeFlowDisabled
 	}
@@ -89,7 +91,9 @@ func (s *Service) codeCandidate(ctx context.Context, email string) (*resetCandid
 // returns its PendingCode, which replaces p (p's own code keeps its remaining attempts
 // until it expires). It counts as a request (RateLimits.LoginCodePerIP, LoginCodePerEmail).
 // Errors: ErrCodeFlowDisabled, ErrCodeExpired, a *ThrottledError.
-func (s *Service) ResendLoginCode(ctx context.Context, p PendingCode) (*PendingCode, error) {
+func (s *Service) ResendLoginCode(ctx context.Context, p PendingCode) (_ *PendingCode, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ResendLoginCode")
+	defer opSpan.end(&opErr)
 	if !s.cfg.LoginByCode.Enabled {
 		return nil, ErrCodeFlowDisabled
 	}
@@ -121,7 +125,9 @@ type LoginCodeConfirm struct {
 // ErrCodeExpired (expired, attempts used up, used: ask for a new code), a
 // *ValidationError on "code" matching ErrInvalidCode, a *ValidationError matching
 // ErrEmailNotVerified, a *PermissionError matching ErrMFARequired.
-func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (*LoginResult, error) {
+func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (_ *LoginResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ConfirmLoginCode")
+	defer opSpan.end(&opErr)
 	if !s.cfg.LoginByCode.Enabled {
 		return nil, ErrCodeFlowDisabled
 	}

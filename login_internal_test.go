@@ -28,7 +28,7 @@ func (s usersOnlyStore) UserByUsername(_ context.Context, name string) (*User, e
 // an attacker timing logins cannot tell which accounts exist.
 func TestEveryFailedLoginCostsOneHash(t *testing.T) {
 	t.Parallel()
-	hasher, err := newPasswordHasher(PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1})
+	hasher, err := newPasswordHasher(PasswordConfig{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1}, nil)
 	require.NoError(t, err)
 	encoded, err := hasher.Hash(context.Background(), "right-password")
 	require.NoError(t, err)

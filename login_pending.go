@@ -60,7 +60,9 @@ func (s *Service) pendingLogin(ctx context.Context, u *User, code string) (*Pend
 // AuditLoginSucceeded ("method=password+totp" or "+recovery_code") or AuditLoginFailed.
 // Errors: ErrLoginExpired; a *ValidationError matching ErrInvalidMFACode; a
 // *ThrottledError.
-func (s *Service) CompleteLogin(ctx context.Context, p PendingLogin, code string) (*LoginResult, error) {
+func (s *Service) CompleteLogin(ctx context.Context, p PendingLogin, code string) (_ *LoginResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "CompleteLogin")
+	defer opSpan.end(&opErr)
 	return s.completeLogin(ctx, p, func(u *User) (mfaMethod, error) {
 		if code == "" {
 			return mfaNone, incorrectCode("mfa_code") // nothing to check: an attempt all the same

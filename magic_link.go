@@ -98,7 +98,9 @@ func resolveMagicLink(cfg *Config, site *url.URL) error {
 // lookup, the token and the rendering run in it. email must not be empty; it is not
 // checked further (the reference's field is a CharField): an invalid address matches
 // nobody. Without Config.MagicLink.Enabled it returns ErrMagicLinkDisabled.
-func (s *Service) RequestMagicLink(ctx context.Context, email string) error {
+func (s *Service) RequestMagicLink(ctx context.Context, email string) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RequestMagicLink")
+	defer opSpan.end(&opErr)
 	if !s.cfg.MagicLink.Enabled {
 		return ErrMagicLinkDisabled
 	}
@@ -184,7 +186,9 @@ func magicBound(u *User, emails []string) magictoken.Bound {
 // when MFA is on and the user has a second factor (or every user must have one): the
 // reference lets a link skip MFA, restauth does not, and the link is not used up; and
 // ErrMagicLinkDisabled without Config.MagicLink.Enabled.
-func (s *Service) MagicLogin(ctx context.Context, token string) (*User, error) {
+func (s *Service) MagicLogin(ctx context.Context, token string) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "MagicLogin")
+	defer opSpan.end(&opErr)
 	if !s.cfg.MagicLink.Enabled {
 		return nil, ErrMagicLinkDisabled
 	}

@@ -53,7 +53,9 @@ func (s *Service) sendNow(ctx context.Context, kind MailKind, u *User, data Mail
 		s.log.ErrorContext(ctx, "restauth: could not render mail", append(args, "error", err)...)
 		return fmt.Errorf("%w: render: %v", errPermanent, err)
 	}
-	if err := s.cfg.Mail.Mailer.Send(ctx, msg); err != nil {
+	err = s.cfg.Mail.Mailer.Send(ctx, msg)
+	s.tel.recordMail(ctx, kind, err)
+	if err != nil {
 		// Never the message: it holds secrets.
 		return fmt.Errorf("restauth: send %s mail: %w", kind, err)
 	}

@@ -129,7 +129,9 @@ func (s *Service) mfaIssuer() string {
 // the user's first recovery codes (shown once). A user without a usable password (one who
 // only logs in through a provider) is refused: social logins of TOTP users are refused,
 // so activating would lock them out.
-func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) ([]string, error) {
+func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) (_ []string, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ActivateTOTP")
+	defer opSpan.end(&opErr)
 	if !u.HasUsablePassword() {
 		return nil, fieldError(nonFieldErrors, msgTOTPNeedsPassword)
 	}
@@ -199,7 +201,9 @@ type MFAProof struct {
 // DeactivateTOTP removes the user's TOTP device and recovery codes after checking proof
 // (see reauthenticated for its limits and events), emitting AuditMFADeactivated. It is
 // refused while Config.MFA.Required holds, unless a WebAuthn credential stays.
-func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) error {
+func (s *Service) DeactivateTOTP(ctx context.Context, u *User, proof MFAProof) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "DeactivateTOTP")
+	defer opSpan.end(&opErr)
 	return s.reauthenticated(ctx, u, proof, func() error { return s.deactivateTOTP(ctx, u, proof) })
 }
 
@@ -237,7 +241,9 @@ func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 // user can then log in with the password alone (unless MFA.Required) and enrol again. It
 // also clears the user's daily caps on failed logins and codes (RateLimits
 // LoginFailedPerAccountDaily, MFAFailedPerUser), which a guesser may have used up.
-func (s *Service) ResetMFA(ctx context.Context, userID int64) error {
+func (s *Service) ResetMFA(ctx context.Context, userID int64) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ResetMFA")
+	defer opSpan.end(&opErr)
 	u, err := s.store.UserByID(ctx, userID)
 	if err != nil {
 		return err

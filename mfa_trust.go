@@ -36,7 +36,9 @@ const mfaTrust mfaMethod = "trust"
 // their second factor (CompleteLogin, or Login with an MFA code) and asked to trust the
 // client. Errors: ErrMFATrustDisabled without Config.MFA.Enabled and TrustEnabled; an
 // error matching ErrNotFound when u has no active authenticator (nothing to trust).
-func (s *Service) IssueMFATrust(ctx context.Context, u *User) (string, time.Time, error) {
+func (s *Service) IssueMFATrust(ctx context.Context, u *User) (_ string, _ time.Time, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "IssueMFATrust")
+	defer opSpan.end(&opErr)
 	if !s.cfg.MFA.Enabled || !s.cfg.MFA.TrustEnabled {
 		return "", time.Time{}, ErrMFATrustDisabled
 	}

@@ -147,13 +147,16 @@ type passwordHasher struct {
 }
 
 // newPasswordHasher applies cfg's defaults and validates it. It computes no hash, so
-// building a Service stays cheap.
-func newPasswordHasher(cfg PasswordConfig) (*passwordHasher, error) {
+// building a Service stays cheap. observeWait (nil for none) is told every wait for a
+// hashing slot (hashers.Config.ObserveWait).
+func newPasswordHasher(cfg PasswordConfig, observeWait func(time.Duration, error)) (*passwordHasher, error) {
 	cfg, err := withPasswordDefaults(cfg)
 	if err != nil {
 		return nil, err
 	}
-	h, err := hashers.New(cfg.hasherConfig())
+	hc := cfg.hasherConfig()
+	hc.ObserveWait = observeWait
+	h, err := hashers.New(hc)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,9 @@ func (s *Service) emailList(ctx context.Context, userID int64) ([]string, error)
 // valid address, ResetPerEmail — known and unknown addresses alike, so a *ThrottledError
 // reveals nothing either. With Config.DisablePasswordReset it returns a *ValidationError
 // matching ErrPasswordResetDisabled.
-func (s *Service) RequestPasswordReset(ctx context.Context, email string) error {
+func (s *Service) RequestPasswordReset(ctx context.Context, email string) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RequestPasswordReset")
+	defer opSpan.end(&opErr)
 	if err := s.resetRequestAllowed(ctx, email); err != nil {
 		return err
 	}
@@ -189,7 +191,9 @@ type PasswordResetConfirm struct {
 // The uid and token errors differ, as the reference's do, so the answer tells whether a
 // user id exists: ids are not secret (they are sequential) and a valid token needs the
 // mail anyway; see SECURITY.md.
-func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetConfirm) (*User, error) {
+func (s *Service) ConfirmPasswordReset(ctx context.Context, req PasswordResetConfirm) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ConfirmPasswordReset")
+	defer opSpan.end(&opErr)
 	if s.cfg.DisablePasswordReset {
 		return nil, resetDisabled()
 	}

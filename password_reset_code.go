@@ -20,7 +20,9 @@ const resetCodeLength = 8
 // address, with the lookup and the mail in the background — so nothing tells whether an
 // account holds the address. Errors: ErrCodeFlowDisabled without
 // Config.PasswordResetByCode.Enabled, and RequestPasswordReset's.
-func (s *Service) RequestPasswordResetCode(ctx context.Context, email string) (*PendingCode, error) {
+func (s *Service) RequestPasswordResetCode(ctx context.Context, email string) (_ *PendingCode, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RequestPasswordResetCode")
+	defer opSpan.end(&opErr)
 	if !s.cfg.PasswordResetByCode.Enabled {
 		return nil, ErrCodeFlowDisabled
 	}
@@ -73,7 +75,9 @@ func (s *Service) resetCodeCandidate(ctx context.Context, p PendingCode, code st
 // ConfirmPasswordReset does afterwards (caps cleared, AuditPasswordReset, credentials
 // revoked when configured, the notice). Errors: CheckPasswordResetCode's, the password
 // *ValidationError, ErrCodeExpired when a concurrent reset used the code first.
-func (s *Service) ResetPasswordWithCode(ctx context.Context, p PendingCode, code, new1, new2 string) (*User, error) {
+func (s *Service) ResetPasswordWithCode(ctx context.Context, p PendingCode, code, new1, new2 string) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ResetPasswordWithCode")
+	defer opSpan.end(&opErr)
 	c, err := s.resetCodeCandidate(ctx, p, code)
 	if err != nil {
 		return nil, err

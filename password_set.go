@@ -44,7 +44,9 @@ const msgPasswordAlreadySet = "You already have a password: change it with your 
 // knowing it. Attempts count towards RateLimits.PasswordChangePerUser; a set emits
 // AuditPasswordChanged ("set") and mails the MailPasswordChanged notice. ps.Old is
 // ignored; ps.Session says what becomes of the session in ctx.
-func (s *Service) SetPassword(ctx context.Context, u *User, ps PasswordChange) (*User, error) {
+func (s *Service) SetPassword(ctx context.Context, u *User, ps PasswordChange) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "SetPassword")
+	defer opSpan.end(&opErr)
 	if err := s.throttle(ctx, s.cfg.RateLimits.PasswordChangePerUser, userKey(u.ID)); err != nil {
 		return nil, err
 	}

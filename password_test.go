@@ -33,7 +33,7 @@ func TestPasswordHasherConfig(t *testing.T) {
 			MaxHashWait:         2 * time.Second,
 		}, cfg.hasherConfig())
 		assert.Equal(t, 8, cfg.MinLength)
-		h, err := newPasswordHasher(PasswordConfig{})
+		h, err := newPasswordHasher(PasswordConfig{}, nil)
 		require.NoError(t, err)
 		assert.NotNil(t, h)
 	})
@@ -62,7 +62,7 @@ func TestPasswordHasherConfig(t *testing.T) {
 			{Algorithm: "pbkdf2_sha256", PBKDF2Iterations: 1},
 			{Argon2Time: 1, Argon2MemoryKiB: 8, Argon2Threads: 1, MaxConcurrentHashes: 1},
 		} {
-			_, err := newPasswordHasher(cfg)
+			_, err := newPasswordHasher(cfg, nil)
 			assert.NoError(t, err)
 		}
 	})
@@ -83,7 +83,7 @@ func TestPasswordHasherConfig(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h, err := newPasswordHasher(tt.cfg)
+			h, err := newPasswordHasher(tt.cfg, nil)
 			require.Error(t, err)
 			assert.Nil(t, h)
 			assert.Contains(t, err.Error(), tt.wantErr)

@@ -23,7 +23,9 @@ const DefaultReauthenticationTimeout = 300 * time.Second
 // AuditReauthenticated. Errors: a *ValidationError on "password" matching
 // ErrInvalidCredentials (also for an inactive or deleted user), a *ThrottledError,
 // ErrBusy.
-func (s *Service) Reauthenticate(ctx context.Context, u *User, password string) (time.Time, error) {
+func (s *Service) Reauthenticate(ctx context.Context, u *User, password string) (_ time.Time, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "Reauthenticate")
+	defer opSpan.end(&opErr)
 	if err := s.throttle(ctx, s.cfg.RateLimits.ReauthenticatePerUser, userKey(u.ID)); err != nil {
 		return time.Time{}, err
 	}
@@ -57,7 +59,9 @@ func (s *Service) Reauthenticate(ctx context.Context, u *User, password string) 
 // ("method=totp" or "recovery_code") or AuditLoginFailed. Errors: a *ValidationError on
 // "mfa_code" matching ErrInvalidMFACode (also for a user without an active
 // authenticator), a *ThrottledError.
-func (s *Service) ReauthenticateMFA(ctx context.Context, u *User, code string) (time.Time, error) {
+func (s *Service) ReauthenticateMFA(ctx context.Context, u *User, code string) (_ time.Time, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ReauthenticateMFA")
+	defer opSpan.end(&opErr)
 	if _, err := s.reauthenticateMFA(ctx, u, code); err != nil {
 		return time.Time{}, err
 	}

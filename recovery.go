@@ -83,6 +83,8 @@ func (s *Service) RecoveryCodesStatus(ctx context.Context, userID int64) (Recove
 // then replaces every recovery code of the user (used or not) with new ones, returned
 // once, emitting AuditRecoveryCodesGenerated.
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, u *User, proof MFAProof) (codes []string, err error) {
+	ctx, opSpan := s.startOperation(ctx, "RegenerateRecoveryCodes")
+	defer opSpan.end(&err)
 	err = s.reauthenticated(ctx, u, proof, func() (err error) {
 		codes, err = s.regenerateRecoveryCodes(ctx, u, proof)
 		return err

@@ -69,7 +69,9 @@ type RegisterResult struct {
 // registration that issues a token (verification not mandatory and no
 // RegisterRequest.WithoutToken) emits AuditTokenIssued. With Config.DisableRegistration
 // it returns a *ValidationError matching ErrRegistrationClosed.
-func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterResult, error) {
+func (s *Service) Register(ctx context.Context, req RegisterRequest) (_ *RegisterResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "Register")
+	defer opSpan.end(&opErr)
 	if s.cfg.DisableRegistration {
 		return nil, causedFieldError(ErrRegistrationClosed, nonFieldErrors, msgRegistrationDisabled)
 	}
@@ -125,6 +127,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (*RegisterR
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, AuditSignedUp, u, "method=password")
 	res := &RegisterResult{User: u}
 	switch {
 	case queued:
@@ -214,7 +217,9 @@ type NewUser struct {
 // same username, address and password rules as registration apply (the username is
 // NFKC-normalised first, see Register), but it works while registration is disabled,
 // sends no mail and issues no token.
-func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (_ *User, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "CreateUser")
+	defer opSpan.end(&opErr)
 	nu.Username = validate.NormalizeUsername(nu.Username)
 	var errs ValidationError
 	if err := s.checkNewAccount(ctx, &errs, nu.Username, nu.Email, nu.Password, "password"); err != nil {

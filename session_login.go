@@ -217,7 +217,9 @@ func (s *Service) SessionRecentlyAuthenticated(ctx context.Context) bool {
 // (Reauthenticate) or, when proof.Code is set, a current TOTP code or unused recovery
 // code (ReauthenticateMFA) — with those operations' limits and audit events, and when it
 // holds adds a reauthentication record to the session in ctx. Errors are theirs.
-func (s *Service) ReauthenticateSession(ctx context.Context, u *User, proof MFAProof) (AuthRecord, error) {
+func (s *Service) ReauthenticateSession(ctx context.Context, u *User, proof MFAProof) (_ AuthRecord, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ReauthenticateSession")
+	defer opSpan.end(&opErr)
 	rec := s.NewAuthRecord("password")
 	rec.Reauthenticated = true
 	if proof.Code == "" {

@@ -70,7 +70,9 @@ const msgLastLoginMethod = "You cannot disconnect your last social account while
 // usable password, who could never log in again.
 //
 // It emits AuditSocialUnlinked.
-func (s *Service) DisconnectSocialAccount(ctx context.Context, u *User, id int64) error {
+func (s *Service) DisconnectSocialAccount(ctx context.Context, u *User, id int64) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "DisconnectSocialAccount")
+	defer opSpan.end(&opErr)
 	userID := u.ID
 	lock := &s.social.disconnectLocks[uint64(userID)%uint64(len(s.social.disconnectLocks))]
 	lock.Lock()

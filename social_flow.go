@@ -239,7 +239,9 @@ func (s *Service) beginSocialFlow(ctx context.Context, p *socialProvider, req So
 //
 // A provider unknown or without ClientID matches ErrNotFound; every other failure is a
 // *SocialError, logged here.
-func (s *Service) FinishSocialFlow(ctx context.Context, cb SocialFlowCallback) (*SocialFlowResult, error) {
+func (s *Service) FinishSocialFlow(ctx context.Context, cb SocialFlowCallback) (_ *SocialFlowResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "FinishSocialFlow")
+	defer opSpan.end(&opErr)
 	p, err := s.configuredProvider(cb.Provider)
 	if err != nil {
 		return nil, err

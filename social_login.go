@@ -227,6 +227,7 @@ func (s *Service) createSocialUser(ctx context.Context, p *socialProvider, prof 
 		}
 		return nil, f
 	}
+	s.audit(ctx, AuditSignedUp, u, "method=social provider="+p.cfg.ID)
 	if addr != nil && !addr.Verified && s.cfg.EmailVerification != VerificationNone {
 		s.sendConfirmation(ctx, u, addr)
 	}

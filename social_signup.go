@@ -84,7 +84,9 @@ type SocialSignupDetails struct {
 // SocialReasonEmailNotVerified. Input errors are a *ValidationError on "email" or
 // "username"; a pending signup of an unknown provider matches ErrNotFound; every other
 // failure is a *SocialError, logged here.
-func (s *Service) CompleteSocialSignup(ctx context.Context, pending *PendingSocialSignup, in SocialSignupDetails) (*SocialFlowResult, error) {
+func (s *Service) CompleteSocialSignup(ctx context.Context, pending *PendingSocialSignup, in SocialSignupDetails) (_ *SocialFlowResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "CompleteSocialSignup")
+	defer opSpan.end(&opErr)
 	p, err := s.configuredProvider(pending.Provider)
 	if err != nil {
 		return nil, err

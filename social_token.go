@@ -51,7 +51,9 @@ type ProviderTokenLogin struct {
 // A provider unknown, without ClientID or with another client id matches ErrNotFound;
 // every other failure is a *SocialError (SocialReasonInvalidIDToken for a refused ID
 // token, SocialReasonProfileFailed for a refused access token), logged here.
-func (s *Service) LoginWithProviderToken(ctx context.Context, req ProviderTokenLogin) (*SocialFlowResult, error) {
+func (s *Service) LoginWithProviderToken(ctx context.Context, req ProviderTokenLogin) (_ *SocialFlowResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "LoginWithProviderToken")
+	defer opSpan.end(&opErr)
 	rule := s.cfg.RateLimits.ProviderTokenFailedPerIP
 	if err := s.throttleAddr(ctx, rule); err != nil {
 		return nil, err

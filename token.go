@@ -48,7 +48,9 @@ func day(t time.Time) time.Time {
 // IssueToken creates a token for the user; name is cleaned as InvenTree cleans it.
 //
 // It emits AuditTokenIssued for u.
-func (s *Service) IssueToken(ctx context.Context, u *User, name string) (*IssuedToken, error) {
+func (s *Service) IssueToken(ctx context.Context, u *User, name string) (_ *IssuedToken, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "IssueToken")
+	defer opSpan.end(&opErr)
 	issued, err := s.issueToken(ctx, u.ID, name)
 	if err != nil {
 		return nil, err
@@ -192,7 +194,9 @@ func (s *Service) TokenActive(t *APIToken) bool {
 }
 
 // RevokeToken revokes one of the user's tokens; another user's token is ErrNotFound.
-func (s *Service) RevokeToken(ctx context.Context, u *User, tokenID int64) error {
+func (s *Service) RevokeToken(ctx context.Context, u *User, tokenID int64) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RevokeToken")
+	defer opSpan.end(&opErr)
 	t, err := s.store.TokenByID(ctx, tokenID)
 	if err != nil {
 		return err

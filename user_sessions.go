@@ -146,6 +146,8 @@ func (s *Service) UserSessions(ctx context.Context, userID int64) ([]SessionInfo
 // matching ErrNotFound (Django's invalid_choice message), and an empty list one that
 // says the field is required.
 func (s *Service) EndSessions(ctx context.Context, userID int64, ids []int64) (loggedOut bool, err error) {
+	ctx, opSpan := s.startOperation(ctx, "EndSessions")
+	defer opSpan.end(&err)
 	if len(ids) == 0 {
 		return false, fieldError("sessions", drf.MsgRequired)
 	}

@@ -46,7 +46,9 @@ func (s *Service) BeginWebAuthnSecondFactor(ctx context.Context, p PendingLogin)
 // ErrWebAuthnChallengeExpired; a *ThrottledError; a *ValidationError matching
 // ErrWebAuthnRefused and ErrInvalidMFACode (and ErrWebAuthnCloned for a counter that went
 // back), or ErrEmailNotVerified.
-func (s *Service) CompleteLoginWithWebAuthn(ctx context.Context, p PendingLogin, state WebAuthnState, response []byte) (*LoginResult, error) {
+func (s *Service) CompleteLoginWithWebAuthn(ctx context.Context, p PendingLogin, state WebAuthnState, response []byte) (_ *LoginResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "CompleteLoginWithWebAuthn")
+	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
 		return nil, err
 	}
@@ -77,7 +79,9 @@ func (s *Service) BeginWebAuthnReauthentication(ctx context.Context, u *User) (j
 // attempts and emit AuditLoginFailed ("method=reauthentication"). Errors:
 // ErrWebAuthnDisabled; ErrWebAuthnChallengeExpired; a *ThrottledError; a *ValidationError
 // matching ErrWebAuthnRefused.
-func (s *Service) FinishWebAuthnReauthentication(ctx context.Context, u *User, state WebAuthnState, response []byte) error {
+func (s *Service) FinishWebAuthnReauthentication(ctx context.Context, u *User, state WebAuthnState, response []byte) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "FinishWebAuthnReauthentication")
+	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
 		return err
 	}
@@ -224,7 +228,9 @@ func (s *Service) passkeyLoginEnabled() error {
 // ("method=passkey") or AuditLoginFailed. Errors: ErrWebAuthnDisabled,
 // ErrPasskeyLoginDisabled, ErrWebAuthnChallengeExpired, a *ThrottledError, a
 // *ValidationError matching ErrWebAuthnRefused (ErrWebAuthnCloned) or ErrEmailNotVerified.
-func (s *Service) FinishPasskeyLogin(ctx context.Context, state WebAuthnState, response []byte) (*LoginResult, error) {
+func (s *Service) FinishPasskeyLogin(ctx context.Context, state WebAuthnState, response []byte) (_ *LoginResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "FinishPasskeyLogin")
+	defer opSpan.end(&opErr)
 	if err := s.passkeyLoginEnabled(); err != nil {
 		return nil, err
 	}

@@ -91,7 +91,9 @@ func (s *Service) beginRegistration(wu *webauthnUser, st webauthnState, passkey 
 // ErrWebAuthnDisabled; ErrWebAuthnChallengeExpired; a *ValidationError for a blank or
 // long name, or matching ErrWebAuthnRefused (a refused attestation, another origin or
 // relying party, a credential registered already).
-func (s *Service) FinishWebAuthnRegistration(ctx context.Context, u *User, state WebAuthnState, name string, response []byte) (*WebAuthnAdded, error) {
+func (s *Service) FinishWebAuthnRegistration(ctx context.Context, u *User, state WebAuthnState, name string, response []byte) (_ *WebAuthnAdded, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "FinishWebAuthnRegistration")
+	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
 		return nil, err
 	}
@@ -203,7 +205,9 @@ func (s *Service) ListWebAuthnCredentials(ctx context.Context, userID int64) ([]
 // The session in ctx must be u's and recently authenticated (requireRecentAuth). Errors:
 // ErrWebAuthnDisabled; a *PermissionError matching ErrReauthenticationRequired; ErrNotFound for an id that is not u's; a *ValidationError
 // for a blank or long name.
-func (s *Service) RenameWebAuthnCredential(ctx context.Context, u *User, id int64, name string) (*WebAuthnCredential, error) {
+func (s *Service) RenameWebAuthnCredential(ctx context.Context, u *User, id int64, name string) (_ *WebAuthnCredential, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RenameWebAuthnCredential")
+	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
 		return nil, err
 	}
@@ -249,7 +253,9 @@ func (s *Service) ownCredential(ctx context.Context, u *User, id int64) (*WebAut
 // authenticated (requireRecentAuth). Errors: ErrWebAuthnDisabled; a *PermissionError
 // matching ErrReauthenticationRequired; ErrNotFound when an id is not u's;
 // a *PermissionError (MFA required); a *ValidationError matching ErrLastLoginMethod.
-func (s *Service) RemoveWebAuthnCredentials(ctx context.Context, u *User, ids []int64) error {
+func (s *Service) RemoveWebAuthnCredentials(ctx context.Context, u *User, ids []int64) (opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RemoveWebAuthnCredentials")
+	defer opSpan.end(&opErr)
 	if err := s.webauthnEnabled(); err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import "context"
 // (FinishWebAuthnReauthentication, with its limits and events) and, when it holds, adds
 // a reauthentication record ("mfa", type "webauthn") to the session in ctx. Errors are
 // FinishWebAuthnReauthentication's.
-func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User, state WebAuthnState, response []byte) (AuthRecord, error) {
+func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User, state WebAuthnState, response []byte) (_ AuthRecord, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ReauthenticateSessionWithWebAuthn")
+	defer opSpan.end(&opErr)
 	if err := s.FinishWebAuthnReauthentication(ctx, u, state, response); err != nil {
 		return AuthRecord{}, err
 	}

@@ -105,7 +105,9 @@ type PasskeySignupResult struct {
 // AuditMFAActivated ("method=webauthn … signup"). Errors: as BeginPasskeySignup (the
 // username or address may have been taken meanwhile); ErrWebAuthnChallengeExpired; a
 // *ValidationError for a blank or long name, or matching ErrWebAuthnRefused.
-func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, name string, response []byte) (*PasskeySignupResult, error) {
+func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, name string, response []byte) (_ *PasskeySignupResult, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "FinishPasskeySignup")
+	defer opSpan.end(&opErr)
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, err
 	}
@@ -148,6 +150,7 @@ func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, 
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, AuditSignedUp, u, "method=passkey")
 	s.audit(ctx, AuditMFAActivated, u, "method=webauthn id="+strconv.FormatInt(c.ID, 10)+" signup")
 	return &PasskeySignupResult{User: u, Credential: c, RecoveryCodes: codes}, nil
 }

@@ -49,7 +49,9 @@ type PendingPasskeySignup struct {
 // ErrWebAuthnDisabled, ErrPasskeyLoginDisabled, ErrPasskeySignupDisabled; a
 // *ValidationError (matching ErrRegistrationClosed, ErrUsernameTaken, ErrEmailTaken, or
 // with "email" required or invalid); a *ThrottledError.
-func (s *Service) RequestPasskeySignupCode(ctx context.Context, req PasskeySignupRequest) (*PendingPasskeySignup, error) {
+func (s *Service) RequestPasskeySignupCode(ctx context.Context, req PasskeySignupRequest) (_ *PendingPasskeySignup, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "RequestPasskeySignupCode")
+	defer opSpan.end(&opErr)
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, err
 	}
@@ -103,7 +105,9 @@ func (s *Service) decoySignup(username, email string) *PendingPasskeySignup {
 // towards RateLimits.ResendPerEmail; a concealed refusal's answers alike (a new one, no
 // mail). Errors: as RequestPasskeySignupCode's switches; ErrCodeExpired for an expired or
 // altered p; a *ThrottledError.
-func (s *Service) ResendPasskeySignupCode(ctx context.Context, p PendingPasskeySignup) (*PendingPasskeySignup, error) {
+func (s *Service) ResendPasskeySignupCode(ctx context.Context, p PendingPasskeySignup) (_ *PendingPasskeySignup, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "ResendPasskeySignupCode")
+	defer opSpan.end(&opErr)
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, err
 	}
@@ -156,7 +160,9 @@ func (s *Service) signupMAC(parts ...string) string {
 // Config.EmailVerificationByCode.Timeout. Errors: as RequestPasskeySignupCode's switches;
 // ErrCodeExpired (expired, attempts used up, spent, or altered: the signup must start
 // again); a *ValidationError on "code" matching ErrInvalidCode.
-func (s *Service) VerifyPasskeySignupCode(ctx context.Context, p PendingPasskeySignup, code string) (*VerifiedSignup, error) {
+func (s *Service) VerifyPasskeySignupCode(ctx context.Context, p PendingPasskeySignup, code string) (_ *VerifiedSignup, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "VerifyPasskeySignupCode")
+	defer opSpan.end(&opErr)
 	if err := s.passkeySignupEnabled(); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ type app struct {
 	// tests, which end the grace by hand.
 	grace time.Duration
 	after func(time.Duration) <-chan time.Time
+
+	// metrics serves /metrics (-metrics-addr); nil without the flag.
+	metrics http.Handler
 }
 
 // close closes the stores and clients, newest first, once; later calls do nothing.
@@ -102,6 +106,13 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		a.close()
 		return nil, err
 	}
+	var telemetry restauth.TelemetryConfig
+	if o.metricsAddr != "" && !o.admin {
+		if telemetry.MeterProvider, a.metrics, err = newMetrics(); err != nil {
+			a.close()
+			return nil, err
+		}
+	}
 	svc, err := restauth.New(restauth.Config{
 		Store:               store,
 		Secret:              secret,
@@ -113,6 +124,7 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 		Limiter:             limiter,
 		Logger:              logger,
 		MFA:                 restauth.MFAConfig{Enabled: o.mfa, Required: o.mfaRequired},
+		Telemetry:           telemetry,
 	})
 	if err != nil {
 		a.close()

@@ -104,6 +104,14 @@ func listenAndServe(ctx context.Context, app *app, env cmdEnv) error {
 	if err != nil {
 		return err
 	}
+	if app.metrics != nil {
+		_, stopMetrics, err := serveMetrics(env.opts.metricsAddr, app, env.logger)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	return serve(ctx, ln, app, env.logger)
 }
 

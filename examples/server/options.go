@@ -35,6 +35,7 @@ type options struct {
 	mfa          bool
 	mfaRequired  bool
 	grace        time.Duration
+	metricsAddr  string
 
 	// Set by tests only, never by a flag: mailer replaces the one the flags pick, and
 	// wrapStore wraps the opened store (to hold a request inside it, say).
@@ -98,6 +99,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.mfaRequired, "mfa-required", false, "require a second factor from every user (implies -mfa); users enrol on /api/auth/mfa/ before they can log in")
 	fs.DurationVar(&o.grace, "shutdown-grace", defaultShutdownGrace, "on SIGINT or SIGTERM, time to finish the requests in flight and deliver the mail they queued\n"+
 		"before the stores close; the server exits 0 when both are done in time, 1 with an error line otherwise")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "serve restauth's OpenTelemetry metrics in Prometheus's format at http://<addr>/metrics\n"+
+		"(e.g. 127.0.0.1:9464; a listener of its own, off the API's address); default: no metrics")
 	fs.Usage = func() { printUsage(fs.Output()) }
 	return fs
 }

@@ -80,6 +80,11 @@ type Config struct {
 	// MaxHashWait bounds how long a caller waits for a slot before it gets ErrBusy;
 	// 0 or negative is no bound (only the caller's context ends the wait).
 	MaxHashWait time.Duration
+	// ObserveWait, when set, is told how long each caller waited for a hashing slot (0
+	// when one was free) and, for a caller that got none, why (ErrBusy or its context's
+	// error): the source of restauth's hash-wait metric. It must be fast and safe for
+	// concurrent use.
+	ObserveWait func(wait time.Duration, err error)
 }
 
 // Validate rejects a configuration that cannot work, so a Service fails at start-up
@@ -124,6 +129,7 @@ type Hasher struct {
 	maxQueued int
 	maxWait   time.Duration
 	waiting   atomic.Int64
+	observe   func(time.Duration, error)
 	// dummy is a random hash with the configured parameters, matched by no password.
 	// Checking against it costs what checking a real user's up-to-date hash costs, which
 	// is how DummyCheck and Check on unusable hashes hide whether an account exists.
@@ -148,6 +154,7 @@ func New(cfg Config) (*Hasher, error) {
 		sem:        make(chan struct{}, cfg.MaxConcurrentHashes),
 		maxQueued:  cfg.MaxQueuedHashes,
 		maxWait:    cfg.MaxHashWait,
+		observe:    cfg.ObserveWait,
 	}
 	h.dummy = h.newDummyHash()
 	return h, nil
@@ -190,6 +197,17 @@ func (h *Hasher) Acquire(ctx context.Context) (release func(), err error) {
 // than maxQueued wait: the queue is what a storm would grow, and a refusal now is better
 // than a slot many seconds later, after the client gave up.
 func (h *Hasher) acquire(ctx context.Context) error {
+	if h.observe == nil {
+		return h.wait(ctx)
+	}
+	start := time.Now()
+	err := h.wait(ctx)
+	h.observe(time.Since(start), err)
+	return err
+}
+
+// wait is acquire without the observer.
+func (h *Hasher) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
