@@ -36,7 +36,8 @@ func (h *handler) webauthnAuthenticateOptions(c *call) *answer {
 }
 
 // webauthnAuthenticate is POST auth/webauthn/authenticate: the key completes the pending
-// login (records "password" and "mfa" of type "webauthn").
+// login (records the first factor, the password's unless the pending login kept another,
+// and "mfa" of type "webauthn").
 func (h *handler) webauthnAuthenticate(c *call) *answer {
 	p, pending := c.svc().SessionPendingLogin(c.ctx)
 	if !pending || c.user != nil {
@@ -54,7 +55,7 @@ func (h *handler) webauthnAuthenticate(c *call) *answer {
 	case err != nil:
 		return c.webauthnFail(err)
 	}
-	records := []restauth.AuthRecord{c.svc().NewAuthRecord("password")}
+	records := []restauth.AuthRecord{c.firstFactorRecord()}
 	if mfa, used := c.svc().MFARecord(res); used {
 		records = append(records, mfa)
 	}
