@@ -75,6 +75,8 @@ type Service struct {
 	verified verifiedCredentials
 	// hooks are test seams that count the work done before answering (mail_delivery.go).
 	hooks serviceHooks
+	// tokens is the token cache (token_cache.go); nil when Config.Tokens.Cache is off.
+	tokens *tokenCache
 }
 
 // ErrConfig is wrapped by every error New returns.
@@ -137,6 +139,9 @@ func New(cfg Config) (*Service, error) {
 		cop:       cop,
 		outbox:    newMailWorker(),
 		social:    social,
+	}
+	if err := svc.startTokenCache(); err != nil {
+		return nil, err
 	}
 	// The worker starts now, so that mail an earlier process left in the outbox goes out.
 	svc.outbox.wake(svc)
