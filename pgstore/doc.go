@@ -95,6 +95,18 @@
 // (4) leaves the process idle while the server answers. Keep instances × pool size well
 // below the server's max_connections.
 //
+// # Token caches on many instances
+//
+// Store is a restauth.InvalidationNotifier: with restauth.Config.Tokens.Cache on, each
+// instance's cache forgets a user's tokens as soon as any instance (or any tool writing
+// the tables) changed that user's row, tokens, addresses or second factors. Triggers
+// (migration 0009) notify the channel restauth_invalidate when such a change commits;
+// WatchInvalidations listens on a connection of its own, outside the pool, and after a
+// broken connection tells the cache to forget everything once it listens again. While the
+// listener cannot reach the database, the cache's TTL bounds how long a revocation goes
+// unseen. The triggers cost each credential write one notification; touching a token
+// (last_seen) notifies nothing.
+//
 // # Times
 //
 // Times are stored as timestamptz at microsecond precision and returned in UTC; the zero
