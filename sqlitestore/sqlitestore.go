@@ -50,6 +50,10 @@
 // run: a test checks that the token lookups are not prepared again on each call once
 // sqlite_stat4 holds samples of their tables (as older modernc releases did).
 //
+// Store is a restauth.InvalidationNotifier for token caches in several processes sharing
+// the file: triggers log each credential change, and WatchInvalidations polls the log
+// (see there).
+//
 // The store also keeps github.com/alexedwards/scs/v2 sessions: see Store.SessionStore.
 package sqlitestore
 
@@ -89,6 +93,9 @@ type Store struct {
 	cleanupInterval time.Duration
 	cleanup         periodic.Task // deletes expired sessions once SessionStore starts it; Close stops it
 
+	invalidationPoll time.Duration // see WatchInvalidations
+	closing          chan struct{} // closed by Close: ends the invalidation watches
+
 	// tx is set in a transaction's view (see InTx): every query goes through it. root is
 	// then the Store that began the transaction.
 	tx   *sql.Tx
@@ -110,6 +117,8 @@ type config struct {
 	synchronous     string
 	cacheKiB        int
 	mmapBytes       int64
+	// invalidationPoll is WatchInvalidations' interval.
+	invalidationPoll time.Duration
 }
 
 // DefaultCacheKiB is each connection's page cache (SQLite's cache_size) unless
@@ -186,6 +195,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		synchronous:     "NORMAL",
 		cacheKiB:        DefaultCacheKiB,
 		mmapBytes:       DefaultMmapBytes,
+
+		invalidationPoll: DefaultInvalidationPoll,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -194,7 +205,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		cfg.maxReadConns = 1
 	}
 
-	s := &Store{cleanupInterval: cfg.cleanupInterval}
+	if cfg.invalidationPoll <= 0 {
+		cfg.invalidationPoll = DefaultInvalidationPoll
+	}
+	s := &Store{cleanupInterval: cfg.cleanupInterval, invalidationPoll: cfg.invalidationPoll, closing: make(chan struct{})}
 	common := []string{
 		"_pragma=busy_timeout(" + strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10) + ")",
 		"_pragma=foreign_keys(1)",
@@ -292,6 +306,7 @@ func (s *Store) Close() error {
 	if !s.cleanup.Stop() {
 		return nil // closed already
 	}
+	close(s.closing)
 	return s.closeDBs()
 }
 
