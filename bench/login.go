@@ -229,7 +229,7 @@ func runLogin(ctx context.Context, hc hasherCase, workers int, d time.Duration, 
 	logf("login   %-40s single hash %s → ceiling %.1f logins/s on %d cores; all cores hashing now: %.1f/s",
 		hc.label, fmtDur(hash), res.CeilingPerSec, cores, res.ParallelPerSec)
 
-	t, _, err := newRestauthTarget(ctx, "login "+hc.label, memstore.New(), hc.cfg)
+	t, _, err := newRestauthTarget(ctx, "login "+hc.label, memstore.New(), hc.cfg, noCache)
 	if t != nil {
 		defer t.close()
 	}
