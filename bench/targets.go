@@ -250,19 +250,28 @@ var (
 
 // newSQLiteTarget serves restauth on sqlitestore in a temporary file, removed on close.
 func newSQLiteTarget(ctx context.Context, name string, cache restauth.TokenCacheConfig) (*target, error) {
-	dir, err := os.MkdirTemp("", "restauth-bench-")
+	st, cleanup, err := openTempSQLite(ctx)
 	if err != nil {
-		return nil, err
-	}
-	cleanup := func() { _ = os.RemoveAll(dir) }
-	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "bench.db"))
-	if err != nil {
-		cleanup()
 		return nil, err
 	}
 	t, _, err := newRestauthTarget(ctx, name, st, cheapPasswords, cache)
 	t.closers = append(t.closers, cleanup, func() { _ = st.Close() })
 	return t, err
+}
+
+// openTempSQLite opens a sqlitestore in a new temporary directory; cleanup removes the
+// directory (close the store first).
+func openTempSQLite(ctx context.Context) (st *sqlitestore.Store, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "restauth-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup = func() { _ = os.RemoveAll(dir) }
+	if st, err = sqlitestore.Open(ctx, filepath.Join(dir, "bench.db")); err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return st, cleanup, nil
 }
 
 // newPGTarget serves restauth on pgstore in a schema of its own with a random name, dropped

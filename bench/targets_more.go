@@ -9,8 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/restauth/restauth/headless"
@@ -26,14 +24,8 @@ const manyTokens = 100_000
 // take minutes); the GET rounds present a random one of the tokens per request, so that
 // most lookups miss the page cache a single hot token lives in.
 func newSQLiteManyTarget(ctx context.Context, n int, logf func(string, ...any)) (*target, error) {
-	dir, err := os.MkdirTemp("", "restauth-bench-")
+	st, cleanup, err := openTempSQLite(ctx)
 	if err != nil {
-		return nil, err
-	}
-	cleanup := func() { _ = os.RemoveAll(dir) }
-	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "many.db"))
-	if err != nil {
-		cleanup()
 		return nil, err
 	}
 	started := time.Now()

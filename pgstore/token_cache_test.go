@@ -13,6 +13,7 @@ import (
 
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/pgstore"
+	"github.com/restauth/restauth/storetest"
 )
 
 // cachingService is a Service with the token cache on (an hour's TTL, so that only the
@@ -58,7 +59,7 @@ func TestTokenCacheTwoInstancesNotified(t *testing.T) {
 
 	drain(eventsB)
 	require.NoError(t, a.RevokeToken(ctx, res.User, res.Token.Token.ID))
-	awaitEvent(t, eventsB, res.User.ID)
+	storetest.AwaitInvalidation(t, eventsB, res.User.ID)
 	requireRefused(t, b, res.Token.Key, "Token has been revoked")
 	_, _, err = b.AuthenticateToken(ctx, second.Key)
 	require.NoError(t, err, "the user's other token still works")
@@ -66,7 +67,7 @@ func TestTokenCacheTwoInstancesNotified(t *testing.T) {
 	drain(eventsB)
 	_, err = a.DeactivateUser(ctx, res.User.ID)
 	require.NoError(t, err)
-	awaitEvent(t, eventsB, res.User.ID)
+	storetest.AwaitInvalidation(t, eventsB, res.User.ID)
 	requireRefused(t, b, second.Key, "User inactive or deleted.")
 }
 
@@ -77,24 +78,6 @@ func drain(ch <-chan int64) {
 		case <-ch:
 		default:
 			return
-		}
-	}
-}
-
-// awaitEvent waits until ch reports user id (or everything); the timer only keeps a
-// broken notification path from hanging the test.
-func awaitEvent(t *testing.T, ch <-chan int64, id int64) {
-	t.Helper()
-	timeout := time.NewTimer(time.Minute)
-	defer timeout.Stop()
-	for {
-		select {
-		case got := <-ch:
-			if got == id || got == 0 {
-				return
-			}
-		case <-timeout.C:
-			t.Fatalf("no invalidation of user %d reported", id)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/sqlitestore"
+	"github.com/restauth/restauth/storetest"
 )
 
 // Two processes' worth of Store and Service over one file, each with the token cache on
@@ -60,15 +61,7 @@ func TestTokenCacheTwoInstancesOneFile(t *testing.T) {
 	}
 
 	require.NoError(t, a.RevokeToken(ctx, res.User, res.Token.Token.ID))
-	timeout := time.NewTimer(time.Minute) // only keeps a broken watch from hanging the test
-	defer timeout.Stop()
-	for got := int64(-1); got != res.User.ID && got != 0; {
-		select {
-		case got = <-eventsB:
-		case <-timeout.C:
-			t.Fatal("no invalidation reported")
-		}
-	}
+	storetest.AwaitInvalidation(t, eventsB, res.User.ID)
 	_, _, err = b.AuthenticateToken(ctx, res.Token.Key)
 	var ae *restauth.AuthError
 	require.True(t, errors.As(err, &ae), "refused: %v", err)
