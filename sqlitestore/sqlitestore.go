@@ -47,8 +47,9 @@
 // the request's context (see TokenAndUserByHash). Each connection has a page cache of
 // DefaultCacheKiB and reads through a memory map of DefaultMmapBytes, so that random
 // tokens of a large table are read from memory. ANALYZE and PRAGMA optimize are safe to
-// run: a test checks that the token lookups are not prepared again on each call once
-// sqlite_stat4 holds samples of their tables (as older modernc releases did).
+// run: the token lookups bind the hash as CAST(? AS BLOB), which the planner cannot look
+// into, so sqlite_stat4 samples never make SQLite prepare them again on each call (a
+// bare "column = ?" with samples is; a test shows both).
 //
 // Store is a restauth.InvalidationNotifier for token caches in several processes sharing
 // the file: triggers log each credential change, and WatchInvalidations polls the log

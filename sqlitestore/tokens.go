@@ -10,8 +10,9 @@ import (
 )
 
 // tokenByHashSQL leaves out key_hash, which the caller already has, and sealed_key, which
-// authentication never reads.
-const tokenByHashSQL = `SELECT id, user_id, key_prefix, key_suffix, name, created, expiry, last_seen, revoked FROM api_tokens WHERE key_hash = ?`
+// authentication never reads. The CAST hides the value from the planner (see
+// tokenUserByHashSQL).
+const tokenByHashSQL = `SELECT id, user_id, key_prefix, key_suffix, name, created, expiry, last_seen, revoked FROM api_tokens WHERE key_hash = CAST(? AS BLOB)`
 
 const tokenCols = `id, user_id, key_hash, key_prefix, key_suffix, name, created, expiry, last_seen, revoked, sealed_key`
 
