@@ -58,9 +58,10 @@ func (s *cachingStore) forgetUser(id int64) { s.after(func() { s.cache.forgetUse
 
 // InTx implements Transactor: fn's store is the transaction's, behind the decorator.
 func (s *txCachingStore) InTx(ctx context.Context, fn func(ctx context.Context, tx Store) error) error {
-	if s.pending != nil { // a nested call joins the outer transaction and its list
-		return s.Store.(Transactor).InTx(ctx, func(ctx context.Context, tx Store) error {
-			return fn(ctx, &txCachingStore{cachingStore{Store: tx, cache: s.cache, mu: s.mu, pending: s.pending}})
+	inner := s.Store.(Transactor) // newCachingStore and inTxView only make Transactors txCachingStores
+	if s.pending != nil {         // a nested call joins the outer transaction and its list
+		return inner.InTx(ctx, func(ctx context.Context, tx Store) error {
+			return fn(ctx, s.inTxView(tx, s.mu, s.pending))
 		})
 	}
 	var (
@@ -72,9 +73,19 @@ func (s *txCachingStore) InTx(ctx context.Context, fn func(ctx context.Context, 
 			f()
 		}
 	}()
-	return s.Store.(Transactor).InTx(ctx, func(ctx context.Context, tx Store) error {
-		return fn(ctx, &txCachingStore{cachingStore{Store: tx, cache: s.cache, mu: &mu, pending: &pending}})
+	return inner.InTx(ctx, func(ctx context.Context, tx Store) error {
+		return fn(ctx, s.inTxView(tx, &mu, &pending))
 	})
+}
+
+// inTxView puts a transaction's view tx behind the decorator, collecting into pending;
+// it stays a Transactor (for nested calls) only if tx is one.
+func (s *txCachingStore) inTxView(tx Store, mu *sync.Mutex, pending *[]func()) Store {
+	cs := cachingStore{Store: tx, cache: s.cache, mu: mu, pending: pending}
+	if _, ok := tx.(Transactor); ok {
+		return &txCachingStore{cs}
+	}
+	return &cs
 }
 
 // The writes below forget what they change.
