@@ -154,7 +154,8 @@ func (s *Service) startTokenCache() error {
 	return nil
 }
 
-// stopTokenCache ends the store's invalidation watch; the cache itself stays usable.
+// stopTokenCache ends the store's invalidation watch. The cache stays usable, with its
+// TTL alone bounding what other processes changed.
 func (s *Service) stopTokenCache() {
 	if s.tokens != nil && s.tokens.stop != nil {
 		s.tokens.stop()
@@ -163,7 +164,7 @@ func (s *Service) stopTokenCache() {
 
 // lookupToken is AuthenticateToken's read: from the cache when it holds hash, otherwise
 // from the store (one query when it is a TokenUserStore; u is nil when the store loaded
-// the token only). gen is for cacheToken.
+// the token only). gen is for tokens.put.
 func (s *Service) lookupToken(ctx context.Context, hash [32]byte) (t *APIToken, u *User, gen uint64, cached bool, err error) {
 	if t, u, gen = s.tokens.get(hash); t != nil {
 		return t, u, gen, true, nil
