@@ -15,6 +15,9 @@ import (
 // "<schema>:<user id>".
 const invalidationChannel = "restauth_invalidate"
 
+// listenerApplicationName is the application_name of WatchInvalidations' connections.
+const listenerApplicationName = "restauth invalidations"
+
 var _ restauth.InvalidationNotifier = (*Store)(nil)
 
 // WatchInvalidations implements restauth.InvalidationNotifier through PostgreSQL's
@@ -25,7 +28,8 @@ var _ restauth.InvalidationNotifier = (*Store)(nil)
 // error). Should the connection break, it connects again (waiting up to 5 s between
 // tries) and then calls fn(0), since changes may have been missed meanwhile; a restauth
 // token cache therefore lags at most by its TTL while the database is unreachable to the
-// listener. The connection closes when ctx ends.
+// listener. The connection, whose application_name is "restauth invalidations", closes
+// when ctx ends.
 func (s *Store) WatchInvalidations(ctx context.Context, fn func(userID int64)) error {
 	if s.root != nil {
 		s = s.root
@@ -41,7 +45,10 @@ func (s *Store) WatchInvalidations(ctx context.Context, fn func(userID int64)) e
 // listen opens the listening connection and returns it with the schema whose changes
 // concern the store (for an unqualified store, the connection's current schema).
 func (s *Store) listen(ctx context.Context) (*pgx.Conn, string, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	cfg := s.pool.Config().ConnConfig.Copy()
+	// Named, so that an operator (or a test) tells it from the pool's connections.
+	cfg.RuntimeParams["application_name"] = listenerApplicationName
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, "", err
 	}

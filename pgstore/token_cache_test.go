@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/restauth/restauth"
@@ -89,4 +90,55 @@ func requireRefused(t *testing.T, svc *restauth.Service, key, detail string) {
 	var ae *restauth.AuthError
 	require.True(t, errors.As(err, &ae), "refused: %v", err)
 	require.Equal(t, detail, ae.Detail)
+}
+
+// When the listening connection breaks, the watch connects again and reports 0 (forget
+// everything: changes may have been missed), then reports changes as before.
+func TestWatchInvalidationsSurvivesABrokenConnection(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := t.Context()
+	pool := sharedPool(t)
+	listeners := func() map[int32]bool {
+		rows, err := pool.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = 'restauth invalidations'")
+		require.NoError(t, err)
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		require.NoError(t, err)
+		set := map[int32]bool{}
+		for _, p := range pids {
+			set[p] = true
+		}
+		return set
+	}
+	before := listeners()
+	events := make(chan int64, 1024)
+	require.NoError(t, s.WatchInvalidations(ctx, func(id int64) { events <- id }))
+	var ours []int32
+	for p := range listeners() {
+		if !before[p] { // a concurrent test's listener may be among them: it reconnects too
+			ours = append(ours, p)
+		}
+	}
+	require.NotEmpty(t, ours, "the watch listens on a connection of its own")
+	for _, p := range ours {
+		_, err := pool.Exec(ctx, "SELECT pg_terminate_backend($1)", p)
+		require.NoError(t, err)
+	}
+	storetest.AwaitInvalidation(t, events, 0) // only 0 (or another user's id) can come now
+
+	u := &restauth.User{Username: "relisten", IsActive: true}
+	require.NoError(t, s.CreateUser(ctx, u, nil))
+	inactive := false
+	_, err := s.UpdateUser(ctx, u.ID, restauth.UserUpdate{IsActive: &inactive})
+	require.NoError(t, err)
+	for {
+		select {
+		case got := <-events:
+			if got == u.ID {
+				return
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("no invalidation after reconnecting")
+		}
+	}
 }
