@@ -77,6 +77,8 @@ type Service struct {
 	tel *telemetry
 	// hooks are test seams that count the work done before answering (mail_delivery.go).
 	hooks serviceHooks
+	// tokens is the token cache (token_cache.go); nil when Config.Tokens.Cache is off.
+	tokens *tokenCache
 }
 
 // ErrConfig is wrapped by every error New returns.
@@ -147,6 +149,9 @@ func New(cfg Config) (*Service, error) {
 		outbox:    newMailWorker(),
 		social:    social,
 		tel:       tel,
+	}
+	if err := svc.startTokenCache(); err != nil {
+		return nil, err
 	}
 	// The worker starts now, so that mail an earlier process left in the outbox goes out.
 	svc.outbox.wake(svc)

@@ -183,6 +183,36 @@ type TokenConfig struct {
 	// used (every login issues a token, so refusing would lock users out). Default 100;
 	// -1: no cap.
 	MaxPerUser int
+	// Cache keeps recently authenticated tokens with their users in memory (see
+	// TokenCacheConfig). Off unless Cache.Size is set.
+	Cache TokenCacheConfig
+}
+
+// TokenCacheConfig configures the in-process token cache (Config.Tokens.Cache): token
+// authentication then skips the store for a token seen within TTL.
+//
+// It is off by default. On this instance it is always exact: every Store write that can
+// change what a token authenticates as (a revoked token, a changed, deactivated or
+// deleted user, a changed address, password or second factor) forgets the user's
+// entries at once, whichever operation made it. A change made by another instance, or by
+// anything writing the database directly, is seen at once only when the store tells the
+// cache (InvalidationNotifier: pgstore does); otherwise it is seen within TTL at the
+// latest. Turning the cache on is therefore a decision about how long a revocation
+// elsewhere may lag, which only the host can make, and which it should make knowing its
+// store; and for memstore, where the store is a map in this process, it saves nothing.
+type TokenCacheConfig struct {
+	// Size is how many tokens the cache holds at most; when full, an arbitrary entry
+	// makes room. 0 (the default): no cache.
+	Size int
+	// TTL is how long an entry is used before the store is asked again: the longest a
+	// change another instance made goes unseen when the store cannot report it. Default
+	// 5 s.
+	TTL time.Duration
+	// OnInvalidate, if set, is called after the cache forgot what the store reported
+	// another process changed (InvalidationNotifier): with the user's id, or 0 for
+	// everything. It runs on the store's watch goroutine and must not block; it is meant
+	// for metrics and for tests that wait on the event rather than on a clock.
+	OnInvalidate func(userID int64)
 }
 
 // LinkConfig holds the site pages the links in e-mails point to (Config.Links). Each is a

@@ -52,6 +52,9 @@ func (c Config) withDefaults() (Config, error) {
 	defaultString(&c.Tokens.Prefix, "inv-")
 	defaultDuration(&c.Tokens.Lifetime, 365*24*time.Hour)
 	defaultCap(&c.Tokens.MaxPerUser, 100)
+	if c.Tokens.Cache.Size > 0 {
+		defaultDuration(&c.Tokens.Cache.TTL, 5*time.Second)
+	}
 	defaultCap(&c.MaxEmailAddresses, 20)
 
 	defaultString(&c.Links.PasswordReset, "/platform/set-password?uid={uid}&token={token}")

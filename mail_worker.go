@@ -202,13 +202,15 @@ func (s *Service) mailLost(ctx context.Context, m *OutboxMail, reason string, er
 	s.audit(ctx, AuditMailGivenUp, u, "job="+m.Kind+" "+reason)
 }
 
-// Close stops the outbox worker: it delivers the mail that is due and waits for the
+// Close ends the token cache's watch of the store (Config.Tokens.Cache) and stops the
+// outbox worker: it delivers the mail that is due and waits for the
 // jobs, until ctx ends. Then the jobs still running are cancelled and their mail, like all
 // mail not yet due (retries), stays in the outbox for the next start of a Service on the
 // same store; Close returns ctx's error. Call it when shutting down, after the HTTP
 // server has stopped and before closing the store. A Service stays usable: mail queued
 // after Close starts the worker again.
 func (s *Service) Close(ctx context.Context) error {
+	s.stopTokenCache()
 	w := s.outbox
 	w.mu.Lock()
 	r := w.run

@@ -239,6 +239,21 @@ type TokenUserStore interface {
 	TokenAndUserByHash(ctx context.Context, hash [32]byte) (*APIToken, *User, error)
 }
 
+// InvalidationNotifier is an optional Store capability, found by type assertion: a store
+// that several processes share and that can tell each of them when credentials changed,
+// so that their token caches (Config.Tokens.Cache) forget at once what another process
+// revoked, instead of within the cache's TTL.
+type InvalidationNotifier interface {
+	// WatchInvalidations subscribes to changes of what a token authenticates as: a
+	// user's row, tokens, e-mail addresses or second factors, changed by any process. It
+	// returns once the subscription is in place, so that every change committed after it
+	// returned is reported, and then calls fn from a goroutine of its own, one call at a
+	// time, after each such change committed: with the user's id, or with 0 when changes
+	// may have been missed (the store lost its subscription and has just renewed it) and
+	// everything must be forgotten. It stops calling fn when ctx ends.
+	WatchInvalidations(ctx context.Context, fn func(userID int64)) error
+}
+
 // OutboxStore is the Store's role for the mail outbox (OutboxMail): the mails the Service
 // has decided to send, kept until they are delivered or given up, so that no mail waits
 // in a request and none is lost when the process stops. A background worker claims due

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"runtime/pprof"
@@ -40,6 +41,9 @@ type loadSpec struct {
 	// keeps the generator's own cost low; requests with a body need a fresh one each time.
 	newRequest func(ctx context.Context) (*http.Request, error)
 	reuse      bool
+	// beforeSend, when set, changes each request before it is sent (with the worker's own
+	// random source), such as to present a random token.
+	beforeSend func(req *http.Request, rng *rand.Rand)
 	// cutAtDeadline cancels the requests still in flight when the duration is over. Logins
 	// queue for seconds behind the hashing semaphore, so waiting for them would stretch the
 	// segment; GET answers take milliseconds and are let finish, so that connections are
@@ -189,6 +193,7 @@ func runLoad(parent context.Context, spec loadSpec) *segment {
 // run is the worker's loop: send, read the whole answer, record, repeat until deadline.
 func (w *worker) run(ctx context.Context, spec loadSpec, deadline time.Time) {
 	var req *http.Request
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	for now := time.Now(); now.Before(deadline); now = time.Now() {
 		if req == nil || !spec.reuse {
 			var err error
@@ -196,6 +201,9 @@ func (w *worker) run(ctx context.Context, spec loadSpec, deadline time.Time) {
 				w.seg.errors++
 				return
 			}
+		}
+		if spec.beforeSend != nil {
+			spec.beforeSend(req, rng)
 		}
 		resp, err := spec.client.Do(req)
 		if err == nil {

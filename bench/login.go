@@ -229,7 +229,12 @@ func runLogin(ctx context.Context, hc hasherCase, workers int, d time.Duration, 
 	logf("login   %-40s single hash %s → ceiling %.1f logins/s on %d cores; all cores hashing now: %.1f/s",
 		hc.label, fmtDur(hash), res.CeilingPerSec, cores, res.ParallelPerSec)
 
-	t, _, err := newRestauthTarget(ctx, "login "+hc.label, memstore.New(), hc.cfg)
+	// The hash queue's bounds go too, like the rate limits: they refuse the logins beyond
+	// four per slot at once (503 with Retry-After: 1), which these closed-loop clients,
+	// unlike real ones, retry at once, so the round would measure refusals spinning.
+	cfg := hc.cfg
+	cfg.MaxQueuedHashes, cfg.MaxHashWait = -1, -1
+	t, _, err := newRestauthTarget(ctx, "login "+hc.label, memstore.New(), cfg, noCache)
 	if t != nil {
 		defer t.close()
 	}

@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
@@ -230,9 +231,9 @@ func run(ctx context.Context, o options, out, progress io.Writer) error {
 // expectedDuration is the run's length from its flags, set-up and hashing aside: the
 // default run's is what keeps it under the 3 minutes issue 7 allows.
 func expectedDuration(o options) time.Duration {
-	n := 3 // bare, memstore, sqlitestore
+	n := 6 // bare, memstore, sqlitestore (plain, cached, 100k tokens), headless
 	if o.dsn != "" {
-		n++
+		n += 2
 	}
 	d := time.Duration(n) * (o.warmup + time.Duration(o.rounds)*o.dur)
 	if o.login {
@@ -265,13 +266,25 @@ func startTargets(ctx context.Context, o options, logf func(string, ...any)) ([]
 	if err := add(newBareTarget(body)); err != nil {
 		return targets, fmt.Errorf("bare handler: %w", err)
 	}
-	if err := add(newSQLiteTarget(ctx)); err != nil {
+	if err := add(newSQLiteTarget(ctx, "restauth sqlitestore", noCache)); err != nil {
 		return targets, fmt.Errorf("sqlitestore: %w", err)
 	}
+	if err := add(newSQLiteTarget(ctx, "restauth sqlitestore +cache", benchCache)); err != nil {
+		return targets, fmt.Errorf("sqlitestore with the cache: %w", err)
+	}
+	if err := add(newSQLiteManyTarget(ctx, manyTokens, logf)); err != nil {
+		return targets, fmt.Errorf("sqlitestore with %d tokens: %w", manyTokens, err)
+	}
 	if o.dsn != "" {
-		if err := add(newPGTarget(ctx, o.dsn)); err != nil {
+		if err := add(newPGTarget(ctx, o.dsn, "restauth pgstore", noCache)); err != nil {
 			return targets, fmt.Errorf("pgstore: %w", err)
 		}
+		if err := add(newPGTarget(ctx, o.dsn, "restauth pgstore +cache", benchCache)); err != nil {
+			return targets, fmt.Errorf("pgstore with the cache: %w", err)
+		}
+	}
+	if err := add(newHeadlessTarget(ctx)); err != nil {
+		return targets, fmt.Errorf("headless: %w", err)
 	}
 	// The bare handler leads: summarize and the chart take the first target as reference.
 	targets[0], targets[1] = targets[1], targets[0]
@@ -330,10 +343,12 @@ func getRounds(ctx context.Context, o options, targets []*target, logf func(stri
 	return segs, nil
 }
 
-// getSpec is the GET /api/auth/user/ load on t.
+// getSpec is the GET load on t: its route, with its credential (a random one of
+// t.tokens per request when it has them).
 func getSpec(o options, t *target, client *http.Client, d time.Duration) loadSpec {
-	url, auth := t.baseURL+userPath, "Token "+t.token
-	return loadSpec{
+	url := t.baseURL + t.route()
+	name, value := t.credential(t.token)
+	spec := loadSpec{
 		workers:  o.workers,
 		duration: d,
 		client:   client,
@@ -343,8 +358,20 @@ func getSpec(o options, t *target, client *http.Client, d time.Duration) loadSpe
 			if err != nil {
 				return nil, err
 			}
-			req.Header.Set("Authorization", auth)
+			req.Header.Set(name, value)
 			return req, nil
 		},
 	}
+	if len(t.tokens) > 0 {
+		// The header values are built once, so that picking one costs the load generator
+		// a random number and a map write, not an allocation.
+		values := make([][]string, len(t.tokens))
+		for i, k := range t.tokens {
+			_, v := t.credential(k)
+			values[i] = []string{v}
+		}
+		key := http.CanonicalHeaderKey(name)
+		spec.beforeSend = func(req *http.Request, rng *rand.Rand) { req.Header[key] = values[rng.IntN(len(values))] }
+	}
+	return spec
 }

@@ -76,6 +76,37 @@
 // safe or visible: a second registration of the same name or address is refused by the
 // unique indexes, a second token is just another token, an update sets the same values.
 //
+// # Token authentication
+//
+// Every token-authenticated request looks its token up, so that path gets care the
+// others do not need. TokenAndUserByHash (restauth.TokenUserStore) loads the token and its
+// user with one joined statement, one round trip instead of two. With pgx's default
+// pgx.QueryExecModeCacheStatement and no tracer, the lookups are prepared once per
+// connection and run through pgconn's ExecStatement with binary results decoded directly,
+// which skips pgx's generic scanning; other query modes (PgBouncer's transaction mode
+// needs QueryExecModeExec or the simple protocol) take pgx's QueryRow and work the same.
+// The lookup waits for a connection under the request's context but runs its statement
+// detached from the request's cancellation (its deadline, and DefaultLookupTimeout, still
+// apply): pgx closes a connection whose statement was cancelled mid-flight, and a client
+// that hangs up would otherwise cost a new connection and new prepared statements.
+//
+// Open and PoolConfig size the pool at DefaultMaxConns() (max(8, 4 × GOMAXPROCS))
+// connections unless the DSN names pool_max_conns: on a 2-core machine pgx's own default
+// (4) leaves the process idle while the server answers. Keep instances × pool size well
+// below the server's max_connections.
+//
+// # Token caches on many instances
+//
+// Store is a restauth.InvalidationNotifier: with restauth.Config.Tokens.Cache on, each
+// instance's cache forgets a user's tokens as soon as any instance (or any tool writing
+// the tables) changed that user's row, tokens, addresses or second factors. Triggers
+// (migration 0009) notify the channel restauth_invalidate when such a change commits;
+// WatchInvalidations listens on a connection of its own, outside the pool, and after a
+// broken connection tells the cache to forget everything once it listens again. While the
+// listener cannot reach the database, the cache's TTL bounds how long a revocation goes
+// unseen. The triggers cost each credential write one notification; touching a token
+// (last_seen) notifies nothing.
+//
 // # Times
 //
 // Times are stored as timestamptz at microsecond precision and returned in UTC; the zero

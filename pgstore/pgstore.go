@@ -81,8 +81,9 @@ type Store struct {
 
 // Compile-time checks of the interfaces Store implements.
 var (
-	_ restauth.Store      = (*Store)(nil)
-	_ restauth.Transactor = (*Store)(nil)
+	_ restauth.Store          = (*Store)(nil)
+	_ restauth.TokenUserStore = (*Store)(nil)
+	_ restauth.Transactor     = (*Store)(nil)
 )
 
 // New returns a Store on pool, after bringing the schema up to date (see the package

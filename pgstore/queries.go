@@ -12,7 +12,7 @@ type queries struct {
 	emailsOfUser, emailByID, addEmail, clearPrimary, verifyEmail string
 	verifyEmailMakePrimary, makePrimary, deleteEmail             string
 
-	createToken, tokenByHash, tokenByID, tokensOfUser, revokeToken, touchToken string
+	createToken, tokenByHash, tokenUserByHash, tokenByID, tokensOfUser, revokeToken, touchToken string
 
 	createSocial, socialByUID, socialOfUser, updateSocialLogin, deleteSocial string
 
@@ -107,6 +107,11 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`),
 		// The caller has the hash already: it is not read back.
 		tokenByHash: q(`SELECT id, user_id, key_prefix, key_suffix, name, created, expiry, last_seen, revoked
 FROM {s}.api_tokens WHERE key_hash = $1`),
+		// Token authentication in one round trip (TokenAndUserByHash); the user's id is the
+		// token's user_id.
+		tokenUserByHash: q(`SELECT t.id, t.user_id, t.key_prefix, t.key_suffix, t.name, t.created, t.expiry, t.last_seen, t.revoked,
+	u.username, u.email, u.first_name, u.last_name, u.password, u.is_active, u.is_staff, u.is_superuser, u.date_joined, u.last_login
+FROM {s}.api_tokens t JOIN {s}.users u ON u.id = t.user_id WHERE t.key_hash = $1`),
 		tokenByID:    q(`SELECT ` + tokenCols + ` FROM {s}.api_tokens WHERE id = $1`),
 		tokensOfUser: q(`SELECT ` + tokenCols + ` FROM {s}.api_tokens WHERE user_id = $1 ORDER BY id`),
 		revokeToken:  q(`UPDATE {s}.api_tokens SET revoked = true WHERE id = $1`),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,16 @@ const (
 	DefaultMaxConnIdleTime = 5 * time.Minute
 )
 
+// DefaultMaxConns is the pool size Open and PoolConfig give unless the DSN names
+// pool_max_conns: max(8, 4 × GOMAXPROCS). pgx's default, max(4, NumCPU), keeps a 2-core
+// machine at 4 connections, and a request holds its connection for the whole round trip
+// to the server, most of which this process spends waiting; with 4 × GOMAXPROCS the
+// process's cores stay busy while the server answers. Each connection is a server process
+// (a few MB), so instances × DefaultMaxConns must stay well below the server's
+// max_connections (100 by default): set pool_max_conns for many instances, or put
+// PgBouncer in front (then see the package documentation on query modes).
+func DefaultMaxConns() int32 { return int32(max(8, 4*runtime.GOMAXPROCS(0))) }
+
 // ErrCommitOutcomeUnknown is matched by the error of a write transaction whose COMMIT was
 // sent but whose answer never came, when the server could not be asked afterwards whether
 // it committed: the change may or may not be in the database. The error deliberately
@@ -49,7 +60,7 @@ func WithStatementTimeout(d time.Duration) Option {
 }
 
 // PoolConfig parses dsn as pgxpool.ParseConfig does and applies the settings Open uses:
-// the Default* connect timeout, health-check period and idle time, and the statement
+// the Default* connect timeout, health-check period, idle time and pool size, and the statement
 // timeout (WithStatementTimeout), each unless the DSN names it. Use it to build a pool of
 // your own for New with the same protection against a frozen or vanished database.
 func PoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
@@ -64,6 +75,9 @@ func PoolConfig(dsn string, opts ...Option) (*pgxpool.Config, error) {
 	}
 	if !named("pool_health_check_period") {
 		cfg.HealthCheckPeriod = DefaultHealthCheckPeriod
+	}
+	if !named("pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns()
 	}
 	if !named("pool_max_conn_idle_time") {
 		cfg.MaxConnIdleTime = DefaultMaxConnIdleTime

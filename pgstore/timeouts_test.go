@@ -58,13 +58,16 @@ func TestPoolConfigDefaults(t *testing.T) {
 	assert.Equal(t, pgstore.DefaultHealthCheckPeriod, cfg.HealthCheckPeriod)
 	assert.Equal(t, pgstore.DefaultMaxConnIdleTime, cfg.MaxConnIdleTime)
 	assert.Equal(t, "5000", cfg.ConnConfig.RuntimeParams["statement_timeout"])
+	assert.Equal(t, pgstore.DefaultMaxConns(), cfg.MaxConns)
+	assert.GreaterOrEqual(t, cfg.MaxConns, int32(8))
 
-	cfg, err = pgstore.PoolConfig("postgres://u@127.0.0.1:5432/db?connect_timeout=2&pool_health_check_period=1m&pool_max_conn_idle_time=1h",
+	cfg, err = pgstore.PoolConfig("postgres://u@127.0.0.1:5432/db?connect_timeout=2&pool_health_check_period=1m&pool_max_conn_idle_time=1h&pool_max_conns=3",
 		pgstore.WithStatementTimeout(-1))
 	require.NoError(t, err)
 	assert.Equal(t, 2*time.Second, cfg.ConnConfig.ConnectTimeout)
 	assert.Equal(t, time.Minute, cfg.HealthCheckPeriod)
 	assert.Equal(t, time.Hour, cfg.MaxConnIdleTime)
+	assert.Equal(t, int32(3), cfg.MaxConns)
 	assert.NotContains(t, cfg.ConnConfig.RuntimeParams, "statement_timeout")
 }
 

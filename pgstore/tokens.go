@@ -61,24 +61,13 @@ var errTokenNotFound = fmt.Errorf("pgstore: token: %w", restauth.ErrNotFound)
 // statement is prepared once per connection and run through pgconn with binary results
 // decoded here, which saves most of the allocations of pgx's generic row scanning (the
 // lookup then costs the returned token and its strings); otherwise it goes through
-// QueryRow like every other method.
+// QueryRow like every other method. Either way it runs detached from ctx's cancellation
+// (see lookupContext).
 func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APIToken, error) {
 	if !s.fastTokens {
 		return s.tokenByHashQueryRow(ctx, hash)
 	}
-	c, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, storeErr(err, "token", "by hash")
-	}
-	defer c.Release()
-	t, err := s.tokenByHashPrepared(ctx, c.Conn(), hash)
-	if stalePrepared(err) {
-		// The table changed under the prepared statement, or someone deallocated it:
-		// forget it (closing a missing statement is no error) and prepare it again.
-		if err = c.Conn().Deallocate(ctx, s.q.tokenByHash); err == nil {
-			t, err = s.tokenByHashPrepared(ctx, c.Conn(), hash)
-		}
-	}
+	t, err := fastLookup(ctx, s, s.q.tokenByHash, hash, decodeToken)
 	if err != nil {
 		if err == errTokenNotFound {
 			return nil, err
@@ -86,6 +75,52 @@ func (s *Store) TokenByHash(ctx context.Context, hash [32]byte) (*restauth.APITo
 		return nil, storeErr(err, "token", "by hash")
 	}
 	return t, nil
+}
+
+// DefaultLookupTimeout bounds a token lookup (TokenByHash, TokenAndUserByHash) once it
+// runs detached from its caller's cancellation (see lookupContext).
+const DefaultLookupTimeout = 2 * time.Second
+
+// lookupContext is the context a token lookup runs its statement under: ctx without its
+// cancellation, ending at ctx's deadline or after DefaultLookupTimeout, whichever comes
+// first. When a context ends mid-statement, pgx cannot tell whether the answer will still
+// come and closes the connection; the next request then pays for a new connection and for
+// preparing its statements again. Clients that hang up mid-request (load balancers,
+// impatient scripts, the end of a benchmark round) cancel their request's context all the
+// time, and a token lookup takes a millisecond at most, so it is cheaper to finish it.
+// Deadlines are kept: one that runs out means the database is slow, and then a request
+// must not wait longer than it was told to.
+func lookupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline := time.Now().Add(DefaultLookupTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
+}
+
+// fastLookup runs the statement sql, whose one parameter is hash, prepared on a pooled
+// connection and with binary results, and decodes its one row with decode; a statement
+// that finds no row returns errTokenNotFound. The connection is waited for under ctx (a
+// caller that gives up waiting costs nothing), the statement runs under lookupContext.
+func fastLookup[T any](ctx context.Context, s *Store, sql string, hash [32]byte,
+	decode func(v [][]byte, hash [32]byte) (T, error)) (T, error) {
+	var zero T
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return zero, err
+	}
+	defer c.Release()
+	lctx, cancel := lookupContext(ctx)
+	defer cancel()
+	v, err := runPrepared(lctx, c.Conn(), sql, hash, decode)
+	if stalePrepared(err) {
+		// The table changed under the prepared statement, or someone deallocated it:
+		// forget it (closing a missing statement is no error) and prepare it again.
+		if err = c.Conn().Deallocate(lctx, sql); err == nil {
+			v, err = runPrepared(lctx, c.Conn(), sql, hash, decode)
+		}
+	}
+	return v, err
 }
 
 // stalePrepared reports the errors of a prepared statement that preparing it again cures:
@@ -101,32 +136,34 @@ func stalePrepared(err error) bool {
 // binaryFormat asks for every parameter and result column in binary.
 var binaryFormat = []int16{1}
 
-func (s *Store) tokenByHashPrepared(ctx context.Context, conn *pgx.Conn, hash [32]byte) (*restauth.APIToken, error) {
+// runPrepared is one attempt of fastLookup on conn.
+func runPrepared[T any](ctx context.Context, conn *pgx.Conn, sql string, hash [32]byte,
+	decode func(v [][]byte, hash [32]byte) (T, error)) (T, error) {
+	var v T
 	// With the SQL as its name, pgx prepares the statement under a name derived from the
 	// SQL once per connection and finds it in its map afterwards.
-	sd, err := conn.Prepare(ctx, s.q.tokenByHash, s.q.tokenByHash)
+	sd, err := conn.Prepare(ctx, sql, sql)
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	params := [1][]byte{hash[:]}
 	rr := conn.PgConn().ExecStatement(ctx, sd, params[:], binaryFormat, binaryFormat)
-	var (
-		t         *restauth.APIToken
-		decodeErr error
-	)
+	found := false
+	var decodeErr error
 	if rr.NextRow() {
-		t, decodeErr = decodeToken(rr.Values(), hash)
+		found = true
+		v, decodeErr = decode(rr.Values(), hash)
 	}
 	if _, err := rr.Close(); err != nil {
-		return nil, err
+		return v, err
 	}
 	if decodeErr != nil {
-		return nil, decodeErr
+		return v, decodeErr
 	}
-	if t == nil {
-		return nil, errTokenNotFound
+	if !found {
+		return v, errTokenNotFound
 	}
-	return t, nil
+	return v, nil
 }
 
 // pgEpochMicros is 2000-01-01 UTC, PostgreSQL's epoch, in Unix microseconds.
@@ -136,43 +173,78 @@ const pgEpochMicros = 946684800 * 1_000_000
 // key_prefix, key_suffix, name (text); created (timestamptz); expiry, last_seen (date);
 // revoked (bool).
 func decodeToken(v [][]byte, hash [32]byte) (*restauth.APIToken, error) {
-	if len(v) != 9 || len(v[0]) != 8 || len(v[1]) != 8 || len(v[8]) != 1 {
-		return nil, errors.New("pgstore: unexpected token row")
-	}
-	t := &restauth.APIToken{
-		ID:      int64(binary.BigEndian.Uint64(v[0])),
-		UserID:  int64(binary.BigEndian.Uint64(v[1])),
-		KeyHash: hash,
-		Revoked: v[8][0] != 0,
-	}
-	// The three strings share one allocation.
-	var b strings.Builder
-	b.Grow(len(v[2]) + len(v[3]) + len(v[4]))
-	b.Write(v[2])
-	b.Write(v[3])
-	b.Write(v[4])
-	all := b.String()
-	t.KeyPrefix, all = all[:len(v[2])], all[len(v[2]):]
-	t.KeySuffix, t.Name = all[:len(v[3])], all[len(v[3]):]
-
-	var err error
-	if v[5] != nil {
-		if len(v[5]) != 8 {
-			return nil, errors.New("pgstore: unexpected timestamptz")
-		}
-		us := int64(binary.BigEndian.Uint64(v[5]))
-		if us == math.MaxInt64 || us == math.MinInt64 {
-			return nil, errors.New("pgstore: infinite token creation time")
-		}
-		t.Created = time.UnixMicro(us + pgEpochMicros).UTC()
-	}
-	if t.Expiry, err = decodeDate(v[6]); err != nil {
-		return nil, err
-	}
-	if t.LastSeen, err = decodeDate(v[7]); err != nil {
+	t := &restauth.APIToken{}
+	if err := decodeTokenInto(t, v, hash); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// tokenColumns is the number of columns decodeTokenInto reads.
+const tokenColumns = 9
+
+// decodeTokenInto decodes the first tokenColumns columns of v as decodeToken does, into t.
+func decodeTokenInto(t *restauth.APIToken, v [][]byte, hash [32]byte) error {
+	if len(v) < tokenColumns || len(v[0]) != 8 || len(v[1]) != 8 || len(v[8]) != 1 {
+		return errors.New("pgstore: unexpected token row")
+	}
+	t.ID = int64(binary.BigEndian.Uint64(v[0]))
+	t.UserID = int64(binary.BigEndian.Uint64(v[1]))
+	t.KeyHash = hash
+	t.Revoked = v[8][0] != 0
+	// The three strings share one allocation.
+	s := joinedStrings(v[2:5])
+	t.KeyPrefix, t.KeySuffix, t.Name = s[0], s[1], s[2]
+
+	var err error
+	if t.Created, err = decodeTimestamptz(v[5]); err != nil {
+		return err
+	}
+	if t.Expiry, err = decodeDate(v[6]); err != nil {
+		return err
+	}
+	if t.LastSeen, err = decodeDate(v[7]); err != nil {
+		return err
+	}
+	return nil
+}
+
+// maxJoined is the most strings joinedStrings splits.
+const maxJoined = 8
+
+// joinedStrings returns the text columns cols (at most maxJoined) as strings that share
+// one allocation.
+func joinedStrings(cols [][]byte) [maxJoined]string {
+	var out [maxJoined]string
+	n := 0
+	for _, c := range cols {
+		n += len(c)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, c := range cols {
+		b.Write(c)
+	}
+	all := b.String()
+	for i, c := range cols {
+		out[i], all = all[:len(c)], all[len(c):]
+	}
+	return out
+}
+
+// decodeTimestamptz decodes a binary timestamptz in UTC, NULL as the zero time.
+func decodeTimestamptz(b []byte) (time.Time, error) {
+	if b == nil {
+		return time.Time{}, nil
+	}
+	if len(b) != 8 {
+		return time.Time{}, errors.New("pgstore: unexpected timestamptz")
+	}
+	us := int64(binary.BigEndian.Uint64(b))
+	if us == math.MaxInt64 || us == math.MinInt64 {
+		return time.Time{}, errors.New("pgstore: infinite timestamp")
+	}
+	return time.UnixMicro(us + pgEpochMicros).UTC(), nil
 }
 
 // decodeDate decodes a binary date as UTC midnight, NULL as the zero time.
@@ -203,6 +275,11 @@ type tokenRow struct {
 // other query modes (such as for PgBouncer) or with a tracer.
 func (s *Store) tokenByHashQueryRow(ctx context.Context, hash [32]byte) (*restauth.APIToken, error) {
 	r := &tokenRow{hash: hash}
+	if s.tx == nil {
+		var cancel context.CancelFunc
+		ctx, cancel = lookupContext(ctx)
+		defer cancel()
+	}
 	err := s.reader().QueryRow(ctx, s.q.tokenByHash, r.hash[:]).Scan(&r.tok.ID, &r.tok.UserID,
 		&r.tok.KeyPrefix, &r.tok.KeySuffix, &r.tok.Name, &r.created, &r.expiry, &r.lastSeen, &r.tok.Revoked)
 	if err != nil {

@@ -41,6 +41,20 @@
 // transaction on the write connection; inside it, each operation that takes several
 // statements runs in a SAVEPOINT, so that it stays atomic on its own.
 //
+// Token authentication, on every API request, takes one prepared statement on the read
+// pool (TokenAndUserByHash, restauth.TokenUserStore) whose row is packed into one column,
+// since modernc's driver costs allocations per column of every row; it runs detached from
+// the request's context (see TokenAndUserByHash). Each connection has a page cache of
+// DefaultCacheKiB and reads through a memory map of DefaultMmapBytes, so that random
+// tokens of a large table are read from memory. ANALYZE and PRAGMA optimize are safe to
+// run: the token lookups bind the hash as CAST(? AS BLOB), which the planner cannot look
+// into, so sqlite_stat4 samples never make SQLite prepare them again on each call (a
+// bare "column = ?" with samples is; a test shows both).
+//
+// Store is a restauth.InvalidationNotifier for token caches in several processes sharing
+// the file: triggers log each credential change, and WatchInvalidations polls the log
+// (see there).
+//
 // The store also keeps github.com/alexedwards/scs/v2 sessions: see Store.SessionStore.
 package sqlitestore
 
@@ -80,6 +94,9 @@ type Store struct {
 	cleanupInterval time.Duration
 	cleanup         periodic.Task // deletes expired sessions once SessionStore starts it; Close stops it
 
+	invalidationPoll time.Duration // see WatchInvalidations
+	closing          chan struct{} // closed by Close: ends the invalidation watches
+
 	// tx is set in a transaction's view (see InTx): every query goes through it. root is
 	// then the Store that began the transaction.
 	tx   *sql.Tx
@@ -99,7 +116,24 @@ type config struct {
 	maxReadConns    int
 	cleanupInterval time.Duration
 	synchronous     string
+	cacheKiB        int
+	mmapBytes       int64
+	// invalidationPoll is WatchInvalidations' interval.
+	invalidationPoll time.Duration
 }
+
+// DefaultCacheKiB is each connection's page cache (SQLite's cache_size) unless
+// WithCacheSize says otherwise: 16 MiB, where SQLite's own default is 2 MiB. Token
+// authentication reads a random token of the whole table on every request; at 100,000
+// tokens and users their pages no longer fit 2 MiB, and each miss costs a read. The pages
+// are allocated as they are read, so a small database never uses the room.
+const DefaultCacheKiB = 16 << 10
+
+// DefaultMmapBytes is how much of the database file each connection reads through a
+// shared memory map (SQLite's mmap_size) unless WithMmapSize says otherwise: 256 MiB. The
+// operating system's page cache then holds those pages once for every connection, instead
+// of a copy in each connection's cache.
+const DefaultMmapBytes = 256 << 20
 
 // Option changes how Open opens the database.
 type Option func(*config)
@@ -134,6 +168,18 @@ func WithSynchronousFull() Option {
 	return func(c *config) { c.synchronous = "FULL" }
 }
 
+// WithCacheSize sets each connection's page cache in KiB (DefaultCacheKiB unless set).
+func WithCacheSize(kib int) Option {
+	return func(c *config) { c.cacheKiB = kib }
+}
+
+// WithMmapSize sets how many bytes of the database file each connection reads through a
+// memory map (DefaultMmapBytes unless set); 0 turns memory-mapped reads off, for file
+// systems where they are unsafe (a network file system).
+func WithMmapSize(bytes int64) Option {
+	return func(c *config) { c.mmapBytes = bytes }
+}
+
 // Open opens (creating it if needed) the SQLite database at path, a file name or a
 // "file:" URI, and applies the migrations it lacks. The special path ":memory:" gives a
 // private in-memory database that lives until Close, with a single connection for reads
@@ -148,6 +194,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		maxReadConns:    max(4, runtime.GOMAXPROCS(0)),
 		cleanupInterval: 5 * time.Minute,
 		synchronous:     "NORMAL",
+		cacheKiB:        DefaultCacheKiB,
+		mmapBytes:       DefaultMmapBytes,
+
+		invalidationPoll: DefaultInvalidationPoll,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -156,10 +206,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		cfg.maxReadConns = 1
 	}
 
-	s := &Store{cleanupInterval: cfg.cleanupInterval}
+	if cfg.invalidationPoll <= 0 {
+		cfg.invalidationPoll = DefaultInvalidationPoll
+	}
+	s := &Store{cleanupInterval: cfg.cleanupInterval, invalidationPoll: cfg.invalidationPoll, closing: make(chan struct{})}
 	common := []string{
 		"_pragma=busy_timeout(" + strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10) + ")",
 		"_pragma=foreign_keys(1)",
+		"_pragma=cache_size(-" + strconv.Itoa(max(cfg.cacheKiB, 1)) + ")",
+		"_pragma=mmap_size(" + strconv.FormatInt(max(cfg.mmapBytes, 0), 10) + ")",
 	}
 	var err error
 	if path == ":memory:" {
@@ -252,6 +307,7 @@ func (s *Store) Close() error {
 	if !s.cleanup.Stop() {
 		return nil // closed already
 	}
+	close(s.closing)
 	return s.closeDBs()
 }
 

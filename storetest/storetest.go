@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) restauth.Store) {
 		{"Transactor", txTests},
 		{"Outbox", outboxTests},
 		{"UserSessions", userSessionTests},
+		{"InvalidationNotifier", invalidationTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
