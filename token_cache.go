@@ -133,7 +133,9 @@ func (s *Service) startTokenCache() error {
 	s.tokens = c
 	inner := s.store
 	s.store = newCachingStore(inner, c)
-	n, ok := inner.(InvalidationNotifier)
+	// The host's store, not the metered one the Service calls through: the decorators
+	// forward the Store, not its optional capabilities.
+	n, ok := s.cfg.Store.(InvalidationNotifier)
 	if !ok {
 		return nil
 	}
