@@ -156,7 +156,7 @@ func TestMagicLinkRefused(t *testing.T) {
 			e.clock.Advance(301 * time.Second)
 			return link
 		}},
-		{"tampered", func(_ *testEnv, _ *restauth.User, link string) string { return link[:len(link)-2] + "AA" }},
+		{"tampered", func(_ *testEnv, _ *restauth.User, link string) string { return tamperSignature(link) }},
 		{"malformed", func(_ *testEnv, _ *restauth.User, _ string) string { return magicLoginPath + "?sesame=nope" }},
 		{"no token", func(_ *testEnv, _ *restauth.User, _ string) string { return magicLoginPath }},
 		{"user logged in since", func(e *testEnv, _ *restauth.User, link string) string {
