@@ -165,7 +165,7 @@ func printTable(w io.Writer, rep *report) {
 		return
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "POST /api/auth/login/ on memstore, %d concurrent logins for %s each, rate limits and hash-queue bounds off\n",
+	fmt.Fprintf(w, "POST /api/auth/login/ on memstore, %d concurrent logins for %s each, rate limits, hash-queue bounds and the request deadline off\n",
 		rep.Settings.LoginWorkers, time.Duration(rep.Settings.LoginS*float64(time.Second)))
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "hasher\tone hash\tceiling/s\tlogins/s\tratio\tall-cores/s\tratio\tp50\tp99\tpeak RSS\t5xx\tother non-200\terrors\tcut\t")

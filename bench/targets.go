@@ -179,10 +179,12 @@ func (h dropCanceled) WithGroup(name string) slog.Handler {
 }
 
 // newService builds a Service on store the way a host application would.
-func newService(store restauth.Store, pw restauth.PasswordConfig, cache restauth.TokenCacheConfig) (*restauth.Service, error) {
+// newService is the Service of a target; tweaks adjust its Config (the login rounds lift
+// the per-request deadline).
+func newService(store restauth.Store, pw restauth.PasswordConfig, cache restauth.TokenCacheConfig, tweaks ...func(*restauth.Config)) (*restauth.Service, error) {
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	return restauth.New(restauth.Config{
+	cfg := restauth.Config{
 		Store:     store,
 		Secret:    secret,
 		SiteURL:   "http://bench.invalid",
@@ -191,7 +193,11 @@ func newService(store restauth.Store, pw restauth.PasswordConfig, cache restauth
 		RateLimits: rateLimitsOff(),
 		Logger:     quietLogger(),
 		Tokens:     restauth.TokenConfig{Cache: cache},
-	})
+	}
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
+	return restauth.New(cfg)
 }
 
 // rateLimitsOff turns every rate rule off.
@@ -220,9 +226,9 @@ func seed(ctx context.Context, svc *restauth.Service) (string, error) {
 
 // newRestauthTarget builds a Service on store, seeds it and serves its Handler mounted at
 // /api/auth/ on a ServeMux, as a host application mounts it.
-func newRestauthTarget(ctx context.Context, name string, store restauth.Store, pw restauth.PasswordConfig, cache restauth.TokenCacheConfig) (*target, *restauth.Service, error) {
+func newRestauthTarget(ctx context.Context, name string, store restauth.Store, pw restauth.PasswordConfig, cache restauth.TokenCacheConfig, tweaks ...func(*restauth.Config)) (*target, *restauth.Service, error) {
 	t := &target{name: name}
-	svc, err := newService(store, pw, cache)
+	svc, err := newService(store, pw, cache, tweaks...)
 	t.svc = svc
 	if err != nil {
 		return t, nil, err
