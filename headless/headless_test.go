@@ -543,6 +543,14 @@ func TestFeaturesOffAnswerAsAllauth(t *testing.T) {
 	for _, p := range []string{"auth/webauthn/authenticate", "auth/phone/verify", "nowhere"} {
 		assert.Equal(t, 404, c.do(http.MethodGet, p, nil).code, p)
 	}
+	// Phone is off (restauth has no phone feature): its four operations answer 404, as
+	// allauth's do without the phone app.
+	for _, op := range []struct{ method, path string }{
+		{http.MethodPost, "auth/phone/verify"}, {http.MethodPost, "auth/phone/verify/resend"},
+		{http.MethodGet, "account/phone"}, {http.MethodPost, "account/phone"},
+	} {
+		assert.Equal(t, 404, c.do(op.method, op.path, map[string]string{"phone": "+15555550100"}).code, op.method+" "+op.path)
+	}
 	assert.Equal(t, 409, c.do(http.MethodPost, "auth/email/verify/resend", nil).code)
 }
 
