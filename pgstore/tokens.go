@@ -98,6 +98,17 @@ func lookupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 }
 
+// lookupFailed is err of a statement run under lctx (lookupContext): when lctx's deadline
+// has passed it is restauth.ErrStoreTimeout, the 503 of a database that did not answer in
+// time. The caller's own context has not ended when DefaultLookupTimeout comes first, so
+// without this the dialects would see a bare deadline error and answer 500.
+func lookupFailed(lctx context.Context, err error) error {
+	if err != nil && err != errTokenNotFound && errors.Is(lctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("pgstore: token lookup: %w: %v", restauth.ErrStoreTimeout, err)
+	}
+	return err
+}
+
 // fastLookup runs the statement sql, whose one parameter is hash, prepared on a pooled
 // connection and with binary results, and decodes its one row with decode; a statement
 // that finds no row returns errTokenNotFound. The connection is waited for under ctx (a
@@ -120,7 +131,7 @@ func fastLookup[T any](ctx context.Context, s *Store, sql string, hash [32]byte,
 			v, err = runPrepared(lctx, c.Conn(), sql, hash, decode)
 		}
 	}
-	return v, err
+	return v, lookupFailed(lctx, err)
 }
 
 // stalePrepared reports the errors of a prepared statement that preparing it again cures:
@@ -275,7 +286,8 @@ type tokenRow struct {
 // other query modes (such as for PgBouncer) or with a tracer.
 func (s *Store) tokenByHashQueryRow(ctx context.Context, hash [32]byte) (*restauth.APIToken, error) {
 	r := &tokenRow{hash: hash}
-	if s.tx == nil {
+	detached := s.tx == nil
+	if detached {
 		var cancel context.CancelFunc
 		ctx, cancel = lookupContext(ctx)
 		defer cancel()
@@ -285,6 +297,9 @@ func (s *Store) tokenByHashQueryRow(ctx context.Context, hash [32]byte) (*restau
 	if err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, errTokenNotFound
+		}
+		if detached {
+			err = lookupFailed(ctx, err)
 		}
 		return nil, storeErr(err, "token", "by hash")
 	}

@@ -77,7 +77,8 @@ func decodeTokenUser(v [][]byte, hash [32]byte) (*tokenUser, error) {
 // tokenUserQueryRow is TokenAndUserByHash through pgx's QueryRow, for pools configured
 // for other query modes (such as for PgBouncer) or with a tracer, and in transactions.
 func (s *Store) tokenUserQueryRow(ctx context.Context, hash [32]byte) (*tokenUser, error) {
-	if s.tx == nil {
+	detached := s.tx == nil
+	if detached {
 		var cancel context.CancelFunc
 		ctx, cancel = lookupContext(ctx)
 		defer cancel()
@@ -95,6 +96,9 @@ func (s *Store) tokenUserQueryRow(ctx context.Context, hash [32]byte) (*tokenUse
 	if err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, errTokenNotFound
+		}
+		if detached {
+			err = lookupFailed(ctx, err)
 		}
 		return nil, err
 	}

@@ -156,3 +156,34 @@ func BenchmarkTokenAuthLookup(b *testing.B) {
 		}
 	})
 }
+
+// TestTokenLookupPastItsDeadlineIsAStoreTimeout: a lookup that runs out of time while the
+// database does not answer (here: a lock it waits on) fails with restauth.ErrStoreTimeout,
+// the dialects' 503, also when its own bound (the request's deadline or
+// DefaultLookupTimeout) ends before the caller's context does; a bare deadline error was
+// answered 500 (seen in the fault suite with PostgreSQL frozen).
+func TestTokenLookupPastItsDeadlineIsAStoreTimeout(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := t.Context()
+	u := &restauth.User{Username: "frozen", IsActive: true}
+	require.NoError(t, s.CreateUser(ctx, u, nil))
+	tk := &restauth.APIToken{UserID: u.ID, KeyHash: sha256.Sum256([]byte("frozen")), Created: time.Now()}
+	require.NoError(t, s.CreateToken(ctx, tk))
+
+	lockTx, err := sharedPool(t).Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = lockTx.Rollback(context.Background()) }()
+	_, err = lockTx.Exec(ctx, "LOCK TABLE "+pgx.Identifier{s.Schema(), "api_tokens"}.Sanitize()+" IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+
+	// A deadline of the caller's own, without restauth's cause: the lookup's bound.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	_, _, err = s.TokenAndUserByHash(short, tk.KeyHash)
+	require.ErrorIs(t, err, restauth.ErrStoreTimeout, "joined lookup")
+	short2, cancel2 := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel2()
+	_, err = s.TokenByHash(short2, tk.KeyHash)
+	require.ErrorIs(t, err, restauth.ErrStoreTimeout, "token lookup")
+}
