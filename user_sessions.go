@@ -46,15 +46,25 @@ func sessionStoreKey(token string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// currentSessionKey returns the store key of the session loaded into ctx, "" when the
-// session has no id yet or ctx carries no session (scs panics on one without: a host
-// calling the operations outside a request has none).
-func (s *Service) currentSessionKey(ctx context.Context) (key string) {
+// hasSession reports whether ctx carries a loaded session. A host calling the operations
+// outside a request has none, and scs panics on every call without one, so this is the one
+// place that asks it (and recovers).
+func (s *Service) hasSession(ctx context.Context) (ok bool) {
 	defer func() {
 		if recover() != nil {
-			key = ""
+			ok = false
 		}
 	}()
+	_ = s.sessions.Status(ctx)
+	return true
+}
+
+// currentSessionKey returns the store key of the session loaded into ctx, "" when the
+// session has no id yet or ctx carries no session.
+func (s *Service) currentSessionKey(ctx context.Context) string {
+	if !s.hasSession(ctx) {
+		return ""
+	}
 	if token := s.sessions.Token(ctx); token != "" {
 		return sessionStoreKey(token)
 	}

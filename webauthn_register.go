@@ -35,13 +35,10 @@ type WebAuthnAdded struct {
 // passkey, and only while passkey login is on: a key that is a second step after a
 // password they do not have would lock them out (their social logins are refused once
 // they have a second factor). The session in ctx must be u's and recently authenticated
-// (see requireRecentAuth), as allauth asks. Errors: ErrWebAuthnDisabled, a
+// (see mayChangeWebAuthn), as allauth asks. Errors: ErrWebAuthnDisabled, a
 // *PermissionError matching ErrReauthenticationRequired, a *ValidationError.
 func (s *Service) BeginWebAuthnRegistration(ctx context.Context, u *User, passkey bool) (json.RawMessage, WebAuthnState, error) {
-	if err := s.webauthnEnabled(); err != nil {
-		return nil, "", err
-	}
-	if err := s.requireRecentAuth(ctx, u); err != nil {
+	if err := s.mayChangeWebAuthn(ctx, u); err != nil {
 		return nil, "", err
 	}
 	if !u.HasUsablePassword() && (!passkey || !s.cfg.WebAuthn.PasskeyLogin) {
@@ -94,10 +91,7 @@ func (s *Service) beginRegistration(wu *webauthnUser, st webauthnState, passkey 
 func (s *Service) FinishWebAuthnRegistration(ctx context.Context, u *User, state WebAuthnState, name string, response []byte) (_ *WebAuthnAdded, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "FinishWebAuthnRegistration")
 	defer opSpan.end(&opErr)
-	if err := s.webauthnEnabled(); err != nil {
-		return nil, err
-	}
-	if err := s.requireRecentAuth(ctx, u); err != nil {
+	if err := s.mayChangeWebAuthn(ctx, u); err != nil {
 		return nil, err
 	}
 	name, err := credentialName(name)
@@ -202,16 +196,13 @@ func (s *Service) ListWebAuthnCredentials(ctx context.Context, userID int64) ([]
 }
 
 // RenameWebAuthnCredential renames one of u's credentials (id is WebAuthnCredential.ID).
-// The session in ctx must be u's and recently authenticated (requireRecentAuth). Errors:
+// The session in ctx must be u's and recently authenticated (mayChangeWebAuthn). Errors:
 // ErrWebAuthnDisabled; a *PermissionError matching ErrReauthenticationRequired; ErrNotFound for an id that is not u's; a *ValidationError
 // for a blank or long name.
 func (s *Service) RenameWebAuthnCredential(ctx context.Context, u *User, id int64, name string) (_ *WebAuthnCredential, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "RenameWebAuthnCredential")
 	defer opSpan.end(&opErr)
-	if err := s.webauthnEnabled(); err != nil {
-		return nil, err
-	}
-	if err := s.requireRecentAuth(ctx, u); err != nil {
+	if err := s.mayChangeWebAuthn(ctx, u); err != nil {
 		return nil, err
 	}
 	name, err := credentialName(name)
@@ -250,16 +241,13 @@ func (s *Service) ownCredential(ctx context.Context, u *User, id int64) (*WebAut
 // a usable password or social account cannot remove their last passkey, their only way
 // to log in. Each removal emits AuditMFADeactivated ("method=webauthn") and the user is
 // mailed MailWebAuthnRemoved once. The session in ctx must be u's and recently
-// authenticated (requireRecentAuth). Errors: ErrWebAuthnDisabled; a *PermissionError
+// authenticated (mayChangeWebAuthn). Errors: ErrWebAuthnDisabled; a *PermissionError
 // matching ErrReauthenticationRequired; ErrNotFound when an id is not u's;
 // a *PermissionError (MFA required); a *ValidationError matching ErrLastLoginMethod.
 func (s *Service) RemoveWebAuthnCredentials(ctx context.Context, u *User, ids []int64) (opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "RemoveWebAuthnCredentials")
 	defer opSpan.end(&opErr)
-	if err := s.webauthnEnabled(); err != nil {
-		return err
-	}
-	if err := s.requireRecentAuth(ctx, u); err != nil {
+	if err := s.mayChangeWebAuthn(ctx, u); err != nil {
 		return err
 	}
 	keys, err := s.store.WebAuthnCredentials(ctx, u.ID)

@@ -19,19 +19,17 @@ func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User
 	return rec, s.putAuthRecords(ctx, append(s.SessionAuthRecords(ctx), rec))
 }
 
-// requireRecentAuth is the rule of every change to u's WebAuthn credentials (allauth's
-// reauthentication_required on its webauthn views): the session in ctx must be logged in
-// as u and its last authentication recent (SessionRecentlyAuthenticated). A ctx that
-// carries no session — a host calling the operation outside a request, where scs would
-// panic — is not recent either. The refusal is a *PermissionError matching
+// mayChangeWebAuthn is the rule of every change to u's WebAuthn credentials: WebAuthn is
+// on, and (allauth's reauthentication_required on its webauthn views) the session in ctx is
+// logged in as u and its last authentication recent (SessionRecentlyAuthenticated). A ctx
+// that carries no session (a host calling the operation outside a request) is not recent
+// either. The refusal is ErrWebAuthnDisabled, or a *PermissionError matching
 // ErrReauthenticationRequired, which the dialects answer with their reauthentication flow.
-func (s *Service) requireRecentAuth(ctx context.Context, u *User) (err error) {
-	defer func() {
-		if recover() != nil {
-			err = reauthenticationRequired()
-		}
-	}()
-	if s.sessions.GetInt64(ctx, sessionUserKey) != u.ID || !s.SessionRecentlyAuthenticated(ctx) {
+func (s *Service) mayChangeWebAuthn(ctx context.Context, u *User) error {
+	if err := s.webauthnEnabled(); err != nil {
+		return err
+	}
+	if !s.hasSession(ctx) || s.sessions.GetInt64(ctx, sessionUserKey) != u.ID || !s.SessionRecentlyAuthenticated(ctx) {
 		return reauthenticationRequired()
 	}
 	return nil

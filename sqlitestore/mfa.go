@@ -65,28 +65,11 @@ WHERE totp_devices.confirmed = false`,
 // step once, and confirms a device once, however many connections, stores or processes
 // try it at the same time.
 func (s *Store) UseTOTPStep(ctx context.Context, userID int64, sealedSecret []byte, step int64, confirm bool) (bool, error) {
-	res, err := s.w().ExecContext(ctx, `UPDATE totp_devices SET last_step = ?, confirmed = confirmed OR ?
+	return s.conditionalUpdate(ctx, "TOTP device of user", userID,
+		`UPDATE totp_devices SET last_step = ?, confirmed = confirmed OR ?
 WHERE user_id = ? AND last_step < ? AND sealed_secret = ? AND NOT (? AND confirmed)`,
-		step, confirm, userID, step, secret(sealedSecret), confirm)
-	if err != nil {
-		return false, fmt.Errorf("sqlitestore: use TOTP step of user %d: %w", userID, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlitestore: use TOTP step of user %d: %w", userID, err)
-	}
-	if n > 0 {
-		return true, nil
-	}
-	// Refused: tell a refused step from a missing device.
-	var exists bool
-	if err := s.w().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM totp_devices WHERE user_id = ?)`, userID).Scan(&exists); err != nil {
-		return false, fmt.Errorf("sqlitestore: use TOTP step of user %d: %w", userID, err)
-	}
-	if !exists {
-		return false, notFound("TOTP device of user", userID)
-	}
-	return false, nil
+		[]any{step, confirm, userID, step, secret(sealedSecret), confirm},
+		`SELECT 1 FROM totp_devices WHERE user_id = ?`)
 }
 
 // DeleteTOTPDevice implements restauth.Store: the device and the recovery codes go in one

@@ -186,6 +186,33 @@ func (s *Store) DeleteUser(ctx context.Context, id int64) error {
 
 // affected turns the result of an UPDATE or DELETE of one row by id into nil, an error
 // matching restauth.ErrNotFound when no row had that id, or a wrapped error.
+// conditionalUpdate runs update, an UPDATE whose WHERE holds a condition besides the row's
+// key, and reports whether it changed the row; when it changed none, exists (a query for
+// the row by its key alone, on the writer, so it sees the update's view) tells a refused
+// condition (false, nil) from a missing row (notFound(kind, id)). The compare-and-set
+// operations of the second factors (a TOTP step, a WebAuthn sign count) are such.
+func (s *Store) conditionalUpdate(ctx context.Context, kind string, id int64, update string, args []any, exists string) (bool, error) {
+	res, err := s.w().ExecContext(ctx, update, args...)
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: %s %d: %w", kind, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlitestore: %s %d: %w", kind, id, err)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	var found bool
+	if err := s.w().QueryRowContext(ctx, `SELECT EXISTS (`+exists+`)`, id).Scan(&found); err != nil {
+		return false, fmt.Errorf("sqlitestore: %s %d: %w", kind, id, err)
+	}
+	if !found {
+		return false, notFound(kind, id)
+	}
+	return false, nil
+}
+
 func affected(res sql.Result, err error, kind string, id int64) error {
 	if err != nil {
 		return fmt.Errorf("sqlitestore: %s %d: %w", kind, id, err)

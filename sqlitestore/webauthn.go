@@ -91,27 +91,11 @@ func (s *Store) WebAuthnCredentialByCredentialID(ctx context.Context, credential
 // UseWebAuthnCredential implements restauth.Store with one conditional UPDATE, so that
 // concurrent uses never move the counter back.
 func (s *Store) UseWebAuthnCredential(ctx context.Context, id int64, signCount uint32, flags uint8, at time.Time) (bool, error) {
-	res, err := s.w().ExecContext(ctx, `UPDATE webauthn_credentials SET sign_count = ?, flags = ?, last_used = ?
-WHERE id = ? AND (sign_count < ? OR (sign_count = 0 AND ? = 0))`, signCount, flags, micros(at), id, signCount, signCount)
-	if err != nil {
-		return false, fmt.Errorf("sqlitestore: use WebAuthn credential %d: %w", id, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlitestore: use WebAuthn credential %d: %w", id, err)
-	}
-	if n > 0 {
-		return true, nil
-	}
-	var one int
-	err = s.r().QueryRowContext(ctx, `SELECT 1 FROM webauthn_credentials WHERE id = ?`, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, notFound("WebAuthn credential", id)
-	}
-	if err != nil {
-		return false, fmt.Errorf("sqlitestore: use WebAuthn credential %d: %w", id, err)
-	}
-	return false, nil
+	return s.conditionalUpdate(ctx, "WebAuthn credential", id,
+		`UPDATE webauthn_credentials SET sign_count = ?, flags = ?, last_used = ?
+WHERE id = ? AND (sign_count < ? OR (sign_count = 0 AND ? = 0))`,
+		[]any{signCount, flags, micros(at), id, signCount, signCount},
+		`SELECT 1 FROM webauthn_credentials WHERE id = ?`)
 }
 
 // RenameWebAuthnCredential implements restauth.Store.
