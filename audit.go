@@ -57,7 +57,9 @@ const (
 	// AuditMFATrusted: a user who passed their second factor was given a trust token
 	// ("trust this browser", IssueMFATrust).
 	AuditMFATrusted AuditKind = "mfa_trusted"
-	// AuditReauthenticated: a logged-in user confirmed their password (Reauthenticate).
+	// AuditReauthenticated: a logged-in user confirmed their password (Reauthenticate) or
+	// a second factor (ReauthenticateMFA, ReauthenticateSessionWithWebAuthn); Method names
+	// which.
 	AuditReauthenticated AuditKind = "reauthenticated"
 	// AuditRecoveryCodesGenerated: a user replaced their recovery codes with new ones.
 	AuditRecoveryCodesGenerated AuditKind = "recovery_codes_generated"
@@ -167,7 +169,8 @@ const (
 	AuditReasonInvalidMFACode = "invalid mfa code"
 	// AuditReasonEmailNotVerified: the user's e-mail address is not verified yet.
 	AuditReasonEmailNotVerified = "e-mail not verified"
-	// AuditReasonInvalidRequest: the request itself was refused (a missing field).
+	// AuditReasonInvalidRequest: the request was refused otherwise (a missing field, a
+	// security key refused at a pending login's second step).
 	AuditReasonInvalidRequest = "invalid request"
 	// AuditReasonInvalidCode: a wrong or expired login code.
 	AuditReasonInvalidCode = "invalid code"
