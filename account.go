@@ -113,7 +113,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *User, pc PasswordChange
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditPasswordChanged, updated, "")
+	s.audit(ctx, updated, AuditEvent{Kind: AuditPasswordChanged})
 	s.notify(ctx, MailPasswordChanged, updated, MailData{})
 	return updated, s.afterPasswordChange(ctx, updated, pc.Session)
 }

@@ -25,7 +25,7 @@ func (s *Service) DeactivateUser(ctx context.Context, id int64) (_ *User, opErr 
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditUserDeactivated, u, "")
+	s.audit(ctx, u, AuditEvent{Kind: AuditUserDeactivated})
 	return u, nil
 }
 
@@ -42,7 +42,7 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) (opErr error) {
 	if err := s.store.DeleteUser(ctx, id); err != nil {
 		return err
 	}
-	s.audit(ctx, AuditUserDeleted, u, "")
+	s.audit(ctx, u, AuditEvent{Kind: AuditUserDeleted})
 	return nil
 }
 
@@ -86,7 +86,7 @@ func (s *Service) revokeAllCredentials(ctx context.Context, u *User) error {
 		return err
 	}
 	ended, sessErr := s.endSessions(ctx, u.ID)
-	s.audit(ctx, AuditCredentialsRevoked, u, "tokens="+strconv.Itoa(revoked)+" sessions="+strconv.Itoa(ended))
+	s.audit(ctx, u, AuditEvent{Kind: AuditCredentialsRevoked, Detail: "tokens=" + strconv.Itoa(revoked) + " sessions=" + strconv.Itoa(ended)})
 	return sessErr
 }
 

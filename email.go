@@ -119,7 +119,7 @@ func (s *Service) AddEmailAddress(ctx context.Context, userID int64, email strin
 	// limit the address is still added and the answer is the same; only the mail is
 	// skipped (verify/ sends one later). The limit is applied here, not in
 	// confirmUnlessTaken: the anonymous resend counts the key before calling it.
-	s.audit(ctx, AuditEmailAdded, u, emailDetail(addr))
+	s.audit(ctx, u, AuditEvent{Kind: AuditEmailAdded, Detail: emailDetail(addr)})
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(addr.Email)); err != nil {
 		s.log.InfoContext(ctx, "restauth: no confirmation mailed for an added address: too many links to it lately", "user_id", u.ID, "email_address_id", addr.ID)
 		return addr, nil
@@ -330,7 +330,7 @@ func (s *Service) verifyAddress(ctx context.Context, addr *EmailAddress) (*Email
 		return nil, err
 	}
 	// The caller may be anonymous: the key is the proof. Only the id is at hand.
-	s.audit(ctx, AuditEmailVerified, &User{ID: verified.UserID}, emailDetail(verified))
+	s.audit(ctx, &User{ID: verified.UserID}, AuditEvent{Kind: AuditEmailVerified, Detail: emailDetail(verified)})
 	return verified, nil
 }
 

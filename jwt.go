@@ -164,7 +164,7 @@ func (s *Service) IssueJWT(ctx context.Context, u *User) (_ *JWTPair, opErr erro
 	if err := s.store.CreateRefreshToken(ctx, rt); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditTokenIssued, u, "kind=jwt")
+	s.audit(ctx, u, AuditEvent{Kind: AuditTokenIssued, Detail: "kind=jwt"})
 	return pair, nil
 }
 
@@ -287,7 +287,7 @@ func (s *Service) endJWTLogin(ctx context.Context, c *jwtClaims, reason string) 
 		s.log.ErrorContext(ctx, "restauth: could not end a JWT login", "user_id", id, "error", err)
 		return
 	}
-	s.audit(ctx, AuditTokenRevoked, &User{ID: id}, "kind=jwt reason="+reason)
+	s.audit(ctx, &User{ID: id}, AuditEvent{Kind: AuditTokenRevoked, Detail: "kind=jwt reason=" + reason})
 }
 
 // RevokeJWT ends the JWT login sessionID of u (JWTPair.SessionID, JWTSession.ID): its
@@ -304,6 +304,6 @@ func (s *Service) RevokeJWT(ctx context.Context, u *User, sessionID string) (opE
 	if err := s.store.DeleteRefreshTokens(ctx, u.ID, sessionID); err != nil {
 		return err
 	}
-	s.audit(ctx, AuditTokenRevoked, u, "kind=jwt reason=logout")
+	s.audit(ctx, u, AuditEvent{Kind: AuditTokenRevoked, Detail: "kind=jwt reason=logout"})
 	return nil
 }

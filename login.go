@@ -90,7 +90,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *LoginResult, 
 	}
 	if err != nil {
 		if reason := loginFailure(err); reason != "" {
-			s.auditLoginFailed(ctx, nil, login, reason)
+			s.auditLoginFailed(ctx, nil, login, AuditEvent{Method: AuditMethodPassword, Reason: reason})
 		}
 		if passwordVerified(err) {
 			s.passwordAccepted(ctx, login, false) // e.g. MFA required: not a failed login
@@ -103,9 +103,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (_ *LoginResult, 
 	if res.MFAMethod != "" {
 		method += "+" + res.MFAMethod
 	}
-	s.audit(ctx, AuditLoginSucceeded, res.User, method)
+	s.audit(ctx, res.User, AuditEvent{Kind: AuditLoginSucceeded, Method: AuditMethodPassword, MFAMethod: res.MFAMethod, Detail: method})
 	if res.Token != nil {
-		s.audit(ctx, AuditTokenIssued, res.User, tokenDetail(&res.Token.Token))
+		s.audit(ctx, res.User, AuditEvent{Kind: AuditTokenIssued, Detail: tokenDetail(&res.Token.Token)})
 	}
 	return res, nil
 }
@@ -214,7 +214,7 @@ func (s *Service) AuthenticatePassword(ctx context.Context, username, password s
 					return nil, throttled
 				}
 			}
-			s.auditLoginFailed(ctx, nil, username, "invalid credentials method=basic")
+			s.auditLoginFailed(ctx, nil, username, AuditEvent{Method: AuditMethodBasic, Reason: AuditReasonInvalidCredentials, Detail: "method=" + AuditMethodBasic})
 		}
 		return nil, err
 	}
@@ -355,15 +355,15 @@ func loginFailure(err error) string {
 	var verr *ValidationError
 	switch {
 	case errors.Is(err, ErrInvalidCredentials):
-		return "invalid credentials"
+		return AuditReasonInvalidCredentials
 	case errors.Is(err, ErrMFARequired):
-		return "mfa required"
+		return AuditReasonMFARequired
 	case errors.Is(err, ErrInvalidMFACode):
-		return "invalid mfa code"
+		return AuditReasonInvalidMFACode
 	case errors.Is(err, ErrEmailNotVerified):
-		return "e-mail not verified"
+		return AuditReasonEmailNotVerified
 	case errors.As(err, &verr):
-		return "invalid request"
+		return AuditReasonInvalidRequest
 	}
 	return ""
 }
@@ -405,7 +405,7 @@ func (s *Service) Logout(ctx context.Context, req LogoutRequest) (opErr error) {
 		if presented != nil {
 			detail = tokenDetail(presented)
 		}
-		s.audit(ctx, AuditLogout, req.User, detail)
+		s.audit(ctx, req.User, AuditEvent{Kind: AuditLogout, Detail: detail})
 	}
 	return nil
 }

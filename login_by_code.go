@@ -140,7 +140,7 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (_
 	}
 	if err != nil {
 		if errors.Is(err, ErrInvalidCode) || errors.Is(err, ErrCodeExpired) {
-			s.auditLoginFailed(ctx, nil, req.Pending.Email, "invalid code method=code")
+			s.auditLoginFailed(ctx, nil, req.Pending.Email, AuditEvent{Method: AuditMethodCode, Reason: AuditReasonInvalidCode, Detail: "method=" + AuditMethodCode})
 		}
 		return nil, err
 	}
@@ -151,12 +151,12 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (_
 	res, err := s.firstFactorDone(ctx, u, req.MFATrust)
 	if err != nil {
 		if reason := loginFailure(err); reason != "" {
-			s.auditLoginFailed(ctx, u, req.Pending.Email, reason+" method=code")
+			s.auditLoginFailed(ctx, u, req.Pending.Email, AuditEvent{Method: AuditMethodCode, Reason: reason, Detail: "method=" + AuditMethodCode})
 		}
 		return nil, err
 	}
 	if res.Pending == nil {
-		s.audit(ctx, AuditLoginSucceeded, res.User, "method=code")
+		s.audit(ctx, res.User, AuditEvent{Kind: AuditLoginSucceeded, Method: AuditMethodCode, Detail: "method=" + AuditMethodCode})
 	} else {
 		res.Pending.FirstFactor = "code"
 	}
@@ -181,7 +181,7 @@ func (s *Service) verifyMailedAddress(ctx context.Context, u *User, addr string)
 		if err != nil {
 			return err
 		}
-		s.audit(ctx, AuditEmailVerified, u, emailDetail(verified))
+		s.audit(ctx, u, AuditEvent{Kind: AuditEmailVerified, Detail: emailDetail(verified)})
 	}
 	return nil
 }

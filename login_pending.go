@@ -112,19 +112,20 @@ func (s *Service) completeLogin(ctx context.Context, p PendingLogin, check func(
 	}
 	if err != nil {
 		if reason := loginFailure(err); reason != "" {
-			s.auditLoginFailed(ctx, u, u.Username, reason+" method=mfa_page")
+			s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodMFAPage, Reason: reason, Detail: "method=" + AuditMethodMFAPage})
 		}
 		return nil, err
 	}
 	s.passwordAccepted(ctx, u.Username, false)
 	s.loginSucceeded(ctx, u.Username)
-	detail := "method=" + cmp.Or(p.FirstFactor, "password")
+	first := cmp.Or(p.FirstFactor, AuditMethodPassword)
+	detail := "method=" + first
 	if method != mfaNone {
 		detail += "+" + string(method)
 	}
 	if p.Provider != "" {
 		detail += " provider=" + p.Provider
 	}
-	s.audit(ctx, AuditLoginSucceeded, u, detail)
+	s.audit(ctx, u, AuditEvent{Kind: AuditLoginSucceeded, Method: first, MFAMethod: string(method), Detail: detail})
 	return &LoginResult{User: u, MFAMethod: string(method)}, nil
 }

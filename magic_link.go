@@ -238,6 +238,6 @@ func (s *Service) MagicLogin(ctx context.Context, token string) (_ *User, opErr 
 	if u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &login}); err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditLoginSucceeded, u, "method=magic_link")
+	s.audit(ctx, u, AuditEvent{Kind: AuditLoginSucceeded, Method: AuditMethodMagicLink, Detail: "method=" + AuditMethodMagicLink})
 	return u, nil
 }

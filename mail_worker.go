@@ -199,7 +199,7 @@ func (s *Service) mailLost(ctx context.Context, m *OutboxMail, reason string, er
 	if m.UserID != 0 {
 		u = &User{ID: m.UserID}
 	}
-	s.audit(ctx, AuditMailGivenUp, u, "job="+m.Kind+" "+reason)
+	s.audit(ctx, u, AuditEvent{Kind: AuditMailGivenUp, Detail: "job=" + m.Kind + " " + reason})
 }
 
 // Close ends the token cache's watch of the store (Config.Tokens.Cache) and stops the

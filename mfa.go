@@ -160,7 +160,7 @@ func (s *Service) ActivateTOTP(ctx context.Context, u *User, code string) (_ []s
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditMFAActivated, u, "method=totp")
+	s.audit(ctx, u, AuditEvent{Kind: AuditMFAActivated, Method: AuditMethodTOTP, Detail: "method=" + AuditMethodTOTP})
 	s.notify(ctx, MailTOTPActivated, u, MailData{})
 	return codes, nil
 }
@@ -230,7 +230,7 @@ func (s *Service) deactivateTOTP(ctx context.Context, u *User, proof MFAProof) e
 	if err := s.keepRecoveryCodes(ctx, u.ID, func() error { return s.store.DeleteTOTPDevice(ctx, u.ID) }); err != nil {
 		return err
 	}
-	s.audit(ctx, AuditMFADeactivated, u, "method=totp")
+	s.audit(ctx, u, AuditEvent{Kind: AuditMFADeactivated, Method: AuditMethodTOTP, Detail: "method=" + AuditMethodTOTP})
 	s.notify(ctx, MailTOTPDeactivated, u, MailData{})
 	return nil
 }

@@ -143,7 +143,7 @@ func (s *Service) checkMFA(ctx context.Context, auth requestAuth, beforeMFA bool
 		return err
 	}
 	if (enrolled && basic) || (!enrolled && s.cfg.MFA.Required && !beforeMFA) {
-		s.auditLoginFailed(ctx, auth.user, auth.user.Username, "mfa required method="+auth.method.String())
+		s.auditLoginFailed(ctx, auth.user, auth.user.Username, AuditEvent{Method: auth.method.String(), Reason: AuditReasonMFARequired, Detail: "method=" + auth.method.String()})
 		return mfaRequired()
 	}
 	return nil
@@ -167,9 +167,9 @@ func (s *Service) reauthenticated(ctx context.Context, u *User, proof MFAProof, 
 		var verr *ValidationError
 		switch {
 		case errors.Is(err, ErrInvalidMFACode):
-			s.auditLoginFailed(ctx, u, u.Username, "invalid mfa code method=reauthentication")
+			s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodReauthenticate, Reason: AuditReasonInvalidMFACode, Detail: "method=reauthentication"})
 		case errors.As(err, &verr) && len(verr.Fields["password"]) > 0:
-			s.auditLoginFailed(ctx, u, u.Username, "invalid credentials method=reauthentication")
+			s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodReauthenticate, Reason: AuditReasonInvalidCredentials, Detail: "method=reauthentication"})
 		}
 		return err
 	}

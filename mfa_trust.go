@@ -51,7 +51,7 @@ func (s *Service) IssueMFATrust(ctx context.Context, u *User) (_ string, _ time.
 	}
 	now := s.now()
 	token := djsign.Sign(s.cfg.Secret, mfaTrustSalt, strconv.FormatInt(u.ID, 10)+":"+fp, now)
-	s.audit(ctx, AuditMFATrusted, u, "")
+	s.audit(ctx, u, AuditEvent{Kind: AuditMFATrusted})
 	return token, now.Add(s.cfg.MFA.TrustCookieAge), nil
 }
 

@@ -225,7 +225,7 @@ func (s *Service) resetTo(ctx context.Context, u *User, emails []string, new1, n
 	// Only the owner of the address can get here, so the caps a distributed guesser may
 	// have used up to lock them out are cleared (and the guesser's password is dead).
 	s.clearUserCaps(ctx, updated, emails)
-	s.audit(ctx, AuditPasswordReset, updated, "")
+	s.audit(ctx, updated, AuditEvent{Kind: AuditPasswordReset})
 	if s.cfg.RevokeCredentialsOnPasswordReset {
 		if err := s.revokeAllCredentials(ctx, updated); err != nil {
 			s.log.ErrorContext(ctx, "restauth: could not revoke the credentials after a password reset", "user_id", updated.ID, "error", err)

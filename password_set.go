@@ -62,7 +62,7 @@ func (s *Service) SetPassword(ctx context.Context, u *User, ps PasswordChange) (
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditPasswordChanged, updated, "set")
+	s.audit(ctx, updated, AuditEvent{Kind: AuditPasswordChanged, Detail: "set"})
 	s.notify(ctx, MailPasswordChanged, updated, MailData{})
 	return updated, s.afterPasswordChange(ctx, updated, ps.Session)
 }

@@ -41,14 +41,14 @@ func (s *Service) Reauthenticate(ctx context.Context, u *User, password string) 
 	}
 	if _, err := s.checkPassword(ctx, current, password); err != nil {
 		if errors.Is(err, ErrInvalidCredentials) {
-			s.auditLoginFailed(ctx, u, u.Username, "invalid credentials method=reauthenticate")
+			s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodReauthenticate, Reason: AuditReasonInvalidCredentials, Detail: "method=" + AuditMethodReauthenticate})
 			return time.Time{}, causedFieldError(ErrInvalidCredentials, "password", msgIncorrectPassword)
 		}
 		return time.Time{}, err
 	}
 	s.passwordAccepted(ctx, u.Username, false)
 	s.loginSucceeded(ctx, u.Username)
-	s.audit(ctx, AuditReauthenticated, u, "method=password")
+	s.audit(ctx, u, AuditEvent{Kind: AuditReauthenticated, Method: AuditMethodPassword, Detail: "method=" + AuditMethodPassword})
 	return s.now(), nil
 }
 
@@ -84,10 +84,10 @@ func (s *Service) reauthenticateMFA(ctx context.Context, u *User, code string) (
 		return "", err
 	}
 	if !ok {
-		s.auditLoginFailed(ctx, u, u.Username, "invalid mfa code method=reauthenticate")
+		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodReauthenticate, Reason: AuditReasonInvalidMFACode, Detail: "method=" + AuditMethodReauthenticate})
 		return "", incorrectCode("mfa_code")
 	}
-	s.audit(ctx, AuditReauthenticated, u, "method="+string(method))
+	s.audit(ctx, u, AuditEvent{Kind: AuditReauthenticated, Method: string(method), Detail: "method=" + string(method)})
 	return method, nil
 }
 

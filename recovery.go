@@ -118,7 +118,7 @@ func (s *Service) regenerateRecoveryCodes(ctx context.Context, u *User, proof MF
 		}
 		return nil, totpNotActive()
 	}
-	s.audit(ctx, AuditRecoveryCodesGenerated, u, "count="+strconv.Itoa(len(codes)))
+	s.audit(ctx, u, AuditEvent{Kind: AuditRecoveryCodesGenerated, Detail: "count=" + strconv.Itoa(len(codes))})
 	s.notify(ctx, MailRecoveryCodesGenerated, u, MailData{})
 	return codes, nil
 }

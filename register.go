@@ -127,7 +127,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (_ *Registe
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditSignedUp, u, "method=password")
+	s.audit(ctx, u, AuditEvent{Kind: AuditSignedUp, Method: AuditMethodPassword, Detail: "method=" + AuditMethodPassword})
 	res := &RegisterResult{User: u}
 	switch {
 	case queued:
@@ -146,7 +146,7 @@ func (s *Service) Register(ctx context.Context, req RegisterRequest) (_ *Registe
 		if res.Token, err = s.issueToken(ctx, u.ID, ""); err != nil {
 			return nil, err
 		}
-		s.audit(ctx, AuditTokenIssued, u, tokenDetail(&res.Token.Token))
+		s.audit(ctx, u, AuditEvent{Kind: AuditTokenIssued, Detail: tokenDetail(&res.Token.Token)})
 	}
 	return res, nil
 }

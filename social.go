@@ -103,6 +103,6 @@ func (s *Service) DisconnectSocialAccount(ctx context.Context, u *User, id int64
 	if err := s.store.DeleteSocialAccount(ctx, id); err != nil {
 		return err
 	}
-	s.audit(ctx, AuditSocialUnlinked, u, idDetail("social_account_id", id))
+	s.audit(ctx, u, AuditEvent{Kind: AuditSocialUnlinked, Detail: idDetail("social_account_id", id)})
 	return nil
 }

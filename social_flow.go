@@ -338,7 +338,7 @@ func (s *Service) applySocialProfile(ctx context.Context, p *socialProvider, pro
 		// CompleteLogin emits the login's event once the second factor passed.
 		return &SocialFlowResult{User: u, UID: prof.UID, Pending: pending}, nil
 	}
-	s.audit(ctx, AuditLoginSucceeded, u, "method=social provider="+p.cfg.ID)
+	s.audit(ctx, u, AuditEvent{Kind: AuditLoginSucceeded, Method: AuditMethodSocial, Detail: "method=social provider=" + p.cfg.ID})
 	return &SocialFlowResult{User: u, UID: prof.UID}, nil
 }
 

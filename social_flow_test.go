@@ -104,6 +104,8 @@ func TestSocialFlowOperations(t *testing.T) {
 	assert.Equal(t, "method=social provider=github", events[1].Detail)
 	assert.Equal(t, restauth.AuditLoginSucceeded, events[2].Kind)
 	assert.Equal(t, "method=social provider=github", events[2].Detail)
+	assert.Equal(t, restauth.AuditMethodSocial, events[1].Method, "the sign-up's method, typed")
+	assert.Equal(t, restauth.AuditMethodSocial, events[2].Method, "the login's method, typed")
 
 	_, err = e.svc.FinishSocialFlow(ctx, cb)
 	assertSocialReason(t, err, restauth.SocialReasonFlowReplayed)

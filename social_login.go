@@ -227,7 +227,7 @@ func (s *Service) createSocialUser(ctx context.Context, p *socialProvider, prof 
 		}
 		return nil, f
 	}
-	s.audit(ctx, AuditSignedUp, u, "method=social provider="+p.cfg.ID)
+	s.audit(ctx, u, AuditEvent{Kind: AuditSignedUp, Method: AuditMethodSocial, Detail: "method=social provider=" + p.cfg.ID})
 	if addr != nil && !addr.Verified && s.cfg.EmailVerification != VerificationNone {
 		s.sendConfirmation(ctx, u, addr)
 	}
@@ -247,7 +247,7 @@ func (s *Service) linkSocialAccount(ctx context.Context, p *socialProvider, prof
 		}
 		return socialFail(SocialReasonServerError, err)
 	}
-	s.audit(ctx, AuditSocialLinked, u, "provider="+p.cfg.ID)
+	s.audit(ctx, u, AuditEvent{Kind: AuditSocialLinked, Detail: "provider=" + p.cfg.ID})
 	if existing {
 		s.notify(ctx, MailSocialConnected, u, MailData{Provider: p.cfg.DisplayName})
 	}

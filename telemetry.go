@@ -1,9 +1,9 @@
 package restauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -108,67 +108,52 @@ func (t *telemetry) observeHashQueue(depth func() int) error {
 
 // recordAudit counts what an audit event tells: a login's method and result, a sign-up,
 // a throttle. Every operation emits its events through Service.audit, so counting here
-// counts every login path, whichever dialect (or host) called it.
+// counts every login path, whichever dialect (or host) called it. It reads the event's
+// typed fields, never Detail's text.
 func (t *telemetry) recordAudit(ctx context.Context, e *AuditEvent) {
 	switch e.Kind {
+	case AuditSignedUp:
+		t.registrations.Add(ctx, 1, metric.WithAttributes(attrSignupMethod.String(e.Method)))
+	case AuditThrottled:
+		t.throttles.Add(ctx, 1, metric.WithAttributes(attrRule.String(e.Rule)))
+	}
+	if method, result := loginCount(e); method != "" {
+		t.logins.Add(ctx, 1, metric.WithAttributes(attrLoginMethod.String(method), attrLoginResult.String(result)))
+	}
+}
+
+// loginCount is the restauth.logins method and result e counts under, "" for an event
+// that is no login attempt. A login's method is its first factor (the second is the
+// result's business); a refused login that names none (a cloned WebAuthn credential) is
+// "password", as it always counted. A re-authentication counts under "reauthenticate"
+// whichever factor it confirmed, as its failures do.
+func loginCount(e *AuditEvent) (method, result string) {
+	switch e.Kind {
 	case AuditLoginSucceeded:
-		t.login(ctx, detailMethod(e.Detail), "success")
+		return cmp.Or(e.Method, AuditMethodPassword), "success"
 	case AuditLoginFailed:
-		result := "failure"
-		if strings.HasPrefix(e.Detail, "mfa required") {
+		result = "failure"
+		if e.Reason == AuditReasonMFARequired {
 			result = "mfa_required"
 		}
-		t.login(ctx, detailMethod(e.Detail), result)
+		return cmp.Or(e.Method, AuditMethodPassword), result
 	case AuditReauthenticated:
-		// Its Detail names the factor confirmed; its failures are AuditLoginFailed with
-		// "method=reauthenticate", so its successes count under that method too.
-		t.login(ctx, methodReauthenticate, "success")
-	case AuditSignedUp:
-		t.registrations.Add(ctx, 1, metric.WithAttributes(attrSignupMethod.String(detailMethod(e.Detail))))
+		return AuditMethodReauthenticate, "success"
 	case AuditThrottled:
-		rule := strings.TrimPrefix(e.Detail, "rule=")
-		t.throttles.Add(ctx, 1, metric.WithAttributes(attrRule.String(rule)))
-		if method := throttledLoginMethod(rule); method != "" {
-			t.login(ctx, method, "throttled")
-		}
+		// A refused attempt emits only AuditThrottled: it is counted as a login from its rule.
+		return throttledLoginMethod(e.Rule), "throttled"
 	}
-}
-
-func (t *telemetry) login(ctx context.Context, method, result string) {
-	t.logins.Add(ctx, 1, metric.WithAttributes(attrLoginMethod.String(method), attrLoginResult.String(result)))
-}
-
-// methodReauthenticate is the login method of re-authentications, whichever factor.
-const methodReauthenticate = "reauthenticate"
-
-// detailMethod is the login method an event's Detail names ("method=password+totp" is
-// "password": the second factor is the result's business, not the method's); "password"
-// when it names none, as Login's own failures do. The second-factor and WebAuthn
-// re-authentications say "reauthentication": one method, "reauthenticate", for all.
-func detailMethod(detail string) string {
-	i := strings.Index(detail, "method=")
-	if i < 0 {
-		return "password"
-	}
-	m := detail[i+len("method="):]
-	if j := strings.IndexAny(m, " +"); j >= 0 {
-		m = m[:j]
-	}
-	if m == "reauthentication" {
-		return methodReauthenticate
-	}
-	return m
+	return "", ""
 }
 
 // throttledLoginMethod is the login method whose attempts rule counts, "" for a rule that
-// guards something else: a refused attempt emits only AuditThrottled, so it is counted as
-// a login with result "throttled" from its rule.
+// guards something else.
 func throttledLoginMethod(rule string) string {
 	switch rule {
 	case RuleLoginFailedIP, RuleLoginFailedAccount, RuleLoginFailedAccountDay:
-		return "password"
+		return AuditMethodPassword
 	case RuleWebAuthnFailedIP:
-		return "passkey"
+		return AuditMethodPasskey
 	}
 	return ""
 }

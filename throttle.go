@@ -26,7 +26,7 @@ func (s *Service) throttle(ctx context.Context, rule RateRule, key string) error
 	}
 	if throttled != nil {
 		throttled.Rule = rule.Name
-		s.audit(ctx, AuditThrottled, nil, "rule="+rule.Name)
+		s.audit(ctx, nil, AuditEvent{Kind: AuditThrottled, Rule: rule.Name, Detail: "rule=" + rule.Name})
 	}
 	return err
 }

@@ -55,7 +55,7 @@ func (s *Service) IssueToken(ctx context.Context, u *User, name string) (_ *Issu
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditTokenIssued, u, tokenDetail(&issued.Token))
+	s.audit(ctx, u, AuditEvent{Kind: AuditTokenIssued, Detail: tokenDetail(&issued.Token)})
 	return issued, nil
 }
 
@@ -128,7 +128,7 @@ func (s *Service) evictTokens(ctx context.Context, keep *APIToken) error {
 		if err := s.store.RevokeToken(ctx, t.ID); err != nil {
 			return err
 		}
-		s.audit(ctx, AuditTokenRevoked, &User{ID: t.UserID}, tokenDetail(t)+" reason=token_cap")
+		s.audit(ctx, &User{ID: t.UserID}, AuditEvent{Kind: AuditTokenRevoked, Detail: tokenDetail(t) + " reason=token_cap"})
 	}
 	return nil
 }
@@ -206,6 +206,6 @@ func (s *Service) RevokeToken(ctx context.Context, u *User, tokenID int64) (opEr
 	if err := s.store.RevokeToken(ctx, tokenID); err != nil {
 		return err
 	}
-	s.audit(ctx, AuditTokenRevoked, u, tokenDetail(t))
+	s.audit(ctx, u, AuditEvent{Kind: AuditTokenRevoked, Detail: tokenDetail(t)})
 	return nil
 }

@@ -48,7 +48,7 @@ func (s *Service) TokenByName(ctx context.Context, u *User, name string) (*Issue
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditTokenIssued, u, tokenDetail(&issued.Token))
+	s.audit(ctx, u, AuditEvent{Kind: AuditTokenIssued, Detail: tokenDetail(&issued.Token)})
 	return issued, nil
 }
 

@@ -281,7 +281,7 @@ func userCredential(stored []WebAuthnCredential, id []byte) *WebAuthnCredential 
 // AuditLoginFailed so that the owner can see it.
 func (s *Service) recordUse(ctx context.Context, u *User, stored *WebAuthnCredential, got *webauthn.Credential) error {
 	if got.Authenticator.CloneWarning {
-		s.auditLoginFailed(ctx, u, u.Username, "cloned webauthn credential id="+strconv.FormatInt(stored.ID, 10))
+		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Reason: AuditReasonClonedWebAuthnCredential, Detail: "id=" + strconv.FormatInt(stored.ID, 10)})
 		return refusedCredential(ErrWebAuthnCloned)
 	}
 	ok, err := s.store.UseWebAuthnCredential(ctx, stored.ID, got.Authenticator.SignCount, uint8(got.Flags.ProtocolValue()), s.now().UTC())
@@ -291,7 +291,7 @@ func (s *Service) recordUse(ctx context.Context, u *User, stored *WebAuthnCreden
 	case err != nil:
 		return err
 	case !ok:
-		s.auditLoginFailed(ctx, u, u.Username, "cloned webauthn credential id="+strconv.FormatInt(stored.ID, 10))
+		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Reason: AuditReasonClonedWebAuthnCredential, Detail: "id=" + strconv.FormatInt(stored.ID, 10)})
 		return refusedCredential(ErrWebAuthnCloned)
 	}
 	return nil

@@ -76,7 +76,7 @@ func (s *Service) deleteAllWebAuthn(ctx context.Context, u *User) (bool, error) 
 		if err := s.store.DeleteWebAuthnCredential(ctx, k.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return false, err
 		}
-		s.audit(ctx, AuditMFADeactivated, u, "method=webauthn id="+strconv.FormatInt(k.ID, 10))
+		s.audit(ctx, u, AuditEvent{Kind: AuditMFADeactivated, Method: AuditMethodWebAuthn, Detail: "method=webauthn id=" + strconv.FormatInt(k.ID, 10)})
 	}
 	return len(keys) > 0, nil
 }

@@ -87,7 +87,7 @@ func (s *Service) FinishWebAuthnReauthentication(ctx context.Context, u *User, s
 	}
 	err := s.userAssertion(ctx, u, state, ceremonyReauth, response, nil)
 	if errors.Is(err, ErrWebAuthnRefused) {
-		s.auditLoginFailed(ctx, u, u.Username, "invalid webauthn credential method=reauthentication")
+		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodReauthenticate, Reason: AuditReasonInvalidWebAuthnCredential, Detail: "method=reauthentication"})
 	}
 	return err
 }
@@ -254,16 +254,16 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, state WebAuthnState, r
 	if err != nil {
 		reason := loginFailure(err)
 		if errors.Is(err, ErrWebAuthnRefused) {
-			reason = "invalid webauthn credential"
+			reason = AuditReasonInvalidWebAuthnCredential
 		}
 		if reason != "" && !errors.Is(err, ErrWebAuthnCloned) { // recordUse audited a clone
-			s.auditLoginFailed(ctx, u, "", reason+" method=passkey")
+			s.auditLoginFailed(ctx, u, "", AuditEvent{Method: AuditMethodPasskey, Reason: reason, Detail: "method=" + AuditMethodPasskey})
 		}
 		return nil, err
 	}
 	s.assertionSucceeded(ctx)
 	s.mfaSucceeded(ctx, u.ID)
-	s.audit(ctx, AuditLoginSucceeded, u, "method=passkey")
+	s.audit(ctx, u, AuditEvent{Kind: AuditLoginSucceeded, Method: AuditMethodPasskey, Detail: "method=" + AuditMethodPasskey})
 	return &LoginResult{User: u, MFAMethod: string(mfaWebAuthn)}, nil
 }
 

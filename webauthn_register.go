@@ -126,7 +126,7 @@ func (s *Service) FinishWebAuthnRegistration(ctx context.Context, u *User, state
 			return nil, err
 		}
 	}
-	s.audit(ctx, AuditMFAActivated, u, "method=webauthn id="+strconv.FormatInt(c.ID, 10))
+	s.audit(ctx, u, AuditEvent{Kind: AuditMFAActivated, Method: AuditMethodWebAuthn, Detail: "method=webauthn id=" + strconv.FormatInt(c.ID, 10)})
 	s.notify(ctx, MailWebAuthnAdded, u, MailData{})
 	return added, nil
 }
@@ -280,7 +280,7 @@ func (s *Service) RemoveWebAuthnCredentials(ctx context.Context, u *User, ids []
 		if err := s.store.DeleteWebAuthnCredential(ctx, k.ID); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
-		s.audit(ctx, AuditMFADeactivated, u, "method=webauthn id="+strconv.FormatInt(k.ID, 10))
+		s.audit(ctx, u, AuditEvent{Kind: AuditMFADeactivated, Method: AuditMethodWebAuthn, Detail: "method=webauthn id=" + strconv.FormatInt(k.ID, 10)})
 	}
 	if last {
 		// No authenticator left: the recovery codes go too (DeleteTOTPDevice removes them

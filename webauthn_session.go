@@ -13,7 +13,7 @@ func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User
 	if err := s.FinishWebAuthnReauthentication(ctx, u, state, response); err != nil {
 		return AuthRecord{}, err
 	}
-	s.audit(ctx, AuditReauthenticated, u, "method="+string(mfaWebAuthn))
+	s.audit(ctx, u, AuditEvent{Kind: AuditReauthenticated, Method: AuditMethodWebAuthn, Detail: "method=" + AuditMethodWebAuthn})
 	rec := s.NewAuthRecord("mfa")
 	rec.Type, rec.Reauthenticated = mfaRecordType(mfaWebAuthn), true
 	return rec, s.putAuthRecords(ctx, append(s.SessionAuthRecords(ctx), rec))

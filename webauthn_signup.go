@@ -150,8 +150,8 @@ func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, 
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, AuditSignedUp, u, "method=passkey")
-	s.audit(ctx, AuditMFAActivated, u, "method=webauthn id="+strconv.FormatInt(c.ID, 10)+" signup")
+	s.audit(ctx, u, AuditEvent{Kind: AuditSignedUp, Method: AuditMethodPasskey, Detail: "method=" + AuditMethodPasskey})
+	s.audit(ctx, u, AuditEvent{Kind: AuditMFAActivated, Method: AuditMethodWebAuthn, Detail: "method=webauthn id=" + strconv.FormatInt(c.ID, 10) + " signup"})
 	return &PasskeySignupResult{User: u, Credential: c, RecoveryCodes: codes}, nil
 }
 
