@@ -352,6 +352,11 @@ func (s *Service) ResendVerification(ctx context.Context, email string) (opErr e
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(email)); err != nil {
 		return err
 	}
+	if !validate.Storable(email) {
+		// No account holds such text (a NUL byte, invalid UTF-8), and a store that refuses
+		// it (PostgreSQL) would fail the job, and retry it, for nothing.
+		return nil
+	}
 	s.queueMail(ctx, mailIntent{job: jobResendConfirmation, email: email})
 	return nil
 }

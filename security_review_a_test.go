@@ -1,16 +1,24 @@
 package restauth_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/memstore"
 )
 
 // Regression tests of security review A (the 291 dialect, the middleware and the core
@@ -94,4 +102,100 @@ func TestSetPasswordRenewsSessionID(t *testing.T) {
 	assert.NotEqual(t, loggedIn, renewed, "the session id is renewed by the password set")
 	assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/auth/user/", nil, withSessionID(renewed)).Code,
 		"the session stays logged in under its new id")
+}
+
+// textStrictStore refuses, as PostgreSQL does ("invalid byte sequence for encoding
+// UTF8", SQLSTATE 22021), to look up text holding a NUL byte or invalid UTF-8.
+type textStrictStore struct {
+	*memstore.Store
+}
+
+func refusesText(s string) error {
+	if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+		return errors.New("ERROR: invalid byte sequence for encoding \"UTF8\" (SQLSTATE 22021)")
+	}
+	return nil
+}
+
+func (s textStrictStore) UserByUsername(ctx context.Context, username string) (*restauth.User, error) {
+	if err := refusesText(username); err != nil {
+		return nil, err
+	}
+	return s.Store.UserByUsername(ctx, username)
+}
+
+func (s textStrictStore) UsersByEmail(ctx context.Context, email string) ([]*restauth.User, error) {
+	if err := refusesText(email); err != nil {
+		return nil, err
+	}
+	return s.Store.UsersByEmail(ctx, email)
+}
+
+// TestCredentialsNoStoreCanHoldAreWrongCredentials: a login name with a NUL byte or
+// invalid UTF-8 — which a Basic header carries past the body decoder's checks — names
+// no account and must fail as a wrong password, not reach a store that refuses such text
+// (PostgreSQL) and come back as a 500 whose log line holds the typed name.
+func TestCredentialsNoStoreCanHoldAreWrongCredentials(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *restauth.Config) { c.Store = textStrictStore{memstore.New()} })
+	ctx := restauth.WithClient(context.Background(), restauth.Client{Addr: "192.0.2.1"})
+	names := []struct{ name, username string }{
+		{"NUL", "ada\x00"},
+		{"NUL alone", "\x00"},
+		{"invalid UTF-8", "ada\xff"},
+	}
+	for _, tc := range names {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := e.svc.AuthenticatePassword(ctx, tc.username, goodPassword)
+			assert.ErrorIs(t, err, restauth.ErrInvalidCredentials)
+			_, err = e.svc.Login(ctx, restauth.LoginRequest{Username: tc.username, Password: goodPassword})
+			assert.ErrorIs(t, err, restauth.ErrInvalidCredentials)
+
+			basic := base64.StdEncoding.EncodeToString([]byte(tc.username + ":" + goodPassword))
+			res := e.do(http.MethodGet, "/api/auth/user/", nil, withHeader("Authorization", "Basic "+basic))
+			assert.Equal(t, http.StatusUnauthorized, res.Code, res.Body.String())
+			assert.Equal(t, map[string]any{"detail": "Invalid username/password."}, res.JSON(t))
+		})
+	}
+}
+
+func (s textStrictStore) AddEmailAddress(ctx context.Context, a *restauth.EmailAddress) error {
+	if err := refusesText(a.Email); err != nil {
+		return err
+	}
+	return s.Store.AddEmailAddress(ctx, a)
+}
+
+// TestAddressesNoStoreCanHoldAreRefused: an address with invalid UTF-8 in its domain
+// passed the e-mail validator (IDNA maps the bytes to U+FFFD), so a direct call, or a
+// dialect that does not check the encoding first, reached a store that refuses such text:
+// a 500 for a login by address, a failed mail job for a reset or a resend, a 500 for an
+// added address. They are invalid addresses, or name nobody, as any other bad address.
+func TestAddressesNoStoreCanHoldAreRefused(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	e := newEnv(t, func(c *restauth.Config) {
+		c.Store = textStrictStore{memstore.New()}
+		c.LoginByEmail = true
+		c.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	})
+	u, _ := e.register("ada", goodPassword, "ada@example.com")
+	ctx := restauth.WithClient(context.Background(), restauth.Client{Addr: "192.0.2.1"})
+	for _, bad := range []string{"ada@ex\xffample.com", "ada\xff@example.com"} {
+		_, err := e.svc.Login(ctx, restauth.LoginRequest{Email: bad, Password: goodPassword})
+		assert.ErrorIs(t, err, restauth.ErrInvalidCredentials, "login by %q", bad)
+
+		var verr *restauth.ValidationError
+		_, err = e.svc.AddEmailAddress(ctx, u.ID, bad)
+		assert.ErrorAs(t, err, &verr, "adding %q", bad)
+		err = e.svc.RequestPasswordReset(ctx, bad)
+		assert.ErrorAs(t, err, &verr, "reset for %q", bad)
+		assert.NoError(t, e.svc.ResendVerification(ctx, bad), "resend for %q", bad)
+	}
+	assert.NoError(t, e.svc.ResendVerification(ctx, "ada\x00@example.com"))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Empty(t, logs.String(), "no store was asked about text it cannot hold")
 }
