@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -198,4 +199,84 @@ func TestAddressesNoStoreCanHoldAreRefused(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	assert.Empty(t, logs.String(), "no store was asked about text it cannot hold")
+}
+
+// FuzzHandlerNever500 sends arbitrary credentials, paths, media types and bodies through
+// the 291 handlers over a store that refuses what PostgreSQL refuses: whatever a client
+// sends, the answer is never a server error. (It found the Basic NUL above.)
+func FuzzHandlerNever500(f *testing.F) {
+	paths := []string{"/api/auth/login/", "/api/auth/user/", "/api/auth/registration/", "/api/auth/password/reset/",
+		"/api/auth/password/reset/confirm/", "/api/auth/registration/resend-email/", "/api/auth/registration/verify-email/",
+		"/api/auth/emails/", "/api/auth/logout/", "/api/user/token/?name=x", "/api/auth/registration/account-confirm-email/k/"}
+	for i, seed := range []struct{ auth, ct, body string }{
+		{"Basic " + base64.StdEncoding.EncodeToString([]byte("ada:" + goodPassword)), "application/json", `{}`},
+		{"Basic " + base64.StdEncoding.EncodeToString([]byte("a\x00:b")), "", ""},
+		{"Basic " + base64.StdEncoding.EncodeToString([]byte("\xff\xfe:b")), "", ""},
+		{"Token \x00", "application/json", `{"username": "ada", "password": "x"}`},
+		{"", "application/json", `{"email": "ada@ex\u00ffample.com", "key": "a:b:c", "uid": "zz", "token": "1-2"}`},
+		{"", "application/x-www-form-urlencoded", "username=ada&password=%00&email=a%40b.c"},
+		{"", "multipart/form-data; boundary=X", "--X\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\na@b.c\r\n--X--\r\n"},
+	} {
+		f.Add(uint8(i), "POST", seed.auth, seed.ct, seed.body)
+	}
+	// One Service for every input (the first input's t builds it): the handlers must hold
+	// whatever state earlier inputs left.
+	var (
+		once sync.Once
+		e    *testEnv
+	)
+	f.Fuzz(func(t *testing.T, path uint8, method, auth, contentType, body string) {
+		once.Do(func() {
+			e = newEnv(t, func(c *restauth.Config) { c.Store = textStrictStore{memstore.New()} })
+			e.register("ada", goodPassword, "ada@example.com")
+		})
+		if method == "" || strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") || !utf8.ValidString(method) {
+			method = http.MethodPost
+		}
+		req := httptest.NewRequest(http.MethodGet, paths[int(path)%len(paths)], strings.NewReader(body))
+		req.Method = method
+		if auth != "" {
+			req.Header["Authorization"] = []string{auth}
+		}
+		if contentType != "" {
+			req.Header["Content-Type"] = []string{contentType}
+		}
+		rec := httptest.NewRecorder()
+		e.mux.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s (Authorization %q, Content-Type %q, body %q): %d %s", method, req.URL, auth, contentType, body, rec.Code, rec.Body)
+		}
+	})
+}
+
+// countingReader serves n bytes of 'a' and counts what was read.
+type countingReader struct{ n, read int }
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.read >= c.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), c.n-c.read)
+	for i := range p[:k] {
+		p[i] = 'a'
+	}
+	c.read += k
+	return k, nil
+}
+
+// TestCheckCSRFBoundsTheFormItReads: CheckCSRF parses an HTML form's body for its
+// csrfmiddlewaretoken before anything is authenticated (the headless dialect calls it
+// for every unsafe browser request). It read what net/http's ParseForm reads of an
+// unbounded body, up to 10 MB, whatever Config.MaxBodyBytes says.
+func TestCheckCSRFBoundsTheFormItReads(t *testing.T) {
+	t.Parallel()
+	const limit = 1 << 12
+	e := newEnv(t, func(c *restauth.Config) { c.MaxBodyBytes = limit })
+	body := &countingReader{n: 4 << 20}
+	r := httptest.NewRequest(http.MethodPost, "http://testserver/_allauth/browser/v1/auth/login", body)
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	err := e.svc.CheckCSRF(r)
+	var perr *restauth.PermissionError
+	require.ErrorAs(t, err, &perr)
+	assert.LessOrEqual(t, body.read, 2*limit, "at most MaxBodyBytes of the form is read")
 }

@@ -346,6 +346,11 @@ func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
 // returns a *PermissionError with Django's reason.
 func (s *Service) CheckCSRF(r *http.Request) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+		if r.Body != nil && r.PostForm == nil {
+			// ParseForm reads up to 10 MB of a body it finds unbounded, and this runs before
+			// anything is authenticated: Config.MaxBodyBytes bounds it, as every other body.
+			r.Body = http.MaxBytesReader(nil, r.Body, s.cfg.MaxBodyBytes)
+		}
 		if token := r.PostFormValue(csrfFormField); token != "" {
 			if err := s.checkOrigin(r); err != nil {
 				return err
