@@ -209,7 +209,7 @@ func FuzzHandlerNever500(f *testing.F) {
 		"/api/auth/password/reset/confirm/", "/api/auth/registration/resend-email/", "/api/auth/registration/verify-email/",
 		"/api/auth/emails/", "/api/auth/logout/", "/api/user/token/?name=x", "/api/auth/registration/account-confirm-email/k/"}
 	for i, seed := range []struct{ auth, ct, body string }{
-		{"Basic " + base64.StdEncoding.EncodeToString([]byte("ada:" + goodPassword)), "application/json", `{}`},
+		{"Basic " + base64.StdEncoding.EncodeToString([]byte("ada:"+goodPassword)), "application/json", `{}`},
 		{"Basic " + base64.StdEncoding.EncodeToString([]byte("a\x00:b")), "", ""},
 		{"Basic " + base64.StdEncoding.EncodeToString([]byte("\xff\xfe:b")), "", ""},
 		{"Token \x00", "application/json", `{"username": "ada", "password": "x"}`},
