@@ -280,3 +280,35 @@ func TestCheckCSRFBoundsTheFormItReads(t *testing.T) {
 	require.ErrorAs(t, err, &perr)
 	assert.LessOrEqual(t, body.read, 2*limit, "at most MaxBodyBytes of the form is read")
 }
+
+// TestLoginAsAnotherUserStartsAnEmptySession: a login into a session that is logged in
+// as somebody else (a shared browser, no logout in between) starts from an empty session,
+// as Django's login() flushes it: nothing the host or a flow kept for the first user
+// (a half-finished flow, the host's own values) carries over to the second. The same
+// user logging in again keeps the session's data, as Django's cycle_key does.
+func TestLoginAsAnotherUserStartsAnEmptySession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	first, _ := e.register("fern", goodPassword, "")
+	second, _ := e.register("gale", goodPassword, "")
+	sm := e.svc.Sessions()
+	var kept, afterOther string
+	var userAfter *restauth.User
+	h := sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		require.NoError(t, e.svc.LoginSession(ctx, first))
+		sm.Put(ctx, "host.cart", "fern's cart")
+		require.NoError(t, e.svc.LoginSession(ctx, first))
+		kept = sm.GetString(ctx, "host.cart")
+		require.NoError(t, e.svc.LoginSession(ctx, second))
+		afterOther = sm.GetString(ctx, "host.cart")
+		var err error
+		userAfter, err = e.svc.SessionUser(ctx)
+		require.NoError(t, err)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "http://testserver/", nil))
+	assert.Equal(t, "fern's cart", kept, "the same user's new login keeps the session's data")
+	assert.Empty(t, afterOther, "another user's login starts from an empty session")
+	require.NotNil(t, userAfter)
+	assert.Equal(t, second.ID, userAfter.ID)
+}

@@ -133,13 +133,25 @@ func (s *Service) NewAuthRecord(method string) AuthRecord {
 
 // LoginSession logs u into the session in ctx (loaded by the dialect from a cookie or a
 // session token): the session id is renewed, so that an id fixed before the login is
-// worthless after it, any pending login is dropped, and records start the session's
-// authentication records. The session is recorded in the user's session index
+// worthless after it, a session logged in as another user is emptied first (Django's
+// flush), any pending login is dropped, and records start the session's authentication
+// records. The session is recorded in the user's session index
 // (UserSessions) under its new id, and the record of the old id, if it was logged in, is
 // dropped. The CSRF token is the dialect's to rotate (RotateCSRFCookie).
 func (s *Service) LoginSession(ctx context.Context, u *User, records ...AuthRecord) error {
+	// A session logged in as somebody else (or as u under an older password) is not
+	// carried over, as Django's login() flushes it: whatever the host or a flow kept in it
+	// for that login must not reach this one. An anonymous session keeps its data.
+	prior := s.sessions.GetInt64(ctx, sessionUserKey)
+	foreign := prior != 0 && (prior != u.ID ||
+		subtle.ConstantTimeCompare([]byte(s.sessions.GetString(ctx, sessionHashKey)), []byte(s.sessionAuthHash(u))) != 1)
 	if err := s.renewSession(ctx); err != nil {
 		return err
+	}
+	if foreign {
+		if err := s.sessions.Clear(ctx); err != nil {
+			return err
+		}
 	}
 	s.DropPendingLogin(ctx)
 	s.sessions.Put(ctx, sessionUserKey, u.ID)
