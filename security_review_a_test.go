@@ -312,3 +312,45 @@ func TestLoginAsAnotherUserStartsAnEmptySession(t *testing.T) {
 	require.NotNil(t, userAfter)
 	assert.Equal(t, second.ID, userAfter.ID)
 }
+
+// TestPrimaryEmailProbesAreLimited: making an unverified address primary is refused when
+// another account holds it verified, and says so. Under mandatory verification and
+// enumeration prevention, registration hides exactly that, yet any account (one without
+// a verified primary: it can remove its only address) could test address after address
+// this way, without limit. The attempts now count per user before the check
+// (RateLimits.PrimaryEmailPerUser); over the limit, a held and a free address get the
+// same 429.
+func TestPrimaryEmailProbesAreLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *restauth.Config) {
+		c.EmailVerification = restauth.VerificationMandatory
+		c.RateLimits.PrimaryEmailPerUser = restauth.RateRule{Limit: 3, Window: time.Hour}
+	})
+	ctx := context.Background()
+	victim, _ := e.register("hugo", goodPassword, "hugo@example.com")
+	addrs, err := e.store.EmailAddresses(ctx, victim.ID)
+	require.NoError(t, err)
+	_, err = e.store.VerifyEmailAddress(ctx, addrs[0].ID, true)
+	require.NoError(t, err)
+	prober, _ := e.register("ivy", goodPassword, "")
+
+	probe := func(email string) error {
+		t.Helper()
+		a, err := e.svc.AddEmailAddress(ctx, prober.ID, email)
+		require.NoError(t, err)
+		_, err = e.svc.SetPrimaryEmail(ctx, prober.ID, a.ID)
+		_, rerr := e.svc.RemoveEmailAddress(ctx, prober.ID, a.ID)
+		require.NoError(t, rerr)
+		return err
+	}
+	assert.ErrorIs(t, probe("hugo@example.com"), restauth.ErrEmailVerifiedElsewhere, "within the limit the answer still tells")
+	assert.NoError(t, probe("nobody-1@example.com"))
+	assert.NoError(t, probe("nobody-2@example.com"))
+	for _, email := range []string{"hugo@example.com", "nobody-3@example.com"} {
+		err := probe(email)
+		var throttled *restauth.ThrottledError
+		assert.ErrorAs(t, err, &throttled, "over the limit %s is refused unchecked", email)
+		assert.NotErrorIs(t, err, restauth.ErrEmailVerifiedElsewhere)
+	}
+	assert.True(t, restauth.DefaultRateLimits().PrimaryEmailPerUser.Enabled(), "on by default")
+}
