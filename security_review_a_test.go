@@ -311,6 +311,19 @@ func TestLoginAsAnotherUserStartsAnEmptySession(t *testing.T) {
 	assert.Empty(t, afterOther, "another user's login starts from an empty session")
 	require.NotNil(t, userAfter)
 	assert.Equal(t, second.ID, userAfter.ID)
+
+	// The same through a login whose second factor is due: the pending login empties the
+	// session, as the login that completes it finds no login of its own to compare.
+	var afterPending string
+	h = sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		require.NoError(t, e.svc.LoginSession(ctx, first))
+		sm.Put(ctx, "host.cart", "fern's cart")
+		require.NoError(t, e.svc.PutPendingLogin(ctx, restauth.PendingLogin{UserID: second.ID, AuthHash: "gale's", Expires: e.clock.Now().Add(time.Minute)}))
+		afterPending = sm.GetString(ctx, "host.cart")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "http://testserver/", nil))
+	assert.Empty(t, afterPending, "another user's pending login starts from an empty session")
 }
 
 // TestPrimaryEmailProbesAreLimited: making an unverified address primary is refused when
