@@ -367,3 +367,22 @@ func TestPrimaryEmailProbesAreLimited(t *testing.T) {
 	}
 	assert.True(t, restauth.DefaultRateLimits().PrimaryEmailPerUser.Enabled(), "on by default")
 }
+
+// TestProfileTextNoStoreCanHoldIsRefused: UpdateProfile called directly with invalid
+// UTF-8 (which the body decoders never pass on) is a field error, not a store failure.
+func TestProfileTextNoStoreCanHoldIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	u, _ := e.register("jade", goodPassword, "")
+	bad := "J\xffade"
+	// Username's own validator already refused it; the names had no check.
+	for _, upd := range []restauth.ProfileUpdate{{FirstName: &bad}, {LastName: &bad}, {Username: &bad}} {
+		_, err := e.svc.UpdateProfile(context.Background(), u.ID, upd)
+		var verr *restauth.ValidationError
+		assert.ErrorAs(t, err, &verr)
+	}
+	fresh, err := e.store.UserByID(context.Background(), u.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "", fresh.FirstName)
+	assert.Equal(t, "jade", fresh.Username)
+}
