@@ -386,3 +386,32 @@ func TestProfileTextNoStoreCanHoldIsRefused(t *testing.T) {
 	assert.Equal(t, "", fresh.FirstName)
 	assert.Equal(t, "jade", fresh.Username)
 }
+
+// TestAnswersCarryingKeysAreNotCached: the answers that carry an API token key (login,
+// registration's token answer, GET /api/user/token/) say Cache-Control: no-store, as the
+// MFA answers carrying secrets already did: a year-long key must not stay in a browser's
+// disk cache or in a proxy's.
+func TestAnswersCarryingKeysAreNotCached(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *restauth.Config) { c.RegistrationTokenAnswer = true })
+	e.register("kai", goodPassword, "")
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		opts   []reqOpt
+		status int
+	}{
+		{"login", http.MethodPost, "/api/auth/login/", map[string]any{"username": "kai", "password": goodPassword}, nil, http.StatusOK},
+		{"registration", http.MethodPost, "/api/auth/registration/", registration("lea", "-", goodPassword, goodPassword), nil, http.StatusCreated},
+		{"named token", http.MethodGet, "/api/user/token/?name=script", nil, []reqOpt{withBasic("kai", goodPassword)}, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.do(tc.method, tc.path, tc.body, tc.opts...)
+			require.Equal(t, tc.status, res.Code, res.Body.String())
+			assert.Contains(t, res.Header().Values("Cache-Control"), "no-store")
+		})
+	}
+}
