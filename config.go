@@ -138,6 +138,10 @@ type Config struct {
 	Limiter Limiter
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when
 	// finding a client's address for rate limits; by default only RemoteAddr counts.
+	// A peer that is not an IP address (a proxy on a Unix socket) can be listed nowhere:
+	// its requests have no client address, so the per-address limits do not apply to
+	// them at all (only the per-account ones do). Connect such a proxy over TCP loopback
+	// and list 127.0.0.1/32 here.
 	TrustedProxies []netip.Prefix
 
 	// StoreTimeout bounds the work of each request the handlers and Middleware serve: one

@@ -164,7 +164,9 @@ func (s *Service) ownEmailAddress(ctx context.Context, userID, id int64) (*Email
 // An address another user holds verified cannot become primary (a *ValidationError on
 // non_field_errors matching ErrEmailVerifiedElsewhere): the caller's User.Email would then
 // name somebody else's mailbox, where password resets by address and notices would go.
-// Saying so tells the caller only about an address they typed in themselves.
+// Saying so tells the caller only about an address they typed in themselves, and
+// attempts with an unverified address count towards RateLimits.PrimaryEmailPerUser
+// first, so that the answer is no fast way to test a list of addresses.
 //
 // The MailEmailChanged notice goes to the previous primary address, and only if it was
 // verified. An unverified previous primary may be someone else's (a typo at
@@ -194,6 +196,11 @@ func (s *Service) SetPrimaryEmail(ctx context.Context, userID, id int64) (_ *Ema
 		return nil, codedFieldError(nil, nonFieldErrors, "unverified_primary_email", msgPrimaryNeedsVerified)
 	}
 	if !addr.Verified {
+		// The answer tells whether another account holds the address verified: counted
+		// first (RateLimits.PrimaryEmailPerUser), so no account can test a list of them.
+		if err := s.throttle(ctx, s.cfg.RateLimits.PrimaryEmailPerUser, userKey(userID)); err != nil {
+			return nil, err
+		}
 		// The caller holds the address unverified, and one user holds an address once, so
 		// a verified holder is another user.
 		taken, err := s.emailTakenVerified(ctx, addr.Email)
@@ -351,6 +358,11 @@ func (s *Service) ResendVerification(ctx context.Context, email string) (opErr e
 	}
 	if err := s.throttle(ctx, s.cfg.RateLimits.ResendPerEmail, s.emailKey(email)); err != nil {
 		return err
+	}
+	if !validate.Storable(email) {
+		// No account holds such text (a NUL byte, invalid UTF-8), and a store that refuses
+		// it (PostgreSQL) would fail the job, and retry it, for nothing.
+		return nil
 	}
 	s.queueMail(ctx, mailIntent{job: jobResendConfirmation, email: email})
 	return nil

@@ -284,5 +284,5 @@ func noRateLimits() restauth.RateLimits {
 	return restauth.RateLimits{LoginFailedPerAccount: off, LoginFailedPerIP: off, ResetPerIP: off,
 		ResetPerEmail: off, SignupPerIP: off, PasswordChangePerUser: off, ResendPerEmail: off, MFAFailedPerUser: off,
 		BodyPerIP: off, LoginFailedPerAccountDaily: off, MFAFailedPerUserIP: off, MailPerRecipient: off,
-		LoginCodePerIP: off, LoginCodePerEmail: off, ReauthenticatePerUser: off}
+		LoginCodePerIP: off, LoginCodePerEmail: off, ReauthenticatePerUser: off, PrimaryEmailPerUser: off}
 }

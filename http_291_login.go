@@ -60,6 +60,7 @@ func (d *api291) finishLogin(w http.ResponseWriter, r *http.Request, res *LoginR
 		d.sessionUnavailable(w, r, err)
 		return nil
 	}
+	noStore(w)
 	drf.WriteJSON(w, http.StatusOK, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})

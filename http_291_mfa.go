@@ -10,7 +10,8 @@ import (
 // does not have: restauth's own extension of the 291 dialect, in its shapes. The
 // operations, re-authentication and its limits included, are in mfa.go and recovery.go.
 
-// noStore keeps answers that carry secrets (a TOTP secret, recovery codes) out of caches.
+// noStore keeps answers that carry secrets (a TOTP secret, recovery codes, an API token
+// key) out of caches.
 func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
 // mfaProof reads the re-authentication fields of a DELETE or regeneration request: a

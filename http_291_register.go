@@ -51,6 +51,7 @@ func (d *api291) handleRegister(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+	noStore(w)
 	drf.WriteJSON(w, http.StatusCreated, struct {
 		Key string `json:"key"`
 	}{res.Token.Key})

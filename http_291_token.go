@@ -51,6 +51,7 @@ func (d *api291) userToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noStore(w)
 	drf.WriteJSON(w, http.StatusOK, struct {
 		Token  string   `json:"token"`
 		Name   string   `json:"name"`

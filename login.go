@@ -249,7 +249,10 @@ type passwordMatcher func(ctx context.Context, u *User, password string) (ok, re
 // checkCredentialsWith is checkCredentials with the given password check.
 func (s *Service) checkCredentialsWith(ctx context.Context, username, password string, matches passwordMatcher) (*User, error) {
 	var u *User
-	if username != "" {
+	// A name with a NUL byte or invalid UTF-8 (a Basic header can carry one; the body
+	// decoders refuse them) names nobody and is not looked up: a store that refuses such
+	// text (PostgreSQL) would turn a wrong password into a 500.
+	if username != "" && validate.Storable(username) {
 		var err error
 		u, err = s.store.UserByUsername(ctx, username)
 		if n := validate.NormalizeUsername(username); errors.Is(err, ErrNotFound) && n != username {

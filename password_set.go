@@ -25,6 +25,17 @@ func (s *Service) afterPasswordChange(ctx context.Context, u *User, choice Sessi
 	switch choice {
 	case SessionKept:
 		if s.sessions.GetInt64(ctx, sessionUserKey) == u.ID {
+			// A new id too, as Django's update_session_auth_hash cycles the key: a copy of
+			// the cookie taken before the change (the reason many change their password)
+			// must not follow the session onto the new password's hash.
+			if err := s.cycleSession(ctx, u); err != nil {
+				// The password is changed: a store failure here must not answer as though
+				// it were not. Without its new hash the session ends at its next use, and
+				// the old id with it.
+				s.log.ErrorContext(ctx, "restauth: could not renew the session after a password change; it ends instead",
+					"user_id", u.ID, "error", err)
+				return nil
+			}
 			s.sessions.Put(ctx, sessionHashKey, s.sessionAuthHash(u))
 		}
 	case SessionLoggedOut:

@@ -155,6 +155,12 @@ type RateLimits struct {
 	// the provider's user-info, and given back when it logs in (or connects, or pends a
 	// step), so only refused tokens add up. allauth has no rule of its own for it.
 	ProviderTokenFailedPerIP RateRule
+	// PrimaryEmailPerUser limits, per user, the attempts to make an unverified address
+	// primary (SetPrimaryEmail): 10 per hour, restauth's own. Their refusal tells whether
+	// another account holds the address verified, which registration conceals under
+	// enumeration prevention; unlimited, any account could test a list of addresses.
+	// Counted before the check, so a throttled attempt reveals nothing either.
+	PrimaryEmailPerUser RateRule
 }
 
 // Rule names of DefaultRateLimits; they prefix the limiter keys.
@@ -182,6 +188,8 @@ const (
 	RuleWebAuthnFailedIP = "webauthn_failed_ip"
 	// RuleProviderTokenFailedIP names ProviderTokenFailedPerIP.
 	RuleProviderTokenFailedIP = "provider_token_failed_ip"
+	// RulePrimaryEmailUser names PrimaryEmailPerUser.
+	RulePrimaryEmailUser = "primary_email_user"
 )
 
 // DefaultRateLimits returns allauth's defaults (ACCOUNT_RATE_LIMITS), with the stricter
@@ -207,6 +215,7 @@ func DefaultRateLimits() RateLimits {
 		ReauthenticatePerUser:      RateRule{Name: RuleReauthenticateUser, Limit: 10, Window: time.Minute},
 		WebAuthnFailedPerIP:        RateRule{Name: RuleWebAuthnFailedIP, Limit: 10, Window: time.Minute},
 		ProviderTokenFailedPerIP:   RateRule{Name: RuleProviderTokenFailedIP, Limit: 10, Window: time.Minute},
+		PrimaryEmailPerUser:        RateRule{Name: RulePrimaryEmailUser, Limit: 10, Window: time.Hour},
 	}
 }
 
@@ -218,7 +227,7 @@ func (rl *RateLimits) rules() []*RateRule {
 		&rl.BodyPerIP,
 		&rl.LoginFailedPerAccountDaily, &rl.MFAFailedPerUserIP, &rl.MailPerRecipient,
 		&rl.LoginCodePerIP, &rl.LoginCodePerEmail, &rl.ReauthenticatePerUser,
-		&rl.WebAuthnFailedPerIP, &rl.ProviderTokenFailedPerIP,
+		&rl.WebAuthnFailedPerIP, &rl.ProviderTokenFailedPerIP, &rl.PrimaryEmailPerUser,
 	}
 }
 

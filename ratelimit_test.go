@@ -44,6 +44,7 @@ func TestRateLimitsDefaults(t *testing.T) {
 		{RuleMailRecipient, d.MailPerRecipient, 5, time.Hour},
 		{RuleWebAuthnFailedIP, d.WebAuthnFailedPerIP, 10, time.Minute},
 		{RuleProviderTokenFailedIP, d.ProviderTokenFailedPerIP, 10, time.Minute},
+		{RulePrimaryEmailUser, d.PrimaryEmailPerUser, 10, time.Hour},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, RateRule{Name: tt.name, Limit: tt.limit, Window: tt.window}, tt.rule, tt.name)

@@ -133,13 +133,23 @@ func (s *Service) NewAuthRecord(method string) AuthRecord {
 
 // LoginSession logs u into the session in ctx (loaded by the dialect from a cookie or a
 // session token): the session id is renewed, so that an id fixed before the login is
-// worthless after it, any pending login is dropped, and records start the session's
-// authentication records. The session is recorded in the user's session index
+// worthless after it, a session logged in as another user is emptied first (Django's
+// flush), any pending login is dropped, and records start the session's authentication
+// records. The session is recorded in the user's session index
 // (UserSessions) under its new id, and the record of the old id, if it was logged in, is
 // dropped. The CSRF token is the dialect's to rotate (RotateCSRFCookie).
 func (s *Service) LoginSession(ctx context.Context, u *User, records ...AuthRecord) error {
+	// A session logged in as somebody else (or as u under an older password) is not
+	// carried over, as Django's login() flushes it: whatever the host or a flow kept in it
+	// for that login must not reach this one. An anonymous session keeps its data.
+	foreign := s.loggedInOtherThan(ctx, u.ID, s.sessionAuthHash(u))
 	if err := s.renewSession(ctx); err != nil {
 		return err
+	}
+	if foreign {
+		if err := s.sessions.Clear(ctx); err != nil {
+			return err
+		}
 	}
 	s.DropPendingLogin(ctx)
 	s.sessions.Put(ctx, sessionUserKey, u.ID)
@@ -148,6 +158,16 @@ func (s *Service) LoginSession(ctx context.Context, u *User, records ...AuthReco
 		return err
 	}
 	return s.putAuthRecords(ctx, records)
+}
+
+// loggedInOtherThan reports whether the session in ctx is logged in as someone other than
+// the user of id uid and session auth hash hash (another user, or that user under an
+// older password): such a session is emptied before a login, as Django's login()
+// flushes it, so nothing kept for that login reaches the new one.
+func (s *Service) loggedInOtherThan(ctx context.Context, uid int64, hash string) bool {
+	prior := s.sessions.GetInt64(ctx, sessionUserKey)
+	return prior != 0 && (prior != uid ||
+		subtle.ConstantTimeCompare([]byte(s.sessions.GetString(ctx, sessionHashKey)), []byte(hash)) != 1)
 }
 
 // LogoutSession ends the session in ctx: its data is deleted from the store, its record
@@ -258,10 +278,19 @@ func (s *Service) MFARecord(res *LoginResult) (AuthRecord, bool) {
 
 // PutPendingLogin keeps p, a login whose second factor is due, in the session in ctx.
 // The session id is renewed first: half a login must not ride on an id fixed before it.
-// Any login of the session ends: a pending login is nobody's session yet.
+// Any login of the session ends: a pending login is nobody's session yet; a session
+// logged in as another user is emptied first, as LoginSession empties it.
 func (s *Service) PutPendingLogin(ctx context.Context, p PendingLogin) error {
+	// Emptied now if logged in as somebody else: the login this completes must not find
+	// that user's data (LoginSession, which finishes it, sees no login left to compare).
+	foreign := s.loggedInOtherThan(ctx, p.UserID, p.AuthHash)
 	if err := s.renewSession(ctx); err != nil {
 		return err
+	}
+	if foreign {
+		if err := s.sessions.Clear(ctx); err != nil {
+			return err
+		}
 	}
 	s.sessions.Remove(ctx, sessionUserKey)
 	s.sessions.Remove(ctx, sessionHashKey)
@@ -346,6 +375,11 @@ func (s *Service) MFATypes(ctx context.Context, u *User) ([]string, error) {
 // returns a *PermissionError with Django's reason.
 func (s *Service) CheckCSRF(r *http.Request) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+		if r.Body != nil && r.PostForm == nil {
+			// ParseForm reads up to 10 MB of a body it finds unbounded, and this runs before
+			// anything is authenticated: Config.MaxBodyBytes bounds it, as every other body.
+			r.Body = http.MaxBytesReader(nil, r.Body, s.cfg.MaxBodyBytes)
+		}
 		if token := r.PostFormValue(csrfFormField); token != "" {
 			if err := s.checkOrigin(r); err != nil {
 				return err

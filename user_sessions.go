@@ -80,6 +80,37 @@ func (s *Service) renewSession(ctx context.Context) error {
 	return s.sessions.RenewToken(ctx)
 }
 
+// cycleSession gives the session in ctx, logged in as u, a new id while keeping its data
+// and its absolute deadline (Django's cycle_key; RenewToken alone would restart the
+// lifetime), and moves its record in the user's session index to the new id, keeping when
+// and from where it logged in.
+func (s *Service) cycleSession(ctx context.Context, u *User) error {
+	old := s.currentSessionKey(ctx)
+	var rec *UserSession
+	if old != "" {
+		recs, err := s.store.UserSessions(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		for i := range recs {
+			if recs[i].SessionHash == old {
+				rec = &recs[i]
+			}
+		}
+	}
+	deadline := s.sessions.Deadline(ctx)
+	if err := s.renewSession(ctx); err != nil {
+		return err
+	}
+	s.sessions.SetDeadline(ctx, deadline)
+	if rec == nil {
+		return s.indexSession(ctx, u)
+	}
+	moved := *rec
+	moved.ID, moved.SessionHash = 0, s.currentSessionKey(ctx)
+	return s.store.CreateUserSession(ctx, &moved)
+}
+
 // destroySession ends the session in ctx: its index record and its stored data go, and
 // a new, empty session takes its place.
 func (s *Service) destroySession(ctx context.Context) error {

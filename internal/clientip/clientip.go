@@ -22,7 +22,8 @@ import (
 // "192.0.2.1". IPv6 addresses are grouped by their /64 prefix, e.g. "2001:db8:1:2::/64",
 // because a single host commonly holds a whole /64 and could otherwise evade a per-IP
 // limit by rotating addresses. A remoteAddr that is not an IP (e.g. a Unix socket) gives
-// "", which callers should still use as a key: all such clients then share one limit.
+// "": the address is unknown (restauth then applies no per-address limit to the request,
+// as one shared bucket would let any such client lock out all the others).
 func Address(remoteAddr string, forwardedFor []string, trustedProxies []netip.Prefix) string {
 	peer, ok := parseIP(remoteAddr)
 	if !ok {

@@ -107,6 +107,11 @@ func (spec CharField) Check(errs *Errors, value string) (string, bool) {
 	if strings.ContainsRune(value, 0) {
 		msgs = append(msgs, "Null characters are not allowed.")
 	}
+	if !utf8.ValidString(value) {
+		// Only a direct caller can get here (the body decoders give valid UTF-8), whose
+		// text no store could hold (PostgreSQL refuses it): DRF's word for a bad string.
+		msgs = append(msgs, RawNotString.Message())
+	}
 	if spec.Email && !validate.Email(value) {
 		msgs = append(msgs, MsgInvalidEmail)
 	}

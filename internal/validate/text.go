@@ -7,6 +7,13 @@ import (
 	"unicode/utf8"
 )
 
+// Storable reports whether s is text every store can hold and look up: valid UTF-8
+// without a NUL byte. PostgreSQL refuses both in a text value (SQLSTATE 22021), so a
+// value that is not storable names no account, and looking it up could only fail.
+func Storable(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
 // TokenName cleans an API token's name as InvenTree does with ?name=: it trims the name,
 // drops HTML tags and unprintable characters, turns spaces into dashes and cuts it to
 // maxLen characters.

@@ -6,6 +6,7 @@ package validate
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/text/unicode/norm"
@@ -42,7 +43,9 @@ func Username(s string) bool {
 // of dotted labels ending in a label of two or more characters (internationalised names
 // are checked in their punycode form), an address literal, or "localhost".
 func Email(s string) bool {
-	if len(s) > 320 {
+	// Django validates text, which cannot hold invalid UTF-8; idna.ToASCII would map such
+	// bytes to U+FFFD and pass a domain no store can hold.
+	if len(s) > 320 || !utf8.ValidString(s) {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')

@@ -20,7 +20,35 @@ func FuzzValidators(f *testing.F) {
 		if Email(s) && (!strings.Contains(s, "@") || strings.ContainsAny(s, "\r\n")) {
 			t.Fatalf("address %q accepted", s)
 		}
+		if (Email(s) || Username(s)) && !Storable(s) {
+			t.Fatalf("%q accepted, which no store can hold", s)
+		}
 	})
+}
+
+// TestStorable: text a store can hold is valid UTF-8 without NUL (PostgreSQL refuses
+// both), and no address or username the validators accept is anything else.
+func TestStorable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"", true},
+		{"ada@example.com", true},
+		{"ünïcode", true},
+		{"ada\x00", false},
+		{"\x00", false},
+		{"ada\xff", false},
+		{"a@ex\xffample.com", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Storable(tt.in), "%q", tt.in)
+		if !tt.want {
+			assert.False(t, Email(tt.in), "Email(%q)", tt.in)
+			assert.False(t, Username(tt.in), "Username(%q)", tt.in)
+		}
+	}
 }
 
 func TestNormalizeUsername(t *testing.T) {
