@@ -1,0 +1,60 @@
+package headless_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/restauth/restauth"
+	"github.com/restauth/restauth/headless"
+)
+
+// A reauthentication is recorded in the session it was made in. An app request
+// authenticated by an access token alone may name a session logged in as nobody (or as
+// someone else): that session's records prove nothing about the token's user, or a
+// stolen access token and the thief's own fresh reauthentication would together pass
+// every "recently authenticated" check of the victim (new recovery codes, TOTP off).
+func TestBearerCannotBorrowAnotherSessionsReauthentication(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *restauth.Config) { c.MFA.Enabled = true }, headless.Options{AppJWT: true})
+	app, _ := activateTOTP(t, f)
+	ctx := context.Background()
+	_, err := f.svc.Register(ctx, restauth.RegisterRequest{Username: "eve", Password1: "eve-has-a-long-passphrase", Password2: "eve-has-a-long-passphrase", WithoutToken: true})
+	require.NoError(t, err)
+
+	f.advance(time.Minute) // past the activation's TOTP step
+	// Ada logs in on her phone; her access token leaks.
+	ada := f.appClient(t)
+	require.Equal(t, 401, ada.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"}).code)
+	r := ada.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
+	require.Equal(t, 200, r.code)
+	adaAccess, _ := r.Meta["access_token"].(string)
+	require.NotEmpty(t, adaAccess)
+
+	// Eve logs in and reauthenticates with her own password by her access token, in a
+	// session of no user.
+	eve := f.appClient(t)
+	r = eve.do(http.MethodPost, "auth/login", map[string]string{"username": "eve", "password": "eve-has-a-long-passphrase"})
+	require.Equal(t, 200, r.code)
+	eveAccess, _ := r.Meta["access_token"].(string)
+	thief := f.appClient(t)
+	r = thief.do(http.MethodPost, "auth/reauthenticate", map[string]string{"password": "eve-has-a-long-passphrase"}, "Authorization", "Bearer "+eveAccess)
+	require.Equal(t, 200, r.code)
+	require.NotEmpty(t, thief.token, "the reauthentication started a session")
+	f.advance(time.Second)
+
+	// That session with Ada's token: Ada is not recently authenticated.
+	bearer := []string{"Authorization", "Bearer " + adaAccess}
+	r = thief.do(http.MethodPost, "account/authenticators/recovery-codes", nil, bearer...)
+	assert.Equal(t, 401, r.code, "no new recovery codes of Ada's for Eve")
+	assert.NotContains(t, string(r.Data), "unused_codes")
+	assert.Equal(t, 401, thief.do(http.MethodGet, "account/authenticators/recovery-codes", nil, bearer...).code)
+	assert.Equal(t, 401, thief.do(http.MethodDelete, "account/authenticators/totp", nil, bearer...).code)
+	types, err := f.svc.MFATypes(ctx, &restauth.User{ID: 1})
+	require.NoError(t, err)
+	assert.Contains(t, types, "totp", "Ada's TOTP is still active")
+}
