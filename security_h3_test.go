@@ -49,3 +49,31 @@ func TestProviderTokenRefusesBareOAuth2AccessToken(t *testing.T) {
 		assert.Equal(t, "octo", res.User.Username)
 	}
 }
+
+// A passkey login stands for the password and the second factor together (it skips
+// both), which holds only when the authenticator verified its user (a PIN, a
+// biometric): an assertion with the UV flag clear proves possession of the key alone,
+// so whoever picks up a PIN-less security key would log in. The options stay allauth's
+// ("preferred", which every passkey platform satisfies); the assertion must carry UV.
+func TestPasskeyLoginNeedsUserVerification(t *testing.T) {
+	t.Parallel()
+	audit := &auditLog{}
+	e := newEnv(t, withWebAuthn(true, audit))
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	k, _ := addKey(t, e, u, "Key", true)
+
+	options, state, err := e.svc.BeginPasskeyLogin(t.Context())
+	require.NoError(t, err)
+	k.Auth.Options.UserNotVerified = true
+	res, err := e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
+	require.ErrorIs(t, err, restauth.ErrWebAuthnRefused, "presence alone is one factor")
+	assert.Nil(t, res)
+	assert.True(t, audit.has(restauth.AuditLoginFailed, "invalid webauthn credential method=passkey"))
+
+	k.Auth.Options.UserNotVerified = false
+	options, state, err = e.svc.BeginPasskeyLogin(t.Context())
+	require.NoError(t, err)
+	res, err = e.svc.FinishPasskeyLogin(t.Context(), state, k.Get(t, options))
+	require.NoError(t, err)
+	assert.Equal(t, u.ID, res.User.ID)
+}
