@@ -77,3 +77,50 @@ func TestPasskeyLoginNeedsUserVerification(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, u.ID, res.User.ID)
 }
+
+// A trust token ("trust this browser") skips the second factor, so it must die with any
+// change of the user's security setup, as allauth's fingerprint of the password and every
+// authenticator: a key added or removed, or a new password (a user who changes it after
+// a compromise must not leave the thief's trusted browser able to skip the second
+// factor). A user whose only authenticator is a key can be trusted too.
+func TestMFATrustFollowsKeysAndPassword(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	e := newEnv(t, withWebAuthn(false, nil), func(c *restauth.Config) { c.MFA.TrustEnabled = true })
+	u, _ := e.register("kim", goodPassword, "kim@example.com")
+	_, first := addKey(t, e, u, "Key", false)
+
+	trusted := func(u *restauth.User, token string) bool {
+		t.Helper()
+		current, err := e.store.UserByID(ctx, u.ID)
+		require.NoError(t, err)
+		ok, err := e.svc.MFATrusted(ctx, current, token)
+		require.NoError(t, err)
+		return ok
+	}
+	issue := func() string {
+		t.Helper()
+		current, err := e.store.UserByID(ctx, u.ID)
+		require.NoError(t, err)
+		token, _, err := e.svc.IssueMFATrust(ctx, current)
+		require.NoError(t, err, "a key is an authenticator to trust")
+		return token
+	}
+
+	token := issue()
+	require.True(t, trusted(u, token))
+	_, second := addKey(t, e, u, "Spare", false)
+	assert.False(t, trusted(u, token), "a key added voids the trust")
+
+	token = issue()
+	require.True(t, trusted(u, token))
+	require.NoError(t, e.svc.RemoveWebAuthnCredentials(recentCtx(t, e, u), u, []int64{second.Credential.ID}))
+	assert.False(t, trusted(u, token), "a key removed voids the trust")
+
+	token = issue()
+	require.True(t, trusted(u, token))
+	_, err := e.svc.ChangePassword(recentCtx(t, e, u), u, restauth.PasswordChange{Old: goodPassword, New1: "a-whole-new-passphrase-9", New2: "a-whole-new-passphrase-9"})
+	require.NoError(t, err)
+	assert.False(t, trusted(u, token), "a new password voids the trust")
+	assert.NotZero(t, first.Credential.ID)
+}

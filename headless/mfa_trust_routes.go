@@ -104,7 +104,11 @@ func (h *handler) mfaTrust(c *call) *answer {
 	}
 	if *in.Trust {
 		token, expires, err := c.svc().IssueMFATrust(c.ctx, u)
-		if err != nil {
+		switch {
+		case errors.Is(err, restauth.ErrNotFound):
+			// The authenticator was removed meanwhile: nothing to trust, the login stands.
+			return c.loginSession(u, p.Records...)
+		case err != nil:
 			return c.fail(err)
 		}
 		http.SetCookie(c.w, &http.Cookie{
