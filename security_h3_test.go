@@ -124,3 +124,27 @@ func TestMFATrustFollowsKeysAndPassword(t *testing.T) {
 	assert.False(t, trusted(u, token), "a new password voids the trust")
 	assert.NotZero(t, first.Credential.ID)
 }
+
+// A passkey signup's passkey is the account's only way in, and a passkey login needs
+// user verification: a passkey made without it would make an account nobody can log in
+// to (and that only presence protects), so the signup refuses it and creates nothing.
+func TestPasskeySignupNeedsUserVerification(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withWebAuthn(true, nil))
+	su := verifiedSignup(t, e, "nova", "nova@example.com")
+	k := newSoftKey()
+	k.Auth.Options.UserNotVerified = true
+	options, state, err := e.svc.BeginPasskeySignup(t.Context(), su)
+	require.NoError(t, err)
+	_, err = e.svc.FinishPasskeySignup(t.Context(), state, "Key", k.Create(t, options))
+	require.ErrorIs(t, err, restauth.ErrWebAuthnRefused)
+	_, err = e.store.UserByUsername(t.Context(), "nova")
+	require.ErrorIs(t, err, restauth.ErrNotFound, "no account without a way in")
+
+	k = newSoftKey()
+	options, state, err = e.svc.BeginPasskeySignup(t.Context(), su)
+	require.NoError(t, err)
+	signup, err := e.svc.FinishPasskeySignup(t.Context(), state, "Key", k.Create(t, options))
+	require.NoError(t, err)
+	assert.Equal(t, "nova", signup.User.Username)
+}
