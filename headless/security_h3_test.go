@@ -3,6 +3,7 @@ package headless_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +58,43 @@ func TestBearerCannotBorrowAnotherSessionsReauthentication(t *testing.T) {
 	types, err := f.svc.MFATypes(ctx, &restauth.User{ID: 1})
 	require.NoError(t, err)
 	assert.Contains(t, types, "totp", "Ada's TOTP is still active")
+}
+
+// A user whose only authenticator is a key passes the second factor with a recovery code
+// in a browser with trust on: trusting the browser works (it answered 500 and lost the
+// login, as the trust fingerprint knew TOTP only), and the trusted browser skips the
+// second factor next time.
+func TestMFATrustOfAKeyOnlyUser(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *restauth.Config) {
+		withWebAuthn(false)(c)
+		c.MFA.TrustEnabled = true
+	}, headless.Options{})
+	registerAdaNoEmail(t, f)
+	c := f.browser(t, "/_allauth/browser/v1/")
+	c.do(http.MethodGet, "auth/session", nil)
+	require.Equal(t, 200, passwordLogin(t, c).code)
+	_, _, added := addKey(t, c, "Key", false)
+	rc := c.do(http.MethodPost, "account/authenticators/recovery-codes", nil)
+	require.Equal(t, 200, rc.code, "%s", rc.Data)
+	var list struct {
+		UnusedCodes []string `json:"unused_codes"`
+	}
+	require.NoError(t, jsonUnmarshal(rc.Data, &list))
+	require.NotEmpty(t, list.UnusedCodes)
+	require.Equal(t, 200, added.code)
+	logout(t, c)
+
+	r := passwordLogin(t, c)
+	require.Equal(t, 401, r.code)
+	require.Contains(t, r.flows(t), "mfa_authenticate")
+	r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": list.UnusedCodes[0]})
+	require.Equal(t, 401, r.code)
+	require.Contains(t, r.flows(t), "mfa_trust")
+	r = c.do(http.MethodPost, "auth/2fa/trust", map[string]bool{"trust": true})
+	require.Equal(t, 200, r.code, "trusting a key-only user's browser")
+	assert.Contains(t, strings.Join(r.header.Values("Set-Cookie"), "\n"), "mfa_trusted=")
+
+	require.Equal(t, 401, c.do(http.MethodDelete, "auth/session", nil).code)
+	assert.Equal(t, 200, passwordLogin(t, c).code, "the trusted browser skips the second factor")
 }
