@@ -54,6 +54,13 @@ func FuzzHeadlessBodies(f *testing.F) {
 			f.Add(uint8(i), []byte(seed))
 		}
 	}
+	h, failed := fuzzHandler(f)
+	fuzzBodies(f, h, failed)
+}
+
+// fuzzHandler is the headless handler of a Service with every feature on and one user,
+// ada, and the channel its logged failures (its 500s) arrive on.
+func fuzzHandler(f *testing.F) (http.Handler, chan string) {
 	failed := make(chan string, 1)
 	logger := slog.New(slog.NewTextHandler(&fuzzLog{failed: failed}, nil))
 	cfg := restauth.Config{
@@ -78,7 +85,11 @@ func FuzzHeadlessBodies(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	h := headless.Handler(svc, headless.Options{AppJWT: true, Logger: logger})
+	return headless.Handler(svc, headless.Options{AppJWT: true, Logger: logger}), failed
+}
+
+// fuzzBodies is FuzzHeadlessBodies' run over h.
+func fuzzBodies(f *testing.F, h http.Handler, failed chan string) {
 	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
 		// A logged-in session first, so that the account routes decode too.
@@ -131,4 +142,42 @@ func (l *fuzzLog) Write(p []byte) (int, error) {
 	default:
 	}
 	return len(p), nil
+}
+
+// FuzzHeadlessCredentials sends arbitrary session tokens, bearer tokens, session and
+// trust cookies, CSRF tokens and route suffixes to both clients: none may panic the
+// handler or be answered 500.
+func FuzzHeadlessCredentials(f *testing.F) {
+	for _, seed := range [][4]string{
+		{"", "", "", "auth/session"}, {"x", "a.b.c", "y", "auth/session"}, {"\x00", "Bearer", "%", "auth/provider/callback/x"},
+		{string(make([]byte, 5000)), "eyJhbGciOiJub25lIn0.e30.", "z", "config"}, {"tok", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "", "auth/2fa/trust"},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3], false)
+		f.Add(seed[0], seed[1], seed[2], seed[3], true)
+	}
+	h, failed := fuzzHandler(f)
+	f.Fuzz(func(t *testing.T, token, bearer, cookie, path string, browser bool) {
+		client := "app"
+		if browser {
+			client = "browser"
+		}
+		req, err := http.NewRequest(http.MethodPost, "http://example.test/_allauth/"+client+"/v1/"+path, bytes.NewReader([]byte("{}")))
+		if err != nil {
+			return // not a request a server would receive
+		}
+		req.Header.Set("X-Session-Token", token)
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		req.Header.Set("X-CSRFToken", cookie)
+		req.Header.Set("Cookie", "sessionid="+cookie+"; mfa_trusted="+bearer+"; csrftoken="+cookie)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code >= 500 && w.Code != http.StatusServiceUnavailable {
+			t.Fatalf("%s %q: %d %s", client, path, w.Code, w.Body.String())
+		}
+		select {
+		case msg := <-failed:
+			t.Fatalf("%s %q logged a failure: %s", client, path, msg)
+		default:
+		}
+	})
 }
