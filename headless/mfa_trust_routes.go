@@ -113,7 +113,10 @@ func (h *handler) mfaTrust(c *call) *answer {
 		}
 		http.SetCookie(c.w, &http.Cookie{
 			Name: mfaTrustCookieName, Value: token, Path: "/", Expires: expires,
-			MaxAge: int(expires.Sub(c.svc().Now()).Seconds()), HttpOnly: true, Secure: c.r.TLS != nil, SameSite: http.SameSiteLaxMode,
+			MaxAge: int(expires.Sub(c.svc().Now()).Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+			// Secure as the session cookie (an https SiteURL), also behind a proxy that
+			// ends TLS, where the request itself comes in plain http.
+			Secure: c.sessions().Cookie.Secure || c.r.TLS != nil,
 		})
 	}
 	return c.loginSession(u, p.Records...)

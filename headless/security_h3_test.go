@@ -98,3 +98,33 @@ func TestMFATrustOfAKeyOnlyUser(t *testing.T) {
 	require.Equal(t, 401, c.do(http.MethodDelete, "auth/session", nil).code)
 	assert.Equal(t, 200, passwordLogin(t, c).code, "the trusted browser skips the second factor")
 }
+
+// The trust cookie skips a second factor: it is Secure whenever the site is https, as the
+// session cookie is, also behind a proxy that ends TLS (the request then comes in plain
+// http, and the cookie, sent over http, would leak to anyone on the path).
+func TestMFATrustCookieSecureOnHTTPSSite(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *restauth.Config) {
+		c.SiteURL = "https://example.test"
+		c.MFA.Enabled, c.MFA.TrustEnabled = true, true
+	}, headless.Options{})
+	app, _ := activateTOTP(t, f)
+	c := f.browser(t, "/_allauth/browser/v1/")
+	c.do(http.MethodGet, "auth/session", nil)
+	r := c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"}, "Referer", "https://example.test/", "Origin", "https://example.test")
+	require.Equal(t, 401, r.code, "%s %v", r.Data, r.Errors)
+	f.advance(time.Minute)
+	r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())}, "Referer", "https://example.test/", "Origin", "https://example.test")
+	require.Equal(t, 401, r.code)
+	r = c.do(http.MethodPost, "auth/2fa/trust", map[string]bool{"trust": true}, "Referer", "https://example.test/", "Origin", "https://example.test")
+	require.Equal(t, 200, r.code)
+	var trust *http.Cookie
+	for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+		if ck.Name == "mfa_trusted" {
+			trust = ck
+		}
+	}
+	require.NotNil(t, trust)
+	assert.True(t, trust.Secure, "an https site's trust cookie is Secure")
+	assert.True(t, trust.HttpOnly)
+}
