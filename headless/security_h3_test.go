@@ -128,3 +128,37 @@ func TestMFATrustCookieSecureOnHTTPSSite(t *testing.T) {
 	assert.True(t, trust.Secure, "an https site's trust cookie is Secure")
 	assert.True(t, trust.HttpOnly)
 }
+
+// Ending a session (auth/sessions from another device, or the session's expiry) ends the
+// JWT login issued with it: its refresh token, which a refresh renews for ever, must not
+// outlive the session the user sees and ends, as allauth ties the refresh token to its
+// session.
+func TestEndedSessionEndsItsJWTLogin(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil, headless.Options{AppJWT: true})
+	registerAda(t, f)
+	login := func() (*client, string) {
+		c := f.appClient(t)
+		r := c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"})
+		require.Equal(t, 200, r.code)
+		refresh, _ := r.Meta["refresh_token"].(string)
+		require.NotEmpty(t, refresh)
+		return c, refresh
+	}
+	phone, refresh := login()
+	laptop, _ := login()
+
+	// While the phone's session lives, its refresh token refreshes.
+	r := f.appClient(t).do(http.MethodPost, "tokens/refresh", map[string]string{"refresh_token": refresh})
+	require.Equal(t, 200, r.code)
+	var pair struct {
+		RefreshToken string `json:"refresh_token"`
+	}
+	require.NoError(t, jsonUnmarshal(r.Data, &pair))
+
+	// The laptop ends the phone's session.
+	id := currentID(t, phone)
+	require.Equal(t, 200, laptop.do(http.MethodDelete, "auth/sessions", map[string]any{"sessions": []int64{id}}).code)
+	r = f.appClient(t).do(http.MethodPost, "tokens/refresh", map[string]string{"refresh_token": pair.RefreshToken})
+	assert.Equal(t, 400, r.code, "the ended session's refresh token is dead")
+}
