@@ -162,3 +162,32 @@ func TestEndedSessionEndsItsJWTLogin(t *testing.T) {
 	r = f.appClient(t).do(http.MethodPost, "tokens/refresh", map[string]string{"refresh_token": pair.RefreshToken})
 	assert.Equal(t, 400, r.code, "the ended session's refresh token is dead")
 }
+
+// config and the flows list the token flow only for the providers the Service takes
+// tokens of: a plain OAuth2 provider's access token is refused unless AccessTokenLogin
+// (it names no audience), so a client is not told to try it.
+func TestProviderTokenFlowListedOnlyWhereTaken(t *testing.T) {
+	t.Parallel()
+	for _, optIn := range []bool{false, true} {
+		f := newFixture(t, func(c *restauth.Config) {
+			c.Social.Enabled = true
+			gh := restauth.GitHubProvider("gh-client", "gh-secret")
+			gh.AccessTokenLogin = optIn
+			c.Social.Providers = []restauth.SocialProvider{gh}
+		}, headless.Options{})
+		c := f.appClient(t)
+		cfg := c.do(http.MethodGet, "config", nil)
+		fl := c.do(http.MethodGet, "auth/session", nil).flows(t)
+		assert.Equal(t, []any{"github"}, fl["provider_redirect"]["providers"])
+		if optIn {
+			assert.Contains(t, string(cfg.Data), `"flows":["provider_redirect","provider_token"]`)
+			assert.Equal(t, []any{"github"}, fl["provider_token"]["providers"])
+			continue
+		}
+		assert.Contains(t, string(cfg.Data), `"flows":["provider_redirect"]`)
+		assert.NotContains(t, fl, "provider_token")
+		r := c.do(http.MethodPost, "auth/provider/token", map[string]any{"provider": "github", "process": "login",
+			"token": map[string]string{"client_id": "gh-client", "access_token": "gho_someone_elses"}})
+		assert.Equal(t, 400, r.code)
+	}
+}
