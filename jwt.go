@@ -13,9 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/restauth/restauth/internal/seal"
 )
 
 // This file holds the JSON Web Tokens of app clients, as allauth's JWTTokenStrategy
@@ -148,16 +151,18 @@ func (s *Service) jwtAuthDigest(u *User) string {
 // IssueJWT starts a login of an app client with JSON Web Tokens: an access token valid for
 // Config.JWT.AccessTokenLifetime and a refresh token valid for RefreshTokenLifetime,
 // whose hash the Store keeps. Call it once the user has logged in (Login, CompleteLogin,
-// a social or code login): it checks no credentials, only that the user is active. It
-// emits AuditTokenIssued ("kind=jwt"). Errors: ErrJWTInvalid for an inactive user, store
-// failures.
+// a social or code login): it checks no credentials, only that the user is active. When
+// the session in ctx is logged in as u (LoginSession first, as the headless app client
+// does), the login is bound to it: once that session no longer authenticates u (ended,
+// expired, logged out), the refresh token is refused. It emits AuditTokenIssued
+// ("kind=jwt"). Errors: ErrJWTInvalid for an inactive user, store failures.
 func (s *Service) IssueJWT(ctx context.Context, u *User) (_ *JWTPair, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "IssueJWT")
 	defer opSpan.end(&opErr)
 	if u == nil || !u.IsActive {
 		return nil, ErrJWTInvalid
 	}
-	pair, rt, err := s.mintJWT(u, rand.Text())
+	pair, rt, err := s.mintJWT(u, s.jwtLoginID(ctx, u))
 	if err != nil {
 		return nil, err
 	}
@@ -252,8 +257,9 @@ func (s *Service) AuthenticateJWT(ctx context.Context, access string) (*User, *J
 // requests racing with it only one gets a pair. A refresh token that is valid but no longer
 // stored was rotated already or revoked: that is a replay, so the whole login is ended
 // (its newer refresh token too) and AuditTokenRevoked ("kind=jwt reason=reuse") emitted.
-// A password change ends every refresh token of the user. Errors: ErrJWTInvalid, store
-// failures.
+// A password change ends every refresh token of the user; a login issued in a session
+// (IssueJWT) ends with that session, AuditTokenRevoked "reason=session_ended". Errors:
+// ErrJWTInvalid, store failures.
 func (s *Service) RefreshJWT(ctx context.Context, refresh string) (_ *JWTPair, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "RefreshJWT")
 	defer opSpan.end(&opErr)
@@ -263,6 +269,18 @@ func (s *Service) RefreshJWT(ctx context.Context, refresh string) (_ *JWTPair, o
 			s.endJWTLogin(ctx, c, "password_changed")
 		}
 		return nil, err
+	}
+	if key, bound := s.jwtLoginSession(c.SessionID, u.ID); bound {
+		alive := key != ""
+		if alive {
+			if alive, err = s.sessionAuthenticates(ctx, key, "", u); err != nil {
+				return nil, err
+			}
+		}
+		if !alive {
+			s.endJWTLogin(ctx, c, "session_ended")
+			return nil, ErrJWTInvalid
+		}
 	}
 	pair, next, err := s.mintJWT(u, c.SessionID)
 	if err != nil {
@@ -277,6 +295,46 @@ func (s *Service) RefreshJWT(ctx context.Context, refresh string) (_ *JWTPair, o
 		return nil, err
 	}
 	return pair, nil
+}
+
+// jwtSessionLogin starts the ids of JWT logins issued in a session (jwtLoginID).
+const jwtSessionLogin = "s."
+
+// jwtSessionPurpose keys the AEAD that seals a session's store key into a JWT login id.
+const jwtSessionPurpose = "restauth.jwt.session"
+
+// jwtLoginID is the id ("sid") of a new JWT login of u. Issued in a session logged in as u
+// (the headless app client's login), it carries that session's store key, sealed (bound
+// to u, unreadable to the client), so that a refresh can check the session still
+// authenticates u: ending the session (auth/sessions, a logout elsewhere, its expiry, a
+// password change) ends the login, as allauth ties a refresh token to its session.
+// Without such a session (a host issuing tokens by itself) it is random and unbound.
+func (s *Service) jwtLoginID(ctx context.Context, u *User) string {
+	key := s.currentSessionKey(ctx)
+	if key == "" || s.sessions.GetInt64(ctx, sessionUserKey) != u.ID {
+		return rand.Text()
+	}
+	sealed := seal.Seal(seal.AEAD(s.cfg.Secret, jwtSessionPurpose), []byte(key), strconv.AppendInt(nil, u.ID, 10))
+	return jwtSessionLogin + base64.RawURLEncoding.EncodeToString(sealed)
+}
+
+// jwtLoginSession is the session store key a JWT login id of userID carries; bound is
+// false for an unbound login, and key "" for one whose key does not open (which no
+// session authenticates).
+func (s *Service) jwtLoginSession(sid string, userID int64) (key string, bound bool) {
+	rest, ok := strings.CutPrefix(sid, jwtSessionLogin)
+	if !ok {
+		return "", false
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil {
+		return "", true
+	}
+	plain, err := seal.Open(seal.AEAD(s.cfg.Secret, jwtSessionPurpose), sealed, strconv.AppendInt(nil, userID, 10))
+	if err != nil {
+		return "", true
+	}
+	return string(plain), true
 }
 
 // endJWTLogin deletes the refresh tokens of the login c belongs to; a failure is logged,

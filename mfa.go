@@ -190,11 +190,12 @@ type MFAProof struct {
 	Code     string
 	Password string
 	// FromSession, with neither Code nor Password, takes the session in the operation's
-	// context as the proof when its last authentication is recent
-	// (Service.RecentlyAuthenticated, SessionConfig.ReauthenticationTimeout): allauth's
-	// rule for its headless routes, which ask for a reauthentication beforehand instead of
-	// a proof with the request. A session that is not recent gives a *PermissionError
-	// matching ErrReauthenticationRequired.
+	// context as the proof when it is logged in as the user and its last authentication
+	// is recent (Service.SessionRecentlyAuthenticatedAs,
+	// SessionConfig.ReauthenticationTimeout): allauth's rule for its headless routes,
+	// which ask for a reauthentication beforehand instead of a proof with the request. A
+	// session that is not recent, or not the user's (a request authenticated by a bearer
+	// token), gives a *PermissionError matching ErrReauthenticationRequired.
 	FromSession bool
 }
 
@@ -295,7 +296,7 @@ func (s *Service) checkMFAProof(ctx context.Context, u *User, d *TOTPDevice, pro
 		}
 		return nil
 	case proof.FromSession:
-		if !s.SessionRecentlyAuthenticated(ctx) {
+		if !s.SessionRecentlyAuthenticatedAs(ctx, u) {
 			return reauthenticationRequired()
 		}
 		return nil

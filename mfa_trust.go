@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +19,9 @@ import (
 // cookie (allauth's is MFA_TRUST_COOKIE_AGE, 14 days) and hands back at the next login of
 // that user (LoginRequest.MFATrust, LoginCodeConfirm.MFATrust), which then skips the
 // second factor. The token is Django-signed under Config.Secret with its own salt,
-// expires, names its user and carries a fingerprint of the user's authenticator, so that
-// re-enrolling or removing it (any change of the user's MFA) voids every trust token.
+// expires, names its user and carries a fingerprint of the user's authenticators and
+// password (mfaFingerprint), so that re-enrolling TOTP, adding or removing a key, or a new
+// password voids every trust token.
 
 // DefaultMFATrustCookieAge is MFAConfig.TrustCookieAge's default, allauth's
 // MFA_TRUST_COOKIE_AGE.
@@ -56,9 +58,9 @@ func (s *Service) IssueMFATrust(ctx context.Context, u *User) (_ string, _ time.
 }
 
 // MFATrusted reports whether token is a valid trust token of u: signed by this Service,
-// not older than Config.MFA.TrustCookieAge, made for u and for the authenticator u has
-// now. It is false when trust is off, and for an empty or malformed token; only a store
-// failure is an error.
+// not older than Config.MFA.TrustCookieAge, made for u and for the authenticators and
+// password u has now. It is false when trust is off, and for an empty or malformed
+// token; only a store failure is an error.
 func (s *Service) MFATrusted(ctx context.Context, u *User, token string) (bool, error) {
 	if !s.cfg.MFA.Enabled || !s.cfg.MFA.TrustEnabled || token == "" || len(token) > 512 || u == nil {
 		return false, nil
@@ -88,17 +90,44 @@ func (s *Service) trusted(ctx context.Context, u *User, token string) bool {
 	return ok
 }
 
-// mfaFingerprint is a keyed digest of u's active authenticator (its sealed secret and
-// enrolment time, which a new enrolment changes), "" when there is none.
+// mfaFingerprint is a keyed digest of u's security setup, "" when u has no authenticator:
+// the active TOTP device (its sealed secret and enrolment time, which a new enrolment
+// changes), every WebAuthn credential (its id, so that a key added or removed changes
+// it) and the password (through the session auth hash, so that a new password, which a
+// user sets after a compromise, voids the trust a thief's browser holds), as allauth's
+// configuration fingerprint covers the password and every authenticator.
 func (s *Service) mfaFingerprint(ctx context.Context, u *User) (string, error) {
 	d, err := s.activeTOTP(ctx, u.ID)
-	if err != nil || d == nil {
+	if err != nil {
 		return "", err
 	}
+	var keys []WebAuthnCredential
+	if s.cfg.WebAuthn.Enabled {
+		if keys, err = s.store.WebAuthnCredentials(ctx, u.ID); err != nil {
+			return "", err
+		}
+	}
+	if d == nil && len(keys) == 0 {
+		return "", nil
+	}
 	mac := hmac.New(sha256.New, s.cfg.Secret)
-	mac.Write([]byte("restauth.mfa-trust.fingerprint\x00"))
-	mac.Write(d.SealedSecret)
+	mac.Write([]byte("restauth.mfa-trust.fingerprint.v2\x00"))
+	mac.Write([]byte(s.sessionAuthHash(u)))
 	mac.Write([]byte{0})
-	mac.Write([]byte(strconv.FormatInt(d.Created.UnixMicro(), 10)))
+	if d != nil {
+		mac.Write([]byte("totp\x00"))
+		mac.Write(d.SealedSecret)
+		mac.Write([]byte{0})
+		mac.Write([]byte(strconv.FormatInt(d.Created.UnixMicro(), 10)))
+		mac.Write([]byte{0})
+	}
+	ids := make([]string, len(keys))
+	for i := range keys {
+		ids[i] = base64.RawURLEncoding.EncodeToString(keys[i].CredentialID)
+	}
+	slices.Sort(ids) // the store's order is not the fingerprint's
+	for _, id := range ids {
+		mac.Write([]byte("webauthn\x00" + id + "\x00"))
+	}
 	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16]), nil
 }

@@ -97,3 +97,16 @@ func (s *Service) reauthenticateMFA(ctx context.Context, u *User, code string) (
 func (s *Service) RecentlyAuthenticated(at time.Time) bool {
 	return !at.IsZero() && s.now().Sub(at) < s.cfg.ReauthenticationTimeout
 }
+
+// SessionRecentlyAuthenticatedAs reports whether the session in ctx is logged in as u and
+// its last authentication is recent (SessionRecentlyAuthenticated). It is the rule every
+// sensitive change of u takes "recently authenticated" from (MFAProof.FromSession, the
+// WebAuthn changes) and what a dialect asks before one: a request authenticated otherwise
+// than by its session (an app's JWT access token) may come with a session of nobody, or
+// of another user, whose authentication records prove nothing about u — a stolen access
+// token and the thief's own fresh reauthentication must not add up to the victim's. A ctx
+// that carries no session is not recent either.
+func (s *Service) SessionRecentlyAuthenticatedAs(ctx context.Context, u *User) bool {
+	return u != nil && s.hasSession(ctx) && s.sessions.GetInt64(ctx, sessionUserKey) == u.ID &&
+		s.SessionRecentlyAuthenticated(ctx)
+}

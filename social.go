@@ -24,6 +24,9 @@ type SocialProviderInfo struct {
 	ClientID string
 	// Issuer is an OpenID Connect provider's issuer, "" for OAuth2.
 	Issuer string
+	// TokenLogin tells that LoginWithProviderToken takes the provider's tokens: an OpenID
+	// Connect provider (its ID token), or an OAuth2 one with SocialProvider.AccessTokenLogin.
+	TokenLogin bool
 }
 
 // SocialSettings are the social-login settings a dialect reports or follows.
@@ -52,7 +55,7 @@ func (s *Service) SocialProviders() []SocialProviderInfo {
 	out := make([]SocialProviderInfo, 0, len(s.social.providers))
 	for _, p := range s.social.providers {
 		out = append(out, SocialProviderInfo{ID: p.cfg.ID, Name: p.cfg.Name, DisplayName: p.cfg.DisplayName, Configured: p.configured(),
-			ClientID: p.cfg.ClientID, Issuer: p.cfg.Issuer})
+			ClientID: p.cfg.ClientID, Issuer: p.cfg.Issuer, TokenLogin: p.rt.IsOIDC() || p.cfg.AccessTokenLogin})
 	}
 	return out
 }

@@ -151,7 +151,7 @@ func TestSocialProvidersInfo(t *testing.T) {
 	})
 	assert.Equal(t, []restauth.SocialProviderInfo{
 		{ID: "github", Name: "GitHub", DisplayName: "GitHub", Configured: true, ClientID: "id"},
-		{ID: "corp", Name: "corp", DisplayName: "corp", Configured: true, ClientID: "c", Issuer: "https://sso.example.com/realms/x"},
-		{ID: "google", Name: "Google", DisplayName: "Google", Configured: false, Issuer: "https://accounts.google.com"},
+		{ID: "corp", Name: "corp", DisplayName: "corp", Configured: true, ClientID: "c", Issuer: "https://sso.example.com/realms/x", TokenLogin: true},
+		{ID: "google", Name: "Google", DisplayName: "Google", Configured: false, Issuer: "https://accounts.google.com", TokenLogin: true},
 	}, e.svc.SocialProviders())
 }

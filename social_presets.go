@@ -54,6 +54,15 @@ type SocialProvider struct {
 	// AuthParams are extra parameters for the authorization request, such as
 	// {"prompt": "select_account"}. They cannot replace the ones restauth sets.
 	AuthParams map[string]string
+	// AccessTokenLogin lets the token flow (LoginWithProviderToken, headless
+	// auth/provider/token) log in with a plain OAuth2 provider's access token alone. Off,
+	// such a token is refused (SocialReasonProfileFailed): an OAuth2 access token names no
+	// audience, and the provider answers user-info for a token any of its clients holds,
+	// so a token the user granted another application (or another site's "log in with"
+	// button) would log that application in here as the user. Turn it on only for a
+	// provider that issues tokens to this site's own clients alone. OpenID Connect
+	// providers ignore it: their ID token is verified for this client as audience.
+	AccessTokenLogin bool
 
 	// issuerTemplate is set by MicrosoftProvider for multi-tenant endpoints: the issuer the
 	// discovery document announces, with "{tenantid}" standing for the token's tid claim.

@@ -40,8 +40,10 @@ type ProviderTokenLogin struct {
 
 // LoginWithProviderToken logs in with tokens a native app obtained from a provider: an
 // OpenID Connect ID token is verified against the provider's published keys (issuer, our
-// client id as audience, expiry); an OAuth2 access token is checked by reading the
-// provider's user-info with it, which the provider answers only for a live token. The
+// client id as audience, expiry); a plain OAuth2 provider's access token is refused unless
+// the provider has SocialProvider.AccessTokenLogin (it names no audience), and is then
+// checked by reading the provider's user-info with it, which the provider answers only
+// for a live token. The
 // profile is then handled as FinishSocialFlow does (find, link or create the user, the
 // MFA and verification rules, the audit events), or, with Connect, linked to User.
 //
@@ -90,6 +92,11 @@ func (s *Service) loginWithProviderToken(ctx context.Context, p *socialProvider,
 	}
 	if req.IDToken == "" && req.AccessToken == "" {
 		return nil, socialFail(SocialReasonProfileFailed, errors.New("no token"))
+	}
+	if !p.rt.IsOIDC() && !p.cfg.AccessTokenLogin {
+		// An OAuth2 access token names no audience: any client of the provider may hold
+		// it. Only an ID token (verified for our client id) says the login is ours.
+		return nil, socialFail(SocialReasonProfileFailed, errors.New("a plain OAuth2 provider's access token names no audience (SocialProvider.AccessTokenLogin is off)"))
 	}
 	if err := p.rt.Ready(ctx); err != nil {
 		return nil, socialFail(SocialReasonProviderUnavailable, err)

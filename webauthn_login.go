@@ -221,9 +221,10 @@ func (s *Service) passkeyLoginEnabled() error {
 // FinishPasskeyLogin completes BeginPasskeyLogin with the browser's assertion and logs the
 // credential's user in without issuing a token (the session is the login; a dialect
 // issues its own token). The credential names the user; an assertion whose user handle is
-// another user's, by a credential of another relying party or origin, replayed, or with a
-// counter that went back is refused. A passkey login is a login with a second factor (the
-// key and the authenticator's own check), so MFA is satisfied. Attempts count towards
+// another user's, by a credential of another relying party or origin, replayed, with a
+// counter that went back, or without user verification (the UV flag) is refused. A passkey
+// login is a login with a second factor (the key and the authenticator's own check of its
+// user), so MFA is satisfied. Attempts count towards
 // RateLimits.WebAuthnFailedPerIP (successes are given back); it emits AuditLoginSucceeded
 // ("method=passkey") or AuditLoginFailed. Errors: ErrWebAuthnDisabled,
 // ErrPasskeyLoginDisabled, ErrWebAuthnChallengeExpired, a *ThrottledError, a
@@ -314,6 +315,14 @@ func (s *Service) passkeyAssertion(ctx context.Context, st *webauthnState, respo
 		return owner, lookup // a store failure is not a refusal
 	}
 	if err != nil || owner == nil || !owner.IsActive {
+		return owner, refusedCredential()
+	}
+	if !parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
+		// The passkey stands for the password and the second factor both: without the
+		// authenticator's own check of its user (PIN, biometric) it is possession alone.
+		// The options ask for verification as "preferred" (allauth's, and what every
+		// passkey platform satisfies); this assertion must carry it (got.Flags is the
+		// credential's record, latched at registration, not this assertion's).
 		return owner, refusedCredential()
 	}
 	c := userCredential(stored, got.ID)

@@ -21,7 +21,7 @@ func (s *Service) ReauthenticateSessionWithWebAuthn(ctx context.Context, u *User
 
 // mayChangeWebAuthn is the rule of every change to u's WebAuthn credentials: WebAuthn is
 // on, and (allauth's reauthentication_required on its webauthn views) the session in ctx is
-// logged in as u and its last authentication recent (SessionRecentlyAuthenticated). A ctx
+// logged in as u and its last authentication recent (SessionRecentlyAuthenticatedAs). A ctx
 // that carries no session (a host calling the operation outside a request) is not recent
 // either. The refusal is ErrWebAuthnDisabled, or a *PermissionError matching
 // ErrReauthenticationRequired, which the dialects answer with their reauthentication flow.
@@ -29,7 +29,7 @@ func (s *Service) mayChangeWebAuthn(ctx context.Context, u *User) error {
 	if err := s.webauthnEnabled(); err != nil {
 		return err
 	}
-	if !s.hasSession(ctx) || s.sessions.GetInt64(ctx, sessionUserKey) != u.ID || !s.SessionRecentlyAuthenticated(ctx) {
+	if !s.SessionRecentlyAuthenticatedAs(ctx, u) {
 		return reauthenticationRequired()
 	}
 	return nil

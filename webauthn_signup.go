@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-webauthn/webauthn/protocol"
+
 	"github.com/restauth/restauth/internal/drf"
 )
 
@@ -104,7 +106,8 @@ type PasskeySignupResult struct {
 // recovery codes; the dialect logs the user in as after a registration. It emits
 // AuditMFAActivated ("method=webauthn … signup"). Errors: as BeginPasskeySignup (the
 // username or address may have been taken meanwhile); ErrWebAuthnChallengeExpired; a
-// *ValidationError for a blank or long name, or matching ErrWebAuthnRefused.
+// *ValidationError for a blank or long name, or matching ErrWebAuthnRefused (also for a
+// passkey made without user verification, which could never log in).
 func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, name string, response []byte) (_ *PasskeySignupResult, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "FinishPasskeySignup")
 	defer opSpan.end(&opErr)
@@ -127,6 +130,11 @@ func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, 
 	c, err := s.createCredential(wu, st, response, name, 0)
 	if err != nil {
 		return nil, err
+	}
+	if !protocol.AuthenticatorFlags(c.Flags).HasUserVerified() {
+		// The passkey is the account's only way in, and a passkey login needs user
+		// verification (FinishPasskeyLogin): without it the account could never log in.
+		return nil, refusedCredential()
 	}
 	if err := s.checkSignup(ctx, su); err != nil {
 		return nil, err

@@ -13,8 +13,9 @@ import (
 // RegenerateRecoveryCodes. The sensitive ones ask for a recent authentication as allauth
 // does (401 with the reauthenticate flows): the deactivation and the regeneration take the
 // session as their proof (MFAProof.FromSession, the operation's rule); the activation and
-// the codes' status ask RecentlyAuthenticated first. They answer 404 while MFA is off, as
-// allauth's routes do without its mfa app.
+// the codes' status ask SessionRecentlyAuthenticatedAs first (the session, logged in as
+// the caller: a bearer token's user borrows no other session's records). They answer 404
+// while MFA is off, as allauth's routes do without its mfa app.
 
 // timestamp is allauth's nullable Timestamp: nil (JSON null) for a zero time.
 func timestamp(t time.Time) any {
@@ -125,7 +126,7 @@ func (h *handler) totpActivate(c *call) *answer {
 	if a := c.mfaGate(); a != nil {
 		return a
 	}
-	if !c.svc().SessionRecentlyAuthenticated(c.ctx) {
+	if !c.svc().SessionRecentlyAuthenticatedAs(c.ctx, c.user) {
 		return c.reauthRequired(c.user)
 	}
 	var in codeInput
@@ -174,7 +175,7 @@ func (h *handler) recoveryCodesGet(c *call) *answer {
 	if a := c.mfaGate(); a != nil {
 		return a
 	}
-	if !c.svc().SessionRecentlyAuthenticated(c.ctx) {
+	if !c.svc().SessionRecentlyAuthenticatedAs(c.ctx, c.user) {
 		return c.reauthRequired(c.user)
 	}
 	st, err := c.activeTOTP()

@@ -104,12 +104,19 @@ func (h *handler) mfaTrust(c *call) *answer {
 	}
 	if *in.Trust {
 		token, expires, err := c.svc().IssueMFATrust(c.ctx, u)
-		if err != nil {
+		switch {
+		case errors.Is(err, restauth.ErrNotFound):
+			// The authenticator was removed meanwhile: nothing to trust, the login stands.
+			return c.loginSession(u, p.Records...)
+		case err != nil:
 			return c.fail(err)
 		}
 		http.SetCookie(c.w, &http.Cookie{
 			Name: mfaTrustCookieName, Value: token, Path: "/", Expires: expires,
-			MaxAge: int(expires.Sub(c.svc().Now()).Seconds()), HttpOnly: true, Secure: c.r.TLS != nil, SameSite: http.SameSiteLaxMode,
+			MaxAge: int(expires.Sub(c.svc().Now()).Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+			// Secure as the session cookie (an https SiteURL), also behind a proxy that
+			// ends TLS, where the request itself comes in plain http.
+			Secure: c.sessions().Cookie.Secure || c.r.TLS != nil,
 		})
 	}
 	return c.loginSession(u, p.Records...)

@@ -3,9 +3,13 @@ package headless
 // Provider flows: what config and the anonymous session's flows report of the social
 // providers (allauth's socialaccount configuration and provider_* flows).
 
-// providerFlowIDs are the flows every configured provider supports here: the browser
-// redirect and, for native apps, the token flow.
+// providerFlowIDs are the flows a configured provider supports here: the browser
+// redirect and, for native apps, the token flow (an OpenID Connect provider, or an OAuth2
+// one whose access tokens the Service takes: SocialProviderInfo.TokenLogin).
 var providerFlowIDs = []string{"provider_redirect", "provider_token"}
+
+// redirectOnly are the flows of a provider without the token flow.
+var redirectOnly = []string{"provider_redirect"}
 
 // providerConfig is one entry of config's socialaccount.providers.
 type providerConfig struct {
@@ -21,6 +25,9 @@ func (c *call) providerEntry(id string) *providerConfig {
 	for _, p := range c.svc().SocialProviders() {
 		if p.ID == id {
 			pc := providerConfig{ID: p.ID, Name: p.DisplayName, Flows: providerFlowIDs, ClientID: p.ClientID}
+			if !p.TokenLogin {
+				pc.Flows = redirectOnly
+			}
 			if p.Issuer != "" {
 				pc.OIDCURL = p.Issuer + "/.well-known/openid-configuration"
 			}
@@ -51,16 +58,22 @@ func (c *call) providerFlows() []flow {
 	if !c.svc().SocialSettings().Enabled {
 		return nil
 	}
-	var ids []string
+	var ids, tokenIDs []string
 	for _, p := range c.svc().SocialProviders() {
 		if p.Configured {
 			ids = append(ids, p.ID)
+			if p.TokenLogin {
+				tokenIDs = append(tokenIDs, p.ID)
+			}
 		}
 	}
 	if ids == nil {
 		return nil
 	}
-	flows := []flow{{ID: "provider_redirect", Providers: ids}, {ID: "provider_token", Providers: ids}}
+	flows := []flow{{ID: "provider_redirect", Providers: ids}}
+	if tokenIDs != nil {
+		flows = append(flows, flow{ID: "provider_token", Providers: tokenIDs})
+	}
 	if f, ok := c.pendingSignupFlow(); ok {
 		flows = append(flows, f)
 	}
