@@ -226,7 +226,7 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.
 	defer s.runlock()
 	r, ok := s.byUsername[k]
 	if !ok {
-		return nil, notFound("user", fmt.Sprintf("%q", username))
+		return nil, notFound("user", "by username")
 	}
 	return clone(&r.user), nil
 }

@@ -46,7 +46,7 @@ func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) e
 	if !e.Primary {
 		err := s.writer().QueryRow(ctx, s.q.addEmail, e.UserID, e.Email, e.Verified, false).Scan(&id)
 		if err != nil {
-			return storeErr(err, "e-mail address", e.Email)
+			return storeErr(err, "e-mail address of user", e.UserID)
 		}
 		e.ID = id
 		return nil
@@ -66,7 +66,7 @@ func (s *Store) AddEmailAddress(ctx context.Context, e *restauth.EmailAddress) e
 		return tx.QueryRow(ctx, s.q.addEmail, e.UserID, e.Email, e.Verified, true).Scan(&id)
 	})
 	if err != nil {
-		return storeErr(err, "e-mail address", e.Email)
+		return storeErr(err, "e-mail address of user", e.UserID)
 	}
 	e.ID = id
 	return nil

@@ -43,7 +43,7 @@ func (s *Store) CreateToken(ctx context.Context, t *restauth.APIToken) error {
 	err := s.writer().QueryRow(ctx, s.q.createToken, t.UserID, t.KeyHash[:], t.KeyPrefix, t.KeySuffix,
 		t.Name, ts(t.Created), date(t.Expiry), date(t.LastSeen), t.Revoked, t.SealedKey).Scan(&id)
 	if err != nil {
-		return storeErr(err, "token", t.KeyPrefix)
+		return storeErr(err, "token of user", t.UserID)
 	}
 	t.ID = id
 	return nil

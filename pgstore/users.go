@@ -61,7 +61,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 	if email == nil {
 		var id int64
 		if err := s.writer().QueryRow(ctx, s.q.createUser, args...).Scan(&id); err != nil {
-			return storeErr(err, "user", u.Username)
+			return storeErr(err, "user", "new")
 		}
 		u.ID = id
 		return nil
@@ -72,7 +72,7 @@ func (s *Store) CreateUser(ctx context.Context, u *restauth.User, email *restaut
 		userEmail       string
 	)
 	if err := s.writer().QueryRow(ctx, s.q.createUserWithEmail, args...).Scan(&userID, &userEmail, &emailID); err != nil {
-		return storeErr(err, "user", u.Username)
+		return storeErr(err, "user", "new")
 	}
 	u.ID, u.Email = userID, userEmail
 	email.ID, email.UserID = emailID, userID
@@ -92,7 +92,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) 
 func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.User, error) {
 	u, err := scanUser(s.reader().QueryRow(ctx, s.q.userByUsername, username))
 	if err != nil {
-		return nil, storeErr(err, "user", username)
+		return nil, storeErr(err, "user", "by username")
 	}
 	return u, nil
 }
@@ -104,11 +104,11 @@ func (s *Store) UsersByEmail(ctx context.Context, email string) ([]*restauth.Use
 	}
 	rows, err := s.reader().Query(ctx, s.q.usersByEmail, email)
 	if err != nil {
-		return nil, storeErr(err, "users by e-mail", email)
+		return nil, storeErr(err, "users", "by e-mail")
 	}
 	us, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*restauth.User, error) { return scanUser(r) })
 	if err != nil {
-		return nil, storeErr(err, "users by e-mail", email)
+		return nil, storeErr(err, "users", "by e-mail")
 	}
 	if us == nil {
 		us = []*restauth.User{}

@@ -87,7 +87,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*restauth.User, error) 
 func (s *Store) UserByUsername(ctx context.Context, username string) (*restauth.User, error) {
 	u, err := scanUser(s.r().QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(username) = lower(?)`, username))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("user", fmt.Sprintf("%q", username))
+		return nil, notFound("user", "by username")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: user %q: %w", username, err)

@@ -35,6 +35,13 @@ var userTests = []test{
 		require.NoError(t, err)
 		requireUserEqual(t, u, got)
 	}},
+	// A store's errors reach the Service's logs: a failed lookup must not carry what was
+	// typed (a password typed into the username field would end up there).
+	{"UserByUsername of a missing name is ErrNotFound and names no login", func(t *testing.T, s restauth.Store) {
+		_, err := s.UserByUsername(t.Context(), "hunter2-typed-as-name")
+		require.ErrorIs(t, err, restauth.ErrNotFound)
+		assert.NotContains(t, err.Error(), "hunter2")
+	}},
 	// Accounts stored before restauth NFKC-normalised usernames may hold names that collide
 	// with another only after NFKC (full-width "ｋｉｍ" beside "kim"): the store keeps both,
 	// each found by its own stored name, so both keep logging in. Refusing new collisions is
