@@ -111,7 +111,7 @@ func (s *Service) completeLogin(ctx context.Context, p PendingLogin, check func(
 		u, err = s.store.UpdateUser(ctx, u.ID, UserUpdate{LastLogin: &now})
 	}
 	if err != nil {
-		if reason := loginFailure(err); reason != "" {
+		if reason := loginFailure(err); reason != "" && !errors.Is(err, ErrWebAuthnCloned) { // recordUse audited a clone
 			s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodMFAPage, Reason: reason, Detail: "method=" + AuditMethodMFAPage})
 		}
 		return nil, err

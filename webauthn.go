@@ -41,6 +41,18 @@ const (
 	ceremonySignup       ceremony = "signup"
 )
 
+// auditMethod is the AuditEvent.Method of a refused assertion of the ceremony: the
+// method whose failure the login events (and the login metric) count it under.
+func (k ceremony) auditMethod() string {
+	switch k {
+	case ceremonySecondFactor:
+		return AuditMethodMFAPage
+	case ceremonyReauth:
+		return AuditMethodReauthenticate
+	}
+	return AuditMethodPasskey
+}
+
 // webauthnStatePurpose keys the AEAD that seals WebAuthnState.
 const webauthnStatePurpose = "restauth.webauthn.state"
 
@@ -279,10 +291,13 @@ func userCredential(stored []WebAuthnCredential, id []byte) *WebAuthnCredential 
 // counter that did not move forward means a cloned authenticator (the library saw it go
 // back) or a concurrent use of the same assertion; both are refused, a clone with
 // AuditLoginFailed so that the owner can see it.
-func (s *Service) recordUse(ctx context.Context, u *User, stored *WebAuthnCredential, got *webauthn.Credential) error {
-	if got.Authenticator.CloneWarning {
-		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Reason: AuditReasonClonedWebAuthnCredential, Detail: "id=" + strconv.FormatInt(stored.ID, 10)})
+func (s *Service) recordUse(ctx context.Context, kind ceremony, u *User, stored *WebAuthnCredential, got *webauthn.Credential) error {
+	cloned := func() error {
+		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: kind.auditMethod(), Reason: AuditReasonClonedWebAuthnCredential, Detail: "id=" + strconv.FormatInt(stored.ID, 10)})
 		return refusedCredential(ErrWebAuthnCloned)
+	}
+	if got.Authenticator.CloneWarning {
+		return cloned()
 	}
 	ok, err := s.store.UseWebAuthnCredential(ctx, stored.ID, got.Authenticator.SignCount, uint8(got.Flags.ProtocolValue()), s.now().UTC())
 	switch {
@@ -291,8 +306,7 @@ func (s *Service) recordUse(ctx context.Context, u *User, stored *WebAuthnCreden
 	case err != nil:
 		return err
 	case !ok:
-		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Reason: AuditReasonClonedWebAuthnCredential, Detail: "id=" + strconv.FormatInt(stored.ID, 10)})
-		return refusedCredential(ErrWebAuthnCloned)
+		return cloned()
 	}
 	return nil
 }

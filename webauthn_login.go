@@ -86,7 +86,7 @@ func (s *Service) FinishWebAuthnReauthentication(ctx context.Context, u *User, s
 		return err
 	}
 	err := s.userAssertion(ctx, u, state, ceremonyReauth, response, nil)
-	if errors.Is(err, ErrWebAuthnRefused) {
+	if errors.Is(err, ErrWebAuthnRefused) && !errors.Is(err, ErrWebAuthnCloned) { // recordUse audited a clone
 		s.auditLoginFailed(ctx, u, u.Username, AuditEvent{Method: AuditMethodReauthenticate, Reason: AuditReasonInvalidWebAuthnCredential, Detail: "method=reauthentication"})
 	}
 	return err
@@ -160,7 +160,7 @@ func (s *Service) userAssertion(ctx context.Context, u *User, state WebAuthnStat
 	if c == nil {
 		return refusedCredential(ErrInvalidMFACode)
 	}
-	if err := s.recordUse(ctx, u, c, got); err != nil {
+	if err := s.recordUse(ctx, kind, u, c, got); err != nil {
 		return withCause(err, ErrInvalidMFACode)
 	}
 	s.mfaSucceeded(ctx, u.ID)
@@ -329,7 +329,7 @@ func (s *Service) passkeyAssertion(ctx context.Context, st *webauthnState, respo
 	if c == nil || !s.cfg.WebAuthn.Enabled {
 		return owner, refusedCredential()
 	}
-	if err := s.recordUse(ctx, owner, c, got); err != nil {
+	if err := s.recordUse(ctx, ceremonyPasskeyLogin, owner, c, got); err != nil {
 		return owner, err
 	}
 	return owner, nil

@@ -50,6 +50,19 @@ func (l *auditLog) has(kind restauth.AuditKind, detail string) bool {
 	return false
 }
 
+// ofKind is the recorded events of kind, in order.
+func (l *auditLog) ofKind(kind restauth.AuditKind) []restauth.AuditEvent {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []restauth.AuditEvent
+	for _, e := range l.events {
+		if e.Kind == kind {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // withWebAuthn turns WebAuthn on with the site as the relying party; passkeys adds passkey
 // login and signup.
 func withWebAuthn(passkeys bool, audit *auditLog) func(*restauth.Config) {
@@ -333,7 +346,13 @@ func TestWebAuthnRefusedAssertions(t *testing.T) {
 				assert.ErrorIs(t, err, want)
 			}
 			if tt.name == "cloned key: the counter goes back" {
-				assert.True(t, audit.has(restauth.AuditLoginFailed, "cloned webauthn credential"))
+				// One event for the clone, under the second factor's method (it was
+				// audited twice, the first time with no method, counted as a password).
+				failed := audit.ofKind(restauth.AuditLoginFailed)
+				require.Len(t, failed, 1)
+				assert.Contains(t, failed[0].Detail, "cloned webauthn credential")
+				assert.Equal(t, restauth.AuditReasonClonedWebAuthnCredential, failed[0].Reason)
+				assert.Equal(t, restauth.AuditMethodMFAPage, failed[0].Method)
 			}
 		})
 	}
