@@ -282,3 +282,40 @@ func FuzzSessionCodecDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSessionCodec is one save and one load (Encode then Decode) of a logged-in
+// session's values, alone and beside a host's value (which takes the gob section), with
+// scs's GobCodec and with sessionCodec.
+func BenchmarkSessionCodec(b *testing.B) {
+	restauths := map[string]interface{}{
+		sessionUserKey:        int64(42),
+		sessionHashKey:        "4f1c0a0d6f3e1b8e2b7b1c6a4d7f9e2c5a3b8d1e6f0c2a9b7d4e1f3a5c8b0d2e",
+		sessionAuthRecordsKey: `[{"method":"password","at":1733100000,"username":"ada"}]`,
+	}
+	withHost := map[string]interface{}{"cart": codecHostValue{Name: "basket", Count: 2}}
+	for k, v := range restauths {
+		withHost[k] = v
+	}
+	for _, values := range []struct {
+		name   string
+		values map[string]interface{}
+	}{{"values=restauth", restauths}, {"values=with-host", withHost}} {
+		for _, tc := range []struct {
+			name  string
+			codec scs.Codec
+		}{{"codec=gob", scs.GobCodec{}}, {"codec=restauth", sessionCodec{}}} {
+			b.Run(values.name+"/"+tc.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					blob, err := tc.codec.Encode(codecDeadline, values.values)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, got, err := tc.codec.Decode(blob); err != nil || len(got) != len(values.values) {
+						b.Fatal(err, got)
+					}
+				}
+			})
+		}
+	}
+}
