@@ -46,17 +46,17 @@ const sessionCodecVersion = 1
 // Tags of a native entry. Each value keeps its Go type on decode: an int stays an int, an
 // int64 an int64.
 const (
-	tagNil     = 0  // no payload: a nil interface value
-	tagFalse   = 1  // no payload
-	tagTrue    = 2  // no payload
-	tagString  = 3  // uvarint len, bytes
-	tagBytes   = 4  // uvarint len, bytes ([]byte; an empty one decodes as nil, as with gob)
-	tagInt64   = 5  // varint
-	tagInt     = 6  // varint
-	tagInt32   = 7  // varint
-	tagUint64  = 8  // uvarint
-	tagFloat64 = 9  // 8 bytes, IEEE 754 bits, little endian
-	tagTime    = 10 // uvarint len, time.Time.AppendBinary (instant and zone offset, as gob keeps them)
+	sessionTagNil     = 0  // no payload: a nil interface value
+	sessionTagFalse   = 1  // no payload
+	sessionTagTrue    = 2  // no payload
+	sessionTagString  = 3  // uvarint len, bytes
+	sessionTagBytes   = 4  // uvarint len, bytes ([]byte; an empty one decodes as nil, as with gob)
+	sessionTagInt64   = 5  // varint
+	sessionTagInt     = 6  // varint
+	sessionTagInt32   = 7  // varint
+	sessionTagUint64  = 8  // uvarint
+	sessionTagFloat64 = 9  // 8 bytes, IEEE 754 bits, little endian
+	sessionTagTime    = 10 // uvarint len, time.Time.AppendBinary (instant and zone offset, as gob keeps them)
 )
 
 // errSessionCodec is what Decode answers for a blob it cannot read: truncated, corrupt, or
@@ -65,17 +65,26 @@ var errSessionCodec = errors.New("restauth: unreadable session data")
 
 // Encode writes deadline and values; see sessionCodec for the format.
 func (sessionCodec) Encode(deadline time.Time, values map[string]interface{}) ([]byte, error) {
-	b := make([]byte, 0, 64+32*len(values))
+	// One allocation for the usual session: the header, then per entry its key, the tag,
+	// a string's bytes and room for lengths and numbers.
+	native, size := 0, 32
+	for k, v := range values {
+		if isNativeSessionValue(v) {
+			native++
+			size += len(k) + 12
+			switch v := v.(type) {
+			case string:
+				size += len(v)
+			case []byte:
+				size += len(v)
+			}
+		}
+	}
+	b := make([]byte, 0, size)
 	b = append(b, sessionCodecMagic, sessionCodecVersion)
 	var err error
 	if b, err = appendTime(b, deadline); err != nil {
 		return nil, err
-	}
-	native := 0
-	for _, v := range values {
-		if isNativeSessionValue(v) {
-			native++
-		}
 	}
 	b = binary.AppendUvarint(b, uint64(native))
 	var others map[string]interface{}
@@ -117,28 +126,28 @@ func isNativeSessionValue(v interface{}) bool {
 func appendSessionValue(b []byte, v interface{}) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
-		return append(b, tagNil), nil
+		return append(b, sessionTagNil), nil
 	case bool:
 		if v {
-			return append(b, tagTrue), nil
+			return append(b, sessionTagTrue), nil
 		}
-		return append(b, tagFalse), nil
+		return append(b, sessionTagFalse), nil
 	case string:
-		return appendBytes(append(b, tagString), v), nil
+		return appendBytes(append(b, sessionTagString), v), nil
 	case []byte:
-		return appendBytes(append(b, tagBytes), v), nil
+		return appendBytes(append(b, sessionTagBytes), v), nil
 	case int64:
-		return binary.AppendVarint(append(b, tagInt64), v), nil
+		return binary.AppendVarint(append(b, sessionTagInt64), v), nil
 	case int:
-		return binary.AppendVarint(append(b, tagInt), int64(v)), nil
+		return binary.AppendVarint(append(b, sessionTagInt), int64(v)), nil
 	case int32:
-		return binary.AppendVarint(append(b, tagInt32), int64(v)), nil
+		return binary.AppendVarint(append(b, sessionTagInt32), int64(v)), nil
 	case uint64:
-		return binary.AppendUvarint(append(b, tagUint64), v), nil
+		return binary.AppendUvarint(append(b, sessionTagUint64), v), nil
 	case float64:
-		return binary.LittleEndian.AppendUint64(append(b, tagFloat64), math.Float64bits(v)), nil
+		return binary.LittleEndian.AppendUint64(append(b, sessionTagFloat64), math.Float64bits(v)), nil
 	case time.Time:
-		return appendTime(append(b, tagTime), v)
+		return appendTime(append(b, sessionTagTime), v)
 	}
 	return nil, fmt.Errorf("restauth: session value of type %T is not native", v)
 }
@@ -302,38 +311,38 @@ func (r *sessionReader) time() time.Time {
 // value reads one tag and its payload.
 func (r *sessionReader) value() interface{} {
 	switch tag := r.byte(); tag {
-	case tagNil:
+	case sessionTagNil:
 		return nil
-	case tagFalse:
+	case sessionTagFalse:
 		return false
-	case tagTrue:
+	case sessionTagTrue:
 		return true
-	case tagString:
+	case sessionTagString:
 		return string(r.bytes())
-	case tagBytes:
+	case sessionTagBytes:
 		// A copy: the blob belongs to the store. Empty is nil, as gob hands it back.
 		raw := r.bytes()
 		if len(raw) == 0 {
 			return []byte(nil)
 		}
 		return append([]byte(nil), raw...)
-	case tagInt64:
+	case sessionTagInt64:
 		return r.varint()
-	case tagInt:
+	case sessionTagInt:
 		v := r.varint()
 		if int64(int(v)) != v {
 			r.fail()
 		}
 		return int(v)
-	case tagInt32:
+	case sessionTagInt32:
 		v := r.varint()
 		if v < math.MinInt32 || v > math.MaxInt32 {
 			r.fail()
 		}
 		return int32(v)
-	case tagUint64:
+	case sessionTagUint64:
 		return r.uvarint()
-	case tagFloat64:
+	case sessionTagFloat64:
 		if r.err != nil || len(r.b) < 8 {
 			r.fail()
 			return nil
@@ -341,7 +350,7 @@ func (r *sessionReader) value() interface{} {
 		v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
 		r.b = r.b[8:]
 		return v
-	case tagTime:
+	case sessionTagTime:
 		return r.time()
 	default:
 		r.fail()

@@ -213,19 +213,19 @@ func TestSessionCodecRefusesCorruptBlobs(t *testing.T) {
 		{"no version", []byte{sessionCodecMagic}},
 		{"deadline not a time", append([]byte{sessionCodecMagic, sessionCodecVersion, 3}, 'a', 'b', 'c', 0, 0)},
 		{"count past the blob", append(append(head(), 0xff, 0xff, 0xff, 0xff, 0x0f), 0)},
-		{"count one too many", append(entry(append(head(), 2), "k", tagTrue), 0)},
+		{"count one too many", append(entry(append(head(), 2), "k", sessionTagTrue), 0)},
 		{"unknown tag", append(entry(append(head(), 1), "k", 0x7f), 0)},
-		{"key twice", append(entry(entry(append(head(), 2), "k", tagTrue), "k", tagFalse), 0)},
-		{"string past the blob", append(entry(append(head(), 1), "k", tagString, 9, 'a'), 0)},
-		{"varint unterminated", entry(append(head(), 1), "k", tagInt64, 0x80, 0x80)},
-		{"int32 out of range", append(entry(append(head(), 1), "k", tagInt32, binary.AppendVarint(nil, math.MaxInt32+1)...), 0)},
-		{"float64 short", append(entry(append(head(), 1), "k", tagFloat64, 1, 2, 3), 0)},
-		{"time not a time", append(entry(append(head(), 1), "k", tagTime, 2, 9, 9), 0)},
+		{"key twice", append(entry(entry(append(head(), 2), "k", sessionTagTrue), "k", sessionTagFalse), 0)},
+		{"string past the blob", append(entry(append(head(), 1), "k", sessionTagString, 9, 'a'), 0)},
+		{"varint unterminated", entry(append(head(), 1), "k", sessionTagInt64, 0x80, 0x80)},
+		{"int32 out of range", append(entry(append(head(), 1), "k", sessionTagInt32, binary.AppendVarint(nil, math.MaxInt32+1)...), 0)},
+		{"float64 short", append(entry(append(head(), 1), "k", sessionTagFloat64, 1, 2, 3), 0)},
+		{"time not a time", append(entry(append(head(), 1), "k", sessionTagTime, 2, 9, 9), 0)},
 		{"gob section not gob", append(append(head(), 0), 3, 0x80, 1, 2)},
 		{"gob section repeats a native key", func() []byte {
 			g, err := scs.GobCodec{}.Encode(time.Time{}, map[string]interface{}{"k": codecHostRole("r")})
 			require.NoError(t, err)
-			return appendBytes(entry(append(head(), 1), "k", tagTrue), g)
+			return appendBytes(entry(append(head(), 1), "k", sessionTagTrue), g)
 		}()},
 	}
 	for _, tc := range tests {
