@@ -106,6 +106,9 @@ func newSessionManager(c *SessionConfig, site *url.URL, log *slog.Logger) (*scs.
 		Persist:  true,
 	}
 	sm.ErrorFunc = sessionErrorFunc(log)
+	// gob's per-call type encoders were most of a session check's time; sessionCodec
+	// still reads the gob blobs of sessions saved before it.
+	sm.Codec = sessionCodec{}
 	return sm, nil
 }
 
