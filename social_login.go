@@ -177,7 +177,10 @@ func (s *Service) socialSignup(ctx context.Context, p *socialProvider, prof *soc
 // createSocialUser creates the user of a provider account, with a username derived from
 // the profile, and links the account.
 func (s *Service) createSocialUser(ctx context.Context, p *socialProvider, prof *socialProfile, now time.Time) (*User, *SocialError) {
-	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, IsActive: true, DateJoined: now}
+	// An unusable password, as Django's set_unusable_password: each such user's hash (and
+	// so their session auth hash) is their own, where an empty one was the same for every
+	// user without a password.
+	u := &User{FirstName: prof.FirstName, LastName: prof.LastName, PasswordHash: unusablePassword(), IsActive: true, DateJoined: now}
 	var addr *EmailAddress
 	if prof.Email != "" {
 		addr = &EmailAddress{Email: prof.Email, Primary: true, Verified: prof.EmailVerified}

@@ -571,6 +571,9 @@ func TestSocialOAuth2Provider(t *testing.T) {
 	u, err := e.store.UserByUsername(t.Context(), "octocat")
 	require.NoError(t, err)
 	assert.False(t, u.HasUsablePassword())
+	// Django's unusable password ("!" and random text), not "": an empty hash made the
+	// session auth hash of every user without a password the same.
+	assert.True(t, strings.HasPrefix(u.PasswordHash, "!") && len(u.PasswordHash) > 20, u.PasswordHash)
 	assert.Equal(t, "octo@example.com", u.Email)
 	assert.Equal(t, "Octo", u.FirstName)
 	assert.Equal(t, "Cat", u.LastName)
