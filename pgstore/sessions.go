@@ -26,6 +26,10 @@ var (
 	_ scs.IterableCtxStore = (*SessionStore)(nil)
 )
 
+// sessionCleanupTimeout bounds one round of the session cleanup, and so how long Close
+// waits for a round in progress.
+const sessionCleanupTimeout = 2 * time.Second
+
 // SessionStore returns a session store for scs (pass it as restauth.Config.Sessions.Store)
 // on this store's schema. The first call starts a goroutine that deletes expired sessions
 // every DefaultSessionCleanupInterval (see WithSessionCleanupInterval), until Close. The
@@ -36,8 +40,13 @@ func (s *Store) SessionStore() scs.Store {
 	}
 	// Several instances deleting from one table is harmless. Errors are not reported: the
 	// next round tries again, and Find ignores expired sessions anyway. A Close during the
-	// DELETE cancels it.
+	// DELETE waits for it rather than cancelling it: a cancelled query may still run on
+	// the server after Close returned (PostgreSQL's cancel request races the query, and
+	// pgx returns without waiting), deleting rows written after Close. sessionCleanupTimeout
+	// bounds the wait when the database does not answer.
 	s.cleanup.Start(s.opts.cleanupInterval, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sessionCleanupTimeout)
+		defer cancel()
 		_, _ = s.pool.Exec(ctx, s.q.sessionCleanup)
 	})
 	return &SessionStore{s: s}
