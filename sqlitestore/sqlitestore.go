@@ -2,9 +2,10 @@
 // driver modernc.org/sqlite (no cgo). It is its own Go module, so that the restauth module
 // itself pulls in no database driver.
 //
-// Open creates or opens the database file, switches it to WAL mode and applies the
-// embedded migrations (migrations/*.sql) that it has not applied yet, recording each in a
-// schema_migrations table; reopening a database therefore changes nothing.
+// Open creates (readable by its owner only: mode 0600) or opens the database file,
+// switches it to WAL mode and applies the embedded migrations (migrations/*.sql) that it
+// has not applied yet, recording each in a schema_migrations table; reopening a database
+// therefore changes nothing.
 //
 // The uniqueness rules of restauth.Store are enforced by the database with unique indexes,
 // so that they hold even for several processes sharing the file:
@@ -64,7 +65,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -181,7 +184,9 @@ func WithMmapSize(bytes int64) Option {
 }
 
 // Open opens (creating it if needed) the SQLite database at path, a file name or a
-// "file:" URI, and applies the migrations it lacks. The special path ":memory:" gives a
+// "file:" URI, and applies the migrations it lacks. A file name that does not exist yet is
+// created with mode 0600 (see createPrivate); a URI's file is created by SQLite, with the
+// umask. The special path ":memory:" gives a
 // private in-memory database that lives until Close, with a single connection for reads
 // and writes; use it for tests that need no concurrency, and a file (for example in
 // t.TempDir()) otherwise.
@@ -229,6 +234,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.wdb.SetConnMaxIdleTime(0)
 		s.rdb = s.wdb
 	} else {
+		if err := createPrivate(path); err != nil {
+			return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+		}
 		base, sep := fileURI(path)
 		w := append(slices.Clone(common),
 			"_pragma=journal_mode(WAL)",
@@ -263,6 +271,26 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates the database file path, empty (a new database to SQLite), with
+// mode 0600 unless it exists: it holds password hashes, addresses and session data, and
+// SQLite gives the -wal and -shm files beside it the database file's mode. Left to SQLite,
+// the file would take the process's umask, 0644 under the usual 022: readable by every
+// local account. An existing file keeps the mode its operator gave it, and a "file:" URI
+// is SQLite's to open.
+func createPrivate(path string) error {
+	if strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // fileURI turns path into a "file:" URI for SQLite, returning it with the separator to

@@ -113,13 +113,19 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 			return nil, err
 		}
 	}
+	svcStore, mailConfig := store, restauth.MailConfig{Mailer: mailer}
+	if o.admin {
+		// The outbox's mail is the server's to deliver (see adminStore); the command's own
+		// (a security notice) goes out before it exits.
+		svcStore, mailConfig.SendInRequest = newAdminStore(store), true
+	}
 	svc, err := restauth.New(restauth.Config{
-		Store:               store,
+		Store:               svcStore,
 		Secret:              secret,
 		SiteURL:             o.siteURL,
 		DisableRegistration: !o.registration,
 		EmailVerification:   restauth.EmailVerification(o.verification),
-		Mail:                restauth.MailConfig{Mailer: mailer},
+		Mail:                mailConfig,
 		Sessions:            restauth.SessionConfig{Store: sessions},
 		Limiter:             limiter,
 		Logger:              logger,
@@ -144,13 +150,15 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 }
 
 // adminMailWait bounds how long a closing app waits for its Service to deliver due mail
-// (an admin sub-command's security notice, say) before leaving it in the outbox.
+// before leaving it in the outbox (an admin sub-command's Service delivers none: it sends
+// its own mail in the command, and the outbox's is the server's).
 const adminMailWait = 5 * time.Second
 
 // loadSecret reads RESTAUTH_SECRET. Without it the server still runs, with a random secret
 // that dies with the process: reset links and sessions then do not survive a restart,
 // which warn says to the log. The admin commands pass false: nothing they make is keyed by
-// the secret (tokens and passwords are hashed without it), so there is nothing to warn of.
+// the secret (tokens and passwords are hashed without it, and their mail is sent in the
+// command rather than sealed into the outbox), so there is nothing to warn of.
 func loadSecret(getenv func(string) string, logger *slog.Logger, warn bool) ([]byte, error) {
 	if s := getenv("RESTAUTH_SECRET"); s != "" {
 		if len(s) < 32 {

@@ -134,14 +134,7 @@ func newMux(svc *restauth.Service) *http.ServeMux {
 // closed, or with an error if that took longer than the app's grace.
 func serve(ctx context.Context, ln net.Listener, app *app, logger *slog.Logger) error {
 	handlers := &inflight{next: newMux(app.svc)}
-	srv := &http.Server{
-		Handler:           handlers,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handlers, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("restauth example server listening", "addr", "http://"+ln.Addr().String(), "store", app.storeName, "site", app.siteURL)
@@ -158,4 +151,19 @@ func serve(ctx context.Context, ln net.Listener, app *app, logger *slog.Logger) 
 		serveErr = nil
 	}
 	return errors.Join(serveErr, err)
+}
+
+// newHTTPServer is an http.Server for h with timeouts on every phase of a connection, for
+// each of the server's listeners: a client that sends its request slowly, stops reading
+// the answer or keeps a connection idle is cut off instead of holding a descriptor and a
+// goroutine for ever.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -46,12 +45,18 @@ func serveMetrics(addr string, a *app, logger *slog.Logger) (bound string, stop 
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: a.metrics, ReadHeaderTimeout: 10 * time.Second}
+	return ln.Addr().String(), serveMetricsOn(ln, a, logger), nil
+}
+
+// serveMetricsOn serves the app's metrics on ln until stop is called.
+func serveMetricsOn(ln net.Listener, a *app, logger *slog.Logger) (stop func()) {
+	// The API's timeouts: this listener is as reachable as -metrics-addr makes it.
+	srv := newHTTPServer(a.metrics, logger)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("metrics server stopped", "error", err)
 		}
 	}()
 	logger.Info("restauth example server metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	return ln.Addr().String(), func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close() }
 }

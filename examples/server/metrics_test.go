@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,4 +84,80 @@ func TestMetricsOnlyForServe(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(a.close)
 	assert.Nil(t, a.metrics)
+}
+
+// pipeListener is a net.Listener of in-memory connections (net.Pipe), whose deadlines
+// follow a synctest bubble's fake clock.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// dial connects a new client; its server end goes to Accept.
+func (l *pipeListener) dial() net.Conn {
+	client, server := net.Pipe()
+	l.conns <- server
+	return client
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9464} }
+
+// TestMetricsListenerDropsIdleAndStalledClients: the -metrics-addr listener ends a
+// keep-alive connection that stays idle and an answer its client does not read, as the
+// API's listener does. It had a header timeout only, so a client that kept connections
+// idle, or stopped reading, held each one (a descriptor and a goroutine) for ever.
+func TestMetricsListenerDropsIdleAndStalledClients(t *testing.T) {
+	_, handler, err := newMetrics()
+	require.NoError(t, err)
+	a := &app{metrics: handler}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	const request = "GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n"
+	synctest.Test(t, func(t *testing.T) {
+		ln := newPipeListener()
+		stop := serveMetricsOn(ln, a, logger)
+		defer stop()
+
+		idle := ln.dial()
+		defer idle.Close()
+		_, err := io.WriteString(idle, request)
+		require.NoError(t, err)
+		br := bufio.NewReader(idle)
+		res, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		_, err = io.Copy(io.Discard, res.Body)
+		require.NoError(t, err)
+		require.NoError(t, res.Body.Close())
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		require.NoError(t, idle.SetReadDeadline(time.Now().Add(time.Hour)))
+		_, err = br.ReadByte()
+		assert.ErrorIs(t, err, io.EOF, "an idle connection is closed by the server within the hour")
+
+		stalled := ln.dial()
+		defer stalled.Close()
+		_, err = io.WriteString(stalled, request)
+		require.NoError(t, err)
+		require.NoError(t, stalled.SetReadDeadline(time.Now().Add(2*time.Hour)))
+		time.Sleep(time.Hour) // the client reads nothing meanwhile
+		_, err = io.ReadAll(stalled)
+		assert.NoError(t, err, "an answer nobody reads is given up (the connection ends) within the hour")
+	})
 }

@@ -78,8 +78,11 @@ func validLocalPart(local string) bool {
 		for i := 0; i < len(inner); i++ {
 			c := inner[i]
 			if c == '\\' {
+				// Django's quoted-pair, [\001-\011\013\014\016-\177]: a backslash escapes
+				// neither a line break (the address becomes a mail's recipient header) nor
+				// a NUL (which no store holds).
 				i++
-				if i >= len(inner) || inner[i] > 0x7f {
+				if i >= len(inner) || inner[i] > 0x7f || inner[i] == 0 || inner[i] == '\r' || inner[i] == '\n' {
 					return false
 				}
 				continue

@@ -10,7 +10,7 @@ import (
 // FuzzValidators: the username and address checks never panic and accept only what the
 // schema allows.
 func FuzzValidators(f *testing.F) {
-	for _, seed := range []string{"bob", "a.b@c+d-e_f", "ünïcode", "user@example.com", `"quoted"@example.com`, "a@[127.0.0.1]", "a@b", "a@xn--bcher-kva.ch", "a@bücher.ch", "@", "a@@b.c"} {
+	for _, seed := range []string{"bob", "a.b@c+d-e_f", "ünïcode", "user@example.com", `"quoted"@example.com`, "a@[127.0.0.1]", "a@b", "a@xn--bcher-kva.ch", "a@bücher.ch", "@", "a@@b.c", "\"a\\\nb\"@example.com", "\"a\\\x00\"@example.com"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -47,6 +47,38 @@ func TestStorable(t *testing.T) {
 		if !tt.want {
 			assert.False(t, Email(tt.in), "Email(%q)", tt.in)
 			assert.False(t, Username(tt.in), "Username(%q)", tt.in)
+		}
+	}
+}
+
+// TestEmailQuotedPairs: a quoted local part escapes only what Django's EmailValidator lets
+// it escape ([\001-\011\013\014\016-\177]): never a line break or a NUL. An escaped CR/LF
+// put a line break into an address the Service stores and hands to the Mailer as a
+// recipient (a header in any mailer that writes it out), and an escaped NUL is text no
+// store can hold.
+func TestEmailQuotedPairs(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{`"a\ b"@example.com`, true},
+		{`"a\"b"@example.com`, true},
+		{`"a\\b"@example.com`, true},
+		{"\"a\\\tb\"@example.com", true},
+		{"\"a\\\x7fb\"@example.com", true},
+		{"\"a\\\r\\\nBcc: eve@evil.example\"@example.com", false},
+		{"\"a\\\nb\"@example.com", false},
+		{"\"a\\\rb\"@example.com", false},
+		{"\"a\\\x00b\"@example.com", false},
+		{"\"a\\\xc3\xa9\"@example.com", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Email(tt.in), "Email(%q)", tt.in)
+		if Email(tt.in) {
+			assert.True(t, Storable(tt.in), "%q", tt.in)
+			assert.NotContains(t, tt.in, "\r")
+			assert.NotContains(t, tt.in, "\n")
 		}
 	}
 }
