@@ -82,7 +82,7 @@ type sealedMail struct {
 const outboxPurpose = "restauth.mail-outbox"
 
 // errPermanent marks a job that cannot succeed however often it is tried (a payload that
-// does not open, a template that does not render): the worker gives it up at once.
+// does not parse, a template that does not render): the worker gives it up at once.
 var errPermanent = errors.New("restauth: mail cannot be sent")
 
 // newOutboxMail turns in into a row with a new random key, due now.
@@ -110,7 +110,8 @@ func (s *Service) newOutboxMail(ctx context.Context, in mailIntent) (*OutboxMail
 	return m, nil
 }
 
-// intentOf reverses newOutboxMail; an error wraps errPermanent.
+// intentOf reverses newOutboxMail; an error wraps errPermanent, except for a sealed payload
+// under another Secret.
 func (s *Service) intentOf(m *OutboxMail) (mailIntent, error) {
 	in := mailIntent{job: mailJob(m.Kind), userID: m.UserID, email: m.Email}
 	if len(m.Payload) > 0 {
@@ -121,7 +122,10 @@ func (s *Service) intentOf(m *OutboxMail) (mailIntent, error) {
 	if in.job == jobMail || in.job == jobMailedCode {
 		plain, err := seal.Open(seal.AEAD(s.cfg.Secret, outboxPurpose), in.Sealed, []byte(m.Key))
 		if err != nil {
-			return in, fmt.Errorf("%w: sealed payload does not open (another Secret?)", errPermanent)
+			// Not permanent: while Config.Secret is rotated, instances under the old and the
+			// new Secret share the outbox, and one of them can open it. Retried with the
+			// usual delays, it is given up after MaxAttempts like any failing mail.
+			return in, errors.New("restauth: sealed mail payload does not open under this Secret; left for an instance that holds the one it was sealed with")
 		}
 		var sm sealedMail
 		if err := json.Unmarshal(plain, &sm); err != nil {

@@ -361,3 +361,57 @@ func TestMailedCodesAreQueuedSealed(t *testing.T) {
 	}
 	assert.Equal(t, 2, coded, "both codes went through the outbox")
 }
+
+// noClaims queues mail but never claims any: an instance whose worker has not got to its
+// mail yet.
+type noClaims struct{ *memstore.Store }
+
+func (noClaims) ClaimMail(context.Context, time.Time, time.Duration, int) ([]restauth.OutboxMail, error) {
+	return nil, nil
+}
+
+// While Config.Secret is rotated, instances under the old and the new Secret share one
+// outbox. One that claims a sealed mail (here a login code) it cannot open leaves it,
+// retried later, for an instance that can; it does not give it up.
+func TestSealedMailUnderAnotherSecretIsLeftForItsInstance(t *testing.T) {
+	t.Parallel()
+	shared := memstore.New()
+	queuer := newEnv(t, withCodes, func(c *restauth.Config) { c.Store = noClaims{shared}; c.Mail.SendInRequest = false })
+	queuer.register("rotating", goodPassword, "rotating@example.com")
+	_, err := queuer.svc.RequestLoginCode(context.Background(), "rotating@example.com")
+	require.NoError(t, err)
+	require.NoError(t, queuer.svc.Close(context.Background()))
+
+	var mu sync.Mutex
+	var givenUp int
+	rotated := newEnv(t, withCodes, func(c *restauth.Config) {
+		c.Store = shared
+		c.Secret = []byte(strings.Repeat("the next secret ", 4))
+		c.Mail.SendInRequest = false
+		c.Audit = func(_ context.Context, e restauth.AuditEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			if e.Kind == restauth.AuditMailGivenUp {
+				givenUp++
+			}
+		}
+	})
+	require.NoError(t, rotated.svc.Close(context.Background()))
+	for _, m := range rotated.mailer.Messages() {
+		assert.Nil(t, mailedCodeRE.FindStringSubmatch(m.Text), "the sealed code does not open under another Secret")
+	}
+	mu.Lock()
+	assert.Zero(t, givenUp, "a mail another instance can open is not given up")
+	mu.Unlock()
+
+	owner := newEnv(t, withCodes, func(c *restauth.Config) { c.Store = shared; c.Mail.SendInRequest = false })
+	owner.clock.Advance(time.Hour) // past the retry delay the other instance set
+	require.NoError(t, owner.svc.Close(context.Background()))
+	var codes int
+	for _, m := range owner.mailer.Messages() {
+		if mailedCodeRE.FindStringSubmatch(m.Text) != nil {
+			codes++
+		}
+	}
+	assert.Equal(t, 1, codes, "the instance under the Secret that sealed it delivers the code")
+}
