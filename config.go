@@ -262,6 +262,8 @@ type MailConfig struct {
 	SubjectPrefix string
 	// Templates replaces the built-in templates (DefaultMailTemplates) of the kinds it
 	// holds; each needs Subject, Text and HTML and must render sample data, else New fails.
+	// Keep links and codes out of a Subject: subjects are logged (the log mailer, the
+	// default, logs recipient and subject) and shown in mail lists.
 	Templates map[MailKind]*MailTemplate
 	// DisableSecurityNotifications stops the notices mailed to a user's verified primary
 	// address (else their oldest verified one; never an unverified address) when their
