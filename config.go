@@ -138,11 +138,15 @@ type Config struct {
 	Limiter Limiter
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is believed when
 	// finding a client's address for rate limits; by default only RemoteAddr counts.
-	// A peer that is not an IP address (a proxy on a Unix socket) can be listed nowhere:
-	// its requests have no client address, so the per-address limits do not apply to
-	// them at all (only the per-account ones do). Connect such a proxy over TCP loopback
-	// and list 127.0.0.1/32 here.
+	// A peer that is not an IP address (a proxy on a Unix socket) cannot be listed here:
+	// see TrustSocketProxy.
 	TrustedProxies []netip.Prefix
+	// TrustSocketProxy makes a peer that is not an IP address — a reverse proxy
+	// connected over a Unix socket — a trusted proxy, whose X-Forwarded-For is read as
+	// for TrustedProxies. Without it such requests have no client address, so the
+	// per-address limits do not apply to them at all (only the per-account ones do).
+	// Set it only when nothing but the proxy can connect to the socket.
+	TrustSocketProxy bool
 
 	// StoreTimeout bounds the work of each request the handlers and Middleware serve: one
 	// deadline per request (not one per store call), set when restauth starts handling it,

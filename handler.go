@@ -186,7 +186,7 @@ func (rt *router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if outer, ok := ClientFromContext(r.Context()); ok {
 		c.client = outer // the host's Middleware or its own WithClient
 	} else {
-		c.client = Client{Addr: clientIP(r, rt.svc.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+		c.client = Client{Addr: clientIP(r, &rt.svc.cfg), UserAgent: r.UserAgent()}
 	}
 	ctx := r.Context()
 	if d := rt.svc.cfg.StoreTimeout; d > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/netip"
 
 	"github.com/restauth/restauth/internal/clientip"
 )
@@ -145,10 +144,11 @@ func RequireUser(next http.Handler) http.Handler {
 }
 
 // clientIP returns the address to rate-limit r's client by: internal/clientip's Address
-// of r.RemoteAddr and the X-Forwarded-For lines, which are read only when the peer lies in
-// trustedProxies. IPv6 clients are grouped by their /64.
-func clientIP(r *http.Request, trustedProxies []netip.Prefix) string {
-	return clientip.Address(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trustedProxies)
+// of r.RemoteAddr and the X-Forwarded-For lines, which are read only when the peer is a
+// trusted proxy (Config.TrustedProxies, Config.TrustSocketProxy). IPv6 clients are
+// grouped by their /64.
+func clientIP(r *http.Request, cfg *Config) string {
+	return clientip.Address(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), cfg.TrustedProxies, cfg.TrustSocketProxy)
 }
 
 // withClient puts the request's Client (its address as Config.TrustedProxies tell it, and
@@ -158,6 +158,6 @@ func (s *Service) withClient(r *http.Request) *http.Request {
 	if _, ok := ClientFromContext(r.Context()); ok {
 		return r
 	}
-	c := Client{Addr: clientIP(r, s.cfg.TrustedProxies), UserAgent: r.UserAgent()}
+	c := Client{Addr: clientIP(r, &s.cfg), UserAgent: r.UserAgent()}
 	return r.WithContext(WithClient(r.Context(), c))
 }

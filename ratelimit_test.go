@@ -196,7 +196,7 @@ func TestClientIP(t *testing.T) {
 			for _, v := range tt.xff {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			assert.Equal(t, tt.want, clientIP(r, tt.trusted))
+			assert.Equal(t, tt.want, clientIP(r, &Config{TrustedProxies: tt.trusted}))
 		})
 	}
 }

@@ -415,3 +415,38 @@ func TestAnswersCarryingKeysAreNotCached(t *testing.T) {
 		})
 	}
 }
+
+// A reverse proxy on a Unix socket (RemoteAddr "@") is trusted only with
+// Config.TrustSocketProxy: then the client's address comes from its X-Forwarded-For and
+// the per-address limits apply; without it the request has no address, and the header a
+// client could write itself is ignored.
+func TestSocketProxyIsTrustedOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		trust bool
+		want  string
+	}{
+		{"untrusted socket peer: no address", false, ""},
+		{"trusted socket proxy: its X-Forwarded-For", true, "203.0.113.9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			audit := &auditLog{}
+			e := newEnv(t, func(c *restauth.Config) {
+				c.TrustSocketProxy = tc.trust
+				c.Audit = audit.record
+			})
+			e.register("sockets", goodPassword, "sockets@example.com")
+			res := e.do(http.MethodPost, "/api/auth/login/", map[string]string{"username": "sockets", "password": "wrong"},
+				func(r *http.Request) {
+					r.RemoteAddr = "@"
+					r.Header.Set("X-Forwarded-For", "198.51.100.1, 203.0.113.9")
+				})
+			require.Equal(t, http.StatusBadRequest, res.Code, res.Body.String())
+			failed := audit.ofKind(restauth.AuditLoginFailed)
+			require.Len(t, failed, 1)
+			assert.Equal(t, tc.want, failed[0].IP)
+		})
+	}
+}

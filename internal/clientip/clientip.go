@@ -23,16 +23,19 @@ import (
 // because a single host commonly holds a whole /64 and could otherwise evade a per-IP
 // limit by rotating addresses. A remoteAddr that is not an IP (e.g. a Unix socket) gives
 // "": the address is unknown (restauth then applies no per-address limit to the request,
-// as one shared bucket would let any such client lock out all the others).
-func Address(remoteAddr string, forwardedFor []string, trustedProxies []netip.Prefix) string {
+// as one shared bucket would let any such client lock out all the others), unless
+// trustSocketPeer says such a peer is a trusted proxy: then X-Forwarded-For is walked as
+// for a trusted proxy's, and "" is returned only when it names no client (absent, all
+// trusted proxies, or malformed before any trusted hop).
+func Address(remoteAddr string, forwardedFor []string, trustedProxies []netip.Prefix, trustSocketPeer bool) string {
 	peer, ok := parseIP(remoteAddr)
-	if !ok {
+	switch {
+	case !ok && !trustSocketPeer:
 		return ""
-	}
-	if !trusted(peer, trustedProxies) {
+	case ok && !trusted(peer, trustedProxies):
 		return limitAddr(peer)
 	}
-	addr := peer
+	addr := peer // the zero Addr for a socket peer: limitAddr gives ""
 	for i := len(forwardedFor) - 1; i >= 0; i-- {
 		rest := forwardedFor[i]
 		for {
@@ -85,8 +88,12 @@ func trusted(ip netip.Addr, prefixes []netip.Prefix) bool {
 	return false
 }
 
-// limitAddr is the string Address returns for ip: IPv4 as is, IPv6 as its /64.
+// limitAddr is the string Address returns for ip: IPv4 as is, IPv6 as its /64, "" for the
+// zero Addr.
 func limitAddr(ip netip.Addr) string {
+	if !ip.IsValid() {
+		return ""
+	}
 	if ip.Is4() {
 		return ip.String()
 	}
