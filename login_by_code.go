@@ -15,11 +15,11 @@ import (
 // loginCodeLength is the length of a login code, allauth's.
 const loginCodeLength = 6
 
-// RequestLoginCode mails a sign-in code to the account holding email as any of its
-// addresses, primary or not, verified or not (the one holding it verified if there is
-// one, else the oldest holder, as RequestPasswordReset chooses: allauth's
-// filter_users_by_email with prefer_verified), sent to that address, and
-// returns the PendingCode the dialect keeps for ConfirmLoginCode. Nothing tells whether an
+// RequestLoginCode mails a sign-in code, to email itself, for the account holding email as
+// any of its addresses, primary or not, verified or not (the one holding it verified if
+// there is one, else the oldest holder, as RequestPasswordReset chooses: allauth's
+// filter_users_by_email with prefer_verified), and returns the PendingCode the dialect
+// keeps for ConfirmLoginCode. Nothing tells whether an
 // account holds the address: a pending code is returned for every valid address (for an
 // unknown one no code can ever match), the requests count towards
 // RateLimits.LoginCodePerIP and LoginCodePerEmail alike, and the lookup and mail run in
