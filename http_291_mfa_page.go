@@ -33,6 +33,8 @@ const (
 	sessionPendingExpiresKey = "_mfa_pending_expires"
 	// sessionPendingFirstKey holds PendingLogin.FirstFactor and Provider ("social github").
 	sessionPendingFirstKey = "_mfa_pending_first"
+	// sessionPendingEmailKey holds PendingLogin.Email (the address a login code proved).
+	sessionPendingEmailKey = "_mfa_pending_email"
 )
 
 // Messages of the second-factor page. The first is allauth-2fa's.

@@ -15,9 +15,11 @@ import (
 // loginCodeLength is the length of a login code, allauth's.
 const loginCodeLength = 6
 
-// RequestLoginCode mails a sign-in code to the account holding email (the one holding it
-// verified if there is one, else the oldest holder, as RequestPasswordReset chooses) and
-// returns the PendingCode the dialect keeps for ConfirmLoginCode. Nothing tells whether an
+// RequestLoginCode mails a sign-in code, to email itself, for the account holding email as
+// any of its addresses, primary or not, verified or not (the one holding it verified if
+// there is one, else the oldest holder, as RequestPasswordReset chooses: allauth's
+// filter_users_by_email with prefer_verified), and returns the PendingCode the dialect
+// keeps for ConfirmLoginCode. Nothing tells whether an
 // account holds the address: a pending code is returned for every valid address (for an
 // unknown one no code can ever match), the requests count towards
 // RateLimits.LoginCodePerIP and LoginCodePerEmail alike, and the lookup and mail run in
@@ -118,7 +120,9 @@ type LoginCodeConfirm struct {
 // a token (the dialect opens the session or calls IssueJWT). The attempt counts towards
 // Config.LoginByCode.MaxAttempts for the pending code; a right code is used up. The code
 // proves the address, so an unverified address of the user is verified (and becomes
-// primary if they have none). A user with an active second factor gets a result with
+// primary if they have none), and under mandatory verification that address counts as
+// verified for this login (and for its CompleteLogin: PendingLogin.Email) even while the
+// primary is not, as in allauth. A user with an active second factor gets a result with
 // Pending set (finish with CompleteLogin) unless req.MFATrust is a valid trust token; under
 // MFA.Required a user who has not enrolled gets ErrMFARequired. It emits
 // AuditLoginSucceeded ("method=code") or AuditLoginFailed. Errors: ErrCodeFlowDisabled,
@@ -148,7 +152,7 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (_
 	if err := s.verifyMailedAddress(ctx, u, c.to); err != nil {
 		return nil, err
 	}
-	res, err := s.firstFactorDone(ctx, u, req.MFATrust)
+	res, err := s.firstFactorDone(ctx, u, req.MFATrust, c.to)
 	if err != nil {
 		if reason := loginFailure(err); reason != "" {
 			s.auditLoginFailed(ctx, u, req.Pending.Email, AuditEvent{Method: AuditMethodCode, Reason: reason, Detail: "method=" + AuditMethodCode})
@@ -158,7 +162,8 @@ func (s *Service) ConfirmLoginCode(ctx context.Context, req LoginCodeConfirm) (_
 	if res.Pending == nil {
 		s.audit(ctx, res.User, AuditEvent{Kind: AuditLoginSucceeded, Method: AuditMethodCode, Detail: "method=" + AuditMethodCode})
 	} else {
-		res.Pending.FirstFactor = "code"
+		res.Pending.FirstFactor = AuditMethodCode
+		res.Pending.Email = c.to
 	}
 	return res, nil
 }
@@ -186,11 +191,34 @@ func (s *Service) verifyMailedAddress(ctx context.Context, u *User, addr string)
 	return nil
 }
 
-// firstFactorDone is what follows a first factor other than the password (a login code):
-// the verification check, the second factor's gate (a pending login, unless trust is a
-// valid trust token of the user) and the recorded login.
-func (s *Service) firstFactorDone(ctx context.Context, u *User, trust string) (*LoginResult, error) {
-	if err := s.checkVerified(ctx, u); err != nil {
+// checkVerifiedProven is checkVerified for a login whose first factor proved the user's
+// address proven (a login code mailed to it, verified by verifyMailedAddress): under
+// mandatory verification that address, verified, lets the login through as a verified
+// primary does. allauth's EmailVerificationStage asks has_verified_email(user,
+// login.email), the address the code went to, not the primary: someone who typed the
+// code from a secondary address has proved a mailbox of theirs, and refusing them would
+// send them to verify the primary they did not use. proven "" is checkVerified.
+func (s *Service) checkVerifiedProven(ctx context.Context, u *User, proven string) error {
+	if s.cfg.EmailVerification != VerificationMandatory || proven == "" {
+		return s.checkVerified(ctx, u)
+	}
+	addrs, err := s.store.EmailAddresses(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		if a.Verified && equalFoldEmail(a.Email, proven) {
+			return nil
+		}
+	}
+	return s.checkVerified(ctx, u)
+}
+
+// firstFactorDone is what follows a first factor other than the password (a login code
+// that proved the address proven): the verification check, the second factor's gate (a
+// pending login, unless trust is a valid trust token of the user) and the recorded login.
+func (s *Service) firstFactorDone(ctx context.Context, u *User, trust, proven string) (*LoginResult, error) {
+	if err := s.checkVerifiedProven(ctx, u, proven); err != nil {
 		if errors.Is(err, errUnverified) {
 			return nil, causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
 		}

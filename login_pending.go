@@ -35,6 +35,10 @@ type PendingLogin struct {
 	// event names it.
 	FirstFactor string
 	Provider    string
+	// Email is, for FirstFactor "code", the address the login code was mailed to and
+	// proved: under mandatory verification CompleteLogin accepts it, verified, in place
+	// of a verified primary, as ConfirmLoginCode did (ignored for other first factors).
+	Email string
 }
 
 // pendingLogin returns the pending login of u when it needs a second factor that the
@@ -102,7 +106,11 @@ func (s *Service) completeLogin(ctx context.Context, p PendingLogin, check func(
 	}
 	method, err := check(u)
 	if err == nil {
-		if err = s.checkVerified(ctx, u); errors.Is(err, errUnverified) {
+		proven := ""
+		if p.FirstFactor == AuditMethodCode {
+			proven = p.Email
+		}
+		if err = s.checkVerifiedProven(ctx, u, proven); errors.Is(err, errUnverified) {
 			err = causedFieldError(ErrEmailNotVerified, nonFieldErrors, msgEmailNotVerified)
 		}
 	}

@@ -32,8 +32,12 @@ func (s *Service) PutPendingLogin(ctx context.Context, p PendingLogin) error {
 	s.sessions.Put(ctx, sessionPendingHashKey, p.AuthHash)
 	s.sessions.Put(ctx, sessionPendingExpiresKey, p.Expires.Unix())
 	s.sessions.Remove(ctx, sessionPendingFirstKey)
+	s.sessions.Remove(ctx, sessionPendingEmailKey)
 	if p.FirstFactor != "" {
 		s.sessions.Put(ctx, sessionPendingFirstKey, strings.TrimSpace(p.FirstFactor+" "+p.Provider))
+	}
+	if p.Email != "" {
+		s.sessions.Put(ctx, sessionPendingEmailKey, p.Email)
 	}
 	return nil
 }
@@ -49,6 +53,7 @@ func (s *Service) SessionPendingLogin(ctx context.Context) (PendingLogin, bool) 
 		return PendingLogin{}, false
 	}
 	p.FirstFactor, p.Provider, _ = strings.Cut(s.sessions.GetString(ctx, sessionPendingFirstKey), " ")
+	p.Email = s.sessions.GetString(ctx, sessionPendingEmailKey)
 	return p, true
 }
 
@@ -59,6 +64,7 @@ func (s *Service) DropPendingLogin(ctx context.Context) {
 		s.sessions.Remove(ctx, sessionPendingHashKey)
 		s.sessions.Remove(ctx, sessionPendingExpiresKey)
 		s.sessions.Remove(ctx, sessionPendingFirstKey)
+		s.sessions.Remove(ctx, sessionPendingEmailKey)
 	}
 }
 

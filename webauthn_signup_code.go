@@ -182,6 +182,32 @@ func (s *Service) VerifyPasskeySignupCode(ctx context.Context, p PendingPasskeyS
 	return su, nil
 }
 
+// CheckPasskeySignupCode checks the code typed for p without using it up and returns the
+// signup it verifies (its username and address): allauth's GET auth/email/verify while a
+// passkey signup waits for its code, which shows the client whom the code is for before
+// it is spent. The attempt counts towards Config.EmailVerificationByCode.MaxAttempts as
+// VerifyPasskeySignupCode's do, so looking cannot be a way around them. A concealed
+// refusal's p answers as a wrong code, as to anyone without the mail. Errors: as
+// VerifyPasskeySignupCode's.
+func (s *Service) CheckPasskeySignupCode(ctx context.Context, p PendingPasskeySignup, code string) (_ *PasskeySignupRequest, opErr error) {
+	ctx, opSpan := s.startOperation(ctx, "CheckPasskeySignupCode")
+	defer opSpan.end(&opErr)
+	if err := s.passkeySignupEnabled(); err != nil {
+		return nil, err
+	}
+	real, ok := s.openSignup(p)
+	if !ok {
+		return nil, ErrCodeExpired
+	}
+	if err := s.checkCode(ctx, codePasskeySignup, s.cfg.EmailVerificationByCode, p.Code, code, false); err != nil {
+		return nil, err
+	}
+	if !real {
+		return nil, causedFieldError(ErrInvalidCode, "code", msgIncorrectCode) // never mailed
+	}
+	return &PasskeySignupRequest{Username: p.Username, Email: p.Code.Email}, nil
+}
+
 // verifiedProof is the MAC that makes a VerifiedSignup the Service's own.
 func (s *Service) verifiedProof(su *VerifiedSignup) string {
 	return s.signupMAC("verified", su.Username, su.Email, strconv.FormatInt(su.Expires.Unix(), 10))

@@ -157,3 +157,62 @@ func TestPasskeySignupConcealsTakenAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckPasskeySignupCode: the look before the verification (allauth's GET
+// auth/email/verify) names the signup and leaves the code for VerifyPasskeySignupCode;
+// every check counts towards the code's attempts (3), the look's too, as the other
+// mailed codes' looks do; an altered pending signup and a concealed refusal's are refused.
+func TestCheckPasskeySignupCode(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		wrong     int
+		lookErr   error // of the look with the right code after the wrong ones
+		verifyErr error // of the verification after that
+	}{
+		"right at once":    {0, nil, nil},
+		"after one wrong":  {1, nil, nil},
+		"after two wrong":  {2, nil, restauth.ErrCodeExpired},
+		"attempts used up": {3, restauth.ErrCodeExpired, restauth.ErrCodeExpired},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, withWebAuthn(true, nil))
+			p, err := e.svc.RequestPasskeySignupCode(t.Context(), restauth.PasskeySignupRequest{Username: "nova", Email: "nova@example.com"})
+			require.NoError(t, err)
+			code := e.mailedCode(t, "nova@example.com")
+			for range tc.wrong {
+				_, err = e.svc.CheckPasskeySignupCode(t.Context(), *p, otherCode(code))
+				require.ErrorIs(t, err, restauth.ErrInvalidCode)
+			}
+			got, err := e.svc.CheckPasskeySignupCode(t.Context(), *p, code)
+			if tc.lookErr != nil {
+				require.ErrorIs(t, err, tc.lookErr)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, &restauth.PasskeySignupRequest{Username: "nova", Email: "nova@example.com"}, got)
+			}
+			su, err := e.svc.VerifyPasskeySignupCode(t.Context(), *p, code)
+			if tc.verifyErr != nil {
+				require.ErrorIs(t, err, tc.verifyErr, "the attempts are shared")
+				return
+			}
+			require.NoError(t, err, "looking does not use the code up")
+			assert.Equal(t, "nova@example.com", su.Email)
+		})
+	}
+
+	e := newEnv(t, withWebAuthn(true, nil))
+	p, err := e.svc.RequestPasskeySignupCode(t.Context(), restauth.PasskeySignupRequest{Username: "nova", Email: "nova@example.com"})
+	require.NoError(t, err)
+	moved := *p
+	moved.Username = "admin"
+	_, err = e.svc.CheckPasskeySignupCode(t.Context(), moved, e.mailedCode(t, "nova@example.com"))
+	require.ErrorIs(t, err, restauth.ErrCodeExpired, "another username")
+
+	kim, _ := e.register("kim", goodPassword, "kim@example.com")
+	verifyAll(t, e, kim)
+	decoy, err := e.svc.RequestPasskeySignupCode(t.Context(), restauth.PasskeySignupRequest{Username: "eve", Email: "kim@example.com"})
+	require.NoError(t, err)
+	_, err = e.svc.CheckPasskeySignupCode(t.Context(), *decoy, "CCCCCC")
+	require.ErrorIs(t, err, restauth.ErrInvalidCode, "a concealed refusal answers as a wrong code")
+}

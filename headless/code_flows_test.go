@@ -393,10 +393,13 @@ func TestConcealedSignupVerifyByCode(t *testing.T) {
 }
 
 // TestLoginByCodeRefusedUnverifiedKeepsNoCode: under mandatory verification, a login by
-// code whose user's primary address stays unverified (the code went to, and verified,
-// another of their addresses) is refused with verify_email pending, and the code is gone
-// with the login_by_code stage: confirming again is 409 and no login_by_code is pending,
-// as allauth clears its login stash when a login stage ends.
+// code that leaves its user without a verified address (the code went to the User.Email of
+// an account that has no address row for it, as one made by an admin: allauth's
+// verify_email_indirectly has nothing to verify then either) is refused with verify_email
+// pending, and the code is gone with the login_by_code stage: confirming again is 409 and
+// no login_by_code is pending, as allauth clears its login stash when a login stage ends.
+// (A code to another address the account holds verifies that address and logs in:
+// TestLoginByCodeBySecondaryAddressMandatory.)
 func TestLoginByCodeRefusedUnverifiedKeepsNoCode(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, func(c *restauth.Config) {
@@ -404,10 +407,7 @@ func TestLoginByCodeRefusedUnverifiedKeepsNoCode(t *testing.T) {
 		c.EmailVerification = restauth.VerificationMandatory
 	}, headless.Options{})
 	ctx := context.Background()
-	reg, err := f.svc.Register(ctx, restauth.RegisterRequest{Username: "ada", Email: "ada@example.test", Password1: "analytical-engine-1843", Password2: "analytical-engine-1843", WithoutToken: true})
-	require.NoError(t, err)
-	_, err = f.svc.AddEmailAddress(ctx, reg.User.ID, "ada2@example.test")
-	require.NoError(t, err)
+	require.NoError(t, f.store.CreateUser(ctx, &restauth.User{Username: "ada", Email: "ada2@example.test", IsActive: true, DateJoined: f.now}, nil))
 
 	c := f.appClient(t)
 	r := c.do(http.MethodPost, "auth/code/request", map[string]string{"email": "ada2@example.test"})
@@ -415,7 +415,7 @@ func TestLoginByCodeRefusedUnverifiedKeepsNoCode(t *testing.T) {
 	require.Equal(t, true, r.flows(t)["login_by_code"]["is_pending"])
 	code := f.mailedCode(t)
 	r = c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": code})
-	require.Equal(t, 401, r.code, "the primary address is unverified")
+	require.Equal(t, 401, r.code, "the account has no verified address")
 	flows := r.flows(t)
 	assert.Equal(t, true, flows["verify_email"]["is_pending"])
 	assert.NotContains(t, flows["login_by_code"], "is_pending", "no code is pending any more")
@@ -456,6 +456,97 @@ func TestRefusedLoginVerifiesByCode(t *testing.T) {
 			require.Equal(t, 401, r.code)
 			assert.NotContains(t, r.flows(t), "verify_email")
 			assert.Equal(t, 200, c.do(http.MethodPost, "auth/login", map[string]string{"username": "ada", "password": "analytical-engine-1843"}).code)
+		})
+	}
+}
+
+// TestLoginByCodeBySecondaryAddressMandatory: as allauth (RequestLoginCodeForm looks the
+// account up by any of its addresses; the login by code verifies the address the code
+// went to, and the verify_email stage asks for that address, not the primary), a code
+// asked for a secondary, unverified address under mandatory verification logs the user
+// in although their primary is unverified, records the address in the authentication
+// method, and verifies it without making it primary.
+func TestLoginByCodeBySecondaryAddressMandatory(t *testing.T) {
+	t.Parallel()
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *restauth.Config) {
+				codeConfig(c)
+				c.EmailVerification = restauth.VerificationMandatory
+			}, tc.opts)
+			ctx := context.Background()
+			reg, err := f.svc.Register(ctx, restauth.RegisterRequest{Username: "ada", Email: "ada@example.test", Password1: "analytical-engine-1843", Password2: "analytical-engine-1843", WithoutToken: true})
+			require.NoError(t, err)
+			_, err = f.svc.AddEmailAddress(ctx, reg.User.ID, "ada2@example.test")
+			require.NoError(t, err)
+
+			c := tc.client(f, t)
+			c.do(http.MethodGet, "auth/session", nil)
+			sent := f.mailCount()
+			r := c.do(http.MethodPost, "auth/code/request", map[string]string{"email": "ADA2@example.test"})
+			require.Equal(t, 401, r.code)
+			require.Equal(t, sent+1, f.mailCount())
+			f.mu.Lock()
+			to := f.mails[len(f.mails)-1].To
+			f.mu.Unlock()
+			assert.Equal(t, []string{"ada2@example.test"}, to, "the code goes to the address asked for")
+			r = c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": f.mailedCode(t)})
+			require.Equal(t, 200, r.code, string(r.Data))
+			assert.Contains(t, string(r.Data), `"method":"code"`)
+			assert.Contains(t, string(r.Data), `"email":"ADA2@example.test"`, "the method names the address the code went to")
+			assert.Equal(t, 200, c.do(http.MethodGet, "auth/session", nil).code)
+
+			addrs, err := f.svc.EmailAddresses(ctx, reg.User.ID)
+			require.NoError(t, err)
+			require.Len(t, addrs, 2)
+			for _, a := range addrs {
+				switch a.Email {
+				case "ada@example.test":
+					assert.True(t, a.Primary)
+					assert.False(t, a.Verified)
+				case "ada2@example.test":
+					assert.False(t, a.Primary)
+					assert.True(t, a.Verified, "the code proved it")
+				}
+			}
+		})
+	}
+}
+
+// TestLoginByCodeBySecondaryAddressThenSecondFactor: the address a code proved travels
+// with the pending mfa_authenticate flow in the session, so under mandatory verification
+// the second factor completes the login although the primary address is unverified.
+func TestLoginByCodeBySecondaryAddressThenSecondFactor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range clients {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *restauth.Config) {
+				codeConfig(c)
+				c.MFA.Enabled = true
+				c.EmailVerification = restauth.VerificationMandatory
+			}, tc.opts)
+			app, _ := activateTOTP(t, f)
+			ctx := context.Background()
+			primary, err := f.svc.AddEmailAddress(ctx, 1, "ada@example.test") // ada is the fixture's first user
+			require.NoError(t, err)
+			_, err = f.svc.SetPrimaryEmail(ctx, 1, primary.ID)
+			require.NoError(t, err)
+			_, err = f.svc.AddEmailAddress(ctx, 1, "ada2@example.test")
+			require.NoError(t, err)
+
+			c := tc.client(f, t)
+			c.do(http.MethodGet, "auth/session", nil)
+			require.Equal(t, 401, c.do(http.MethodPost, "auth/code/request", map[string]string{"email": "ada2@example.test"}).code)
+			r := c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": f.mailedCode(t)})
+			require.Equal(t, 401, r.code)
+			assert.Equal(t, true, r.flows(t)["mfa_authenticate"]["is_pending"])
+			f.advance(time.Minute)
+			r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
+			require.Equal(t, 200, r.code, string(r.Data))
+			assert.Contains(t, string(r.Data), `"method":"code"`)
+			assert.Contains(t, string(r.Data), `"method":"mfa"`)
 		})
 	}
 }

@@ -105,8 +105,12 @@ func (h *handler) passwordReset(c *call) *answer {
 }
 
 // emailVerifyInfo is GET auth/email/verify: the key (X-Email-Verification-Key) checked,
-// and the address and user it verifies.
+// and the address and user it verifies. A passkey signup waiting for its code comes
+// first, as at the POST: its code is the key then, whichever way other addresses verify.
 func (h *handler) emailVerifyInfo(c *call) *answer {
+	if a, ok := h.passkeySignupInfo(c); ok {
+		return a
+	}
 	if c.svc().Features().EmailVerificationByCode {
 		return h.emailVerifyInfoByCode(c)
 	}

@@ -11,9 +11,9 @@ import (
 // This file holds auth/webauthn/signup, allauth's passkey signup: POST the address (and
 // username) starts it and mails a code (401, verify_email pending); auth/email/verify with
 // that code verifies the address (401, mfa_signup_webauthn pending; auth/email/verify/resend
-// mails a new one); GET answers the
+// mails a new one; GET auth/email/verify shows whom the code is for); GET answers the
 // creation options and PUT the passkey creates the account and logs it in (200). The
-// rules are the Service's (RequestPasskeySignupCode, VerifyPasskeySignupCode,
+// rules are the Service's (RequestPasskeySignupCode, CheckPasskeySignupCode, VerifyPasskeySignupCode,
 // BeginPasskeySignup, FinishPasskeySignup); the session keeps the pending signup, then
 // the verified one, server side.
 
@@ -100,6 +100,39 @@ func (h *handler) passkeySignupVerify(c *call, code string) (a *answer, ok bool)
 		return a, true
 	}
 	return c.authAnswer(nil), true
+}
+
+// passkeySignupInfo is GET auth/email/verify while a passkey signup waits for its code
+// (X-Email-Verification-Key); ok false when none does. As allauth answers its
+// verify_email stage of a passkey signup: 200 with the address and the signing-up user,
+// is_authenticating true; a wrong code is 400 (one of its attempts); a void one ends the
+// signup (409). The code stays for the POST. The account is only made with the passkey
+// here (allauth has saved it by now), so the user has no id yet: the rest of allauth's
+// user object (display, has_usable_password false, email, username) is answered.
+func (h *handler) passkeySignupInfo(c *call) (a *answer, ok bool) {
+	var p restauth.PendingPasskeySignup
+	if !c.getJSON(passkeySignupCodeKey, &p) {
+		return nil, false
+	}
+	su, err := c.svc().CheckPasskeySignupCode(c.ctx, p, c.r.Header.Get(emailVerificationKeyHeader))
+	switch {
+	case errors.Is(err, restauth.ErrInvalidCode):
+		return badRequest(apiError{Code: "incorrect_code", Param: "key", Message: "Incorrect code."}), true
+	case errors.Is(err, restauth.ErrCodeExpired):
+		c.endSignupCode()
+		return statusOnly(http.StatusConflict), true
+	case err != nil:
+		return c.webauthnFail(err), true
+	}
+	user := map[string]any{"display": su.Username, "has_usable_password": false, "email": su.Email}
+	if su.Username != "" {
+		user["username"] = su.Username
+	}
+	return &answer{
+		status: http.StatusOK,
+		data:   map[string]any{"email": su.Email, "user": user},
+		meta:   map[string]any{"is_authenticating": true},
+	}, true
 }
 
 // endSignupCode ends the signup's wait for its code (the verify_email flow).

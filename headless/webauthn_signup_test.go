@@ -150,3 +150,59 @@ func TestPasskeySignupConcealsTakenAddress(t *testing.T) {
 	assert.Equal(t, []int{401, 200, 400}, statuses[false])
 	assert.Equal(t, statuses[false], statuses[true])
 }
+
+// TestPasskeySignupVerifyInfo: GET auth/email/verify while a passkey signup waits for its
+// code answers as allauth's verify_email stage of that signup does (it answered 409, or
+// 400 with verification by link): 200 with the address and the user signing up,
+// is_authenticating true; a wrong or missing code is 400, and the code stays for the POST.
+// Once the code's attempts are used up the signup ends (409), with verification by link
+// or by code for other addresses alike.
+func TestPasskeySignupVerifyInfo(t *testing.T) {
+	t.Parallel()
+	for _, byCode := range []bool{false, true} {
+		for _, tc := range clients {
+			t.Run(tc.name+map[bool]string{true: "/by-code", false: "/by-link"}[byCode], func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t, func(c *restauth.Config) {
+					withPasskeySignup(c)
+					if byCode {
+						codeConfig(c)
+					}
+				}, tc.opts)
+				c := tc.client(f, t)
+				c.do(http.MethodGet, "auth/session", nil)
+				require.Equal(t, 401, c.do(http.MethodPost, "auth/webauthn/signup", map[string]string{"email": "nova@example.test", "username": "nova"}).code)
+				code := f.mailedCode(t)
+
+				r := c.do(http.MethodGet, "auth/email/verify", nil)
+				require.Equal(t, 400, r.code, "no key")
+				assert.Equal(t, "incorrect_code", r.Errors[0].Code)
+				r = c.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", code)
+				require.Equal(t, 200, r.code, "%s %v", r.Data, r.Errors)
+				var d struct {
+					Email string         `json:"email"`
+					User  map[string]any `json:"user"`
+				}
+				require.NoError(t, json.Unmarshal(r.Data, &d))
+				assert.Equal(t, "nova@example.test", d.Email)
+				assert.Equal(t, map[string]any{"display": "nova", "username": "nova", "email": "nova@example.test", "has_usable_password": false}, d.User)
+				assert.Equal(t, true, r.Meta["is_authenticating"])
+
+				r = c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": code})
+				require.Equal(t, 401, r.code, "the look left the code: %s", r.Data)
+				assert.Equal(t, []string{"mfa_signup_webauthn"}, pendingFlows(t, r))
+			})
+		}
+	}
+
+	f := newFixture(t, func(c *restauth.Config) { withPasskeySignup(c); codeConfig(c) }, headless.Options{})
+	c := f.appClient(t)
+	require.Equal(t, 401, c.do(http.MethodPost, "auth/webauthn/signup", map[string]string{"email": "nova@example.test", "username": "nova"}).code)
+	code := f.mailedCode(t)
+	for range 3 {
+		require.Equal(t, 400, c.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", "CDFGHJ").code)
+	}
+	assert.Equal(t, 409, c.do(http.MethodGet, "auth/email/verify", nil, "X-Email-Verification-Key", code).code, "the attempts are used up")
+	assert.Empty(t, pendingFlows(t, c.do(http.MethodGet, "auth/session", nil)), "the signup ended")
+	assert.Equal(t, 409, c.do(http.MethodPost, "auth/email/verify", map[string]string{"key": code}).code)
+}
