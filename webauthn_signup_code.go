@@ -163,18 +163,8 @@ func (s *Service) signupMAC(parts ...string) string {
 func (s *Service) VerifyPasskeySignupCode(ctx context.Context, p PendingPasskeySignup, code string) (_ *VerifiedSignup, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "VerifyPasskeySignupCode")
 	defer opSpan.end(&opErr)
-	if err := s.passkeySignupEnabled(); err != nil {
+	if err := s.checkSignupCode(ctx, p, code, true); err != nil {
 		return nil, err
-	}
-	real, ok := s.openSignup(p)
-	if !ok {
-		return nil, ErrCodeExpired
-	}
-	if err := s.checkCode(ctx, codePasskeySignup, s.cfg.EmailVerificationByCode, p.Code, code, true); err != nil {
-		return nil, err
-	}
-	if !real {
-		return nil, causedFieldError(ErrInvalidCode, "code", msgIncorrectCode) // never mailed
 	}
 	su := &VerifiedSignup{Username: p.Username, Email: p.Code.Email,
 		Expires: s.now().Add(s.cfg.EmailVerificationByCode.Timeout).Truncate(time.Second).UTC()}
@@ -192,20 +182,29 @@ func (s *Service) VerifyPasskeySignupCode(ctx context.Context, p PendingPasskeyS
 func (s *Service) CheckPasskeySignupCode(ctx context.Context, p PendingPasskeySignup, code string) (_ *PasskeySignupRequest, opErr error) {
 	ctx, opSpan := s.startOperation(ctx, "CheckPasskeySignupCode")
 	defer opSpan.end(&opErr)
-	if err := s.passkeySignupEnabled(); err != nil {
+	if err := s.checkSignupCode(ctx, p, code, false); err != nil {
 		return nil, err
+	}
+	return &PasskeySignupRequest{Username: p.Username, Email: p.Code.Email}, nil
+}
+
+// checkSignupCode checks the code typed for p, using it up when use is set (the attempt
+// counts either way): the check of VerifyPasskeySignupCode and CheckPasskeySignupCode.
+func (s *Service) checkSignupCode(ctx context.Context, p PendingPasskeySignup, code string, use bool) error {
+	if err := s.passkeySignupEnabled(); err != nil {
+		return err
 	}
 	real, ok := s.openSignup(p)
 	if !ok {
-		return nil, ErrCodeExpired
+		return ErrCodeExpired
 	}
-	if err := s.checkCode(ctx, codePasskeySignup, s.cfg.EmailVerificationByCode, p.Code, code, false); err != nil {
-		return nil, err
+	if err := s.checkCode(ctx, codePasskeySignup, s.cfg.EmailVerificationByCode, p.Code, code, use); err != nil {
+		return err
 	}
 	if !real {
-		return nil, causedFieldError(ErrInvalidCode, "code", msgIncorrectCode) // never mailed
+		return causedFieldError(ErrInvalidCode, "code", msgIncorrectCode) // never mailed
 	}
-	return &PasskeySignupRequest{Username: p.Username, Email: p.Code.Email}, nil
+	return nil
 }
 
 // verifiedProof is the MAC that makes a VerifiedSignup the Service's own.

@@ -86,20 +86,27 @@ func (h *handler) passkeySignupVerify(c *call, code string) (a *answer, ok bool)
 		return nil, false
 	}
 	su, err := c.svc().VerifyPasskeySignupCode(c.ctx, p, code)
-	switch {
-	case errors.Is(err, restauth.ErrInvalidCode):
-		return badRequest(apiError{Code: "incorrect_code", Param: "key", Message: "Incorrect code."}), true
-	case errors.Is(err, restauth.ErrCodeExpired):
-		c.endSignupCode()
-		return statusOnly(http.StatusConflict), true
-	case err != nil:
-		return c.webauthnFail(err), true
+	if err != nil {
+		return c.signupCodeFailed(err), true
 	}
 	c.endSignupCode()
 	if a := c.putJSON(passkeySignupKey, su); a != nil {
 		return a, true
 	}
 	return c.authAnswer(nil), true
+}
+
+// signupCodeFailed answers a refused passkey-signup code: a wrong one is 400, a void one
+// (expired, attempts used up, altered) ends the signup with 409.
+func (c *call) signupCodeFailed(err error) *answer {
+	switch {
+	case errors.Is(err, restauth.ErrInvalidCode):
+		return badRequest(apiError{Code: "incorrect_code", Param: "key", Message: "Incorrect code."})
+	case errors.Is(err, restauth.ErrCodeExpired):
+		c.endSignupCode()
+		return statusOnly(http.StatusConflict)
+	}
+	return c.webauthnFail(err)
 }
 
 // passkeySignupInfo is GET auth/email/verify while a passkey signup waits for its code
@@ -115,14 +122,8 @@ func (h *handler) passkeySignupInfo(c *call) (a *answer, ok bool) {
 		return nil, false
 	}
 	su, err := c.svc().CheckPasskeySignupCode(c.ctx, p, c.r.Header.Get(emailVerificationKeyHeader))
-	switch {
-	case errors.Is(err, restauth.ErrInvalidCode):
-		return badRequest(apiError{Code: "incorrect_code", Param: "key", Message: "Incorrect code."}), true
-	case errors.Is(err, restauth.ErrCodeExpired):
-		c.endSignupCode()
-		return statusOnly(http.StatusConflict), true
-	case err != nil:
-		return c.webauthnFail(err), true
+	if err != nil {
+		return c.signupCodeFailed(err), true
 	}
 	user := map[string]any{"display": su.Username, "has_usable_password": false, "email": su.Email}
 	if su.Username != "" {
