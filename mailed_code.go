@@ -127,7 +127,8 @@ func (s *Service) newPendingCode(purpose string, cfg CodeConfig, email string, a
 	return p, code
 }
 
-// checkCode counts one attempt at p and compares code in constant time. Errors:
+// checkCode counts one attempt at p and compares code in constant time; a right code
+// gives the attempt back, so only wrong ones use up Config's MaxAttempts. Errors:
 // ErrCodeExpired (expired, its attempts used up, or spent: the pending code is void), a
 // *ValidationError on "code" matching ErrInvalidCode. With spend, a code that matched is
 // used up (spendCode).
@@ -148,6 +149,11 @@ func (s *Service) checkCode(ctx context.Context, purpose string, cfg CodeConfig,
 	if code == "" || !hmac.Equal([]byte(p.MAC), []byte(s.codeMAC(purpose, &p, code))) {
 		return causedFieldError(ErrInvalidCode, "code", msgIncorrectCode)
 	}
+	// A right code gives its attempt back: allauth counts wrong codes only, so a client
+	// that looks at a code before using it (GET, then POST auth/password/reset), or whose
+	// new password is refused, keeps the attempts a typo may need. It was counted before
+	// the comparison so that guesses in parallel cannot outrun the limit.
+	s.refundRate(ctx, attempts, key)
 	if !spend {
 		return nil
 	}

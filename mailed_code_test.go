@@ -189,6 +189,35 @@ func TestPasswordResetByCode(t *testing.T) {
 	require.ErrorIs(t, err, restauth.ErrCodeExpired, "the code is used up; its attempts too")
 }
 
+// Only wrong codes use up the attempts, as in allauth: after two typos of three, looking at
+// the right code (GET auth/password/reset) and a refused new password still leave the
+// reset its code.
+func TestRightCodesSpendNoAttempt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withCodes)
+	ctx := context.Background()
+	e.register("alice", goodPassword, "alice@example.com")
+	p, err := e.svc.RequestPasswordResetCode(ctx, "alice@example.com")
+	require.NoError(t, err)
+	code := e.mailedCode(t, "alice@example.com")
+	for range 2 {
+		_, err = e.svc.CheckPasswordResetCode(ctx, *p, "WRONGCOD")
+		require.ErrorIs(t, err, restauth.ErrInvalidCode)
+	}
+	for range 3 {
+		_, err = e.svc.CheckPasswordResetCode(ctx, *p, code)
+		require.NoError(t, err, "a right look is free")
+	}
+	_, err = e.svc.ResetPasswordWithCode(ctx, *p, code, "short", "short")
+	var verr *restauth.ValidationError
+	require.ErrorAs(t, err, &verr, "a refused password, the code still right")
+	newPassword := goodPassword + "-new"
+	_, err = e.svc.ResetPasswordWithCode(ctx, *p, code, newPassword, newPassword)
+	require.NoError(t, err)
+	_, err = e.svc.ResetPasswordWithCode(ctx, *p, code, newPassword+"x", newPassword+"x")
+	require.ErrorIs(t, err, restauth.ErrCodeExpired, "the code is used up")
+}
+
 func TestPasswordResetByCodeAttempts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withCodes)
