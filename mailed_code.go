@@ -28,7 +28,8 @@ import (
 type CodeConfig struct {
 	// Enabled turns the flow on; its operations return ErrCodeFlowDisabled otherwise.
 	Enabled bool
-	// MaxAttempts is how many codes may be tried for one mailed code; after that it is
+	// MaxAttempts is how many wrong codes may be tried for one mailed code (a right one,
+	// looked at or refused for another reason, gives its attempt back); after that it is
 	// void (ErrCodeExpired) and a new one must be asked for. Default 3, as allauth's
 	// *_BY_CODE_MAX_ATTEMPTS.
 	MaxAttempts int
