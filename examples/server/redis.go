@@ -87,7 +87,10 @@ func parseRedis(s string) (*redisTarget, error) {
 		if _, ok := u.User.Password(); !ok {
 			// go-redis reads redis://name@host as a user name, redigo (like redis-cli) as
 			// a password; the name is not repeated here, in case it is one.
-			return nil, fmt.Errorf("%s: a user name without a password; for a password alone write redis://:password@host:port", display)
+			bare := *u
+			bare.User = nil
+			return nil, fmt.Errorf("%s: a user name without a password; for a password alone write redis://:password@host:port (%s)",
+				bare.Redacted(), errRedisUsage)
 		}
 	}
 	opts, err := goredis.ParseURL(s)
