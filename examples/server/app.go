@@ -25,8 +25,11 @@ type app struct {
 	// sessionStore is set by stores that can keep scs sessions in their own database, so
 	// that several server instances on one database share sessions.
 	sessionStore scs.Store
-	closers      []func()
-	closeOnce    sync.Once
+	// redis is the Redis server of -redis or $RESTAUTH_REDIS_URL, parsed once for the
+	// sessions and the limiter; nil when neither uses Redis.
+	redis     *redisTarget
+	closers   []func()
+	closeOnce sync.Once
 
 	// grace bounds a shutdown (-shutdown-grace); after is its clock, time.After but for
 	// tests, which end the grace by hand.
@@ -95,6 +98,10 @@ func openApp(ctx context.Context, o *options, logger *slog.Logger, getenv func(s
 			a.close()
 			return nil, err
 		}
+	}
+	if a.redis, err = openRedis(o, getenv); err != nil {
+		a.close()
+		return nil, err
 	}
 	sessions, err := newSessionStore(ctx, o, a)
 	if err != nil {

@@ -34,14 +34,14 @@ func newLimiter(ctx context.Context, o *options, a *app) (restauth.Limiter, erro
 	if err != nil || kind == "memory" {
 		return nil, err
 	}
-	rdb := redislimit.NewClient(o.redisAddr)
+	rdb := a.redis.limiterClient()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
 		how := "-limiter redis"
 		if o.limiter == "" {
 			how = "-limiter redis (the default with -store postgres or -sessions redis)"
 		}
-		return nil, fmt.Errorf("%s: redis at %s: %w (start Redis, point -redis at it, or pass -limiter memory for a single instance)", how, o.redisAddr, err)
+		return nil, fmt.Errorf("%s: redis at %s: %w (start Redis, point -redis or $RESTAUTH_REDIS_URL at it, or pass -limiter memory for a single instance)", how, a.redis, err)
 	}
 	a.closers = append(a.closers, func() { _ = rdb.Close() })
 	return redislimit.New(rdb, redislimit.WithPrefix(o.redisPrefix)), nil

@@ -137,7 +137,11 @@ func serve(ctx context.Context, ln net.Listener, app *app, logger *slog.Logger) 
 	srv := newHTTPServer(handlers, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	logger.Info("restauth example server listening", "addr", "http://"+ln.Addr().String(), "store", app.storeName, "site", app.siteURL)
+	attrs := []any{"addr", "http://" + ln.Addr().String(), "store", app.storeName, "site", app.siteURL}
+	if app.redis != nil {
+		attrs = append(attrs, "redis", app.redis.String()) // the password redacted
+	}
+	logger.Info("restauth example server listening", attrs...)
 	var serveErr error
 	select {
 	case serveErr = <-errc:

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,27 +26,39 @@ var testEnv = env(map[string]string{"RESTAUTH_SECRET": strings.Repeat("s", 40)})
 // startServer runs the server with args on a loopback port until the test ends.
 func startServer(t *testing.T, args ...string) string {
 	t.Helper()
+	base, _ := startServerWith(t, testEnv, io.Discard, args...)
+	return base
+}
+
+// startServerWith is startServer with its environment and log output; stop shuts the
+// server down (the test's end does too), after which everything it logged is in logOut.
+func startServerWith(t *testing.T, getenv func(string) string, logOut io.Writer, args ...string) (base string, stop func()) {
+	t.Helper()
 	o, _, err := parseFlags(args, io.Discard)
 	require.NoError(t, err)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := openApp(context.Background(), o, logger, testEnv)
+	logger := slog.New(slog.NewTextHandler(logOut, nil))
+	a, err := openApp(context.Background(), o, logger, getenv)
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, ln, a, logger) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err, "graceful shutdown")
-		case <-time.After(15 * time.Second):
-			t.Error("server did not shut down")
-		}
-		a.close()
-	})
-	return "http://" + ln.Addr().String()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				assert.NoError(t, err, "graceful shutdown")
+			case <-time.After(15 * time.Second):
+				t.Error("server did not shut down")
+			}
+			a.close()
+		})
+	}
+	t.Cleanup(stop)
+	return "http://" + ln.Addr().String(), stop
 }
 
 func postJSON(t *testing.T, url string, body any) (*http.Response, map[string]any) {

@@ -89,7 +89,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.smtpFrom, "smtp-from", "restauth@localhost", "From address of outgoing mail")
 	fs.StringVar(&o.smtpTLS, "smtp-tls", "starttls", "SMTP TLS policy: starttls, opportunistic, tls or none")
 	fs.StringVar(&o.sessions, "sessions", "", "where sessions live: memory, store (the account database) or redis (default: store when it is a database)")
-	fs.StringVar(&o.redisAddr, "redis", "127.0.0.1:6379", "Redis address (-sessions redis, -limiter redis)")
+	fs.StringVar(&o.redisAddr, "redis", "", "Redis server (-sessions redis, -limiter redis): host:port, redis://[user:password@]host:port[/db],\n"+
+		"or rediss://… for TLS checked against the system's roots (default $"+redisURLEnv+", else "+defaultRedisAddr+");\n"+
+		"give a password in $"+redisURLEnv+", not here, where ps shows it; -redis wins over $"+redisURLEnv)
 	fs.StringVar(&o.limiter, "limiter", "", "where rate-limit counts live: memory (this instance only) or redis, shared by every instance\n"+
 		"on the -redis server, so that limits hold across them; a Redis outage then lets requests through and is logged, costing\n"+
 		"at most "+redislimit.DefaultTimeout.String()+" while redislimit's circuit breaker is closed and nothing while it is open\n"+

@@ -29,7 +29,7 @@ func newSessionStore(ctx context.Context, o *options, a *app) (scs.Store, error)
 		}
 		return a.sessionStore, nil
 	case "redis":
-		store, closeFn, err := openRedisSessions(ctx, o.redisAddr)
+		store, closeFn, err := openRedisSessions(ctx, a.redis)
 		if err != nil {
 			return nil, err
 		}
