@@ -109,8 +109,7 @@ type AuditEvent struct {
 	// (AuditLoginSucceeded, AuditLoginFailed: its first factor), how an account was
 	// signed up (AuditSignedUp), or the factor an event concerns (AuditReauthenticated,
 	// AuditMFAActivated, AuditMFADeactivated). It is one of the AuditMethod constants, so
-	// hosts switch on it instead of parsing Detail; "" for the other kinds and for a
-	// refused login that names no method (a cloned WebAuthn credential).
+	// hosts switch on it instead of parsing Detail; "" for the other kinds.
 	Method string
 	// MFAMethod is the second factor a login passed besides Method
 	// (AuditLoginSucceeded): AuditMethodTOTP, AuditMethodRecoveryCode or

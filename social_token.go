@@ -43,9 +43,9 @@ type ProviderTokenLogin struct {
 // client id as audience, expiry); a plain OAuth2 provider's access token is refused unless
 // the provider has SocialProvider.AccessTokenLogin (it names no audience), and is then
 // checked by reading the provider's user-info with it, which the provider answers only
-// for a live token. The
-// profile is then handled as FinishSocialFlow does (find, link or create the user, the
-// MFA and verification rules, the audit events), or, with Connect, linked to User.
+// for a live token. The profile is then handled as FinishSocialFlow does (find, link or
+// create the user, the MFA and verification rules, the audit events), or, with Connect,
+// linked to User.
 //
 // Every attempt counts towards RateLimits.ProviderTokenFailedPerIP before anything is
 // checked (a *ThrottledError over it), and is given back when it succeeds.

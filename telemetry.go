@@ -124,8 +124,8 @@ func (t *telemetry) recordAudit(ctx context.Context, e *AuditEvent) {
 
 // loginCount is the restauth.logins method and result e counts under, "" for an event
 // that is no login attempt. A login's method is its first factor (the second is the
-// result's business); a refused login that names none (a cloned WebAuthn credential) is
-// "password", as it always counted. A re-authentication counts under "reauthenticate"
+// result's business); an event without a Method (every operation sets one) would
+// count as "password". A re-authentication counts under "reauthenticate"
 // whichever factor it confirmed, as its failures do.
 func loginCount(e *AuditEvent) (method, result string) {
 	switch e.Kind {

@@ -41,6 +41,16 @@ const (
 	ceremonySignup       ceremony = "signup"
 )
 
+// requireUserVerification makes the library refuse an answer to session's ceremony
+// without the authenticator's own check of its user (PIN, biometric; the UV flag), for the
+// ceremonies where a passkey stands for the password and the second factor both: a
+// passkey login, a passkey signup. The options the browser gets keep asking for it as
+// "preferred" (allauth's, and what every passkey platform satisfies); the sealed session,
+// which the answer is checked against, requires it.
+func requireUserVerification(session *webauthn.SessionData) {
+	session.UserVerification = protocol.VerificationRequired
+}
+
 // auditMethod is the AuditEvent.Method of a refused assertion of the ceremony: the
 // method whose failure the login events (and the login metric) count it under.
 func (k ceremony) auditMethod() string {

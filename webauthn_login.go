@@ -205,6 +205,7 @@ func (s *Service) BeginPasskeyLogin(ctx context.Context) (json.RawMessage, WebAu
 	if err != nil {
 		return nil, "", err
 	}
+	requireUserVerification(session)
 	return s.sealAssertion(webauthnState{Kind: ceremonyPasskeyLogin}, assertion, session)
 }
 
@@ -315,14 +316,6 @@ func (s *Service) passkeyAssertion(ctx context.Context, st *webauthnState, respo
 		return owner, lookup // a store failure is not a refusal
 	}
 	if err != nil || owner == nil || !owner.IsActive {
-		return owner, refusedCredential()
-	}
-	if !parsed.Response.AuthenticatorData.Flags.HasUserVerified() {
-		// The passkey stands for the password and the second factor both: without the
-		// authenticator's own check of its user (PIN, biometric) it is possession alone.
-		// The options ask for verification as "preferred" (allauth's, and what every
-		// passkey platform satisfies); this assertion must carry it (got.Flags is the
-		// credential's record, latched at registration, not this assertion's).
 		return owner, refusedCredential()
 	}
 	c := userCredential(stored, got.ID)

@@ -71,6 +71,11 @@ func (s *Service) beginRegistration(wu *webauthnUser, st webauthnState, passkey 
 	if err != nil {
 		return nil, "", err
 	}
+	if st.Kind == ceremonySignup {
+		// The passkey will be the account's only way in, and a passkey login needs user
+		// verification: one made without it could never log in.
+		requireUserVerification(session)
+	}
 	st.Session = *session
 	state, err := s.sealState(st)
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-webauthn/webauthn/protocol"
-
 	"github.com/restauth/restauth/internal/drf"
 )
 
@@ -130,11 +128,6 @@ func (s *Service) FinishPasskeySignup(ctx context.Context, state WebAuthnState, 
 	c, err := s.createCredential(wu, st, response, name, 0)
 	if err != nil {
 		return nil, err
-	}
-	if !protocol.AuthenticatorFlags(c.Flags).HasUserVerified() {
-		// The passkey is the account's only way in, and a passkey login needs user
-		// verification (FinishPasskeyLogin): without it the account could never log in.
-		return nil, refusedCredential()
 	}
 	if err := s.checkSignup(ctx, su); err != nil {
 		return nil, err
