@@ -216,6 +216,27 @@ func TestNewClientTimeouts(t *testing.T) {
 	}
 }
 
+// TestNewClientForKeepsTheServer: NewClientFor takes the server's address, credentials,
+// database and TLS, and the limiter's timeouts and retries over the server's own.
+func TestNewClientForKeepsTheServer(t *testing.T) {
+	t.Parallel()
+	server, err := redis.ParseURL("rediss://alice:pw@cache.example.com:6380/3?dial_timeout=30s&max_retries=5")
+	require.NoError(t, err)
+	rdb := NewClientFor(server, WithTimeout(100*time.Millisecond))
+	t.Cleanup(func() { _ = rdb.Close() })
+	o := rdb.Options()
+	assert.Equal(t, "cache.example.com:6380", o.Addr)
+	assert.Equal(t, "alice", o.Username)
+	assert.Equal(t, "pw", o.Password)
+	assert.Equal(t, 3, o.DB)
+	require.NotNil(t, o.TLSConfig)
+	assert.Equal(t, "cache.example.com", o.TLSConfig.ServerName)
+	assert.Equal(t, 100*time.Millisecond, o.DialTimeout, "the limiter's timeout, not the URL's")
+	assert.Equal(t, 100*time.Millisecond, o.ReadTimeout)
+	assert.True(t, o.ContextTimeoutEnabled)
+	assert.Zero(t, o.MaxRetries, "no retries, whatever the URL says")
+}
+
 // TestOutageCostsMilliseconds: with the defaults, a dead Redis answers in about one
 // dial timeout while closed and at once while open.
 func TestOutageCostsMilliseconds(t *testing.T) {

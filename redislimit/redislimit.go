@@ -112,9 +112,22 @@ func New(rdb redis.UniversalClient, opts ...Option) restauth.Limiter {
 // opts), the context's deadline honoured, and no retries, so that a dead Redis costs one
 // short timeout per call rather than seconds of retries. Close it when done.
 func NewClient(addr string, opts ...Option) *redis.Client {
+	return NewClientFor(&redis.Options{Addr: addr}, opts...)
+}
+
+// NewClientFor is NewClient for the Redis that server names: its Network, Addr, Username,
+// Password, DB and TLSConfig (as redis.ParseURL gives them for a redis:// or rediss://
+// URL), with the limiter's timeouts and no retries in place of server's other settings.
+// server is copied, not kept.
+func NewClientFor(server *redis.Options, opts ...Option) *redis.Client {
 	l := configure(opts)
 	return redis.NewClient(&redis.Options{
-		Addr:                  addr,
+		Network:               server.Network,
+		Addr:                  server.Addr,
+		Username:              server.Username,
+		Password:              server.Password,
+		DB:                    server.DB,
+		TLSConfig:             server.TLSConfig,
 		DialTimeout:           l.timeout,
 		ReadTimeout:           l.timeout,
 		WriteTimeout:          l.timeout,

@@ -147,27 +147,10 @@ func (t *redisTarget) dialOptions() []redis.DialOption {
 	return opts
 }
 
-// limiterClient is the limiter's client for t: redislimit.NewClient's settings (its
-// timeout on every phase, no retries, so that an outage costs one timeout) with t's user,
-// password, database and TLS, which NewClient cannot take. NewClient's own options cannot
-// be copied instead: go-redis's default dialer keeps a pointer to them, TLS included.
-// TestRedisLimiterClientMatchesNewClient catches the two drifting apart.
+// limiterClient is the limiter's client for t: redislimit's settings (its timeout on every
+// phase, no retries) with t's user, password, database and TLS.
 func (t *redisTarget) limiterClient() *goredis.Client {
-	return goredis.NewClient(&goredis.Options{
-		Network:               t.opts.Network,
-		Addr:                  t.opts.Addr,
-		Username:              t.opts.Username,
-		Password:              t.opts.Password,
-		DB:                    t.opts.DB,
-		TLSConfig:             t.opts.TLSConfig,
-		DialTimeout:           redislimit.DefaultTimeout,
-		ReadTimeout:           redislimit.DefaultTimeout,
-		WriteTimeout:          redislimit.DefaultTimeout,
-		PoolTimeout:           redislimit.DefaultTimeout,
-		ContextTimeoutEnabled: true,
-		MaxRetries:            -1,
-		DialerRetries:         1,
-	})
+	return redislimit.NewClientFor(&t.opts)
 }
 
 // openRedisSessions keeps sessions in Redis, so that instances on separate machines share
