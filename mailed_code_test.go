@@ -196,19 +196,12 @@ func TestRightCodesSpendNoAttempt(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withCodes)
 	ctx := context.Background()
-	e.register("alice", goodPassword, "alice@example.com")
-	p, err := e.svc.RequestPasswordResetCode(ctx, "alice@example.com")
-	require.NoError(t, err)
-	code := e.mailedCode(t, "alice@example.com")
-	for range 2 {
-		_, err = e.svc.CheckPasswordResetCode(ctx, *p, "WRONGCOD")
-		require.ErrorIs(t, err, restauth.ErrInvalidCode)
-	}
+	p, code := resetCodeAfterTypos(t, e, 2)
 	for range 3 {
-		_, err = e.svc.CheckPasswordResetCode(ctx, *p, code)
+		_, err := e.svc.CheckPasswordResetCode(ctx, *p, code)
 		require.NoError(t, err, "a right look is free")
 	}
-	_, err = e.svc.ResetPasswordWithCode(ctx, *p, code, "short", "short")
+	_, err := e.svc.ResetPasswordWithCode(ctx, *p, code, "short", "short")
 	var verr *restauth.ValidationError
 	require.ErrorAs(t, err, &verr, "a refused password, the code still right")
 	newPassword := goodPassword + "-new"
@@ -218,19 +211,28 @@ func TestRightCodesSpendNoAttempt(t *testing.T) {
 	require.ErrorIs(t, err, restauth.ErrCodeExpired, "the code is used up")
 }
 
-func TestPasswordResetByCodeAttempts(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, withCodes)
+// resetCodeAfterTypos registers alice, mails her a password-reset code and tries a wrong
+// code typos times; it returns the pending code and the mailed one.
+func resetCodeAfterTypos(t *testing.T, e *testEnv, typos int) (*restauth.PendingCode, string) {
+	t.Helper()
 	ctx := context.Background()
 	e.register("alice", goodPassword, "alice@example.com")
 	p, err := e.svc.RequestPasswordResetCode(ctx, "alice@example.com")
 	require.NoError(t, err)
 	code := e.mailedCode(t, "alice@example.com")
-	for range 3 {
+	for range typos {
 		_, err = e.svc.CheckPasswordResetCode(ctx, *p, "WRONGCOD")
 		require.ErrorIs(t, err, restauth.ErrInvalidCode)
 	}
-	_, err = e.svc.CheckPasswordResetCode(ctx, *p, code)
+	return p, code
+}
+
+func TestPasswordResetByCodeAttempts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withCodes)
+	ctx := context.Background()
+	p, code := resetCodeAfterTypos(t, e, 3)
+	_, err := e.svc.CheckPasswordResetCode(ctx, *p, code)
 	require.ErrorIs(t, err, restauth.ErrCodeExpired)
 
 	p, err = e.svc.RequestPasswordResetCode(ctx, "nobody@example.com")

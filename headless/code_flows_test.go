@@ -14,6 +14,7 @@ import (
 
 	"github.com/restauth/restauth"
 	"github.com/restauth/restauth/headless"
+	"github.com/restauth/restauth/internal/otptest"
 )
 
 // mailedCode is the code in the last mail (codes use allauth's alphabet, no vowels).
@@ -295,19 +296,25 @@ func TestLoginByCodeThenSecondFactor(t *testing.T) {
 			ctx := context.Background()
 			_, err := f.svc.AddEmailAddress(ctx, 1, "ada@example.test") // ada is the fixture's first user
 			require.NoError(t, err)
-			c := tc.client(f, t)
-			c.do(http.MethodGet, "auth/session", nil)
-			require.Equal(t, 401, c.do(http.MethodPost, "auth/code/request", map[string]string{"email": "ada@example.test"}).code)
-			r := c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": f.mailedCode(t)})
-			require.Equal(t, 401, r.code)
-			assert.Equal(t, true, r.flows(t)["mfa_authenticate"]["is_pending"])
-			f.advance(time.Minute)
-			r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
-			require.Equal(t, 200, r.code)
-			assert.Contains(t, string(r.Data), `"method":"code"`)
-			assert.Contains(t, string(r.Data), `"method":"mfa"`)
+			codeLoginThenTOTP(t, f, tc.client(f, t), app, "ada@example.test")
 		})
 	}
+}
+
+// codeLoginThenTOTP logs c in with a code mailed to email, which leaves the second factor
+// pending, then with app's TOTP code, and checks that the session records both methods.
+func codeLoginThenTOTP(t *testing.T, f *fixture, c *client, app *otptest.App, email string) {
+	t.Helper()
+	c.do(http.MethodGet, "auth/session", nil)
+	require.Equal(t, 401, c.do(http.MethodPost, "auth/code/request", map[string]string{"email": email}).code)
+	r := c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": f.mailedCode(t)})
+	require.Equal(t, 401, r.code)
+	assert.Equal(t, true, r.flows(t)["mfa_authenticate"]["is_pending"])
+	f.advance(time.Minute)
+	r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
+	require.Equal(t, 200, r.code, string(r.Data))
+	assert.Contains(t, string(r.Data), `"method":"code"`)
+	assert.Contains(t, string(r.Data), `"method":"mfa"`)
 }
 
 // A signup whose address another account holds verified answers, code by code, as a new
@@ -536,17 +543,7 @@ func TestLoginByCodeBySecondaryAddressThenSecondFactor(t *testing.T) {
 			_, err = f.svc.AddEmailAddress(ctx, 1, "ada2@example.test")
 			require.NoError(t, err)
 
-			c := tc.client(f, t)
-			c.do(http.MethodGet, "auth/session", nil)
-			require.Equal(t, 401, c.do(http.MethodPost, "auth/code/request", map[string]string{"email": "ada2@example.test"}).code)
-			r := c.do(http.MethodPost, "auth/code/confirm", map[string]string{"code": f.mailedCode(t)})
-			require.Equal(t, 401, r.code)
-			assert.Equal(t, true, r.flows(t)["mfa_authenticate"]["is_pending"])
-			f.advance(time.Minute)
-			r = c.do(http.MethodPost, "auth/2fa/authenticate", map[string]string{"code": app.Code(f.clock())})
-			require.Equal(t, 200, r.code, string(r.Data))
-			assert.Contains(t, string(r.Data), `"method":"code"`)
-			assert.Contains(t, string(r.Data), `"method":"mfa"`)
+			codeLoginThenTOTP(t, f, tc.client(f, t), app, "ada2@example.test")
 		})
 	}
 }
